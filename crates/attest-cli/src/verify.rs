@@ -1,0 +1,284 @@
+//! `attest verify`: gh's flags, gh's output, attest's explanations.
+
+use std::path::PathBuf;
+
+use attest::artifact::{ArtifactRef, DigestAlgorithm};
+use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
+use attest::policy::{Policy, PolicyFlags};
+use attest::report;
+use attest::source::read_bundle_file;
+use attest::trust::TrustStore;
+use clap::{Args, ValueEnum};
+
+use crate::output::Terminal;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// gh's JSON array of verification results.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Alg {
+    Sha256,
+    Sha512,
+}
+
+/// Verify an artifact's attestations: the signature, the certificate chain,
+/// the transparency log or timestamp, the subject digest, then the policy.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("identity").multiple(false)))]
+#[command(
+    after_help = "Exit codes: 0 verified, 2 usage error, 3 unreadable input, \
+5 no attestation for this artifact, 6 cryptographic or trust failure, 7 policy mismatch."
+)]
+pub struct VerifyArgs {
+    /// The artifact: a file path, or a digest as sha256:HEX / sha512:HEX.
+    #[arg(value_name = "FILE | DIGEST")]
+    pub artifact: String,
+
+    /// Bundle file: one Sigstore bundle (JSON) or several (JSON Lines).
+    #[arg(short = 'b', long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// Trusted roots (JSON, or JSON Lines of several) instead of the embedded ones.
+    #[arg(long, value_name = "FILE")]
+    pub custom_trusted_root: Option<PathBuf>,
+
+    /// Repository owner the artifact must come from (SourceRepositoryOwnerURI).
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "OWNER",
+        required_unless_present = "repo"
+    )]
+    pub owner: Option<String>,
+
+    /// Repository the artifact must come from, OWNER/REPO (SourceRepositoryURI).
+    #[arg(short = 'R', long, value_name = "OWNER/REPO", conflicts_with = "owner")]
+    pub repo: Option<String>,
+
+    /// Repository of the workflow that signed (reusable workflows), OWNER/REPO.
+    #[arg(long, value_name = "OWNER/REPO", group = "identity")]
+    pub signer_repo: Option<String>,
+
+    /// Workflow that signed, [HOST/]OWNER/REPO/PATH[@REF].
+    #[arg(long, value_name = "WORKFLOW", group = "identity")]
+    pub signer_workflow: Option<String>,
+
+    /// Exact certificate identity (SAN), case-sensitive.
+    #[arg(long, value_name = "SAN", group = "identity")]
+    pub cert_identity: Option<String>,
+
+    /// Regular expression the certificate identity (SAN) must match.
+    #[arg(short = 'i', long, value_name = "REGEX", group = "identity")]
+    pub cert_identity_regex: Option<String>,
+
+    /// OIDC issuer the certificate must name.
+    #[arg(long, value_name = "URL")]
+    pub cert_oidc_issuer: Option<String>,
+
+    /// Reject attestations built on self-hosted runners.
+    #[arg(long)]
+    pub deny_self_hosted_runners: bool,
+
+    /// Predicate type the attestation must carry.
+    #[arg(long, value_name = "URI", default_value = attest::bundle::SLSA_PROVENANCE_V1)]
+    pub predicate_type: String,
+
+    /// Commit the signing workflow was taken from (BuildSignerDigest).
+    #[arg(long, value_name = "DIGEST")]
+    pub signer_digest: Option<String>,
+
+    /// Commit the artifact was built from (SourceRepositoryDigest).
+    #[arg(long, value_name = "DIGEST")]
+    pub source_digest: Option<String>,
+
+    /// Ref the artifact was built from, e.g. refs/heads/main (SourceRepositoryRef).
+    #[arg(long, value_name = "REF")]
+    pub source_ref: Option<String>,
+
+    /// Digest algorithm for a file artifact.
+    #[arg(short = 'd', long, value_enum, default_value = "sha256")]
+    pub digest_alg: Alg,
+
+    /// GitHub host (github.com or a GHE.com tenant).
+    #[arg(long, env = "GH_HOST", value_name = "HOST")]
+    pub hostname: Option<String>,
+
+    /// Refuse attestations signed by the Sigstore public-good instance.
+    #[arg(long)]
+    pub no_public_good: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Maximum number of attestations to fetch (online only; ignored with --bundle).
+    #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+
+    /// Filter JSON output with a jq expression (not supported: pipe --format json into jq).
+    #[arg(short = 'q', long, value_name = "EXPRESSION")]
+    pub jq: Option<String>,
+
+    /// Format JSON output with a Go template (not supported: pipe --format json into jq).
+    #[arg(short = 't', long, value_name = "STRING")]
+    pub template: Option<String>,
+}
+
+fn usage_error(msg: &str) -> i32 {
+    eprintln!("Error: {msg}");
+    exit::USAGE
+}
+
+/// Run `attest verify`; returns the exit code.
+pub fn run(args: VerifyArgs) -> i32 {
+    let term = Terminal::detect();
+    if args.jq.is_some() || args.template.is_some() {
+        return usage_error(
+            "--jq and --template are not supported; use --format json and pipe the output into jq",
+        );
+    }
+    let flags = PolicyFlags {
+        owner: args.owner.clone(),
+        repo: args.repo.clone(),
+        signer_repo: args.signer_repo.clone(),
+        signer_workflow: args.signer_workflow.clone(),
+        cert_identity: args.cert_identity.clone(),
+        cert_identity_regex: args.cert_identity_regex.clone(),
+        cert_oidc_issuer: args.cert_oidc_issuer.clone(),
+        deny_self_hosted_runners: args.deny_self_hosted_runners,
+        predicate_type: Some(args.predicate_type.clone()),
+        signer_digest: args.signer_digest.clone(),
+        source_digest: args.source_digest.clone(),
+        source_ref: args.source_ref.clone(),
+        hostname: args.hostname.clone(),
+    };
+    let policy = match Policy::from_flags(&flags) {
+        Ok(p) => p,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let Some(bundle_path) = args.bundle.clone() else {
+        return usage_error(
+            "--bundle is required: fetching attestations from GitHub or OCI registries is not available in this build",
+        );
+    };
+
+    let trust = match &args.custom_trusted_root {
+        Some(path) => TrustStore::from_file(path, args.no_public_good),
+        None => Ok(TrustStore::embedded(args.no_public_good)),
+    };
+    let trust = match trust {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return exit::UNREADABLE;
+        }
+    };
+
+    let artifact = match ArtifactRef::from_arg(&args.artifact) {
+        Ok(a) => a,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let alg = match args.digest_alg {
+        Alg::Sha256 => DigestAlgorithm::Sha256,
+        Alg::Sha512 => DigestAlgorithm::Sha512,
+    };
+    // A digest given on the command line names its own algorithm.
+    let alg = match &artifact {
+        ArtifactRef::Digest(d) => d.algorithm(),
+        ArtifactRef::File(_) => alg,
+    };
+    let digest = match artifact.digest(alg) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("Error: failed to read the artifact: {e}");
+            return exit::UNREADABLE;
+        }
+    };
+    if term.tty {
+        eprintln!("Loaded digest {digest} for {}", artifact.display_name());
+    }
+
+    let bundles = match read_bundle_file(&bundle_path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("Error: failed to read the bundle: {e}");
+            return exit::UNREADABLE;
+        }
+    };
+    if term.tty {
+        eprintln!(
+            "Loaded {} from {}",
+            report::plural(bundles.len(), "attestation"),
+            bundle_path.display()
+        );
+        eprintln!("\n{}", report::criteria_block(&policy));
+    }
+
+    let verdict = evaluate_bundles(&bundles, &digest, &trust, &policy);
+    let name = match &artifact {
+        ArtifactRef::File(p) => p.display().to_string(),
+        ArtifactRef::Digest(d) => d.to_string(),
+    };
+    print_verdict(&verdict, &policy, &name, term, args.format.is_some())
+}
+
+fn print_verdict(
+    verdict: &ArtifactVerdict,
+    policy: &Policy,
+    name: &str,
+    term: Terminal,
+    json: bool,
+) -> i32 {
+    let style = term.style;
+    if verdict.verified() {
+        if term.tty {
+            eprintln!("{}", style.ok("✓ Verification succeeded!"));
+            eprintln!();
+            if !json {
+                eprint!("{}", report::matched_block(verdict));
+            }
+            let others = verdict.results.len() - verdict.matched().count();
+            if others > 0 {
+                eprintln!(
+                    "\n{} did not match:\n{}",
+                    report::plural(others, "other attestation"),
+                    report::reasons_block(verdict)
+                );
+            }
+        } else {
+            eprintln!("{}", report::summary_line(name, verdict, policy));
+        }
+        if json {
+            let value = report::gh_json(verdict, policy);
+            let text = if term.tty {
+                serde_json::to_string_pretty(&value)
+            } else {
+                serde_json::to_string(&value)
+            };
+            match text {
+                Ok(t) => println!("{t}"),
+                Err(e) => {
+                    eprintln!("Error: could not write JSON: {e}");
+                    return exit::INTERNAL;
+                }
+            }
+        }
+        return exit::OK;
+    }
+    let (stage, message) = report::failure_headline(verdict, policy);
+    if term.tty {
+        eprintln!("{}", style.bad(&format!("✗ {stage} failed")));
+    }
+    eprintln!("\nError: {message}");
+    if !verdict.results.is_empty() {
+        eprintln!(
+            "\nNone of {} matched:\n{}",
+            report::plural(verdict.results.len(), "attestation"),
+            report::reasons_block(verdict)
+        );
+    }
+    verdict.exit_code()
+}

@@ -1,0 +1,349 @@
+//! Artifact references and their digests.
+//!
+//! An artifact is named on the command line either as a file or as a digest
+//! (`sha256:HEX`, `sha512:HEX`). Files are hashed by streaming them through
+//! aws-lc-rs, which uses the CPU's SHA extensions where present, so memory use
+//! does not grow with the file size.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// A hash algorithm an artifact can be named by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DigestAlgorithm {
+    /// SHA-256, gh's default.
+    Sha256,
+    /// SHA-512, what npm provenance statements carry.
+    Sha512,
+}
+
+impl DigestAlgorithm {
+    /// The name used in `alg:hex` strings and in in-toto subject digests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sha256 => "sha256",
+            Self::Sha512 => "sha512",
+        }
+    }
+
+    /// Length of the digest in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha512 => 64,
+        }
+    }
+
+    fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
+        match self {
+            Self::Sha256 => &aws_lc_rs::digest::SHA256,
+            Self::Sha512 => &aws_lc_rs::digest::SHA512,
+        }
+    }
+}
+
+impl fmt::Display for DigestAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for DigestAlgorithm {
+    type Err = ArtifactError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sha256" => Ok(Self::Sha256),
+            "sha512" => Ok(Self::Sha512),
+            other => Err(ArtifactError::UnknownAlgorithm(other.to_string())),
+        }
+    }
+}
+
+/// A digest of an artifact: an algorithm and the raw hash bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArtifactDigest {
+    algorithm: DigestAlgorithm,
+    bytes: Vec<u8>,
+}
+
+impl ArtifactDigest {
+    /// A digest from raw bytes; the length must suit the algorithm.
+    pub fn new(algorithm: DigestAlgorithm, bytes: Vec<u8>) -> Result<Self, ArtifactError> {
+        if bytes.len() != algorithm.len() {
+            return Err(ArtifactError::BadDigest(format!(
+                "a {algorithm} digest has {} bytes, got {}",
+                algorithm.len(),
+                bytes.len()
+            )));
+        }
+        Ok(Self { algorithm, bytes })
+    }
+
+    /// Parse `sha256:HEX` or `sha512:HEX` (hex in either case).
+    pub fn parse(text: &str) -> Result<Self, ArtifactError> {
+        let (alg, hex_part) = text.split_once(':').ok_or_else(|| {
+            ArtifactError::BadDigest(format!("{text:?} is not of the form ALGORITHM:HEX"))
+        })?;
+        let algorithm: DigestAlgorithm = alg.parse()?;
+        if hex_part.len() != algorithm.len() * 2 {
+            return Err(ArtifactError::BadDigest(format!(
+                "a {algorithm} digest has {} hex digits, got {}",
+                algorithm.len() * 2,
+                hex_part.len()
+            )));
+        }
+        let bytes = hex::decode(hex_part)
+            .map_err(|_| ArtifactError::BadDigest(format!("{hex_part:?} is not hexadecimal")))?;
+        Self::new(algorithm, bytes)
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> DigestAlgorithm {
+        self.algorithm
+    }
+
+    /// The raw digest bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Lowercase hex, as in-toto subjects and `sha256sum` write it.
+    pub fn hex(&self) -> String {
+        hex::encode(&self.bytes)
+    }
+}
+
+impl fmt::Display for ArtifactDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.algorithm, self.hex())
+    }
+}
+
+/// What the user asked to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactRef {
+    /// A local file, hashed when verified.
+    File(PathBuf),
+    /// A digest given directly, with no file.
+    Digest(ArtifactDigest),
+}
+
+impl ArtifactRef {
+    /// Interpret a command-line argument: a `sha256:`/`sha512:` digest unless
+    /// a file of that name exists (the sigstore-conformance rule), else a path.
+    /// A `file://` prefix is stripped as gh does.
+    pub fn from_arg(arg: &str) -> Result<Self, ArtifactError> {
+        let looks_like_digest = arg.starts_with("sha256:") || arg.starts_with("sha512:");
+        if looks_like_digest && !Path::new(arg).exists() {
+            return ArtifactDigest::parse(arg).map(Self::Digest);
+        }
+        let path = arg.strip_prefix("file://").unwrap_or(arg);
+        Ok(Self::File(PathBuf::from(path)))
+    }
+
+    /// How gh names the artifact in `Loaded digest … for …` lines.
+    pub fn display_name(&self) -> String {
+        match self {
+            Self::File(path) => format!("file://{}", path.display()),
+            Self::Digest(d) => d.to_string(),
+        }
+    }
+
+    /// The artifact's digest with `algorithm`: hashes a file, or returns the
+    /// given digest (which must use that algorithm).
+    pub fn digest(&self, algorithm: DigestAlgorithm) -> Result<ArtifactDigest, ArtifactError> {
+        match self {
+            Self::File(path) => digest_file(path, algorithm),
+            Self::Digest(d) if d.algorithm() == algorithm => Ok(d.clone()),
+            Self::Digest(d) => Err(ArtifactError::AlgorithmMismatch {
+                given: d.algorithm(),
+                wanted: algorithm,
+            }),
+        }
+    }
+}
+
+/// Why an artifact could not be named or hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// The algorithm name is not one we support.
+    #[error("unsupported digest algorithm {0:?}: expected sha256 or sha512")]
+    UnknownAlgorithm(String),
+    /// A digest string is malformed.
+    #[error("invalid digest: {0}")]
+    BadDigest(String),
+    /// A digest was given with one algorithm but another was asked for.
+    #[error("the artifact was given as a {given} digest but --digest-alg is {wanted}")]
+    AlgorithmMismatch {
+        /// The algorithm of the digest on the command line.
+        given: DigestAlgorithm,
+        /// The algorithm asked for.
+        wanted: DigestAlgorithm,
+    },
+    /// The path is not a regular file (a directory, FIFO, socket, device).
+    #[error("{path}: not a regular file ({kind}); expected a file to hash")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// An I/O error while opening or reading.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+/// Describe a non-regular file type for error messages.
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    "not a regular file"
+}
+
+/// Open `path` for reading only if it is a regular file, so a FIFO never
+/// blocks the run and a directory gets a clear message.
+pub fn open_regular_file(path: &Path) -> Result<File, ArtifactError> {
+    let io_err = |source| ArtifactError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(ArtifactError::NotAFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta),
+        });
+    }
+    File::open(path).map_err(io_err)
+}
+
+/// Hash a file by streaming it; memory use is one buffer whatever the size.
+pub fn digest_file(
+    path: &Path,
+    algorithm: DigestAlgorithm,
+) -> Result<ArtifactDigest, ArtifactError> {
+    let file = open_regular_file(path)?;
+    digest_reader(file, algorithm).map_err(|source| ArtifactError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Hash everything `reader` yields.
+pub fn digest_reader(
+    mut reader: impl Read,
+    algorithm: DigestAlgorithm,
+) -> io::Result<ArtifactDigest> {
+    let mut ctx = aws_lc_rs::digest::Context::new(algorithm.aws_lc());
+    // 256 KiB keeps syscalls rare without making the buffer matter for RSS.
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        ctx.update(&buf[..n]);
+    }
+    Ok(ArtifactDigest {
+        algorithm,
+        bytes: ctx.finish().as_ref().to_vec(),
+    })
+}
+
+/// Hash an in-memory buffer.
+pub fn digest_bytes(data: &[u8], algorithm: DigestAlgorithm) -> ArtifactDigest {
+    ArtifactDigest {
+        algorithm,
+        bytes: aws_lc_rs::digest::digest(algorithm.aws_lc(), data)
+            .as_ref()
+            .to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_digests() {
+        let d = ArtifactDigest::parse(
+            "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+        )
+        .unwrap();
+        assert_eq!(
+            d.to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(d, digest_bytes(b"", DigestAlgorithm::Sha256));
+    }
+
+    #[test]
+    fn rejects_bad_digests() {
+        for bad in [
+            "sha256",
+            "md5:00",
+            "sha256:00",
+            "sha512:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "sha256:g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ] {
+            assert!(ArtifactDigest::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn streaming_equals_one_shot() {
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7) as u8).collect();
+        for alg in [DigestAlgorithm::Sha256, DigestAlgorithm::Sha512] {
+            assert_eq!(
+                digest_reader(&data[..], alg).unwrap(),
+                digest_bytes(&data, alg)
+            );
+        }
+    }
+
+    #[test]
+    fn directory_is_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = digest_file(dir.path(), DigestAlgorithm::Sha256).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
+    }
+
+    #[test]
+    fn digest_arg_only_when_no_such_file() {
+        let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert!(matches!(
+            ArtifactRef::from_arg(d).unwrap(),
+            ArtifactRef::Digest(_)
+        ));
+        assert_eq!(
+            ArtifactRef::from_arg("file://a/b").unwrap(),
+            ArtifactRef::File(PathBuf::from("a/b"))
+        );
+    }
+}

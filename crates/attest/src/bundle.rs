@@ -1,0 +1,420 @@
+//! The bundle and statement model used above the verification core.
+//!
+//! A [`LoadedBundle`] keeps three views of one Sigstore bundle: the JSON value
+//! exactly as received (what `--format json` prints back, as gh does), the
+//! typed `sigstore_types::Bundle` the core verifies, and, for DSSE envelopes
+//! carrying in-toto, the [`Statement`] decoded from the payload bytes as
+//! signed. Nothing here is trusted until `verify` says so.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sigstore_types::{Bundle, SignatureContent};
+
+/// The DSSE payload type of an in-toto statement.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The SLSA provenance v1 predicate type, gh's default `--predicate-type`.
+pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
+
+/// The statement types we accept. v0.1 statements have the same subject shape.
+const STATEMENT_TYPES: [&str; 2] = [
+    "https://in-toto.io/Statement/v1",
+    "https://in-toto.io/Statement/v0.1",
+];
+
+/// Largest single bundle we parse. actions/attest allows 16 MB predicates,
+/// which base64 grows to about 22 MB.
+pub const MAX_BUNDLE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Where a bundle came from, for messages: a file (or URL) and the line its
+/// JSON value starts on (1 for a plain `.json` file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleOrigin {
+    /// File name or URL, as the user gave it.
+    pub source: String,
+    /// 1-based line where the bundle's JSON value starts.
+    pub line: usize,
+    /// 1-based position of the bundle in its source.
+    pub index: usize,
+}
+
+impl fmt::Display for BundleOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.source, self.line)
+    }
+}
+
+/// One subject of an in-toto statement.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Subject {
+    /// The subject name (a file name, a purl, or empty).
+    #[serde(default)]
+    pub name: String,
+    /// Algorithm name to lowercase-hex digest.
+    pub digest: BTreeMap<String, String>,
+}
+
+/// An in-toto statement, decoded from the DSSE payload bytes.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// `_type`.
+    pub statement_type: String,
+    /// The subjects, all of them: any may match the artifact.
+    pub subjects: Vec<Subject>,
+    /// `predicateType`.
+    pub predicate_type: String,
+    /// The whole statement as a JSON value (what gh prints as `statement`).
+    pub value: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct StatementWire {
+    #[serde(rename = "_type")]
+    statement_type: String,
+    subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+}
+
+impl Statement {
+    /// Decode a statement from payload bytes.
+    pub fn from_payload(payload: &[u8]) -> Result<Self, BundleError> {
+        let value: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| BundleError::statement(format!("payload is not JSON: {e}")))?;
+        let wire: StatementWire = serde_path_to_error::deserialize(&value)
+            .map_err(|e| BundleError::statement(field_error(&e)))?;
+        if !STATEMENT_TYPES.contains(&wire.statement_type.as_str()) {
+            return Err(BundleError::statement(format!(
+                "field _type: {:?} is not an in-toto statement type (expected {})",
+                wire.statement_type, STATEMENT_TYPES[0]
+            )));
+        }
+        if wire.subject.is_empty() {
+            return Err(BundleError::statement(
+                "field subject: the statement has no subjects".into(),
+            ));
+        }
+        Ok(Self {
+            statement_type: wire.statement_type,
+            subjects: wire.subject,
+            predicate_type: wire.predicate_type,
+            value,
+        })
+    }
+
+    /// The subjects whose digest for `algorithm` equals `hex` (compared
+    /// ignoring case; in-toto says lowercase, producers do not always obey).
+    pub fn subjects_matching<'a>(
+        &'a self,
+        algorithm: &'a str,
+        hex: &'a str,
+    ) -> impl Iterator<Item = &'a Subject> + 'a {
+        self.subjects.iter().filter(move |s| {
+            s.digest
+                .get(algorithm)
+                .is_some_and(|d| d.eq_ignore_ascii_case(hex))
+        })
+    }
+
+    /// The digest algorithms the subjects use, sorted and de-duplicated.
+    pub fn subject_algorithms(&self) -> Vec<&str> {
+        let mut algs: Vec<&str> = self
+            .subjects
+            .iter()
+            .flat_map(|s| s.digest.keys().map(String::as_str))
+            .collect();
+        algs.sort_unstable();
+        algs.dedup();
+        algs
+    }
+}
+
+/// A parsed bundle with its origin and its raw JSON.
+#[derive(Debug, Clone)]
+pub struct LoadedBundle {
+    /// Where it came from.
+    pub origin: BundleOrigin,
+    /// The JSON exactly as received (key order kept).
+    pub raw: serde_json::Value,
+    /// The typed bundle for the verification core.
+    pub bundle: Bundle,
+    /// The in-toto statement, if the content is an in-toto DSSE envelope; an
+    /// error if it claims to be one but cannot be decoded.
+    pub statement: Option<Result<Statement, BundleError>>,
+    /// Where the bundle was fetched from by URL (`bundle_url` in gh's JSON).
+    pub bundle_url: String,
+    /// Who initiated the attestation on GitHub (`initiator` in gh's JSON).
+    pub initiator: String,
+}
+
+impl LoadedBundle {
+    /// The bundle's media type string.
+    pub fn media_type(&self) -> &'static str {
+        self.bundle.media_type.as_str()
+    }
+
+    /// The DSSE payload type, if the content is an envelope.
+    pub fn payload_type(&self) -> Option<&str> {
+        match &self.bundle.content {
+            SignatureContent::DsseEnvelope(env) => Some(env.payload_type.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Why a bundle (or its statement) could not be read.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum BundleError {
+    /// The JSON text is not valid JSON.
+    #[error("{origin}: not valid JSON: {detail}")]
+    Json {
+        /// Where.
+        origin: String,
+        /// serde_json's message with line and column.
+        detail: String,
+    },
+    /// Valid JSON, but not a Sigstore bundle.
+    #[error("{origin}: not a Sigstore bundle: {detail}")]
+    Shape {
+        /// Where.
+        origin: String,
+        /// Which field and what was expected.
+        detail: String,
+    },
+    /// The bundle is larger than we accept.
+    #[error("{origin}: bundle is {size} bytes, over the {limit}-byte limit for one bundle")]
+    TooLarge {
+        /// Where.
+        origin: String,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The DSSE payload claims in-toto but is not a usable statement.
+    #[error("in-toto statement: {0}")]
+    Statement(String),
+}
+
+impl BundleError {
+    fn statement(detail: String) -> Self {
+        Self::Statement(detail)
+    }
+}
+
+/// Render a path-aware serde error as `field a.b.c: message`.
+fn field_error<E: fmt::Display>(err: &serde_path_to_error::Error<E>) -> String {
+    let path = err.path().to_string();
+    let inner = err.inner().to_string();
+    // serde_json appends " at line L column C" relative to the value; the
+    // field path says more, so drop it.
+    let inner = match inner.rfind(" at line ") {
+        Some(pos) => inner[..pos].to_string(),
+        None => inner,
+    };
+    if path.is_empty() || path == "." {
+        inner
+    } else {
+        format!("field {path}: {inner}")
+    }
+}
+
+/// Parse one bundle from its JSON text.
+pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, BundleError> {
+    if text.len() > MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge {
+            origin: origin.to_string(),
+            size: text.len(),
+            limit: MAX_BUNDLE_BYTES,
+        });
+    }
+    let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| BundleError::Json {
+        origin: origin.to_string(),
+        detail: e.to_string(),
+    })?;
+    if !raw.is_object() {
+        return Err(BundleError::Shape {
+            origin: origin.to_string(),
+            detail: format!("expected a JSON object, found {}", json_kind(&raw)),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let bundle: Bundle =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| BundleError::Shape {
+            origin: origin.to_string(),
+            detail: field_error(&e),
+        })?;
+    let statement = match &bundle.content {
+        SignatureContent::DsseEnvelope(env) if env.payload_type == IN_TOTO_PAYLOAD_TYPE => {
+            Some(Statement::from_payload(env.payload.as_bytes()))
+        }
+        _ => None,
+    };
+    Ok(LoadedBundle {
+        origin,
+        raw,
+        bundle,
+        statement,
+        bundle_url: String::new(),
+        initiator: String::new(),
+    })
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Split a bundle file into bundles: one JSON value, or JSON Lines, where
+/// blank lines and pretty-printed (multi-line) values are tolerated and the
+/// last line needs no newline. Each value keeps its starting line so errors
+/// can name it. A value that fails to parse is returned as an error in its
+/// place; text that is not JSON at all stops the split there.
+pub fn split_bundles(text: &str, source: &str) -> Vec<Result<LoadedBundle, BundleError>> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    let mut index = 0;
+    loop {
+        let start = skip_ws(text, stream.byte_offset());
+        let line = line_of(text, start);
+        match stream.next() {
+            None => break,
+            Some(Ok(value)) => {
+                index += 1;
+                let origin = BundleOrigin {
+                    source: source.to_string(),
+                    line,
+                    index,
+                };
+                out.push(parse_bundle(value.get(), origin));
+            }
+            Some(Err(e)) => {
+                index += 1;
+                let origin = BundleOrigin {
+                    source: source.to_string(),
+                    line: e.line().max(1),
+                    index,
+                };
+                out.push(Err(BundleError::Json {
+                    origin: origin.to_string(),
+                    detail: e.to_string(),
+                }));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn skip_ws(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+        pos += 1;
+    }
+    pos
+}
+
+fn line_of(text: &str, pos: usize) -> usize {
+    text.as_bytes()[..pos.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/gh");
+
+    fn read(name: &str) -> String {
+        std::fs::read_to_string(format!("{GH}/{name}")).unwrap()
+    }
+
+    #[test]
+    fn pretty_json_is_one_bundle() {
+        let bundles = split_bundles(&read("sigstore-js-2.1.0-bundle.json"), "b.json");
+        assert_eq!(bundles.len(), 1);
+        let b = bundles[0].as_ref().unwrap();
+        let st = b.statement.as_ref().unwrap().as_ref().unwrap();
+        assert_eq!(st.predicate_type, SLSA_PROVENANCE_V1);
+        assert_eq!(st.subject_algorithms(), vec!["sha512"]);
+        assert_eq!(b.origin.line, 1);
+    }
+
+    #[test]
+    fn jsonl_with_blank_lines_and_pretty_values() {
+        let one = read("sigstore-js-2.1.0-bundle.json");
+        let compact: serde_json::Value = serde_json::from_str(&one).unwrap();
+        let text = format!("\n{}\n\n{}", compact, one.trim_end());
+        let bundles = split_bundles(&text, "x.jsonl");
+        assert_eq!(bundles.len(), 2);
+        assert_eq!(bundles[0].as_ref().unwrap().origin.line, 2);
+        assert_eq!(bundles[1].as_ref().unwrap().origin.line, 4);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let text = "{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}\n{\"mediaType\": 5}\n";
+        let bundles = split_bundles(text, "x.jsonl");
+        let e1 = bundles[0].as_ref().unwrap_err().to_string();
+        assert!(e1.starts_with("x.jsonl:1: not a Sigstore bundle:"), "{e1}");
+        let e2 = bundles[1].as_ref().unwrap_err().to_string();
+        assert!(
+            e2.starts_with("x.jsonl:2:") && e2.contains("mediaType"),
+            "{e2}"
+        );
+    }
+
+    #[test]
+    fn unknown_media_type_is_named() {
+        let text = r#"{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=9"}"#;
+        let e = split_bundles(text, "b.json")
+            .remove(0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("version=9"), "{e}");
+    }
+
+    #[test]
+    fn garbage_stops_the_split_with_a_line() {
+        let e = split_bundles("\n\n\u{1}\u{2}garbage", "g.json")
+            .remove(0)
+            .unwrap_err();
+        assert!(e.to_string().starts_with("g.json:3: not valid JSON"), "{e}");
+        assert!(split_bundles("", "e.json").is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(100_000);
+        let e = split_bundles(&text, "d.json").remove(0).unwrap_err();
+        assert!(e.to_string().contains("recursion limit"), "{e}");
+    }
+
+    #[test]
+    fn statement_needs_subjects_and_type() {
+        assert!(Statement::from_payload(
+            br#"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"p"}"#
+        )
+        .is_err());
+        assert!(Statement::from_payload(
+            br#"{"_type":"x","subject":[{"digest":{"sha256":"00"}}],"predicateType":"p"}"#
+        )
+        .is_err());
+        let s = Statement::from_payload(br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"AB"}},{"digest":{"sha512":"cd"}}],"predicateType":"p"}"#).unwrap();
+        assert_eq!(s.subjects_matching("sha256", "ab").count(), 1);
+        assert_eq!(s.subjects_matching("sha512", "cd").count(), 1);
+        assert_eq!(s.subjects_matching("sha256", "cd").count(), 0);
+    }
+}

@@ -1,0 +1,611 @@
+//! What the user expects of an attestation, with gh's semantics.
+//!
+//! A [`Policy`] is built from gh-style flags ([`PolicyFlags`]) and evaluated
+//! against a [`VerifiedAttestation`] into named [`PolicyCheck`]s, each with
+//! the expected and the actual value, so a failure says exactly which claim
+//! differed. Comparison rules follow gh 2.103.3: owner, repository, issuer and
+//! digests ignore case, the source ref does not, `--cert-identity` is exact
+//! and case-sensitive, regexes are unanchored unless the pattern anchors them.
+
+use regex::Regex;
+
+use crate::bundle::SLSA_PROVENANCE_V1;
+use crate::verify::VerifiedAttestation;
+
+/// GitHub Actions' OIDC issuer on github.com.
+pub const GITHUB_ACTIONS_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The flags, as gh spells them.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyFlags {
+    /// `--owner`.
+    pub owner: Option<String>,
+    /// `--repo` (`OWNER/REPO`).
+    pub repo: Option<String>,
+    /// `--signer-repo` (`OWNER/REPO`).
+    pub signer_repo: Option<String>,
+    /// `--signer-workflow`.
+    pub signer_workflow: Option<String>,
+    /// `--cert-identity`.
+    pub cert_identity: Option<String>,
+    /// `--cert-identity-regex`.
+    pub cert_identity_regex: Option<String>,
+    /// `--cert-oidc-issuer`; `None` means the default for the host.
+    pub cert_oidc_issuer: Option<String>,
+    /// `--deny-self-hosted-runners`.
+    pub deny_self_hosted_runners: bool,
+    /// `--predicate-type`; `None` means SLSA provenance v1.
+    pub predicate_type: Option<String>,
+    /// `--signer-digest`.
+    pub signer_digest: Option<String>,
+    /// `--source-digest`.
+    pub source_digest: Option<String>,
+    /// `--source-ref`.
+    pub source_ref: Option<String>,
+    /// `--hostname`; `None` means github.com.
+    pub hostname: Option<String>,
+}
+
+/// How the certificate's SAN must look.
+#[derive(Debug, Clone)]
+pub enum SanMatcher {
+    /// Equal, case-sensitive (`--cert-identity`).
+    Exact(String),
+    /// Matches the regex somewhere (unanchored unless anchored).
+    Regex(Regex),
+    /// No SAN requirement (conformance `--key` runs only).
+    Any,
+}
+
+impl SanMatcher {
+    fn matches(&self, san: &str) -> bool {
+        match self {
+            Self::Exact(s) => s == san,
+            Self::Regex(r) => r.is_match(san),
+            Self::Any => true,
+        }
+    }
+}
+
+/// A built policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The predicate type attestations must carry.
+    pub predicate_type: String,
+    /// Expected SourceRepositoryOwnerURI, e.g. `https://github.com/sigstore`.
+    pub owner_uri: Option<String>,
+    /// Expected SourceRepositoryURI, e.g. `https://github.com/sigstore/sigstore-js`.
+    pub repo_uri: Option<String>,
+    /// The SAN rule.
+    pub san: SanMatcher,
+    /// Expected OIDC issuer (compared ignoring case).
+    pub issuer: Option<String>,
+    /// Expected BuildSignerDigest.
+    pub signer_digest: Option<String>,
+    /// Expected SourceRepositoryDigest.
+    pub source_digest: Option<String>,
+    /// Expected SourceRepositoryRef (case-sensitive).
+    pub source_ref: Option<String>,
+    /// Expected RunnerEnvironment (`github-hosted` under `--deny-self-hosted-runners`).
+    pub runner_environment: Option<String>,
+}
+
+/// A flag value or combination gh would refuse.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum PolicyError {
+    /// A usage error with gh's message.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn usage(msg: impl Into<String>) -> PolicyError {
+    PolicyError::Usage(msg.into())
+}
+
+/// Escape regex metacharacters as Go's `regexp.QuoteMeta` does, so the
+/// patterns we print are byte-identical to gh's (Rust's `regex::escape`
+/// escapes more characters, e.g. `-`).
+pub fn go_quote_meta(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn compile(pattern: &str) -> Result<Regex, PolicyError> {
+    Regex::new(pattern).map_err(|e| usage(format!("invalid regular expression {pattern:?}: {e}")))
+}
+
+fn split_nwo(flag: &str, value: &str) -> Result<(String, String), PolicyError> {
+    let parts: Vec<&str> = value.split('/').collect();
+    match parts.as_slice() {
+        [owner, repo] if !owner.is_empty() && !repo.is_empty() => {
+            Ok((owner.to_string(), repo.to_string()))
+        }
+        _ => Err(usage(format!(
+            "invalid value provided for {flag}: {value} (expected OWNER/REPO)"
+        ))),
+    }
+}
+
+/// The host's web origin and default OIDC issuer: github.com, or a GHE.com
+/// tenant (`*.ghe.com`); gh refuses anything else.
+fn host_urls(hostname: Option<&str>) -> Result<(String, String), PolicyError> {
+    let host = hostname.unwrap_or("github.com").trim().to_ascii_lowercase();
+    if host == "github.com" {
+        return Ok(("https://github.com".into(), GITHUB_ACTIONS_ISSUER.into()));
+    }
+    if let Some(tenant) = host.strip_suffix(".ghe.com") {
+        if !tenant.is_empty() && !tenant.contains('.') {
+            return Ok((
+                format!("https://{host}"),
+                format!("https://token.actions.{tenant}.ghe.com"),
+            ));
+        }
+    }
+    Err(usage(format!(
+        "An unsupported host was detected ({host}). Note that attestations exist on github.com and GHE.com (*.ghe.com) only"
+    )))
+}
+
+impl Policy {
+    /// Build the policy gh would enforce for these flags.
+    pub fn from_flags(flags: &PolicyFlags) -> Result<Self, PolicyError> {
+        let (server, default_issuer) = host_urls(flags.hostname.as_deref())?;
+        let host = server.trim_start_matches("https://").to_string();
+
+        let (owner, repo_nwo) = match (&flags.owner, &flags.repo) {
+            (Some(_), Some(_)) => {
+                return Err(usage(
+                    "specify only one of --owner or --repo (the owner is taken from --repo)",
+                ))
+            }
+            (None, None) => {
+                return Err(usage(
+                    "one of --owner or --repo is required (or --cert-identity with --key-less checks via attest-conformance)",
+                ))
+            }
+            (Some(o), None) => (o.clone(), None),
+            (None, Some(r)) => {
+                let (o, n) = split_nwo("repo", r)?;
+                (o.clone(), Some(format!("{o}/{n}")))
+            }
+        };
+        if owner.is_empty() {
+            return Err(usage("--owner must not be empty"));
+        }
+
+        let identity_flags = [
+            flags.cert_identity.is_some(),
+            flags.cert_identity_regex.is_some(),
+            flags.signer_repo.is_some(),
+            flags.signer_workflow.is_some(),
+        ];
+        if identity_flags.iter().filter(|&&b| b).count() > 1 {
+            return Err(usage(
+                "if any flags in the group [cert-identity cert-identity-regex signer-repo signer-workflow] are set none of the others can be",
+            ));
+        }
+
+        let san = if let Some(id) = &flags.cert_identity {
+            SanMatcher::Exact(id.clone())
+        } else if let Some(re) = &flags.cert_identity_regex {
+            SanMatcher::Regex(compile(re)?)
+        } else if let Some(sr) = &flags.signer_repo {
+            let (o, n) = split_nwo("signer-repo", sr)?;
+            SanMatcher::Regex(compile(&format!(
+                "(?i)^{}",
+                go_quote_meta(&format!("{server}/{o}/{n}/"))
+            ))?)
+        } else if let Some(w) = &flags.signer_workflow {
+            SanMatcher::Regex(compile(&signer_workflow_pattern(w, &host)?)?)
+        } else if let Some(nwo) = &repo_nwo {
+            SanMatcher::Regex(compile(&format!(
+                "(?i)^{}",
+                go_quote_meta(&format!("{server}/{nwo}/"))
+            ))?)
+        } else {
+            SanMatcher::Regex(compile(&format!(
+                "(?i)^{}",
+                go_quote_meta(&format!("{server}/{owner}/"))
+            ))?)
+        };
+
+        let predicate_type = flags
+            .predicate_type
+            .clone()
+            .unwrap_or_else(|| SLSA_PROVENANCE_V1.to_string());
+        if predicate_type.is_empty() {
+            return Err(usage("PredicateType must be set"));
+        }
+
+        Ok(Self {
+            predicate_type,
+            owner_uri: Some(format!("{server}/{owner}")),
+            repo_uri: repo_nwo.map(|nwo| format!("{server}/{nwo}")),
+            san,
+            issuer: Some(flags.cert_oidc_issuer.clone().unwrap_or(default_issuer)),
+            signer_digest: flags.signer_digest.clone(),
+            source_digest: flags.source_digest.clone(),
+            source_ref: flags.source_ref.clone(),
+            runner_environment: flags
+                .deny_self_hosted_runners
+                .then(|| "github-hosted".to_string()),
+        })
+    }
+
+    /// The policy of the sigstore-conformance protocol: an exact identity
+    /// and issuer, nothing else (any predicate type, or none).
+    pub fn identity_only(identity: Option<String>, issuer: Option<String>) -> Self {
+        Self {
+            predicate_type: String::new(),
+            owner_uri: None,
+            repo_uri: None,
+            san: identity.map_or(SanMatcher::Any, SanMatcher::Exact),
+            issuer,
+            signer_digest: None,
+            source_digest: None,
+            source_ref: None,
+            runner_environment: None,
+        }
+    }
+
+    /// The criteria block gh prints before verifying: (label, value) rows.
+    pub fn criteria(&self) -> Vec<(&'static str, String)> {
+        let mut rows = Vec::new();
+        if !self.predicate_type.is_empty() {
+            rows.push(("Predicate type must match", self.predicate_type.clone()));
+        }
+        if let Some(v) = &self.owner_uri {
+            rows.push(("Source Repository Owner URI must match", v.clone()));
+        }
+        if let Some(v) = &self.repo_uri {
+            rows.push(("Source Repository URI must match", v.clone()));
+        }
+        if let Some(v) = &self.signer_digest {
+            rows.push(("Build signer digest must match", v.clone()));
+        }
+        if let Some(v) = &self.source_digest {
+            rows.push(("Source repo digest digest must match", v.clone()));
+        }
+        if let Some(v) = &self.source_ref {
+            rows.push(("Source repo ref must match", v.clone()));
+        }
+        match &self.san {
+            SanMatcher::Exact(s) => rows.push(("Subject Alternative Name must match", s.clone())),
+            SanMatcher::Regex(r) => rows.push((
+                "Subject Alternative Name must match regex",
+                r.as_str().to_string(),
+            )),
+            SanMatcher::Any => {}
+        }
+        if let Some(v) = &self.issuer {
+            rows.push(("OIDC Issuer must match", v.clone()));
+        }
+        if let Some(v) = &self.runner_environment {
+            rows.push(("Action workflow Runner Environment must match ", v.clone()));
+        }
+        rows
+    }
+
+    /// gh's `verifiedIdentity` object for the JSON output.
+    pub fn verified_identity_json(&self) -> serde_json::Value {
+        let san = match &self.san {
+            SanMatcher::Exact(s) => serde_json::json!({ "subjectAlternativeName": s }),
+            SanMatcher::Regex(r) => {
+                serde_json::json!({ "subjectAlternativeName": "", "regexp": r.as_str() })
+            }
+            SanMatcher::Any => serde_json::json!({ "subjectAlternativeName": "", "regexp": ".*" }),
+        };
+        let mut v = serde_json::json!({
+            "subjectAlternativeName": san,
+            "issuer": { "issuer": "", "regexp": ".*" },
+        });
+        if let Some(env) = &self.runner_environment {
+            v["runnerEnvironment"] = serde_json::Value::String(env.clone());
+        }
+        v
+    }
+
+    /// Evaluate every check against a verified attestation. The checks come
+    /// in gh's order: SAN and runner (sigstore-go's identity step), then the
+    /// certificate-extension checks.
+    pub fn evaluate(&self, att: &VerifiedAttestation) -> Vec<PolicyCheck> {
+        let mut checks = Vec::new();
+        let Some(cert) = &att.certificate else {
+            // A key-signed bundle carries no identity; only the conformance
+            // `--key` path asks for no identity at all.
+            let passed = matches!(self.san, SanMatcher::Any) && self.issuer.is_none();
+            checks.push(PolicyCheck::new(
+                "Certificate",
+                "a signing certificate",
+                None,
+                passed,
+                "the bundle is signed with a key, not a certificate".into(),
+            ));
+            return checks;
+        };
+        let san = cert.subject_alternative_name.clone();
+        let san_rule = match &self.san {
+            SanMatcher::Any => None,
+            SanMatcher::Exact(s) => Some(("be", s.clone())),
+            SanMatcher::Regex(r) => Some(("match regex", r.as_str().to_string())),
+        };
+        if let Some((kind, expected)) = san_rule {
+            let passed = san.as_deref().is_some_and(|s| self.san.matches(s));
+            let mut msg = format!(
+                "expected SubjectAlternativeName to {kind} {expected}, got {}",
+                san.as_deref().unwrap_or("none")
+            );
+            if !passed {
+                if let (Some(s), Some(repo)) = (&san, &cert.source_repository_uri) {
+                    let inside = s
+                        .to_ascii_lowercase()
+                        .starts_with(&format!("{}/", repo.to_ascii_lowercase()));
+                    if !inside {
+                        msg.push_str(
+                            " -- the attestation was signed by a workflow outside the source \
+                             repository (a reusable workflow); check it with --signer-repo or \
+                             --signer-workflow",
+                        );
+                    }
+                }
+            }
+            checks.push(PolicyCheck::new(
+                "SubjectAlternativeName",
+                &expected,
+                san.clone(),
+                passed,
+                msg,
+            ));
+        }
+        if let Some(env) = &self.runner_environment {
+            let actual = cert.runner_environment.clone();
+            let passed = actual.as_deref() == Some(env.as_str());
+            checks.push(PolicyCheck::new(
+                "RunnerEnvironment",
+                env,
+                actual.clone(),
+                passed,
+                format!(
+                    "expected RunnerEnvironment to be {env}, got {} (--deny-self-hosted-runners)",
+                    actual.as_deref().unwrap_or("none")
+                ),
+            ));
+        }
+        let ci = |name: &'static str,
+                  expected: &Option<String>,
+                  actual: &Option<String>,
+                  ignore_case: bool| {
+            expected.as_ref().map(|exp| {
+                let passed = actual.as_deref().is_some_and(|a| {
+                    if ignore_case {
+                        a.eq_ignore_ascii_case(exp)
+                    } else {
+                        a == exp
+                    }
+                });
+                PolicyCheck::new(
+                    name,
+                    exp,
+                    actual.clone(),
+                    passed,
+                    format!(
+                        "expected {name} to be {exp}, got {}",
+                        actual.as_deref().unwrap_or("")
+                    ),
+                )
+            })
+        };
+        checks.extend(ci(
+            "SourceRepositoryOwnerURI",
+            &self.owner_uri,
+            &cert.source_repository_owner_uri,
+            true,
+        ));
+        checks.extend(ci(
+            "SourceRepositoryURI",
+            &self.repo_uri,
+            &cert.source_repository_uri,
+            true,
+        ));
+        if let Some(mut c) = ci("Issuer", &self.issuer, &cert.issuer, true) {
+            if !c.passed {
+                if let (Some(exp), Some(act)) = (&self.issuer, &cert.issuer) {
+                    if act.starts_with(&format!("{exp}/")) {
+                        c.message.push_str(" -- if you have a custom OIDC issuer policy for your enterprise, use the --cert-oidc-issuer flag with your expected issuer");
+                    }
+                }
+            }
+            checks.push(c);
+        }
+        checks.extend(ci(
+            "BuildSignerDigest",
+            &self.signer_digest,
+            &cert.build_signer_digest,
+            true,
+        ));
+        checks.extend(ci(
+            "SourceRepositoryDigest",
+            &self.source_digest,
+            &cert.source_repository_digest,
+            true,
+        ));
+        checks.extend(ci(
+            "SourceRepositoryRef",
+            &self.source_ref,
+            &cert.source_repository_ref,
+            false,
+        ));
+        checks
+    }
+}
+
+/// The `--signer-workflow` SAN pattern, as gh builds it: host-qualified or
+/// not, metacharacters escaped, anchored, case-sensitive, with an optional
+/// `@ref` suffix unless the value already names one.
+pub fn signer_workflow_pattern(workflow: &str, host: &str) -> Result<String, PolicyError> {
+    let starts_with_host = Regex::new(r"^[a-zA-Z0-9-]+\.[a-zA-Z0-9-]+.*$")
+        .map(|r| r.is_match(workflow))
+        .unwrap_or(false);
+    let url = if starts_with_host {
+        format!("https://{workflow}")
+    } else {
+        if host.is_empty() {
+            return Err(usage("unknown signer workflow host"));
+        }
+        format!("https://{host}/{workflow}")
+    };
+    let has_ref = Regex::new(r"@(refs/.*|[0-9a-fA-F]+)$")
+        .map(|r| r.is_match(&url))
+        .unwrap_or(false);
+    let mut pattern = format!("^{}", go_quote_meta(&url));
+    pattern.push_str(if has_ref {
+        "$"
+    } else {
+        "(@(refs/.*|[0-9a-fA-F]+))?$"
+    });
+    Ok(pattern)
+}
+
+/// One evaluated expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyCheck {
+    /// The claim, by gh's name (`SourceRepositoryRef`, `Issuer`, …).
+    pub name: &'static str,
+    /// What the policy expects (a value or a pattern).
+    pub expected: String,
+    /// What the certificate says.
+    pub actual: Option<String>,
+    /// Whether it passed.
+    pub passed: bool,
+    /// A one-line explanation, worded as gh words it where gh has wording.
+    pub message: String,
+}
+
+impl PolicyCheck {
+    fn new(
+        name: &'static str,
+        expected: &str,
+        actual: Option<String>,
+        passed: bool,
+        message: String,
+    ) -> Self {
+        Self {
+            name,
+            expected: expected.to_string(),
+            actual,
+            passed,
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags() -> PolicyFlags {
+        PolicyFlags {
+            owner: Some("sigstore".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn default_san_regex_is_owner_prefix() {
+        let p = Policy::from_flags(&flags()).unwrap();
+        let SanMatcher::Regex(r) = &p.san else {
+            panic!()
+        };
+        assert_eq!(r.as_str(), r"(?i)^https://github\.com/sigstore/");
+        assert!(r.is_match("https://GitHub.com/sigstore/x/.github/workflows/a.yml@refs/heads/main"));
+        assert!(!r.is_match("https://github.com/sigstorex/x"));
+        assert_eq!(p.owner_uri.as_deref(), Some("https://github.com/sigstore"));
+        assert_eq!(p.issuer.as_deref(), Some(GITHUB_ACTIONS_ISSUER));
+    }
+
+    #[test]
+    fn repo_sets_owner_and_repo_and_quote_meta_matches_go() {
+        let p = Policy::from_flags(&PolicyFlags {
+            repo: Some("actions/attest-demo".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let SanMatcher::Regex(r) = &p.san else {
+            panic!()
+        };
+        assert_eq!(r.as_str(), r"(?i)^https://github\.com/actions/attest-demo/");
+        assert_eq!(
+            p.repo_uri.as_deref(),
+            Some("https://github.com/actions/attest-demo")
+        );
+        assert_eq!(p.owner_uri.as_deref(), Some("https://github.com/actions"));
+        for bad in ["a", "a/b/c", "/b", "a/"] {
+            let e = Policy::from_flags(&PolicyFlags {
+                repo: Some(bad.into()),
+                ..Default::default()
+            });
+            assert!(e.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signer_workflow_patterns_follow_gh() {
+        assert_eq!(
+            signer_workflow_pattern("o/r/.github/workflows/x.yml", "github.com").unwrap(),
+            r"^https://github\.com/o/r/\.github/workflows/x\.yml(@(refs/.*|[0-9a-fA-F]+))?$"
+        );
+        assert_eq!(
+            signer_workflow_pattern(
+                "github.com/o/r/.github/workflows/x.yml@refs/heads/main",
+                "github.com"
+            )
+            .unwrap(),
+            r"^https://github\.com/o/r/\.github/workflows/x\.yml@refs/heads/main$"
+        );
+        let p = signer_workflow_pattern("o/r/.github/workflows/x.yml@refs/heads/.*", "github.com")
+            .unwrap();
+        let r = Regex::new(&p).unwrap();
+        assert!(!r.is_match("https://github.com/o/r/.github/workflows/x.yml@refs/heads/main"));
+    }
+
+    #[test]
+    fn identity_flags_are_exclusive_and_owner_or_repo_required() {
+        let mut f = flags();
+        f.cert_identity = Some("x".into());
+        f.signer_repo = Some("a/b".into());
+        assert!(Policy::from_flags(&f).is_err());
+        assert!(Policy::from_flags(&PolicyFlags::default()).is_err());
+        let mut f = flags();
+        f.repo = Some("a/b".into());
+        assert!(Policy::from_flags(&f).is_err());
+        let mut f = flags();
+        f.predicate_type = Some(String::new());
+        assert_eq!(
+            Policy::from_flags(&f).unwrap_err().to_string(),
+            "PredicateType must be set"
+        );
+    }
+
+    #[test]
+    fn tenancy_hosts_change_server_and_issuer() {
+        let mut f = flags();
+        f.hostname = Some("acme.ghe.com".into());
+        let p = Policy::from_flags(&f).unwrap();
+        assert_eq!(
+            p.owner_uri.as_deref(),
+            Some("https://acme.ghe.com/sigstore")
+        );
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://token.actions.acme.ghe.com")
+        );
+        f.hostname = Some("github.example.com".into());
+        assert!(Policy::from_flags(&f).is_err());
+    }
+}

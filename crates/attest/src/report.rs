@@ -1,0 +1,303 @@
+//! Rendering verdicts: gh-compatible JSON, gh-style terminal text, and the
+//! one-line summary attest prints when stdout is not a terminal.
+//!
+//! Nothing here decides pass or fail; it only describes an
+//! [`ArtifactVerdict`].
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::outcome::{ArtifactVerdict, Outcome};
+use crate::policy::Policy;
+use crate::trust::RootSource;
+use crate::verify::VerifiedAttestation;
+
+/// The media type gh gives its verification results.
+pub const VERIFICATION_RESULT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.verificationresult+json;version=0.1";
+
+/// Terminal styling: colour only on a terminal and without `NO_COLOR`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// Whether to emit ANSI colours.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    /// Green, for success.
+    pub fn ok(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    /// Red, for failure.
+    pub fn bad(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    /// Dim, for detail.
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// gh's `--format json` array: one element per matching attestation.
+pub fn gh_json(verdict: &ArtifactVerdict, policy: &Policy) -> Value {
+    Value::Array(
+        verdict
+            .matched()
+            .filter_map(|r| {
+                let bundle = r.bundle.as_ref()?;
+                let att = r.outcome.attestation()?;
+                Some(json!({
+                    "attestation": {
+                        "bundle": bundle.raw,
+                        "bundle_url": bundle.bundle_url,
+                        "initiator": bundle.initiator,
+                    },
+                    "verificationResult": verification_result_json(att, policy),
+                }))
+            })
+            .collect(),
+    )
+}
+
+/// gh's `verificationResult` object for one attestation.
+pub fn verification_result_json(att: &VerifiedAttestation, policy: &Policy) -> Value {
+    let signature = match &att.certificate {
+        Some(cert) => json!({ "certificate": cert }),
+        None => json!({}),
+    };
+    let timestamps: Vec<Value> = att
+        .timestamps
+        .iter()
+        .map(|t| {
+            json!({
+                "type": t.kind.as_str(),
+                "uri": t.uri,
+                "timestamp": rfc3339(t.time),
+            })
+        })
+        .collect();
+    let mut v = json!({
+        "mediaType": VERIFICATION_RESULT_MEDIA_TYPE,
+        "signature": signature,
+        "verifiedTimestamps": timestamps,
+        "verifiedIdentity": policy.verified_identity_json(),
+    });
+    if let Some(st) = &att.statement {
+        v["statement"] = st.value.clone();
+    }
+    v
+}
+
+/// RFC 3339 in UTC with second precision and a `Z`, as gh prints times.
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// gh's policy block: `- label:.... value`, labels padded with dots.
+pub fn criteria_block(policy: &Policy) -> String {
+    let rows = policy.criteria();
+    let mut out = String::from("The following policy criteria will be enforced:\n");
+    out.push_str(&aligned_rows(&rows, "- "));
+    out
+}
+
+fn aligned_rows(rows: &[(&str, String)], prefix: &str) -> String {
+    let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in rows {
+        let _ = writeln!(
+            out,
+            "{prefix}{label}:{} {value}",
+            ".".repeat(width - label.len())
+        );
+    }
+    out
+}
+
+/// Split a GitHub workflow URI (`https://host/owner/repo/path@ref`) into
+/// `owner/repo` and `path@ref`, as gh's text output shows them.
+pub fn split_workflow_uri(uri: &str) -> (String, String) {
+    let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or(uri);
+    let mut parts = rest.splitn(4, '/');
+    let _host = parts.next();
+    let owner = parts.next().unwrap_or("");
+    let repo = parts.next().unwrap_or("");
+    let path = parts.next().unwrap_or("");
+    (format!("{owner}/{repo}"), path.to_string())
+}
+
+/// The per-attestation lines gh prints after success.
+pub fn matched_block(verdict: &ArtifactVerdict) -> String {
+    let matched: Vec<_> = verdict.matched().collect();
+    let mut out = format!(
+        "The following {} matched the policy criteria\n",
+        plural(matched.len(), "attestation")
+    );
+    for (i, r) in matched.iter().enumerate() {
+        let _ = write!(out, "\n- Attestation #{}\n", i + 1);
+        let Some(att) = r.outcome.attestation() else {
+            continue;
+        };
+        let mut rows: Vec<(&str, String)> = Vec::new();
+        if let Some(cert) = &att.certificate {
+            let (build_repo, build_wf) =
+                split_workflow_uri(cert.build_config_uri.as_deref().unwrap_or(""));
+            let (signer_repo, signer_wf) =
+                split_workflow_uri(cert.build_signer_uri.as_deref().unwrap_or(""));
+            rows.push(("Build repo", build_repo));
+            rows.push(("Build workflow", build_wf));
+            rows.push(("Signer repo", signer_repo));
+            rows.push(("Signer workflow", signer_wf));
+        }
+        out.push_str(&aligned_rows(&rows, "  - "));
+        let _ = writeln!(out, "  - {}", trust_line(att));
+    }
+    out
+}
+
+/// "Verified by …" with the instance, the root's source and the times.
+pub fn trust_line(att: &VerifiedAttestation) -> String {
+    let source = match &att.root_source {
+        RootSource::Embedded => "embedded root".to_string(),
+        RootSource::File { path, line } => format!("root from {path}:{line}"),
+    };
+    let times: Vec<String> = att
+        .timestamps
+        .iter()
+        .map(|t| format!("{} {} at {}", t.kind.as_str(), t.uri, rfc3339(t.time)))
+        .collect();
+    format!(
+        "Verified by: {} instance ({source}); {}",
+        att.instance.name(),
+        if times.is_empty() {
+            "no timestamps".to_string()
+        } else {
+            times.join(", ")
+        }
+    )
+}
+
+/// `1 attestation`, `2 attestations`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The headline of a failed verification: gh's stage line and message.
+pub fn failure_headline(verdict: &ArtifactVerdict, policy: &Policy) -> (String, String) {
+    let Some(best) = verdict.best() else {
+        return (
+            "Loading attestations".into(),
+            "no attestations found".into(),
+        );
+    };
+    match &best.outcome {
+        Outcome::PolicyMismatch { checks, .. } => {
+            let first = checks.iter().find(|c| !c.passed);
+            (
+                "Policy verification".into(),
+                first.map(|c| c.message.clone()).unwrap_or_default(),
+            )
+        }
+        Outcome::Failed(e) => (
+            "Sigstore verification".into(),
+            format!("{}: {e}", best.origin),
+        ),
+        Outcome::NotForArtifact(e) => (
+            "Sigstore verification".into(),
+            format!("no attestation is about {}: {e}", verdict.digest),
+        ),
+        Outcome::Skipped(_) => (
+            "Predicate filter".into(),
+            format!(
+                "no attestations found with predicate type: {}",
+                policy.predicate_type
+            ),
+        ),
+        Outcome::Unreadable(e) => ("Loading attestations".into(), e.to_string()),
+        Outcome::Matched { .. } => (String::new(), String::new()),
+    }
+}
+
+/// One line per attestation that did not match, saying why.
+pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
+    let mut out = String::new();
+    for r in verdict.results.iter() {
+        if matches!(r.outcome, Outcome::Matched { .. }) {
+            continue;
+        }
+        let name = if r.origin.source.is_empty() {
+            format!("attestation #{}", r.origin.index)
+        } else {
+            format!("attestation #{} ({})", r.origin.index, r.origin)
+        };
+        let _ = writeln!(out, "  - {name}: {}", r.outcome.reason());
+    }
+    out
+}
+
+/// The one line printed when stdout is not a terminal.
+pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) -> String {
+    let total = verdict.results.len();
+    let matched = verdict.matched().count();
+    if matched > 0 {
+        let signer = verdict
+            .matched()
+            .find_map(|r| r.outcome.attestation())
+            .and_then(|a| a.certificate.as_ref())
+            .and_then(|c| {
+                c.build_signer_uri
+                    .clone()
+                    .or(c.subject_alternative_name.clone())
+            })
+            .unwrap_or_default();
+        format!(
+            "verified {artifact} ({}): {matched} of {} matched the policy; signer {signer}",
+            verdict.digest,
+            plural(total, "attestation")
+        )
+    } else {
+        let (_, msg) = failure_headline(verdict, policy);
+        format!(
+            "FAILED {artifact} ({}): 0 of {} matched the policy: {msg}",
+            verdict.digest,
+            plural(total, "attestation")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_uris_split_like_gh() {
+        assert_eq!(
+            split_workflow_uri("https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"),
+            ("sigstore/sigstore-js".to_string(), ".github/workflows/release.yml@refs/heads/main".to_string())
+        );
+    }
+
+    #[test]
+    fn rows_are_dot_aligned() {
+        let rows = vec![("ab", "1".to_string()), ("abcd", "2".to_string())];
+        assert_eq!(aligned_rows(&rows, "- "), "- ab:.. 1\n- abcd: 2\n");
+    }
+
+    #[test]
+    fn times_are_rfc3339_seconds_z() {
+        let t = jiff::Timestamp::from_second(1693323623).unwrap();
+        assert_eq!(rfc3339(t), "2023-08-29T15:40:23Z");
+    }
+}

@@ -1,0 +1,144 @@
+//! Getting bundles: from a file of one bundle or JSON Lines of many.
+//!
+//! Reading is bounded: a file must be a regular file (a FIFO would block, a
+//! directory cannot be read) no larger than [`MAX_BUNDLE_FILE_BYTES`], and
+//! must be UTF-8. Each bundle in it is parsed on its own, so one broken line
+//! does not hide the others.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::artifact::file_kind;
+use crate::bundle::{split_bundles, BundleError, LoadedBundle};
+
+/// Largest bundle file we read (a JSONL of a thousand attestations is ~10 MB).
+pub const MAX_BUNDLE_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why a bundle file could not be read at all.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SourceError {
+    /// Missing, unreadable, not a regular file, too big, not text, empty.
+    #[error("{path}: {detail}")]
+    Unreadable {
+        /// The file as given.
+        path: String,
+        /// What is wrong and what was expected.
+        detail: String,
+    },
+}
+
+/// Read a bundle file and parse every bundle in it.
+pub fn read_bundle_file(
+    path: &Path,
+) -> Result<Vec<Result<LoadedBundle, BundleError>>, SourceError> {
+    read_bundle_file_limited(path, MAX_BUNDLE_FILE_BYTES)
+}
+
+/// [`read_bundle_file`] with an explicit size limit.
+pub fn read_bundle_file_limited(
+    path: &Path,
+    limit: u64,
+) -> Result<Vec<Result<LoadedBundle, BundleError>>, SourceError> {
+    let name = path.display().to_string();
+    let fail = |detail: String| SourceError::Unreadable {
+        path: name.clone(),
+        detail,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "not a regular file ({}); expected a bundle JSON or JSONL file",
+            file_kind(&meta)
+        )));
+    }
+    if meta.len() > limit {
+        return Err(fail(format!(
+            "{} bytes, over the {limit}-byte limit for a bundle file",
+            meta.len()
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    // The size can change between stat and read; never read past the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(fail(format!(
+            "grew past the {limit}-byte limit while being read"
+        )));
+    }
+    bundles_from_bytes(&bytes, &name)
+}
+
+/// Parse bundles from bytes already in memory (a download, a test).
+pub fn bundles_from_bytes(
+    bytes: &[u8],
+    name: &str,
+) -> Result<Vec<Result<LoadedBundle, BundleError>>, SourceError> {
+    let fail = |detail: String| SourceError::Unreadable {
+        path: name.to_string(),
+        detail,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        fail(format!(
+            "line {line}: not UTF-8 text (invalid byte at offset {at}); expected Sigstore bundle JSON"
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(fail("the bundle file is empty".into()));
+    }
+    Ok(split_bundles(text, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn refuses_directories_empty_files_binary_and_oversize() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_bundle_file(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file (a directory)"), "{e}");
+
+        let empty = dir.path().join("e.json");
+        std::fs::write(&empty, "  \n").unwrap();
+        assert!(read_bundle_file(&empty)
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+
+        let bin = dir.path().join("b.json");
+        std::fs::write(&bin, b"{\n\xff\xfe}").unwrap();
+        let e = read_bundle_file(&bin).unwrap_err().to_string();
+        assert!(e.contains("line 2: not UTF-8"), "{e}");
+
+        let big = dir.path().join("big.json");
+        let mut f = std::fs::File::create(&big).unwrap();
+        f.write_all(&[b' '; 2048]).unwrap();
+        let e = read_bundle_file_limited(&big, 1024)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("over the 1024-byte limit"), "{e}");
+
+        let missing = dir.path().join("nope.json");
+        assert!(read_bundle_file(&missing).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f.json");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let e = read_bundle_file(&fifo).unwrap_err().to_string();
+        assert!(e.contains("a FIFO"), "{e}");
+    }
+}

@@ -1,0 +1,554 @@
+//! Trusted roots: which Sigstore instance may vouch for a bundle.
+//!
+//! A [`TrustStore`] holds trusted roots registered under the organisation
+//! (`O=`) of the certificate authorities they contain, exactly as gh selects
+//! them: the leaf certificate's issuer organisation picks the root, and the
+//! organisation also decides the instance's verification requirements
+//! (`sigstore.dev` is the public-good instance, `GitHub, Inc.` GitHub's own).
+//! Roots come from the binary itself (embedded snapshots) or from a
+//! `--custom-trusted-root` file of one JSON object or JSON Lines.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use sigstore_trust_root::TrustedRoot;
+use sigstore_verify::Verifier;
+
+use crate::artifact::{file_kind, ArtifactError};
+
+/// The issuer organisation of Sigstore's public-good Fulcio.
+pub const PUBLIC_GOOD_ORG: &str = "sigstore.dev";
+/// The issuer organisation of GitHub's Fulcio.
+pub const GITHUB_ORG: &str = "GitHub, Inc.";
+
+/// Largest trusted-root file we read; real ones are tens of kilobytes.
+pub const MAX_TRUSTED_ROOT_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The public-good production trusted root, embedded (TUF target
+/// `trusted_root.json` of tuf-repo-cdn.sigstore.dev).
+pub const EMBEDDED_PUBLIC_GOOD: &str = include_str!("../trust/production_trusted_root.json");
+/// GitHub's trusted root, embedded (TUF target of tuf-repo.github.com).
+pub const EMBEDDED_GITHUB: &str = include_str!("../trust/github_trusted_root.json");
+/// The public-good staging trusted root, embedded (for `--staging`).
+pub const EMBEDDED_STAGING: &str = include_str!("../trust/staging_trusted_root.json");
+
+/// Which verification requirements apply to a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceKind {
+    /// Sigstore public good: a transparency-log entry with an inclusion proof
+    /// and an SCT are required.
+    PublicGood,
+    /// GitHub's instance: an RFC 3161 timestamp from GitHub's TSA is required;
+    /// it has no transparency log and no CT log.
+    GitHub,
+    /// Any other instance (custom roots only): a verified time is required, a
+    /// log entry if the root has logs, an SCT if it has CT logs.
+    Custom,
+}
+
+impl InstanceKind {
+    /// The instance an issuer organisation belongs to.
+    pub fn for_organization(org: &str) -> Self {
+        match org {
+            PUBLIC_GOOD_ORG => Self::PublicGood,
+            GITHUB_ORG => Self::GitHub,
+            _ => Self::Custom,
+        }
+    }
+
+    /// A short human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PublicGood => "Sigstore public good",
+            Self::GitHub => "GitHub",
+            Self::Custom => "custom",
+        }
+    }
+}
+
+/// Where a trusted root came from, for reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootSource {
+    /// Compiled into the binary.
+    Embedded,
+    /// A line of a `--custom-trusted-root` file.
+    File {
+        /// The file.
+        path: String,
+        /// 1-based line where the root's JSON starts.
+        line: usize,
+    },
+}
+
+impl fmt::Display for RootSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Embedded => f.write_str("embedded"),
+            Self::File { path, line } => write!(f, "{path}:{line}"),
+        }
+    }
+}
+
+/// One trusted root, registered under an organisation, with a verifier
+/// built on first use (so a run only parses the roots its bundles need).
+pub struct TrustedInstance {
+    /// The issuer organisation this root serves.
+    pub organization: String,
+    /// Its verification requirements.
+    pub kind: InstanceKind,
+    /// Where it came from.
+    pub source: RootSource,
+    json: RootJson,
+    prepared: OnceLock<Result<PreparedRoot, TrustError>>,
+}
+
+enum RootJson {
+    Static(&'static str),
+    Parsed(Box<TrustedRoot>),
+}
+
+/// A parsed root and the core's verifier built from it.
+pub struct PreparedRoot {
+    /// The parsed trusted root.
+    pub root: TrustedRoot,
+    /// The core verifier configured with it.
+    pub verifier: Verifier,
+}
+
+impl fmt::Debug for TrustedInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrustedInstance")
+            .field("organization", &self.organization)
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl TrustedInstance {
+    fn embedded(organization: &str, json: &'static str) -> Self {
+        Self {
+            organization: organization.to_string(),
+            kind: InstanceKind::for_organization(organization),
+            source: RootSource::Embedded,
+            json: RootJson::Static(json),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// Build an instance from an already-parsed root.
+    pub fn from_root(organization: &str, root: TrustedRoot, source: RootSource) -> Self {
+        Self {
+            organization: organization.to_string(),
+            kind: InstanceKind::for_organization(organization),
+            source,
+            json: RootJson::Parsed(Box::new(root)),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// The parsed root and its verifier, built once.
+    pub fn prepared(&self) -> Result<&PreparedRoot, TrustError> {
+        self.prepared
+            .get_or_init(|| {
+                let root = match &self.json {
+                    RootJson::Static(json) => {
+                        TrustedRoot::from_json(json).map_err(|e| TrustError::Root {
+                            origin: format!("embedded {} root", self.kind.name()),
+                            detail: e.to_string(),
+                        })?
+                    }
+                    RootJson::Parsed(root) => (**root).clone(),
+                };
+                let verifier = Verifier::new(&root).map_err(|e| TrustError::Root {
+                    origin: self.source.to_string(),
+                    detail: e.to_string(),
+                })?;
+                Ok(PreparedRoot { root, verifier })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// Why trust material could not be used, or no root fits a bundle.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum TrustError {
+    /// The trusted-root file could not be read.
+    #[error("{0}")]
+    Read(String),
+    /// A trusted root is malformed or unusable.
+    #[error("{origin}: invalid trusted root: {detail}")]
+    Root {
+        /// File and line, or "embedded".
+        origin: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// `--no-public-good` with a custom root that contains the public-good CA.
+    #[error("{origin}: detected public good instance but requested verification without public good instance")]
+    PublicGoodInCustomRoot {
+        /// File and line.
+        origin: String,
+    },
+    /// A public-good bundle under `--no-public-good`.
+    #[error("the bundle was signed by the Sigstore public good instance, but --no-public-good was given")]
+    PublicGoodRefused,
+    /// The leaf certificate's issuer has no single organisation.
+    #[error(
+        "leaf certificate issuer {issuer:?} must have exactly one organization (O=), has {count}"
+    )]
+    IssuerOrganization {
+        /// The issuer DN.
+        issuer: String,
+        /// How many O= it has.
+        count: usize,
+    },
+    /// No trusted root serves the bundle's issuer organisation.
+    #[error("no trusted root for certificate issuer organization {organization:?}{hint}")]
+    NoRootForIssuer {
+        /// The organisation.
+        organization: String,
+        /// What to do about it.
+        hint: String,
+    },
+}
+
+/// The trusted roots of a run, keyed by issuer organisation.
+#[derive(Debug, Default)]
+pub struct TrustStore {
+    instances: Vec<TrustedInstance>,
+    no_public_good: bool,
+    custom: bool,
+}
+
+impl TrustStore {
+    /// The roots compiled into the binary: public good and GitHub.
+    pub fn embedded(no_public_good: bool) -> Self {
+        let mut instances = Vec::new();
+        if !no_public_good {
+            instances.push(TrustedInstance::embedded(
+                PUBLIC_GOOD_ORG,
+                EMBEDDED_PUBLIC_GOOD,
+            ));
+        }
+        instances.push(TrustedInstance::embedded(GITHUB_ORG, EMBEDDED_GITHUB));
+        Self {
+            instances,
+            no_public_good,
+            custom: false,
+        }
+    }
+
+    /// The embedded staging root alone (sigstore-conformance `--staging`).
+    pub fn embedded_staging() -> Self {
+        Self {
+            instances: vec![TrustedInstance::embedded(PUBLIC_GOOD_ORG, EMBEDDED_STAGING)],
+            no_public_good: false,
+            custom: true,
+        }
+    }
+
+    /// Read a `--custom-trusted-root` file: one JSON object or JSON Lines
+    /// (blank lines, pretty-printed values and a missing final newline are
+    /// all fine). Every root must parse; the first root that serves an
+    /// organisation is the one used for it, as in gh.
+    pub fn from_file(path: &Path, no_public_good: bool) -> Result<Self, TrustError> {
+        let name = path.display().to_string();
+        let read_err = |e: String| TrustError::Read(format!("{name}: {e}"));
+        let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(read_err(format!(
+                "not a regular file ({}); expected a trusted root JSON or JSONL file",
+                file_kind(&meta)
+            )));
+        }
+        if meta.len() > MAX_TRUSTED_ROOT_FILE_BYTES {
+            return Err(read_err(format!(
+                "{} bytes, over the {MAX_TRUSTED_ROOT_FILE_BYTES}-byte limit for trusted roots",
+                meta.len()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            read_err(format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Self::from_jsonl(&text, &name, no_public_good)
+    }
+
+    /// Parse trusted roots from text (see [`TrustStore::from_file`]).
+    pub fn from_jsonl(text: &str, name: &str, no_public_good: bool) -> Result<Self, TrustError> {
+        let mut store = Self {
+            instances: Vec::new(),
+            no_public_good,
+            custom: true,
+        };
+        let mut stream =
+            serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+        loop {
+            let start = skip_ws(text, stream.byte_offset());
+            let line = line_of(text, start);
+            let origin = format!("{name}:{line}");
+            let raw = match stream.next() {
+                None => break,
+                Some(Ok(raw)) => raw,
+                Some(Err(e)) => {
+                    return Err(TrustError::Root {
+                        origin: format!("{name}:{}", e.line().max(1)),
+                        detail: format!("not valid JSON: {e}"),
+                    })
+                }
+            };
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            let root: TrustedRoot =
+                serde_path_to_error::deserialize(&mut de).map_err(|e| TrustError::Root {
+                    origin: origin.clone(),
+                    detail: format!(
+                        "field {}: {}",
+                        e.path(),
+                        strip_position(&e.inner().to_string())
+                    ),
+                })?;
+            store.add_custom_root(root, name, line)?;
+        }
+        if store.instances.is_empty() {
+            return Err(TrustError::Read(format!(
+                "{name}: no trusted root found (the file is empty)"
+            )));
+        }
+        Ok(store)
+    }
+
+    fn add_custom_root(
+        &mut self,
+        root: TrustedRoot,
+        name: &str,
+        line: usize,
+    ) -> Result<(), TrustError> {
+        let origin = format!("{name}:{line}");
+        let mut orgs: Vec<String> = Vec::new();
+        for ca in &root.certificate_authorities {
+            // gh registers a CA under the issuer organisation of its lowest
+            // certificate (the first of the chain).
+            let Some(first) = ca.cert_chain.certificates.first() else {
+                return Err(TrustError::Root {
+                    origin,
+                    detail: "a certificate authority has an empty certificate chain".into(),
+                });
+            };
+            let ca_orgs = crate::certificate::subject_organizations(first.raw_bytes.as_bytes())
+                .map_err(|e| TrustError::Root {
+                    origin: origin.clone(),
+                    detail: e.to_string(),
+                })?;
+            for org in ca_orgs {
+                if !orgs.contains(&org) {
+                    orgs.push(org);
+                }
+            }
+        }
+        if self.no_public_good && orgs.iter().any(|o| o == PUBLIC_GOOD_ORG) {
+            return Err(TrustError::PublicGoodInCustomRoot { origin });
+        }
+        for org in orgs {
+            if self.instances.iter().any(|i| i.organization == org) {
+                continue;
+            }
+            self.instances.push(TrustedInstance::from_root(
+                &org,
+                root.clone(),
+                RootSource::File {
+                    path: name.to_string(),
+                    line,
+                },
+            ));
+        }
+        // A root without certificate authorities (a managed-key setup) is
+        // still usable with `--key`; keep it under an empty organisation.
+        if root.certificate_authorities.is_empty()
+            && !self.instances.iter().any(|i| i.organization.is_empty())
+        {
+            self.instances.push(TrustedInstance::from_root(
+                "",
+                root,
+                RootSource::File {
+                    path: name.to_string(),
+                    line,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the roots came from a custom file.
+    pub fn is_custom(&self) -> bool {
+        self.custom
+    }
+
+    /// All instances, in registration order.
+    pub fn instances(&self) -> &[TrustedInstance] {
+        &self.instances
+    }
+
+    /// The root that serves a leaf certificate whose issuer has these
+    /// organisations. gh requires exactly one `O=`.
+    pub fn select(
+        &self,
+        issuer: &str,
+        organizations: &[String],
+    ) -> Result<&TrustedInstance, TrustError> {
+        let [org] = organizations else {
+            return Err(TrustError::IssuerOrganization {
+                issuer: issuer.to_string(),
+                count: organizations.len(),
+            });
+        };
+        if self.no_public_good && org == PUBLIC_GOOD_ORG {
+            return Err(TrustError::PublicGoodRefused);
+        }
+        self.instances
+            .iter()
+            .find(|i| &i.organization == org)
+            .ok_or_else(|| TrustError::NoRootForIssuer {
+                organization: org.clone(),
+                hint: if self.custom {
+                    " in the custom trusted root; add a line with that instance's trusted root \
+                     (attest trusted-root prints public good and GitHub)"
+                        .to_string()
+                } else {
+                    "; this is neither the Sigstore public good nor GitHub's instance: \
+                     pass its root with --custom-trusted-root"
+                        .to_string()
+                },
+            })
+    }
+
+    /// The root to verify a managed-key bundle against: the first one.
+    pub fn first(&self) -> Option<&TrustedInstance> {
+        self.instances.first()
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(pos) => msg[..pos].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn skip_ws(text: &str, mut pos: usize) -> usize {
+    let bytes = text.as_bytes();
+    while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
+        pos += 1;
+    }
+    pos
+}
+
+fn line_of(text: &str, pos: usize) -> usize {
+    text.as_bytes()[..pos.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+impl From<ArtifactError> for TrustError {
+    fn from(e: ArtifactError) -> Self {
+        TrustError::Read(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/gh");
+
+    #[test]
+    fn embedded_roots_parse_and_build_verifiers() {
+        let store = TrustStore::embedded(false);
+        for inst in store.instances() {
+            inst.prepared().unwrap();
+        }
+        assert_eq!(store.instances().len(), 2);
+        assert!(TrustStore::embedded_staging().instances()[0]
+            .prepared()
+            .is_ok());
+    }
+
+    #[test]
+    fn combined_jsonl_registers_both_organisations() {
+        let store = TrustStore::from_file(
+            Path::new(&format!("{GH}/combined_trusted_root.jsonl")),
+            false,
+        )
+        .unwrap();
+        let orgs: Vec<_> = store
+            .instances()
+            .iter()
+            .map(|i| i.organization.as_str())
+            .collect();
+        assert_eq!(orgs, vec![PUBLIC_GOOD_ORG, GITHUB_ORG]);
+        assert_eq!(
+            store.instances()[1].source,
+            RootSource::File {
+                path: format!("{GH}/combined_trusted_root.jsonl"),
+                line: 2
+            }
+        );
+    }
+
+    #[test]
+    fn no_public_good_rejects_a_root_with_the_public_good_ca() {
+        let err =
+            TrustStore::from_file(Path::new(&format!("{GH}/trusted_root.json")), true).unwrap_err();
+        assert!(matches!(err, TrustError::PublicGoodInCustomRoot { .. }));
+        let store = TrustStore::embedded(true);
+        assert_eq!(
+            store
+                .select("O=sigstore.dev", &[PUBLIC_GOOD_ORG.into()])
+                .unwrap_err(),
+            TrustError::PublicGoodRefused
+        );
+    }
+
+    #[test]
+    fn selection_needs_one_organisation_and_a_root() {
+        let store = TrustStore::embedded(false);
+        assert!(matches!(
+            store.select("CN=x", &[]),
+            Err(TrustError::IssuerOrganization { count: 0, .. })
+        ));
+        assert!(matches!(
+            store.select("O=a,O=b", &["a".into(), "b".into()]),
+            Err(TrustError::IssuerOrganization { count: 2, .. })
+        ));
+        assert!(matches!(
+            store.select("O=Evil", &["Evil".into()]),
+            Err(TrustError::NoRootForIssuer { .. })
+        ));
+        assert_eq!(
+            store.select("O=GitHub", &[GITHUB_ORG.into()]).unwrap().kind,
+            InstanceKind::GitHub
+        );
+    }
+
+    #[test]
+    fn bad_files_name_the_line() {
+        let err = TrustStore::from_jsonl("{\"mediaType\":1}\n", "r.jsonl", false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("r.jsonl:1: invalid trusted root"),
+            "{err}"
+        );
+        let good = std::fs::read_to_string(format!("{GH}/trusted_root.json")).unwrap();
+        let err =
+            TrustStore::from_jsonl(&format!("{good}\n\n{{oops"), "r.jsonl", false).unwrap_err();
+        assert!(err.to_string().starts_with("r.jsonl:3:"), "{err}");
+        assert!(TrustStore::from_jsonl("  \n", "e.jsonl", false).is_err());
+    }
+}

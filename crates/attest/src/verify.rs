@@ -1,0 +1,475 @@
+//! The one adapter over the Sigstore verification core (`sigstore-verify`).
+//!
+//! [`verify_bundle`] takes a parsed bundle, the artifact's digest and the
+//! run's trusted roots, picks the root by the leaf certificate's issuer
+//! organisation, applies that instance's requirements, and returns a
+//! [`VerifiedAttestation`]: the certificate's claims, the verified
+//! timestamps and the statement. It knows nothing of gh's flags; identity
+//! policy is applied afterwards by `policy`.
+//!
+//! Requirements by instance, never relaxed for public good:
+//!
+//! | instance | chain at signing time | SCT | tlog inclusion proof + checkpoint | verified time |
+//! |---|---|---|---|---|
+//! | public good | yes | yes | yes, at least one entry | SET or TSA |
+//! | GitHub | yes | – (no CT log) | – (no log) | at least one RFC 3161 timestamp |
+//! | custom | yes | if the root has CT logs | if the root has logs | SET or TSA |
+
+use std::fmt;
+
+use sigstore_trust_root::{TrustedRoot, TsaAuthority};
+use sigstore_types::{DerPublicKey, KindVersion, SignatureContent};
+use sigstore_verify::{
+    CertificateError as CoreCertError, Error as CoreError, PublicKeyVerificationPolicy,
+    TimestampError as CoreTimestampError, TransparencyLogError as CoreTlogError,
+    VerificationPolicy,
+};
+
+use crate::artifact::{ArtifactDigest, DigestAlgorithm};
+use crate::bundle::{BundleError, LoadedBundle, Statement};
+use crate::certificate::{certificate_names, CertificateSummary};
+use crate::trust::{InstanceKind, RootSource, TrustError, TrustStore, TrustedInstance};
+
+/// What is verified against: a digest (the usual case) or the artifact's
+/// bytes (needed for message signatures with keys that cannot prehash).
+#[derive(Debug, Clone, Copy)]
+pub enum ArtifactInput<'a> {
+    /// A digest of the artifact.
+    Digest(&'a ArtifactDigest),
+    /// The artifact itself.
+    Bytes(&'a [u8]),
+}
+
+/// The kind of a verified timestamp, as gh names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampKind {
+    /// A transparency log's SET-authenticated integrated time.
+    Tlog,
+    /// An RFC 3161 timestamp.
+    TimestampAuthority,
+}
+
+impl TimestampKind {
+    /// gh's `type` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tlog => "Tlog",
+            Self::TimestampAuthority => "TimestampAuthority",
+        }
+    }
+}
+
+/// A time the core authenticated and used to check the certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedTimestamp {
+    /// Log or TSA.
+    pub kind: TimestampKind,
+    /// The log's base URL or the TSA's URI from the trusted root.
+    pub uri: String,
+    /// The time.
+    pub time: jiff::Timestamp,
+}
+
+/// A bundle whose signature, certificate, log and timestamps verified, and
+/// whose statement covers the artifact. Identity policy is not yet applied.
+#[derive(Debug, Clone)]
+pub struct VerifiedAttestation {
+    /// The instance whose root verified it.
+    pub instance: InstanceKind,
+    /// The issuer organisation that selected the root.
+    pub organization: String,
+    /// Where that root came from.
+    pub root_source: RootSource,
+    /// The signing certificate's claims (`None` for key-signed bundles).
+    pub certificate: Option<CertificateSummary>,
+    /// Authenticated times, logs first then TSAs (gh's order).
+    pub timestamps: Vec<VerifiedTimestamp>,
+    /// Number of transparency-log entries whose inclusion was verified.
+    pub tlog_entries_verified: usize,
+    /// Whether the certificate's SCT was verified.
+    pub sct_verified: bool,
+    /// The in-toto statement, if the bundle carries one.
+    pub statement: Option<Statement>,
+}
+
+/// A named verification check that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    /// No usable root for this bundle.
+    Trust(TrustError),
+    /// The bundle (or its statement) is malformed.
+    Bundle(String),
+    /// The statement names no subject with the artifact's digest.
+    NoMatchingSubject {
+        /// The artifact's digest.
+        digest: String,
+        /// The subject digests the statement has, for the message.
+        available: Vec<String>,
+    },
+    /// A cryptographic or trust check failed.
+    Check {
+        /// Which check (e.g. "checkpoint", "SCT", "certificate chain").
+        check: &'static str,
+        /// What the core reported.
+        detail: String,
+    },
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Trust(e) => write!(f, "trusted root: {e}"),
+            Self::Bundle(e) => write!(f, "{e}"),
+            Self::NoMatchingSubject { digest, available } => {
+                write!(f, "no subject of the statement has digest {digest}")?;
+                if !available.is_empty() {
+                    write!(f, " (subjects: {})", available.join(", "))?;
+                }
+                Ok(())
+            }
+            Self::Check { check, detail } => write!(f, "{check}: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl VerifyError {
+    /// Whether this is "not about this artifact" rather than a failed check.
+    pub fn is_no_match(&self) -> bool {
+        matches!(self, Self::NoMatchingSubject { .. })
+    }
+
+    fn check(check: &'static str, detail: impl Into<String>) -> Self {
+        Self::Check {
+            check,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Name the check a core error belongs to, keeping its message.
+fn classify(err: CoreError) -> VerifyError {
+    let detail = err.to_string();
+    let check = match &err {
+        CoreError::SignatureInvalid(_) => "signature",
+        CoreError::ArtifactMismatch(_) => "subject digest",
+        CoreError::UnsupportedArtifact(_) => "artifact digest",
+        CoreError::IdentityMismatch { .. } => "identity",
+        CoreError::IssuerMismatch { .. } => "issuer",
+        CoreError::Certificate(c) => match c {
+            CoreCertError::NotYetValid { .. } | CoreCertError::Expired { .. } => {
+                "certificate validity"
+            }
+            CoreCertError::Sct(_) => "SCT",
+            CoreCertError::NoValidAuthority { .. } => "certificate authority validity",
+            _ => "certificate chain",
+        },
+        CoreError::TransparencyLog(t) => match t {
+            CoreTlogError::UnknownLog { .. } => "transparency log",
+            CoreTlogError::InclusionProof(_) => "inclusion proof",
+            CoreTlogError::Checkpoint(_) => "checkpoint",
+            CoreTlogError::InclusionPromise(_) => "SET",
+            CoreTlogError::EntryMismatch(_) => "log entry consistency",
+            CoreTlogError::IntegratedTime(_) => "integrated time",
+            _ => "log entry",
+        },
+        CoreError::Timestamp(t) => match t {
+            CoreTimestampError::NoVerifiedTimestamp(_) => "verified timestamp",
+            _ => "RFC 3161 timestamp",
+        },
+        CoreError::InvalidBundle(_) | CoreError::UnsupportedBundle(_) | CoreError::Bundle(_) => {
+            "bundle structure"
+        }
+        CoreError::InvalidTrustRoot(_)
+        | CoreError::TrustRoot(_)
+        | CoreError::TrustedCertificate(_) => "trusted root",
+        _ => "verification",
+    };
+    VerifyError::check(check, detail)
+}
+
+/// Check that the statement has a subject with this digest, before any
+/// cryptography, so "this attestation is about something else" is told
+/// apart from "this attestation is forged". The core checks the binding again.
+pub fn check_subject(statement: &Statement, digest: &ArtifactDigest) -> Result<(), VerifyError> {
+    if statement
+        .subjects_matching(digest.algorithm().name(), &digest.hex())
+        .next()
+        .is_some()
+    {
+        return Ok(());
+    }
+    let available = statement
+        .subject_algorithms()
+        .into_iter()
+        .map(|alg| format!("{alg} only"))
+        .collect::<Vec<_>>();
+    Err(VerifyError::NoMatchingSubject {
+        digest: digest.to_string(),
+        available,
+    })
+}
+
+/// Verify one keyless (certificate-signed) bundle against the artifact.
+pub fn verify_bundle(
+    loaded: &LoadedBundle,
+    artifact: ArtifactInput<'_>,
+    trust: &TrustStore,
+) -> Result<VerifiedAttestation, VerifyError> {
+    let statement = statement_of(loaded)?;
+    if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
+        check_subject(st, d)?;
+    }
+    let bundle = &loaded.bundle;
+    let leaf = bundle.signing_certificate().ok_or_else(|| {
+        VerifyError::Bundle(
+            "the bundle has no signing certificate (a key-signed bundle needs --key)".into(),
+        )
+    })?;
+    let names =
+        certificate_names(leaf).map_err(|e| VerifyError::check("certificate", e.to_string()))?;
+    let instance = trust
+        .select(&names.issuer, &names.issuer_organizations)
+        .map_err(VerifyError::Trust)?;
+    let prepared = instance.prepared().map_err(VerifyError::Trust)?;
+    let root = &prepared.root;
+
+    let require_tlog = match instance.kind {
+        InstanceKind::PublicGood => true,
+        InstanceKind::GitHub => false,
+        InstanceKind::Custom => !root.tlogs.is_empty(),
+    };
+    let require_sct = match instance.kind {
+        InstanceKind::PublicGood => true,
+        InstanceKind::GitHub => false,
+        InstanceKind::Custom => !root.ctlogs.is_empty(),
+    };
+    let tlog_count = bundle.verification_material.tlog_entries.len();
+    let tsa_count = bundle
+        .verification_material
+        .timestamp_verification_data
+        .rfc3161_timestamps
+        .len();
+    if require_tlog && tlog_count == 0 {
+        return Err(VerifyError::check(
+            "transparency log",
+            format!(
+                "the {} instance requires a transparency log entry; the bundle has none",
+                instance.kind.name()
+            ),
+        ));
+    }
+    if instance.kind == InstanceKind::GitHub && tsa_count == 0 {
+        return Err(VerifyError::check(
+            "RFC 3161 timestamp",
+            "GitHub's instance requires a signed timestamp from its timestamp authority; the bundle has none",
+        ));
+    }
+
+    let mut policy = VerificationPolicy::any_identity();
+    if !require_tlog {
+        // Only instances without a transparency log get here (GitHub's, or a
+        // custom root with no logs); SETs and entry consistency are still
+        // checked by the core.
+        policy = policy.skip_tlog_unsafe();
+    }
+    if !require_sct {
+        policy = policy.skip_sct();
+    }
+    let result = run_core(&prepared.verifier, artifact, bundle, &policy)?;
+    if !result.certificate_verified()
+        || (require_sct && !result.sct_verified())
+        || (require_tlog && !result.tlog_verified())
+    {
+        // The core reports what it checked; a policy we asked for that it
+        // did not apply is a failure, not a pass.
+        return Err(VerifyError::check(
+            "verification",
+            "the verification core did not apply every required check",
+        ));
+    }
+    let info = result
+        .certificate()
+        .ok_or_else(|| VerifyError::check("certificate", "no certificate in the result"))?;
+    let timestamps = label_timestamps(loaded, root)?;
+    if instance.kind == InstanceKind::GitHub
+        && !timestamps
+            .iter()
+            .any(|t| t.kind == TimestampKind::TimestampAuthority)
+    {
+        return Err(VerifyError::check(
+            "RFC 3161 timestamp",
+            "no timestamp from GitHub's timestamp authority verified",
+        ));
+    }
+    Ok(VerifiedAttestation {
+        instance: instance.kind,
+        organization: instance.organization.clone(),
+        root_source: instance.source.clone(),
+        certificate: Some(CertificateSummary::new(info, Some(names.issuer))),
+        timestamps,
+        tlog_entries_verified: if result.tlog_verified() {
+            tlog_count
+        } else {
+            0
+        },
+        sct_verified: result.sct_verified(),
+        statement,
+    })
+}
+
+/// Verify a managed-key bundle with a public key (PEM or DER SPKI).
+pub fn verify_bundle_with_key(
+    loaded: &LoadedBundle,
+    artifact: ArtifactInput<'_>,
+    instance: &TrustedInstance,
+    key: &DerPublicKey,
+) -> Result<VerifiedAttestation, VerifyError> {
+    let statement = statement_of(loaded)?;
+    if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
+        check_subject(st, d)?;
+    }
+    let prepared = instance.prepared().map_err(VerifyError::Trust)?;
+    let mut policy = PublicKeyVerificationPolicy::new(key.clone());
+    if prepared.root.tlogs.is_empty() {
+        policy = policy.skip_tlog_unsafe();
+    }
+    let bundle = &loaded.bundle;
+    let result = run_core(&prepared.verifier, artifact, bundle, &policy)?;
+    let timestamps = label_timestamps(loaded, &prepared.root)?;
+    Ok(VerifiedAttestation {
+        instance: instance.kind,
+        organization: instance.organization.clone(),
+        root_source: instance.source.clone(),
+        certificate: None,
+        timestamps,
+        tlog_entries_verified: if result.tlog_verified() {
+            bundle.verification_material.tlog_entries.len()
+        } else {
+            0
+        },
+        sct_verified: false,
+        statement,
+    })
+}
+
+fn statement_of(loaded: &LoadedBundle) -> Result<Option<Statement>, VerifyError> {
+    match &loaded.statement {
+        None => Ok(None),
+        Some(Ok(st)) => Ok(Some(st.clone())),
+        Some(Err(e @ BundleError::Statement(_))) => Err(VerifyError::Bundle(e.to_string())),
+        Some(Err(e)) => Err(VerifyError::Bundle(e.to_string())),
+    }
+}
+
+fn run_core(
+    verifier: &sigstore_verify::Verifier,
+    artifact: ArtifactInput<'_>,
+    bundle: &sigstore_types::Bundle,
+    policy: &(impl sigstore_verify::Policy + ?Sized),
+) -> Result<sigstore_verify::VerificationResult, VerifyError> {
+    match artifact {
+        ArtifactInput::Bytes(bytes) => verifier.verify(bytes, bundle, policy),
+        ArtifactInput::Digest(d) => {
+            let algorithm = match d.algorithm() {
+                DigestAlgorithm::Sha256 => sigstore_types::HashAlgorithm::Sha2256,
+                DigestAlgorithm::Sha512 => sigstore_types::HashAlgorithm::Sha2512,
+            };
+            let digest = sigstore_types::ArtifactDigest::new(algorithm, d.as_bytes().to_vec())
+                .map_err(|e| VerifyError::check("artifact digest", e.to_string()))?;
+            verifier.verify(digest, bundle, policy)
+        }
+    }
+    .map_err(classify)
+}
+
+/// Label the times the core authenticated with their source, as gh reports
+/// them: log integrated times (entries with a SET) first, then TSA times with
+/// the URI of the authority that signed them.
+fn label_timestamps(
+    loaded: &LoadedBundle,
+    root: &TrustedRoot,
+) -> Result<Vec<VerifiedTimestamp>, VerifyError> {
+    let bundle = &loaded.bundle;
+    let mut out = Vec::new();
+    for entry in &bundle.verification_material.tlog_entries {
+        let v1 = matches!(
+            entry.kind_version,
+            KindVersion::HashedRekordV001 | KindVersion::DsseV001 | KindVersion::IntotoV002
+        );
+        if !v1 || entry.inclusion_promise.is_none() {
+            continue;
+        }
+        if let Some(time) = entry.integrated_time {
+            let uri = root
+                .tlogs
+                .iter()
+                .find(|t| t.log_id.key_id == entry.log_id.key_id)
+                .map(|t| t.base_url.clone())
+                .unwrap_or_default();
+            out.push(VerifiedTimestamp {
+                kind: TimestampKind::Tlog,
+                uri,
+                time,
+            });
+        }
+    }
+    let signature = match &bundle.content {
+        SignatureContent::MessageSignature(m) => m.signature.clone(),
+        SignatureContent::DsseEnvelope(e) => e.signature.sig.clone(),
+        _ => return Ok(out),
+    };
+    for ts in &bundle
+        .verification_material
+        .timestamp_verification_data
+        .rfc3161_timestamps
+    {
+        let found = root.timestamp_authorities.iter().find_map(|tsa| {
+            let (leaf, intermediates, top) = match tsa.cert_chain.certificates.as_slice() {
+                [] => return None,
+                [only] => (only, &[][..], only),
+                [leaf, mid @ .., top] => (leaf, mid, top),
+            };
+            let authority = TsaAuthority::new(
+                leaf.raw_bytes.clone(),
+                mid_certs(intermediates),
+                top.raw_bytes.clone(),
+                tsa.valid_for,
+            );
+            sigstore_tsa::verify_timestamp_for_authority(
+                &ts.signed_timestamp,
+                &signature,
+                &authority,
+            )
+            .ok()
+            .map(|time| (tsa.uri.clone().unwrap_or_default(), time))
+        });
+        // The core verified every timestamp already; one we cannot attribute
+        // here means the two disagree, so fail closed.
+        let (uri, time) = found.ok_or_else(|| {
+            VerifyError::check(
+                "RFC 3161 timestamp",
+                "a timestamp the core accepted matches no timestamp authority of the trusted root",
+            )
+        })?;
+        out.push(VerifiedTimestamp {
+            kind: TimestampKind::TimestampAuthority,
+            uri,
+            time,
+        });
+    }
+    Ok(out)
+}
+
+fn mid_certs(
+    certs: &[sigstore_trust_root::trusted_root::CertificateEntry],
+) -> Vec<sigstore_types::DerCertificate> {
+    certs.iter().map(|c| c.raw_bytes.clone()).collect()
+}
+
+/// Parse a PEM (`PUBLIC KEY`) SubjectPublicKeyInfo, for `--key`.
+pub fn parse_public_key_pem(pem: &str) -> Result<DerPublicKey, VerifyError> {
+    DerPublicKey::from_pem(pem)
+        .map_err(|e| VerifyError::Bundle(format!("not a PEM public key: {e}")))
+}
