@@ -273,7 +273,7 @@ fn print_verdict(
         eprintln!("{}", style.bad(&format!("✗ {stage} failed")));
     }
     eprintln!("\nError: {message}");
-    if !verdict.results.is_empty() {
+    if verdict.results.len() > 1 {
         eprintln!(
             "\nNone of {} matched:\n{}",
             report::plural(verdict.results.len(), "attestation"),

@@ -30,7 +30,7 @@ impl DigestAlgorithm {
     }
 
     /// Length of the digest in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Self::Sha256 => 32,
             Self::Sha512 => 64,
@@ -73,10 +73,10 @@ pub struct ArtifactDigest {
 impl ArtifactDigest {
     /// A digest from raw bytes; the length must suit the algorithm.
     pub fn new(algorithm: DigestAlgorithm, bytes: Vec<u8>) -> Result<Self, ArtifactError> {
-        if bytes.len() != algorithm.len() {
+        if bytes.len() != algorithm.digest_len() {
             return Err(ArtifactError::BadDigest(format!(
                 "a {algorithm} digest has {} bytes, got {}",
-                algorithm.len(),
+                algorithm.digest_len(),
                 bytes.len()
             )));
         }
@@ -89,10 +89,10 @@ impl ArtifactDigest {
             ArtifactError::BadDigest(format!("{text:?} is not of the form ALGORITHM:HEX"))
         })?;
         let algorithm: DigestAlgorithm = alg.parse()?;
-        if hex_part.len() != algorithm.len() * 2 {
+        if hex_part.len() != algorithm.digest_len() * 2 {
             return Err(ArtifactError::BadDigest(format!(
                 "a {algorithm} digest has {} hex digits, got {}",
-                algorithm.len() * 2,
+                algorithm.digest_len() * 2,
                 hex_part.len()
             )));
         }

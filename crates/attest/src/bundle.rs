@@ -241,6 +241,10 @@ pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, Bu
             detail: format!("expected a JSON object, found {}", json_kind(&raw)),
         });
     }
+    check_shape(&raw).map_err(|detail| BundleError::Shape {
+        origin: origin.to_string(),
+        detail,
+    })?;
     let mut de = serde_json::Deserializer::from_str(text);
     let bundle: Bundle =
         serde_path_to_error::deserialize(&mut de).map_err(|e| BundleError::Shape {
@@ -261,6 +265,47 @@ pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, Bu
         bundle_url: String::new(),
         initiator: String::new(),
     })
+}
+
+/// The top-level shape every bundle version shares, checked first so the
+/// common breakages get a plain message instead of a serde enum error.
+fn check_shape(raw: &serde_json::Value) -> Result<(), String> {
+    match raw.get("mediaType") {
+        Some(serde_json::Value::String(_)) => {}
+        // v0.1 bundles from old cosign may omit it; the core defaults it.
+        None => {}
+        Some(other) => {
+            return Err(format!(
+                "field mediaType: expected a string, found {}",
+                json_kind(other)
+            ))
+        }
+    }
+    match raw.get("verificationMaterial") {
+        Some(v) if v.is_object() => {}
+        Some(v) => {
+            return Err(format!(
+                "field verificationMaterial: expected an object, found {}",
+                json_kind(v)
+            ))
+        }
+        None => {
+            return Err("missing verification material (field verificationMaterial: expected the signing certificate or public key)".into())
+        }
+    }
+    let contents = ["dsseEnvelope", "messageSignature"]
+        .iter()
+        .filter(|k| raw.get(**k).is_some())
+        .count();
+    match contents {
+        0 => Err(
+            "missing bundle content (expected a dsseEnvelope or a messageSignature field)".into(),
+        ),
+        1 => Ok(()),
+        _ => Err(
+            "both dsseEnvelope and messageSignature are present; a bundle has exactly one".into(),
+        ),
+    }
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
@@ -378,7 +423,7 @@ mod tests {
 
     #[test]
     fn unknown_media_type_is_named() {
-        let text = r#"{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=9"}"#;
+        let text = r#"{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=9","verificationMaterial":{},"dsseEnvelope":{}}"#;
         let e = split_bundles(text, "b.json")
             .remove(0)
             .unwrap_err()
@@ -397,9 +442,13 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let text = "[".repeat(100_000);
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let e = split_bundles(&text, "d.json").remove(0).unwrap_err();
         assert!(e.to_string().contains("recursion limit"), "{e}");
+        let e = split_bundles(&"[".repeat(100_000), "d.json")
+            .remove(0)
+            .unwrap_err();
+        assert!(e.to_string().starts_with("d.json:1: not valid JSON"), "{e}");
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub fn failure_headline(verdict: &ArtifactVerdict, policy: &Policy) -> (String, 
         ),
         Outcome::NotForArtifact(e) => (
             "Sigstore verification".into(),
-            format!("no attestation is about {}: {e}", verdict.digest),
+            format!("{}: {e}", best.origin),
         ),
         Outcome::Skipped(_) => (
             "Predicate filter".into(),

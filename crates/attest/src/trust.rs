@@ -547,7 +547,8 @@ mod tests {
         );
         let good = std::fs::read_to_string(format!("{GH}/trusted_root.json")).unwrap();
         let err =
-            TrustStore::from_jsonl(&format!("{good}\n\n{{oops"), "r.jsonl", false).unwrap_err();
+            TrustStore::from_jsonl(&format!("{}\n\n{{oops", good.trim_end()), "r.jsonl", false)
+                .unwrap_err();
         assert!(err.to_string().starts_with("r.jsonl:3:"), "{err}");
         assert!(TrustStore::from_jsonl("  \n", "e.jsonl", false).is_err());
     }

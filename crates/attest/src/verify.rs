@@ -122,8 +122,14 @@ impl fmt::Display for VerifyError {
             Self::Bundle(e) => write!(f, "{e}"),
             Self::NoMatchingSubject { digest, available } => {
                 write!(f, "no subject of the statement has digest {digest}")?;
-                if !available.is_empty() {
-                    write!(f, " (subjects: {})", available.join(", "))?;
+                let alg = digest.split(':').next().unwrap_or("");
+                if !available.is_empty() && !available.iter().any(|a| a == alg) {
+                    write!(
+                        f,
+                        " (the subjects have {} digests only; try -d {})",
+                        available.join(" and "),
+                        available[0]
+                    )?;
                 }
                 Ok(())
             }
@@ -203,7 +209,7 @@ pub fn check_subject(statement: &Statement, digest: &ArtifactDigest) -> Result<(
     let available = statement
         .subject_algorithms()
         .into_iter()
-        .map(|alg| format!("{alg} only"))
+        .map(str::to_string)
         .collect::<Vec<_>>();
     Err(VerifyError::NoMatchingSubject {
         digest: digest.to_string(),

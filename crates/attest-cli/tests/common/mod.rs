@@ -1,0 +1,43 @@
+//! Helpers shared by the CLI integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The read-only shared test data beside the checkout (`../shared`), or
+/// `ATTEST_SHARED_DIR`.
+pub fn shared_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ATTEST_SHARED_DIR") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// `../shared/testdata/gh`.
+pub fn gh_dir() -> PathBuf {
+    shared_dir().join("testdata/gh")
+}
+
+/// The built `attest` binary.
+pub fn attest() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_attest"));
+    // Tests decide TTY behaviour themselves.
+    c.env_remove("GH_FORCE_TTY")
+        .env_remove("GH_HOST")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Run and capture, with the output as text.
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run attest");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}

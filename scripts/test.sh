@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests, and the
+# sigstore-conformance bundle-verification suite against attest-conformance.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+shared="${ATTEST_SHARED_DIR:-../shared}"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo build --release --bins
+cargo test --workspace
+
+# The conformance runner prints one line per test and ends with "N passed, M failed".
+out=$(python3 "$shared/testdata/conformance/run.py" --strict-exit -j 2 target/release/attest-conformance)
+echo "$out" | grep -v '^PASS' || true
+last=$(echo "$out" | tail -n 1)
+echo "conformance: $last"
+[ "$last" = "140 passed, 0 failed" ]
