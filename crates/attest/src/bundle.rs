@@ -344,9 +344,11 @@ pub fn split_bundles(text: &str, source: &str) -> Vec<Result<LoadedBundle, Bundl
             }
             Some(Err(e)) => {
                 index += 1;
+                // Name the value's first line; serde's message adds where
+                // inside it parsing stopped.
                 let origin = BundleOrigin {
                     source: source.to_string(),
-                    line: e.line().max(1),
+                    line,
                     index,
                 };
                 out.push(Err(BundleError::Json {
