@@ -5,7 +5,10 @@
 
 #![forbid(unsafe_code)]
 
+mod digest;
 mod output;
+mod progress;
+mod release;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -21,13 +24,16 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Verify an artifact's attestations (a drop-in for `gh attestation verify`).
-    Verify(verify::VerifyArgs),
+    Verify(Box<verify::VerifyArgs>),
+    /// Write a digest manifest (sha256sum format) or check one.
+    Digest(digest::DigestArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Verify(args) => verify::run(args),
+        Command::Verify(args) => verify::run(*args),
+        Command::Digest(args) => digest::run(args),
     };
     std::process::exit(code);
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use attest::artifact::{ArtifactRef, DigestAlgorithm};
+use attest::bundle::{BundleError, LoadedBundle};
 use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
 use attest::policy::{Policy, PolicyFlags};
 use attest::report;
@@ -33,13 +34,26 @@ pub enum Alg {
 5 no attestation for this artifact, 6 cryptographic or trust failure, 7 policy mismatch."
 )]
 pub struct VerifyArgs {
-    /// The artifact: a file path, or a digest as sha256:HEX / sha512:HEX.
-    #[arg(value_name = "FILE | DIGEST")]
-    pub artifact: String,
+    /// The artifacts: file paths, or digests as sha256:HEX / sha512:HEX.
+    /// One artifact gives gh's report; several give one line per artifact.
+    #[arg(value_name = "FILE | DIGEST", required_unless_present = "manifest")]
+    pub artifacts: Vec<String>,
 
-    /// Bundle file: one Sigstore bundle (JSON) or several (JSON Lines).
+    /// Bundle file: one Sigstore bundle (JSON) or several (JSON Lines). Repeatable.
     #[arg(short = 'b', long, value_name = "FILE")]
-    pub bundle: Option<PathBuf>,
+    pub bundle: Vec<PathBuf>,
+
+    /// Verify every artifact listed in this digest manifest (sha256sum format).
+    #[arg(long, value_name = "MANIFEST", conflicts_with = "artifacts")]
+    pub manifest: Option<PathBuf>,
+
+    /// Directory holding the manifest's files (default: the manifest's directory).
+    #[arg(long, value_name = "DIR", requires = "manifest")]
+    pub dir: Option<PathBuf>,
+
+    /// Verify the manifest's listed digests without reading the files.
+    #[arg(long, requires = "manifest", conflicts_with = "dir")]
+    pub digests_only: bool,
 
     /// Trusted roots (JSON, or JSON Lines of several) instead of the embedded ones.
     #[arg(long, value_name = "FILE")]
@@ -127,9 +141,25 @@ pub struct VerifyArgs {
     pub template: Option<String>,
 }
 
-fn usage_error(msg: &str) -> i32 {
+/// Print a usage error (exit 2).
+pub fn usage_error(msg: &str) -> i32 {
     eprintln!("Error: {msg}");
     exit::USAGE
+}
+
+/// Read every `--bundle` file; an unreadable file ends the run (exit 3).
+pub fn load_bundles(paths: &[PathBuf]) -> Result<Vec<Result<LoadedBundle, BundleError>>, i32> {
+    let mut all = Vec::new();
+    for path in paths {
+        match read_bundle_file(path) {
+            Ok(b) => all.extend(b),
+            Err(e) => {
+                eprintln!("Error: failed to read the bundle: {e}");
+                return Err(exit::UNREADABLE);
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// Run `attest verify`; returns the exit code.
@@ -159,12 +189,11 @@ pub fn run(args: VerifyArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let Some(bundle_path) = args.bundle.clone() else {
+    if args.bundle.is_empty() {
         return usage_error(
             "--bundle is required: fetching attestations from GitHub or OCI registries is not available in this build",
         );
-    };
-
+    }
     let trust = match &args.custom_trusted_root {
         Some(path) => TrustStore::from_file(path, args.no_public_good),
         None => Ok(TrustStore::embedded(args.no_public_good)),
@@ -176,14 +205,17 @@ pub fn run(args: VerifyArgs) -> i32 {
             return exit::UNREADABLE;
         }
     };
-
-    let artifact = match ArtifactRef::from_arg(&args.artifact) {
-        Ok(a) => a,
-        Err(e) => return usage_error(&e.to_string()),
-    };
     let alg = match args.digest_alg {
         Alg::Sha256 => DigestAlgorithm::Sha256,
         Alg::Sha512 => DigestAlgorithm::Sha512,
+    };
+    if args.manifest.is_some() || args.artifacts.len() > 1 {
+        return crate::release::run(&args, &trust, &policy, alg, term);
+    }
+
+    let artifact = match ArtifactRef::from_arg(&args.artifacts[0]) {
+        Ok(a) => a,
+        Err(e) => return usage_error(&e.to_string()),
     };
     // A digest given on the command line names its own algorithm.
     let alg = match &artifact {
@@ -201,18 +233,20 @@ pub fn run(args: VerifyArgs) -> i32 {
         eprintln!("Loaded digest {digest} for {}", artifact.display_name());
     }
 
-    let bundles = match read_bundle_file(&bundle_path) {
+    let bundles = match load_bundles(&args.bundle) {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("Error: failed to read the bundle: {e}");
-            return exit::UNREADABLE;
-        }
+        Err(code) => return code,
     };
     if term.tty {
+        let names: Vec<String> = args
+            .bundle
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         eprintln!(
             "Loaded {} from {}",
             report::plural(bundles.len(), "attestation"),
-            bundle_path.display()
+            names.join(", ")
         );
         eprintln!("\n{}", report::criteria_block(&policy));
     }

@@ -254,9 +254,15 @@ pub fn digest_file(
 }
 
 /// Hash everything `reader` yields.
-pub fn digest_reader(
+pub fn digest_reader(reader: impl Read, algorithm: DigestAlgorithm) -> io::Result<ArtifactDigest> {
+    digest_reader_with_progress(reader, algorithm, &|_| {})
+}
+
+/// Hash everything `reader` yields, reporting each chunk's size.
+pub fn digest_reader_with_progress(
     mut reader: impl Read,
     algorithm: DigestAlgorithm,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> io::Result<ArtifactDigest> {
     let mut ctx = aws_lc_rs::digest::Context::new(algorithm.aws_lc());
     // 256 KiB keeps syscalls rare without making the buffer matter for RSS.
@@ -269,11 +275,32 @@ pub fn digest_reader(
             Err(e) => return Err(e),
         };
         ctx.update(&buf[..n]);
+        progress(n as u64);
     }
     Ok(ArtifactDigest {
         algorithm,
         bytes: ctx.finish().as_ref().to_vec(),
     })
+}
+
+/// Hash many files in parallel (one rayon task per file, each streaming),
+/// returning results in input order. `progress` receives byte counts from
+/// every worker, so it must be cheap and thread-safe.
+pub fn digest_files(
+    files: &[(PathBuf, DigestAlgorithm)],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Result<ArtifactDigest, ArtifactError>> {
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .map(|(path, alg)| {
+            let file = open_regular_file(path)?;
+            digest_reader_with_progress(file, *alg, progress).map_err(|source| ArtifactError::Io {
+                path: path.clone(),
+                source,
+            })
+        })
+        .collect()
 }
 
 /// Hash an in-memory buffer.

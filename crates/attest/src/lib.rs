@@ -18,8 +18,10 @@
 pub mod artifact;
 pub mod bundle;
 pub mod certificate;
+pub mod manifest;
 pub mod outcome;
 pub mod policy;
+pub mod release;
 pub mod report;
 pub mod source;
 pub mod trust;

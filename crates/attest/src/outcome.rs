@@ -161,7 +161,7 @@ impl ArtifactVerdict {
 /// Whether a bundle passes gh's predicate filter: an in-toto DSSE envelope
 /// whose statement has exactly this predicate type. An empty `wanted`
 /// accepts any bundle (the sigstore-conformance protocol has no filter).
-fn predicate_filter(bundle: &LoadedBundle, wanted: &str) -> Result<(), Outcome> {
+pub fn predicate_filter(bundle: &LoadedBundle, wanted: &str) -> Result<(), Outcome> {
     if wanted.is_empty() {
         return Ok(());
     }

@@ -8,10 +8,12 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::outcome::{ArtifactVerdict, Outcome};
+use crate::artifact::ArtifactDigest;
+use crate::outcome::{ArtifactVerdict, AttestationResult, Outcome};
 use crate::policy::Policy;
+use crate::release::ReleaseVerdict;
 use crate::trust::RootSource;
-use crate::verify::VerifiedAttestation;
+use crate::verify::{VerifiedAttestation, VerifyError};
 
 /// The media type gh gives its verification results.
 pub const VERIFICATION_RESULT_MEDIA_TYPE: &str =
@@ -275,6 +277,182 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
             plural(total, "attestation")
         )
     }
+}
+
+/// A short digest for text output: `sha256:0123456789ab…`.
+pub fn short_digest(d: &ArtifactDigest) -> String {
+    let hex = d.hex();
+    format!("{}:{}…", d.algorithm(), &hex[..12.min(hex.len())])
+}
+
+/// One line per artifact of a release, aligned.
+pub fn release_lines(verdict: &ReleaseVerdict, style: Style) -> String {
+    let width = verdict
+        .artifacts
+        .iter()
+        .map(|a| a.artifact.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for a in &verdict.artifacts {
+        let digest = a
+            .artifact
+            .digest()
+            .map(short_digest)
+            .unwrap_or_else(|| "-".into());
+        let pad = " ".repeat(width - a.artifact.name.chars().count());
+        if a.verified {
+            let n = a
+                .covering
+                .iter()
+                .filter(|&&i| matches!(verdict.attestations[i].outcome, Outcome::Matched { .. }))
+                .count();
+            let signer = a
+                .covering
+                .iter()
+                .find_map(|&i| verdict.attestations[i].outcome.attestation())
+                .and_then(|att| att.certificate.as_ref())
+                .and_then(|c| c.build_signer_uri.clone())
+                .map(|u| {
+                    let (repo, wf) = split_workflow_uri(&u);
+                    format!(", signed by {repo} {wf}")
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{} {}{pad}  {digest}  {}{signer}",
+                style.ok("OK    "),
+                a.artifact.name,
+                plural(n, "attestation")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{} {}{pad}  {digest}  {}",
+                style.bad("FAILED"),
+                a.artifact.name,
+                a.error.as_deref().unwrap_or("not verified")
+            );
+        }
+    }
+    out
+}
+
+/// The closing summary of a release run.
+pub fn release_summary(verdict: &ReleaseVerdict) -> String {
+    let total = verdict.artifacts.len();
+    let ok = verdict.artifacts.iter().filter(|a| a.verified).count();
+    let matched = verdict
+        .attestations
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Matched { .. }))
+        .count();
+    format!(
+        "{ok} of {} verified{}; {} verified, {} matched the policy",
+        plural(total, "artifact"),
+        if ok == total {
+            String::new()
+        } else {
+            format!(", {} failed", total - ok)
+        },
+        plural(verdict.bundles_verified, "distinct bundle"),
+        plural(matched, "attestation"),
+    )
+}
+
+/// The JSON of one attestation's outcome with every check's result.
+pub fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value {
+    let (result, checks) = match &r.outcome {
+        Outcome::Matched {
+            attestation,
+            checks,
+        }
+        | Outcome::PolicyMismatch {
+            attestation,
+            checks,
+        } => {
+            let mut all: Vec<Value> = attestation
+                .checks_applied()
+                .into_iter()
+                .map(|c| json!({ "check": c, "passed": true }))
+                .collect();
+            all.extend(checks.iter().map(|c| {
+                json!({
+                    "check": c.name,
+                    "expected": c.expected,
+                    "actual": c.actual,
+                    "passed": c.passed,
+                })
+            }));
+            let result = if matches!(r.outcome, Outcome::Matched { .. }) {
+                "matched"
+            } else {
+                "policy-mismatch"
+            };
+            (result, all)
+        }
+        Outcome::Failed(e) | Outcome::NotForArtifact(e) => {
+            let check = match e {
+                VerifyError::Check { check, .. } => *check,
+                VerifyError::Trust(_) => "trusted root",
+                VerifyError::Bundle(_) => "bundle structure",
+                VerifyError::NoMatchingSubject { .. } => "subject digest",
+            };
+            let result = if matches!(r.outcome, Outcome::Failed(_)) {
+                "verification-failed"
+            } else {
+                "not-for-artifact"
+            };
+            (
+                result,
+                vec![json!({ "check": check, "passed": false, "detail": e.to_string() })],
+            )
+        }
+        Outcome::Skipped(why) => (
+            "skipped",
+            vec![json!({ "check": "predicate type", "passed": false, "detail": why })],
+        ),
+        Outcome::Unreadable(e) => (
+            "unreadable",
+            vec![json!({ "check": "bundle structure", "passed": false, "detail": e.to_string() })],
+        ),
+    };
+    let mut v = json!({
+        "source": r.origin.to_string(),
+        "result": result,
+        "reason": if matches!(r.outcome, Outcome::Matched { .. }) { Value::Null } else { Value::String(r.outcome.reason()) },
+        "checks": checks,
+    });
+    if let Some(att) = r.outcome.attestation() {
+        v["verificationResult"] = verification_result_json(att, policy);
+    }
+    v
+}
+
+/// `--format json` for a release: one object per artifact.
+pub fn release_json(verdict: &ReleaseVerdict, policy: &Policy) -> Value {
+    let attestations: Vec<Value> = verdict
+        .attestations
+        .iter()
+        .map(|r| attestation_json(r, policy))
+        .collect();
+    Value::Array(
+        verdict
+            .artifacts
+            .iter()
+            .map(|a| {
+                json!({
+                    "name": a.artifact.name,
+                    "digest": a.artifact.digest().map(|d| d.to_string()),
+                    "listedDigest": a.artifact.listed.as_ref().map(|d| d.to_string()),
+                    "verified": a.verified,
+                    "exitCode": a.exit_code,
+                    "error": a.error,
+                    "attestations": a.covering.iter().map(|&i| attestations[i].clone()).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

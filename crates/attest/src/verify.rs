@@ -92,6 +92,45 @@ pub struct VerifiedAttestation {
     pub statement: Option<Statement>,
 }
 
+impl VerifiedAttestation {
+    /// The checks that were applied and passed, by name, in the order the
+    /// core runs them.
+    pub fn checks_applied(&self) -> Vec<&'static str> {
+        let mut checks = Vec::new();
+        if self
+            .timestamps
+            .iter()
+            .any(|t| t.kind == TimestampKind::TimestampAuthority)
+        {
+            checks.push("RFC 3161 timestamp");
+        }
+        if self
+            .timestamps
+            .iter()
+            .any(|t| t.kind == TimestampKind::Tlog)
+        {
+            checks.push("SET");
+        }
+        if self.certificate.is_some() {
+            checks.push("certificate chain");
+            checks.push("certificate validity");
+        }
+        if self.sct_verified {
+            checks.push("SCT");
+        }
+        if self.tlog_entries_verified > 0 {
+            checks.push("inclusion proof");
+            checks.push("checkpoint");
+        }
+        checks.push("signature");
+        if self.statement.is_some() {
+            checks.push("subject digest");
+        }
+        checks.push("log entry consistency");
+        checks
+    }
+}
+
 /// A named verification check that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyError {

@@ -1,0 +1,270 @@
+//! `attest digest`: write a release's digest manifest, or check one, with
+//! `sha256sum`'s output and exit status.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use attest::artifact::{digest_files, ArtifactError, DigestAlgorithm};
+use attest::manifest::{format_manifest, parse_manifest};
+use clap::{Args, ValueEnum};
+
+use crate::progress::HashProgress;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Alg {
+    Sha256,
+    Sha512,
+}
+
+impl From<Alg> for DigestAlgorithm {
+    fn from(a: Alg) -> Self {
+        match a {
+            Alg::Sha256 => DigestAlgorithm::Sha256,
+            Alg::Sha512 => DigestAlgorithm::Sha512,
+        }
+    }
+}
+
+/// Write a digest manifest (`sha256sum FILE... | sort -k 2`, with base
+/// names), or check one (`sha256sum --check`).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writing: the manifest lists each file by its base name, sorted by name in \
+byte order, byte-identical to `sha256sum FILE... | LC_ALL=C sort -k 2` run in the files' directory. \
+Checking: the same lines and exit status as `sha256sum --check`."
+)]
+pub struct DigestArgs {
+    /// Files to list, or with --check the manifest to check ("-" for stdin).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Digest algorithm.
+    #[arg(short = 'a', long, value_enum, default_value = "sha256")]
+    pub algorithm: Alg,
+
+    /// Write the manifest to this file instead of stdout (only if every file was read).
+    #[arg(short = 'o', long, value_name = "MANIFEST", conflicts_with = "check")]
+    pub output: Option<PathBuf>,
+
+    /// Check the files listed in the manifest(s).
+    #[arg(short = 'c', long)]
+    pub check: bool,
+
+    /// With --check: don't print OK for each verified file.
+    #[arg(long, requires = "check")]
+    pub quiet: bool,
+
+    /// With --check: print nothing; the exit status says it all.
+    #[arg(long, requires = "check")]
+    pub status: bool,
+
+    /// With --check: don't fail or report for files that are missing.
+    #[arg(long, requires = "check")]
+    pub ignore_missing: bool,
+
+    /// With --check: exit non-zero for improperly formatted lines.
+    #[arg(long, requires = "check")]
+    pub strict: bool,
+
+    /// With --check: warn about improperly formatted lines (always on in attest).
+    #[arg(short = 'w', long, requires = "check")]
+    pub warn: bool,
+}
+
+/// Run `attest digest`; returns the exit code.
+pub fn run(args: DigestArgs) -> i32 {
+    if args.check {
+        let mut code = 0;
+        for manifest in &args.files {
+            code = code.max(check(manifest, &args));
+        }
+        code
+    } else {
+        write(&args)
+    }
+}
+
+fn write(args: &DigestArgs) -> i32 {
+    let alg: DigestAlgorithm = args.algorithm.into();
+    let mut ok = true;
+    let mut names: Vec<(String, usize)> = Vec::new();
+    let mut jobs = Vec::new();
+    for (i, path) in args.files.iter().enumerate() {
+        let Some(name) = path.file_name() else {
+            eprintln!("attest: {}: not a file name", path.display());
+            ok = false;
+            continue;
+        };
+        let Some(name) = name.to_str() else {
+            eprintln!(
+                "attest: {}: the file name is not UTF-8; manifests are UTF-8 text",
+                path.display()
+            );
+            ok = false;
+            continue;
+        };
+        if let Some((_, first)) = names.iter().find(|(n, _)| n == name) {
+            eprintln!(
+                "attest: {}: another file has the base name {name:?} ({}); names in a manifest must be unique",
+                path.display(),
+                args.files[*first].display()
+            );
+            ok = false;
+            continue;
+        }
+        names.push((name.to_string(), i));
+        jobs.push((path.clone(), alg));
+    }
+    let progress = HashProgress::for_files(&jobs);
+    let results = digest_files(&jobs, &|n| progress.add(n));
+    progress.finish();
+    let mut entries = Vec::new();
+    for ((name, _), result) in names.into_iter().zip(results) {
+        match result {
+            Ok(d) => entries.push((name, d)),
+            Err(e) => {
+                eprintln!("attest: {e}");
+                ok = false;
+            }
+        }
+    }
+    let text = format_manifest(&entries);
+    match &args.output {
+        Some(out) if !ok => {
+            eprintln!(
+                "attest: {} not written: some files could not be read",
+                out.display()
+            );
+            1
+        }
+        Some(out) => match std::fs::write(out, text) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("attest: {}: {e}", out.display());
+                1
+            }
+        },
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
+                return 1;
+            }
+            i32::from(!ok)
+        }
+    }
+}
+
+fn read_manifest(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)?;
+        return Ok(buf);
+    }
+    let file = attest::artifact::open_regular_file(path).map_err(|e| match e {
+        ArtifactError::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    })?;
+    let mut buf = Vec::new();
+    // A manifest of a thousand sha512 lines is ~150 KB; refuse the absurd.
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024 * 1024), &mut buf)?;
+    Ok(buf)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
+    let alg: DigestAlgorithm = args.algorithm.into();
+    let label = manifest_path.display().to_string();
+    let bytes = match read_manifest(manifest_path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("attest: {label}: {e}");
+            return 1;
+        }
+    };
+    let manifest = parse_manifest(&bytes, Some(alg));
+    let upper = alg.name().to_ascii_uppercase();
+    for e in &manifest.errors {
+        if !args.status {
+            eprintln!(
+                "attest: {label}: {}: improperly formatted {upper} checksum line: {}",
+                e.line, e.message
+            );
+        }
+    }
+    if manifest.entries.is_empty() {
+        eprintln!("attest: {label}: no properly formatted checksum lines found");
+        return 1;
+    }
+    let jobs: Vec<(PathBuf, DigestAlgorithm)> = manifest
+        .entries
+        .iter()
+        .map(|e| (PathBuf::from(&e.name), alg))
+        .collect();
+    let progress = HashProgress::for_files(&jobs);
+    let results = digest_files(&jobs, &|n| progress.add(n));
+    progress.finish();
+
+    let mut stdout = std::io::stdout().lock();
+    let (mut mismatched, mut unreadable, mut verified) = (0usize, 0usize, 0usize);
+    for (entry, result) in manifest.entries.iter().zip(results) {
+        let line = match result {
+            Ok(d) if d == entry.digest => {
+                verified += 1;
+                (!args.quiet && !args.status).then(|| format!("{}: OK", entry.name))
+            }
+            Ok(_) => {
+                verified += 1;
+                mismatched += 1;
+                (!args.status).then(|| format!("{}: FAILED", entry.name))
+            }
+            Err(e) => {
+                let missing = matches!(&e, ArtifactError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+                if missing && args.ignore_missing {
+                    continue;
+                }
+                unreadable += 1;
+                if !args.status {
+                    eprintln!("attest: {e}");
+                }
+                (!args.status).then(|| format!("{}: FAILED open or read", entry.name))
+            }
+        };
+        if let Some(l) = line {
+            let _ = writeln!(stdout, "{l}");
+        }
+    }
+    let _ = stdout.flush();
+    if !args.status {
+        if !manifest.errors.is_empty() {
+            eprintln!(
+                "attest: WARNING: {} improperly formatted",
+                plural(manifest.errors.len(), "line is", "lines are")
+            );
+        }
+        if unreadable > 0 {
+            eprintln!(
+                "attest: WARNING: {} could not be read",
+                plural(unreadable, "listed file", "listed files")
+            );
+        }
+        if mismatched > 0 {
+            eprintln!(
+                "attest: WARNING: {} did NOT match",
+                plural(mismatched, "computed checksum", "computed checksums")
+            );
+        }
+    }
+    if args.ignore_missing && verified == 0 && unreadable == 0 {
+        eprintln!("attest: {label}: no file was verified");
+        return 1;
+    }
+    let bad = mismatched > 0 || unreadable > 0 || (args.strict && !manifest.errors.is_empty());
+    i32::from(bad)
+}

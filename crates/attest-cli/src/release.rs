@@ -1,0 +1,218 @@
+//! `attest verify FILE...` and `attest verify --manifest`: a whole release in
+//! one run, one line per artifact.
+
+use std::path::{Path, PathBuf};
+
+use attest::artifact::{digest_files, ArtifactRef, DigestAlgorithm};
+use attest::manifest::{check_release_name, parse_manifest};
+use attest::outcome::exit;
+use attest::policy::Policy;
+use attest::release::{verify_release, ReleaseArtifact};
+use attest::report;
+use attest::trust::TrustStore;
+
+use crate::output::Terminal;
+use crate::progress::HashProgress;
+use crate::verify::{load_bundles, VerifyArgs};
+
+/// An artifact to hash, or one already decided.
+enum Pending {
+    Hash {
+        name: String,
+        path: PathBuf,
+        listed: Option<attest::artifact::ArtifactDigest>,
+        alg: DigestAlgorithm,
+    },
+    Ready(ReleaseArtifact),
+}
+
+/// Run release verification; returns the exit code.
+pub fn run(
+    args: &VerifyArgs,
+    trust: &TrustStore,
+    policy: &Policy,
+    alg: DigestAlgorithm,
+    term: Terminal,
+) -> i32 {
+    let mut problems = 0usize;
+    let pending = match &args.manifest {
+        Some(manifest) => match from_manifest(manifest, args, &mut problems) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+        None => match from_args(&args.artifacts, alg) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+    };
+
+    // Hash every file in parallel, streaming, then put results back in order.
+    let jobs: Vec<(PathBuf, DigestAlgorithm)> = pending
+        .iter()
+        .filter_map(|p| match p {
+            Pending::Hash { path, alg, .. } => Some((path.clone(), *alg)),
+            Pending::Ready(_) => None,
+        })
+        .collect();
+    let progress = HashProgress::for_files(&jobs);
+    let mut digests = digest_files(&jobs, &|n| progress.add(n)).into_iter();
+    progress.finish();
+    let artifacts: Vec<ReleaseArtifact> = pending
+        .into_iter()
+        .map(|p| match p {
+            Pending::Ready(a) => a,
+            Pending::Hash { name, listed, .. } => ReleaseArtifact {
+                name,
+                listed,
+                computed: Some(
+                    digests
+                        .next()
+                        .expect("one digest per job")
+                        .map_err(|e| e.to_string()),
+                ),
+            },
+        })
+        .collect();
+
+    let bundles = match load_bundles(&args.bundle) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let verdict = verify_release(artifacts, &bundles, trust, policy);
+
+    if args.format.is_some() {
+        match serde_json::to_string(&report::release_json(&verdict, policy)) {
+            Ok(t) => println!("{t}"),
+            Err(e) => {
+                eprintln!("Error: could not write JSON: {e}");
+                return exit::INTERNAL;
+            }
+        }
+    } else {
+        print!("{}", report::release_lines(&verdict, term.style));
+    }
+    let unmatched: Vec<_> = verdict
+        .attestations
+        .iter()
+        .filter(|r| r.outcome.exit_code() != exit::OK)
+        .collect();
+    if term.tty && !unmatched.is_empty() {
+        eprintln!(
+            "\n{} did not match:",
+            report::plural(unmatched.len(), "attestation")
+        );
+        for r in unmatched {
+            eprintln!(
+                "  - attestation #{} ({}): {}",
+                r.origin.index,
+                r.origin,
+                r.outcome.reason()
+            );
+        }
+    }
+    eprintln!("{}", report::release_summary(&verdict));
+    let code = verdict.exit_code();
+    if code == exit::OK && problems > 0 {
+        eprintln!(
+            "Error: the manifest has {}",
+            report::plural(problems, "problem")
+        );
+        return exit::UNREADABLE;
+    }
+    code
+}
+
+fn from_args(args: &[String], alg: DigestAlgorithm) -> Result<Vec<Pending>, i32> {
+    args.iter()
+        .map(|arg| match ArtifactRef::from_arg(arg) {
+            Ok(ArtifactRef::File(path)) => Ok(Pending::Hash {
+                name: arg.clone(),
+                path,
+                listed: None,
+                alg,
+            }),
+            Ok(ArtifactRef::Digest(d)) => Ok(Pending::Ready(ReleaseArtifact {
+                name: arg.clone(),
+                listed: Some(d),
+                computed: None,
+            })),
+            Err(e) => Err(crate::verify::usage_error(&format!("{arg}: {e}"))),
+        })
+        .collect()
+}
+
+fn from_manifest(
+    manifest: &Path,
+    args: &VerifyArgs,
+    problems: &mut usize,
+) -> Result<Vec<Pending>, i32> {
+    let label = manifest.display().to_string();
+    let file = match attest::artifact::open_regular_file(manifest) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("Error: failed to read the manifest: {e}");
+            return Err(exit::UNREADABLE);
+        }
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) =
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024 * 1024), &mut bytes)
+    {
+        eprintln!("Error: failed to read the manifest: {label}: {e}");
+        return Err(exit::UNREADABLE);
+    }
+    let parsed = parse_manifest(&bytes, None);
+    for e in &parsed.errors {
+        eprintln!("{label}: {e}");
+        *problems += 1;
+    }
+    if parsed.entries.is_empty() {
+        eprintln!("Error: {label}: no properly formatted digest lines");
+        return Err(exit::UNREADABLE);
+    }
+    let dups: Vec<usize> = parsed
+        .duplicates()
+        .into_iter()
+        .map(|(entry, first)| {
+            eprintln!(
+                "{label}: line {}: {:?} is listed again (first on line {first}); the later line is ignored",
+                entry.line, entry.name
+            );
+            entry.line
+        })
+        .collect();
+    *problems += dups.len();
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let pending = parsed
+        .entries
+        .into_iter()
+        .filter(|e| !dups.contains(&e.line))
+        .map(|e| {
+            if args.digests_only {
+                return Pending::Ready(ReleaseArtifact {
+                    name: e.name,
+                    listed: Some(e.digest),
+                    computed: None,
+                });
+            }
+            if let Err(why) = check_release_name(&e.name) {
+                return Pending::Ready(ReleaseArtifact {
+                    name: e.name,
+                    listed: Some(e.digest),
+                    computed: Some(Err(format!("{label}: line {}: unsafe name: {why}", e.line))),
+                });
+            }
+            let alg = e.digest.algorithm();
+            Pending::Hash {
+                path: dir.join(&e.name),
+                name: e.name,
+                listed: Some(e.digest),
+                alg,
+            }
+        })
+        .collect();
+    Ok(pending)
+}

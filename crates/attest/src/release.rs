@@ -1,0 +1,307 @@
+//! Verifying a whole release at once: many artifacts, one pass.
+//!
+//! Each distinct bundle is verified once, against the first artifact its
+//! statement covers, and its policy is evaluated once; then every artifact is
+//! matched against the verified statements' subjects. An artifact passes
+//! when at least one bundle that verified and matched the policy lists its
+//! digest. A bundle that covers none of the artifacts is not verified at all.
+
+use std::collections::HashMap;
+
+use crate::artifact::ArtifactDigest;
+use crate::bundle::{BundleError, BundleOrigin, LoadedBundle};
+use crate::outcome::{evaluate_one, exit, predicate_filter, AttestationResult, Outcome};
+use crate::policy::Policy;
+use crate::trust::TrustStore;
+use crate::verify::{ArtifactInput, VerifyError};
+
+/// One artifact of a release, as given.
+#[derive(Debug, Clone)]
+pub struct ReleaseArtifact {
+    /// Its name (a path on the command line, or a manifest name).
+    pub name: String,
+    /// The digest listed for it in the manifest, if any.
+    pub listed: Option<ArtifactDigest>,
+    /// The digest actually computed from the file, or why there is none.
+    /// `None` when only the listed digest is checked (`--digests-only`).
+    pub computed: Option<Result<ArtifactDigest, String>>,
+}
+
+impl ReleaseArtifact {
+    /// The digest attestations are matched against: the file's, else the
+    /// listed one.
+    pub fn digest(&self) -> Option<&ArtifactDigest> {
+        match &self.computed {
+            Some(Ok(d)) => Some(d),
+            Some(Err(_)) => None,
+            None => self.listed.as_ref(),
+        }
+    }
+}
+
+/// What was decided for one artifact.
+#[derive(Debug, Clone)]
+pub struct ArtifactReport {
+    /// The artifact.
+    pub artifact: ReleaseArtifact,
+    /// Indices into [`ReleaseVerdict::attestations`] of bundles listing its digest.
+    pub covering: Vec<usize>,
+    /// Whether it is verified.
+    pub verified: bool,
+    /// Why not, if not.
+    pub error: Option<String>,
+    /// The exit code its failure alone would give (0 if verified).
+    pub exit_code: i32,
+}
+
+/// The verdict on a whole release.
+#[derive(Debug, Clone)]
+pub struct ReleaseVerdict {
+    /// One report per artifact, in input order.
+    pub artifacts: Vec<ArtifactReport>,
+    /// Every bundle's outcome, in input order.
+    pub attestations: Vec<AttestationResult>,
+    /// How many distinct bundles went through cryptographic verification.
+    pub bundles_verified: usize,
+}
+
+impl ReleaseVerdict {
+    /// Whether every artifact verified.
+    pub fn all_verified(&self) -> bool {
+        self.artifacts.iter().all(|a| a.verified)
+    }
+
+    /// The run's exit code: 0, else the most serious failure
+    /// (verification 6, then policy 7, then no attestation 5, then unreadable 3).
+    pub fn exit_code(&self) -> i32 {
+        let order = [
+            exit::VERIFICATION,
+            exit::POLICY,
+            exit::NO_ATTESTATION,
+            exit::UNREADABLE,
+        ];
+        order
+            .into_iter()
+            .find(|code| self.artifacts.iter().any(|a| a.exit_code == *code))
+            .unwrap_or(if self.all_verified() {
+                exit::OK
+            } else {
+                exit::INTERNAL
+            })
+    }
+}
+
+/// Verify every artifact against every bundle, each bundle once.
+pub fn verify_release(
+    artifacts: Vec<ReleaseArtifact>,
+    bundles: &[Result<LoadedBundle, BundleError>],
+    trust: &TrustStore,
+    policy: &Policy,
+) -> ReleaseVerdict {
+    use rayon::prelude::*;
+
+    let mut by_digest: HashMap<(&'static str, String), Vec<usize>> = HashMap::new();
+    for (i, a) in artifacts.iter().enumerate() {
+        if let Some(d) = a.digest() {
+            by_digest
+                .entry((d.algorithm().name(), d.hex()))
+                .or_default()
+                .push(i);
+        }
+    }
+
+    // Identical bundles (the same JSON) are verified once and share the result.
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    let mut same_as: Vec<Option<usize>> = Vec::with_capacity(bundles.len());
+    for (i, b) in bundles.iter().enumerate() {
+        let key = b.as_ref().ok().map(|b| b.raw.to_string());
+        same_as.push(key.and_then(|k| match first_of.get(&k) {
+            Some(&j) => Some(j),
+            None => {
+                first_of.insert(k, i);
+                None
+            }
+        }));
+    }
+
+    let covered: Vec<Vec<usize>> = bundles
+        .iter()
+        .map(|b| match b {
+            Ok(b) => covered_artifacts(b, &by_digest),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+
+    let outcomes: Vec<Option<Outcome>> = bundles
+        .par_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if same_as[i].is_some() {
+                return None;
+            }
+            Some(match b {
+                Err(e) => Outcome::Unreadable(e.clone()),
+                Ok(bundle) => match covered[i].first() {
+                    None => {
+                        // Let the predicate filter speak first, as in gh.
+                        match predicate_filter(bundle, &policy.predicate_type) {
+                            Err(skip) => skip,
+                            Ok(()) => Outcome::NotForArtifact(VerifyError::Check {
+                                check: "subject digest",
+                                detail: "none of its subjects is an artifact of this release"
+                                    .into(),
+                            }),
+                        }
+                    }
+                    Some(&first) => {
+                        let digest = artifacts[first]
+                            .digest()
+                            .expect("covered artifacts have a digest");
+                        evaluate_one(bundle, ArtifactInput::Digest(digest), trust, policy)
+                    }
+                },
+            })
+        })
+        .collect();
+    let bundles_verified = outcomes
+        .iter()
+        .flatten()
+        .filter(|o| {
+            !matches!(
+                o,
+                Outcome::Unreadable(_) | Outcome::Skipped(_) | Outcome::NotForArtifact(_)
+            )
+        })
+        .count();
+
+    let attestations: Vec<AttestationResult> = bundles
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let outcome = match same_as[i] {
+                Some(j) => outcomes[j].clone().expect("first copy was evaluated"),
+                None => outcomes[i].clone().expect("evaluated"),
+            };
+            AttestationResult {
+                origin: match b {
+                    Ok(b) => b.origin.clone(),
+                    Err(_) => BundleOrigin {
+                        source: String::new(),
+                        line: 0,
+                        index: i + 1,
+                    },
+                },
+                bundle: b.as_ref().ok().cloned(),
+                outcome,
+            }
+        })
+        .collect();
+
+    let reports = artifacts
+        .into_iter()
+        .enumerate()
+        .map(|(ai, artifact)| {
+            let covering: Vec<usize> = covered
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.contains(&ai))
+                .map(|(bi, _)| bi)
+                .collect();
+            report_for(artifact, covering, &attestations)
+        })
+        .collect();
+    ReleaseVerdict {
+        artifacts: reports,
+        attestations,
+        bundles_verified,
+    }
+}
+
+fn covered_artifacts(
+    bundle: &LoadedBundle,
+    by_digest: &HashMap<(&'static str, String), Vec<usize>>,
+) -> Vec<usize> {
+    let Some(Ok(statement)) = &bundle.statement else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for subject in &statement.subjects {
+        for (alg, hex) in &subject.digest {
+            let alg = match alg.as_str() {
+                "sha256" => "sha256",
+                "sha512" => "sha512",
+                _ => continue,
+            };
+            if let Some(ids) = by_digest.get(&(alg, hex.to_ascii_lowercase())) {
+                for &i in ids {
+                    if !out.contains(&i) {
+                        out.push(i);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn report_for(
+    artifact: ReleaseArtifact,
+    covering: Vec<usize>,
+    attestations: &[AttestationResult],
+) -> ArtifactReport {
+    let fail = |artifact: ReleaseArtifact, covering: Vec<usize>, code: i32, error: String| {
+        ArtifactReport {
+            artifact,
+            covering,
+            verified: false,
+            error: Some(error),
+            exit_code: code,
+        }
+    };
+    if let Some(Err(e)) = &artifact.computed {
+        let e = e.clone();
+        return fail(artifact, covering, exit::UNREADABLE, e);
+    }
+    if let (Some(listed), Some(Ok(actual))) = (&artifact.listed, &artifact.computed) {
+        if listed != actual {
+            let msg = format!("the file's digest {actual} does not match the manifest's {listed}");
+            return fail(artifact, covering, exit::VERIFICATION, msg);
+        }
+    }
+    if covering
+        .iter()
+        .any(|&i| matches!(attestations[i].outcome, Outcome::Matched { .. }))
+    {
+        return ArtifactReport {
+            artifact,
+            covering,
+            verified: true,
+            error: None,
+            exit_code: exit::OK,
+        };
+    }
+    let best = covering
+        .iter()
+        .map(|&i| &attestations[i])
+        .max_by_key(|r| match r.outcome {
+            Outcome::PolicyMismatch { .. } => 3,
+            Outcome::Failed(_) => 2,
+            _ => 1,
+        });
+    match best {
+        None => {
+            let digest = artifact.digest().map(|d| d.to_string()).unwrap_or_default();
+            fail(
+                artifact,
+                covering,
+                exit::NO_ATTESTATION,
+                format!("no attestation lists {digest} as a subject"),
+            )
+        }
+        Some(r) => {
+            let code = r.outcome.exit_code();
+            let msg = format!("{}: {}", r.origin, r.outcome.reason());
+            fail(artifact, covering, code, msg)
+        }
+    }
+}
