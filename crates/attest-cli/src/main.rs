@@ -9,6 +9,7 @@ mod digest;
 mod output;
 mod progress;
 mod release;
+mod trusted_root;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Command {
     Verify(Box<verify::VerifyArgs>),
     /// Write a digest manifest (sha256sum format) or check one.
     Digest(digest::DigestArgs),
+    /// Print the trusted roots (JSONL), verified over TUF, for --custom-trusted-root.
+    TrustedRoot(trusted_root::TrustedRootArgs),
 }
 
 fn main() {
@@ -34,6 +37,7 @@ fn main() {
     let code = match cli.command {
         Command::Verify(args) => verify::run(*args),
         Command::Digest(args) => digest::run(args),
+        Command::TrustedRoot(args) => trusted_root::run(args),
     };
     std::process::exit(code);
 }

@@ -79,6 +79,7 @@ pub fn run(
         Err(code) => return code,
     };
     let verdict = verify_release(artifacts, &bundles, trust, policy);
+    crate::verify::print_trust_notes(trust);
 
     if args.format.is_some() {
         match serde_json::to_string(&report::release_json(&verdict, policy)) {

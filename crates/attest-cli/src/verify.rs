@@ -8,6 +8,7 @@ use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
 use attest::policy::{Policy, PolicyFlags};
 use attest::report;
 use attest::source::read_bundle_file;
+use attest::trust::tuf::FetchOptions;
 use attest::trust::TrustStore;
 use clap::{Args, ValueEnum};
 
@@ -120,6 +121,15 @@ pub struct VerifyArgs {
     #[arg(long, env = "GH_HOST", value_name = "HOST")]
     pub hostname: Option<String>,
 
+    /// Use no network for trust material: the verified TUF cache, else the
+    /// embedded roots.
+    #[arg(long, env = "ATTEST_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub offline: bool,
+
+    /// Cache directory for TUF metadata (default: the platform cache directory).
+    #[arg(long, env = "ATTEST_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
     /// Refuse attestations signed by the Sigstore public-good instance.
     #[arg(long)]
     pub no_public_good: bool,
@@ -139,6 +149,23 @@ pub struct VerifyArgs {
     /// Format JSON output with a Go template (not supported: pipe --format json into jq).
     #[arg(short = 't', long, value_name = "STRING")]
     pub template: Option<String>,
+}
+
+/// TUF options from `--offline` and `--cache-dir`.
+pub fn fetch_options(offline: bool, cache_dir: Option<PathBuf>) -> FetchOptions {
+    let mut opts = FetchOptions::online();
+    opts.offline = offline;
+    if cache_dir.is_some() {
+        opts.cache_root = cache_dir;
+    }
+    opts
+}
+
+/// Print warnings about how trust material was chosen.
+pub fn print_trust_notes(trust: &TrustStore) {
+    for note in trust.notes() {
+        eprintln!("Warning: {note}");
+    }
 }
 
 /// Print a usage error (exit 2).
@@ -196,7 +223,10 @@ pub fn run(args: VerifyArgs) -> i32 {
     }
     let trust = match &args.custom_trusted_root {
         Some(path) => TrustStore::from_file(path, args.no_public_good),
-        None => Ok(TrustStore::embedded(args.no_public_good)),
+        None => Ok(TrustStore::tuf(
+            args.no_public_good,
+            fetch_options(args.offline, args.cache_dir.clone()),
+        )),
     };
     let trust = match trust {
         Ok(t) => t,
@@ -252,6 +282,7 @@ pub fn run(args: VerifyArgs) -> i32 {
     }
 
     let verdict = evaluate_bundles(&bundles, &digest, &trust, &policy);
+    print_trust_notes(&trust);
     let name = match &artifact {
         ArtifactRef::File(p) => p.display().to_string(),
         ArtifactRef::Digest(d) => d.to_string(),

@@ -72,7 +72,7 @@ pub fn parse_manifest(bytes: &[u8], algorithm: Option<DigestAlgorithm>) -> Diges
     let mut manifest = DigestManifest::default();
     // A final newline does not start another line.
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    if body.is_empty() && bytes.len() <= 1 {
+    if bytes.is_empty() {
         return manifest;
     }
     for (i, raw) in body.split(|&b| b == b'\n').enumerate() {

@@ -12,7 +12,6 @@ use crate::artifact::ArtifactDigest;
 use crate::outcome::{ArtifactVerdict, AttestationResult, Outcome};
 use crate::policy::Policy;
 use crate::release::ReleaseVerdict;
-use crate::trust::RootSource;
 use crate::verify::{VerifiedAttestation, VerifyError};
 
 /// The media type gh gives its verification results.
@@ -92,6 +91,11 @@ pub fn verification_result_json(att: &VerifiedAttestation, policy: &Policy) -> V
         "verifiedTimestamps": timestamps,
         "verifiedIdentity": policy.verified_identity_json(),
     });
+    // An attest addition to gh's schema: which trusted root verified it.
+    v["trustedRoot"] = json!({
+        "source": att.root_source.kind(),
+        "description": att.root_source.to_string(),
+    });
     if let Some(st) = &att.statement {
         v["statement"] = st.value.clone();
     }
@@ -167,10 +171,7 @@ pub fn matched_block(verdict: &ArtifactVerdict) -> String {
 
 /// "Verified by …" with the instance, the root's source and the times.
 pub fn trust_line(att: &VerifiedAttestation) -> String {
-    let source = match &att.root_source {
-        RootSource::Embedded => "embedded root".to_string(),
-        RootSource::File { path, line } => format!("root from {path}:{line}"),
-    };
+    let source = &att.root_source;
     let times: Vec<String> = att
         .timestamps
         .iter()

@@ -351,7 +351,7 @@ pub fn verify_bundle(
     Ok(VerifiedAttestation {
         instance: instance.kind,
         organization: instance.organization.clone(),
-        root_source: instance.source.clone(),
+        root_source: prepared.source.clone(),
         certificate: Some(CertificateSummary::new(info, Some(names.issuer))),
         timestamps,
         tlog_entries_verified: if result.tlog_verified() {
@@ -386,7 +386,7 @@ pub fn verify_bundle_with_key(
     Ok(VerifiedAttestation {
         instance: instance.kind,
         organization: instance.organization.clone(),
-        root_source: instance.source.clone(),
+        root_source: prepared.source.clone(),
         certificate: None,
         timestamps,
         tlog_entries_verified: if result.tlog_verified() {

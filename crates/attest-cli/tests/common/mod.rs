@@ -22,9 +22,16 @@ pub fn gh_dir() -> PathBuf {
 pub fn attest() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_attest"));
     // Tests decide TTY behaviour themselves.
+    // Tests never reach the network: offline trust (embedded roots unless a
+    // test gives a cache of its own).
     c.env_remove("GH_FORCE_TTY")
         .env_remove("GH_HOST")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        .env("ATTEST_OFFLINE", "1")
+        .env(
+            "ATTEST_CACHE_DIR",
+            std::env::temp_dir().join("attest-test-no-cache"),
+        );
     c
 }
 

@@ -17,6 +17,13 @@ use sigstore_verify::Verifier;
 
 use crate::artifact::{file_kind, ArtifactError};
 
+pub mod tuf;
+
+use tuf::{FetchOptions, TufError, TufRepository};
+
+/// When the embedded trusted roots were taken from their TUF repositories.
+pub const EMBEDDED_ROOTS_DATE: &str = "2026-11-27";
+
 /// The issuer organisation of Sigstore's public-good Fulcio.
 pub const PUBLIC_GOOD_ORG: &str = "sigstore.dev";
 /// The issuer organisation of GitHub's Fulcio.
@@ -27,11 +34,11 @@ pub const MAX_TRUSTED_ROOT_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The public-good production trusted root, embedded (TUF target
 /// `trusted_root.json` of tuf-repo-cdn.sigstore.dev).
-pub const EMBEDDED_PUBLIC_GOOD: &str = include_str!("../trust/production_trusted_root.json");
+pub const EMBEDDED_PUBLIC_GOOD: &str = include_str!("../../trust/production_trusted_root.json");
 /// GitHub's trusted root, embedded (TUF target of tuf-repo.github.com).
-pub const EMBEDDED_GITHUB: &str = include_str!("../trust/github_trusted_root.json");
+pub const EMBEDDED_GITHUB: &str = include_str!("../../trust/github_trusted_root.json");
 /// The public-good staging trusted root, embedded (for `--staging`).
-pub const EMBEDDED_STAGING: &str = include_str!("../trust/staging_trusted_root.json");
+pub const EMBEDDED_STAGING: &str = include_str!("../../trust/staging_trusted_root.json");
 
 /// Which verification requirements apply to a bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +86,53 @@ pub enum RootSource {
         /// 1-based line where the root's JSON starts.
         line: usize,
     },
+    /// A TUF repository, verified in this run (from the network or the cache).
+    Tuf {
+        /// The repository.
+        url: String,
+        /// Fetched from the network in this run (else from the verified cache).
+        from_network: bool,
+        /// When the cache was last refreshed online.
+        refreshed_at: Option<jiff::Timestamp>,
+    },
 }
 
 impl fmt::Display for RootSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Embedded => f.write_str("embedded"),
+            Self::Embedded => write!(f, "embedded root (snapshot of {EMBEDDED_ROOTS_DATE})"),
             Self::File { path, line } => write!(f, "{path}:{line}"),
+            Self::Tuf {
+                url,
+                from_network: true,
+                ..
+            } => write!(f, "TUF {url} (refreshed now)"),
+            Self::Tuf {
+                url,
+                from_network: false,
+                refreshed_at,
+            } => match refreshed_at {
+                Some(at) => write!(
+                    f,
+                    "TUF {url} (verified cache, refreshed {})",
+                    tuf::describe_age(*at, jiff::Timestamp::now())
+                ),
+                None => write!(f, "TUF {url} (verified cache)"),
+            },
+        }
+    }
+}
+
+impl RootSource {
+    /// A short machine-readable kind: `embedded`, `custom`, `tuf`, `tuf-cache`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::File { .. } => "custom",
+            Self::Tuf {
+                from_network: true, ..
+            } => "tuf",
+            Self::Tuf { .. } => "tuf-cache",
         }
     }
 }
@@ -97,15 +144,22 @@ pub struct TrustedInstance {
     pub organization: String,
     /// Its verification requirements.
     pub kind: InstanceKind,
-    /// Where it came from.
-    pub source: RootSource,
     json: RootJson,
     prepared: OnceLock<Result<PreparedRoot, TrustError>>,
 }
 
 enum RootJson {
+    /// An embedded snapshot.
     Static(&'static str),
-    Parsed(Box<TrustedRoot>),
+    /// Parsed from a custom file.
+    Parsed(Box<TrustedRoot>, RootSource),
+    /// Fetched through TUF when first needed, with the embedded snapshot as
+    /// the fallback when the network is unreachable.
+    Tuf {
+        repo: Box<TufRepository>,
+        opts: Box<FetchOptions>,
+        embedded: &'static str,
+    },
 }
 
 /// A parsed root and the core's verifier built from it.
@@ -114,6 +168,10 @@ pub struct PreparedRoot {
     pub root: TrustedRoot,
     /// The core verifier configured with it.
     pub verifier: Verifier,
+    /// Where the root came from.
+    pub source: RootSource,
+    /// A warning about how it was chosen (a fallback), if any.
+    pub note: Option<String>,
 }
 
 impl fmt::Debug for TrustedInstance {
@@ -121,7 +179,6 @@ impl fmt::Debug for TrustedInstance {
         f.debug_struct("TrustedInstance")
             .field("organization", &self.organization)
             .field("kind", &self.kind)
-            .field("source", &self.source)
             .finish()
     }
 }
@@ -131,8 +188,25 @@ impl TrustedInstance {
         Self {
             organization: organization.to_string(),
             kind: InstanceKind::for_organization(organization),
-            source: RootSource::Embedded,
             json: RootJson::Static(json),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    fn tuf(
+        organization: &str,
+        repo: TufRepository,
+        opts: FetchOptions,
+        embedded: &'static str,
+    ) -> Self {
+        Self {
+            organization: organization.to_string(),
+            kind: InstanceKind::for_organization(organization),
+            json: RootJson::Tuf {
+                repo: Box::new(repo),
+                opts: Box::new(opts),
+                embedded,
+            },
             prepared: OnceLock::new(),
         }
     }
@@ -142,8 +216,7 @@ impl TrustedInstance {
         Self {
             organization: organization.to_string(),
             kind: InstanceKind::for_organization(organization),
-            source,
-            json: RootJson::Parsed(Box::new(root)),
+            json: RootJson::Parsed(Box::new(root), source),
             prepared: OnceLock::new(),
         }
     }
@@ -152,24 +225,111 @@ impl TrustedInstance {
     pub fn prepared(&self) -> Result<&PreparedRoot, TrustError> {
         self.prepared
             .get_or_init(|| {
-                let root = match &self.json {
-                    RootJson::Static(json) => {
-                        TrustedRoot::from_json(json).map_err(|e| TrustError::Root {
-                            origin: format!("embedded {} root", self.kind.name()),
-                            detail: e.to_string(),
-                        })?
-                    }
-                    RootJson::Parsed(root) => (**root).clone(),
-                };
+                let (root, source, note) = self.load()?;
                 let verifier = Verifier::new(&root).map_err(|e| TrustError::Root {
-                    origin: self.source.to_string(),
+                    origin: source.to_string(),
                     detail: e.to_string(),
                 })?;
-                Ok(PreparedRoot { root, verifier })
+                Ok(PreparedRoot {
+                    root,
+                    verifier,
+                    source,
+                    note,
+                })
             })
             .as_ref()
             .map_err(Clone::clone)
     }
+
+    /// The prepared root, if it has been built (for reports).
+    pub fn prepared_if_built(&self) -> Option<&PreparedRoot> {
+        self.prepared.get().and_then(|r| r.as_ref().ok())
+    }
+
+    fn load(&self) -> Result<(TrustedRoot, RootSource, Option<String>), TrustError> {
+        let parse_embedded = |json: &str| {
+            TrustedRoot::from_json(json).map_err(|e| TrustError::Root {
+                origin: format!("embedded {} root", self.kind.name()),
+                detail: e.to_string(),
+            })
+        };
+        match &self.json {
+            RootJson::Static(json) => Ok((parse_embedded(json)?, RootSource::Embedded, None)),
+            RootJson::Parsed(root, source) => Ok(((**root).clone(), source.clone(), None)),
+            RootJson::Tuf {
+                repo,
+                opts,
+                embedded,
+            } => {
+                let from_tuf = |t: tuf::TufTarget| -> Result<_, TrustError> {
+                    let text = String::from_utf8(t.bytes).map_err(|_| TrustError::Root {
+                        origin: repo.url.clone(),
+                        detail: "the trusted_root.json target is not UTF-8".into(),
+                    })?;
+                    let root = TrustedRoot::from_json(&text).map_err(|e| TrustError::Root {
+                        origin: repo.url.clone(),
+                        detail: e.to_string(),
+                    })?;
+                    let source = RootSource::Tuf {
+                        url: repo.url.clone(),
+                        from_network: t.from_network,
+                        refreshed_at: t.refreshed_at,
+                    };
+                    Ok((root, source))
+                };
+                let embedded_with = |note: String| -> Result<_, TrustError> {
+                    Ok((parse_embedded(embedded)?, RootSource::Embedded, Some(note)))
+                };
+                match tuf::fetch_target(repo, opts) {
+                    Ok(t) => {
+                        let (root, source) = from_tuf(t)?;
+                        Ok((root, source, None))
+                    }
+                    Err(TufError::Network { detail, .. }) => {
+                        let cached = tuf::fetch_target(
+                            repo,
+                            &FetchOptions {
+                                offline: true,
+                                ..(**opts).clone()
+                            },
+                        );
+                        match cached {
+                            Ok(t) => {
+                                let (root, source) = from_tuf(t)?;
+                                let note = format!(
+                                    "could not reach {} ({detail}); using the verified TUF cache",
+                                    repo.url
+                                );
+                                Ok((root, source, Some(note)))
+                            }
+                            Err(TufError::CacheInvalid { expired: false, .. }) | Err(TufError::Setup(_)) => {
+                                Err(fail_closed(cached.unwrap_err()))
+                            }
+                            Err(e) => embedded_with(format!(
+                                "using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}): could not reach {} ({detail}), and {e}",
+                                self.kind.name(),
+                                repo.url,
+                            )),
+                        }
+                    }
+                    Err(e @ TufError::NoCache { .. }) | Err(e @ TufError::CacheInvalid { expired: true, .. }) => {
+                        embedded_with(format!(
+                            "offline: using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}); {e}",
+                            self.kind.name()
+                        ))
+                    }
+                    Err(e) => Err(fail_closed(e)),
+                }
+            }
+        }
+    }
+}
+
+fn fail_closed(e: TufError) -> TrustError {
+    TrustError::Tuf(format!(
+        "{e}. attest will not fall back to other trust material after a failed check; \
+         pass --custom-trusted-root, or --offline to use the embedded roots deliberately"
+    ))
 }
 
 /// Why trust material could not be used, or no root fits a bundle.
@@ -195,6 +355,9 @@ pub enum TrustError {
     /// A public-good bundle under `--no-public-good`.
     #[error("the bundle was signed by the Sigstore public good instance, but --no-public-good was given")]
     PublicGoodRefused,
+    /// A TUF repository or the TUF cache failed verification.
+    #[error("{0}")]
+    Tuf(String),
     /// The leaf certificate's issuer has no single organisation.
     #[error(
         "leaf certificate issuer {issuer:?} must have exactly one organization (O=), has {count}"
@@ -239,6 +402,57 @@ impl TrustStore {
             no_public_good,
             custom: false,
         }
+    }
+
+    /// The public-good and GitHub roots through TUF (network, cache, or the
+    /// embedded snapshots as described in [`TrustedInstance::prepared`]).
+    pub fn tuf(no_public_good: bool, opts: FetchOptions) -> Self {
+        let mut instances = Vec::new();
+        if !no_public_good {
+            instances.push(TrustedInstance::tuf(
+                PUBLIC_GOOD_ORG,
+                TufRepository::public_good(),
+                opts.clone(),
+                EMBEDDED_PUBLIC_GOOD,
+            ));
+        }
+        instances.push(TrustedInstance::tuf(
+            GITHUB_ORG,
+            TufRepository::github(),
+            opts,
+            EMBEDDED_GITHUB,
+        ));
+        Self {
+            instances,
+            no_public_good,
+            custom: false,
+        }
+    }
+
+    /// Roots from other TUF repositories: `(organisation, repository,
+    /// embedded fallback)` each, resolved like [`TrustStore::tuf`].
+    pub fn from_tuf_repositories(
+        repos: Vec<(String, TufRepository, &'static str)>,
+        opts: FetchOptions,
+    ) -> Self {
+        Self {
+            instances: repos
+                .into_iter()
+                .map(|(org, repo, embedded)| {
+                    TrustedInstance::tuf(&org, repo, opts.clone(), embedded)
+                })
+                .collect(),
+            no_public_good: false,
+            custom: false,
+        }
+    }
+
+    /// Warnings about how the roots used so far were chosen.
+    pub fn notes(&self) -> Vec<String> {
+        self.instances
+            .iter()
+            .filter_map(|i| i.prepared_if_built()?.note.clone())
+            .collect()
     }
 
     /// The embedded staging root alone (sigstore-conformance `--staging`).
@@ -494,7 +708,7 @@ mod tests {
             .collect();
         assert_eq!(orgs, vec![PUBLIC_GOOD_ORG, GITHUB_ORG]);
         assert_eq!(
-            store.instances()[1].source,
+            store.instances()[1].prepared().unwrap().source,
             RootSource::File {
                 path: format!("{GH}/combined_trusted_root.jsonl"),
                 line: 2

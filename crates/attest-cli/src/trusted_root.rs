@@ -1,0 +1,98 @@
+//! `attest trusted-root`: print the trusted roots as gh does (JSONL, one
+//! line per instance, each the TUF target compacted), after verifying them
+//! over TUF. The output is what `--custom-trusted-root` takes, for offline
+//! and air-gapped verification.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use attest::outcome::exit;
+use attest::trust::tuf::{
+    compact_json, fetch_target, TufError, TufRepository, TRUSTED_ROOT_TARGET,
+};
+use clap::Args;
+
+use crate::verify::fetch_options;
+
+/// Print the Sigstore public-good and GitHub trusted roots, verified over TUF.
+#[derive(Debug, Args)]
+pub struct TrustedRootArgs {
+    /// URL of another TUF repository (with --tuf-root).
+    #[arg(long, value_name = "URL", requires = "tuf_root")]
+    pub tuf_url: Option<String>,
+
+    /// Initial root.json to trust for --tuf-url.
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub tuf_root: Option<PathBuf>,
+
+    /// Only update and verify the local TUF repository; print no roots.
+    #[arg(long)]
+    pub verify_only: bool,
+
+    /// GitHub host (only github.com: GHE.com tenants need the GitHub API).
+    #[arg(long, env = "GH_HOST", value_name = "HOST")]
+    pub hostname: Option<String>,
+
+    /// Use no network: print the roots from the verified TUF cache.
+    #[arg(long, env = "ATTEST_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub offline: bool,
+
+    /// Cache directory for TUF metadata (default: the platform cache directory).
+    #[arg(long, env = "ATTEST_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Run `attest trusted-root`; returns the exit code.
+pub fn run(args: TrustedRootArgs) -> i32 {
+    if let Some(host) = args.hostname.as_deref() {
+        if !host.eq_ignore_ascii_case("github.com") {
+            eprintln!("Error: --hostname {host}: only github.com is supported (GHE.com tenants publish a tenant-specific root found through the GitHub API)");
+            return exit::USAGE;
+        }
+    }
+    let repos = match (&args.tuf_url, &args.tuf_root) {
+        (Some(url), Some(root)) => match std::fs::read(root) {
+            Ok(bytes) => vec![TufRepository {
+                url: url.clone(),
+                initial_root: bytes,
+                target: TRUSTED_ROOT_TARGET.into(),
+            }],
+            Err(e) => {
+                eprintln!("Error: {}: {e}", root.display());
+                return exit::UNREADABLE;
+            }
+        },
+        _ => vec![TufRepository::public_good(), TufRepository::github()],
+    };
+    let mut opts = fetch_options(args.offline, args.cache_dir.clone());
+    // gh's trusted-root always refreshes; so do we, unless told to stay offline.
+    opts.use_fresh_cache = false;
+    let mut stdout = std::io::stdout().lock();
+    for repo in &repos {
+        let target = match fetch_target(repo, &opts) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("Failed to verify the TUF repository: {e}");
+                return match e {
+                    TufError::Network { .. } | TufError::NoCache { .. } => exit::UNREADABLE,
+                    _ => exit::VERIFICATION,
+                };
+            }
+        };
+        if args.verify_only {
+            let _ = writeln!(
+                stdout,
+                "Local TUF repository for {} updated and verified",
+                repo.url
+            );
+            continue;
+        }
+        let mut line = compact_json(&target.bytes);
+        line.push(b'\n');
+        if stdout.write_all(&line).is_err() {
+            return exit::INTERNAL;
+        }
+    }
+    let _ = stdout.flush();
+    exit::OK
+}

@@ -1,0 +1,416 @@
+//! TUF against real repositories: built with python-tuf (`pip install tuf`),
+//! served over loopback HTTP, fetched with attest's TUF client.
+//!
+//! The happy path yields the published trusted root byte for byte; key
+//! rotation across root versions works; an expired timestamp, a version
+//! rollback, a mix-and-match snapshot, a tampered target, an unsigned root
+//! and a freeze attack are each rejected as verification failures (never as
+//! network errors, which would allow a fallback), with a message naming the
+//! problem. The offline path re-verifies the cache and refuses a tampered one.
+
+#[path = "support/static_server.rs"]
+mod static_server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use attest::trust::tuf::{fetch_target, FetchOptions, TufError, TufRepository};
+use static_server::StaticServer;
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+    target: Vec<u8>,
+    server: StaticServer,
+}
+
+/// Build the repositories once per test binary (python-tuf is slowish).
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("repos");
+        let target_file = Path::new(SHARED).join("testdata/trust/production_trusted_root.json");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf/make_repos.py");
+        let status = Command::new("python3")
+            .arg(&script)
+            .arg(&out)
+            .arg(&target_file)
+            .status()
+            .expect("run python3");
+        assert!(
+            status.success(),
+            "make_repos.py failed: is python-tuf installed (pip install tuf)?"
+        );
+        let server = StaticServer::start(&out);
+        Fixture {
+            target: std::fs::read(&target_file).unwrap(),
+            out,
+            server,
+            _dir: dir,
+        }
+    })
+}
+
+fn repo(f: &Fixture, scenario: &str) -> TufRepository {
+    TufRepository {
+        url: format!("{}/{scenario}", f.server.base),
+        initial_root: std::fs::read(f.out.join("initial_root.json")).unwrap(),
+        target: "trusted_root.json".into(),
+    }
+}
+
+fn opts(cache: &Path) -> FetchOptions {
+    FetchOptions {
+        cache_root: Some(cache.to_path_buf()),
+        offline: false,
+        use_fresh_cache: false,
+        timeout: Duration::from_secs(10),
+        now: jiff::Timestamp::now(),
+    }
+}
+
+fn expect_verification_error(
+    scenario: &str,
+    result: Result<attest::trust::tuf::TufTarget, TufError>,
+    needle: &str,
+) {
+    match result {
+        Err(TufError::Verification { detail, .. }) => {
+            assert!(
+                detail.to_lowercase().contains(needle),
+                "{scenario}: {detail:?} lacks {needle:?}"
+            )
+        }
+        other => panic!("{scenario}: expected a verification error, got {other:?}"),
+    }
+}
+
+#[test]
+fn happy_path_gives_the_published_target() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let t = fetch_target(&repo(f, "happy"), &opts(cache.path())).unwrap();
+    assert_eq!(t.bytes, f.target);
+    assert!(t.from_network);
+    // The cache now verifies offline and gives the same bytes.
+    let mut off = opts(cache.path());
+    off.offline = true;
+    let c = fetch_target(&repo(f, "happy"), &off).unwrap();
+    assert_eq!(c.bytes, f.target);
+    assert!(!c.from_network);
+}
+
+#[test]
+fn key_rotation_across_root_versions() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let t = fetch_target(&repo(f, "rotated"), &opts(cache.path())).unwrap();
+    assert_eq!(t.bytes, f.target);
+}
+
+#[test]
+fn expired_timestamp_is_rejected() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    expect_verification_error(
+        "expired-timestamp",
+        fetch_target(&repo(f, "expired-timestamp"), &opts(cache.path())),
+        "expired",
+    );
+}
+
+#[test]
+fn rollback_is_rejected() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    // The client sees version 5, then the same URL serves version 3.
+    let scenario_dir = tempfile::tempdir_in(&f.out).unwrap();
+    let name = scenario_dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    copy_dir(&f.out.join("rollback-high"), scenario_dir.path());
+    fetch_target(&repo(f, &name), &opts(cache.path())).unwrap();
+    std::fs::remove_dir_all(scenario_dir.path()).unwrap();
+    copy_dir(&f.out.join("rollback-low"), scenario_dir.path());
+    expect_verification_error(
+        "rollback",
+        fetch_target(&repo(f, &name), &opts(cache.path())),
+        "rollback",
+    );
+}
+
+#[test]
+fn mix_and_match_snapshot_is_rejected() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    expect_verification_error(
+        "mix-and-match",
+        fetch_target(&repo(f, "mix-and-match"), &opts(cache.path())),
+        "snapshot",
+    );
+}
+
+#[test]
+fn tampered_target_is_rejected() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    expect_verification_error(
+        "tampered-target",
+        fetch_target(&repo(f, "tampered-target"), &opts(cache.path())),
+        "trusted_root.json",
+    );
+}
+
+#[test]
+fn unsigned_root_is_rejected() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    expect_verification_error(
+        "unsigned-root",
+        fetch_target(&repo(f, "unsigned-root"), &opts(cache.path())),
+        "threshold",
+    );
+}
+
+#[test]
+fn freeze_attack_is_rejected() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    // Valid now; the repository then stops updating (frozen) and a client
+    // refreshing after the metadata expired must refuse it.
+    fetch_target(&repo(f, "freeze"), &opts(cache.path())).unwrap();
+    let expiry: jiff::Timestamp = std::fs::read_to_string(f.out.join("freeze-expiry.txt"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut later = opts(cache.path());
+    later.now = expiry + jiff::SignedDuration::from_secs(60);
+    expect_verification_error(
+        "freeze",
+        fetch_target(&repo(f, "freeze"), &later),
+        "expired",
+    );
+    // Offline, the frozen cache is refused as expired too.
+    later.offline = true;
+    match fetch_target(&repo(f, "freeze"), &later) {
+        Err(TufError::CacheInvalid { expired: true, .. }) => {}
+        other => panic!("expected an expired cache, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_tampered_cache_is_refused_offline() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let r = repo(f, "happy");
+    fetch_target(&r, &opts(cache.path())).unwrap();
+    let ts = r.cache_dir(cache.path()).join("timestamp.json");
+    let text = std::fs::read_to_string(&ts).unwrap();
+    std::fs::write(&ts, text.replacen("\"version\": 1", "\"version\": 9", 1)).unwrap();
+    let mut off = opts(cache.path());
+    off.offline = true;
+    match fetch_target(&r, &off) {
+        Err(TufError::CacheInvalid { expired: false, .. }) => {}
+        other => panic!("expected a refused cache, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_unreachable_repository_is_a_network_error() {
+    let cache = tempfile::tempdir().unwrap();
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let r = TufRepository {
+        url: format!("http://127.0.0.1:{port}"),
+        ..TufRepository::public_good()
+    };
+    let mut o = opts(cache.path());
+    o.timeout = Duration::from_secs(2);
+    assert!(matches!(
+        fetch_target(&r, &o),
+        Err(TufError::Network { .. })
+    ));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+mod store_order {
+    //! `attest verify` without a custom root: a fresh TUF root, else the
+    //! verified cache, else the embedded root, and it says which.
+    use super::*;
+    use attest::artifact::{ArtifactDigest, DigestAlgorithm};
+    use attest::outcome::evaluate_bundles;
+    use attest::policy::{Policy, PolicyFlags};
+    use attest::trust::{RootSource, TrustStore, EMBEDDED_PUBLIC_GOOD, PUBLIC_GOOD_ORG};
+
+    fn verify_with(store: &TrustStore) -> Result<RootSource, String> {
+        let gh = Path::new(SHARED).join("testdata/gh");
+        let bundles =
+            attest::source::read_bundle_file(&gh.join("sigstore-js-2.1.0-bundle.json")).unwrap();
+        let data = std::fs::read(gh.join("sigstore-js-2.1.0.tgz")).unwrap();
+        let digest: ArtifactDigest = attest::artifact::digest_bytes(&data, DigestAlgorithm::Sha512);
+        let policy = Policy::from_flags(&PolicyFlags {
+            owner: Some("sigstore".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let verdict = evaluate_bundles(&bundles, &digest, store, &policy);
+        let r = &verdict.results[0];
+        match r.outcome.attestation() {
+            Some(att) if verdict.verified() => Ok(att.root_source.clone()),
+            _ => Err(r.outcome.reason()),
+        }
+    }
+
+    fn store(f: &Fixture, scenario: &str, o: FetchOptions) -> TrustStore {
+        TrustStore::from_tuf_repositories(
+            vec![(
+                PUBLIC_GOOD_ORG.to_string(),
+                repo(f, scenario),
+                EMBEDDED_PUBLIC_GOOD,
+            )],
+            o,
+        )
+    }
+
+    #[test]
+    fn fresh_then_cached_then_embedded() {
+        let f = fixture();
+        let cache = tempfile::tempdir().unwrap();
+        // 1. Online: fetched now.
+        let s = store(f, "happy", opts(cache.path()));
+        assert!(matches!(
+            verify_with(&s).unwrap(),
+            RootSource::Tuf {
+                from_network: true,
+                ..
+            }
+        ));
+        assert!(s.notes().is_empty());
+        // 2. Refreshed less than a day ago: the verified cache, no network.
+        let before = f.server.requests().len();
+        let mut o = opts(cache.path());
+        o.use_fresh_cache = true;
+        let s = store(f, "happy", o);
+        assert!(matches!(
+            verify_with(&s).unwrap(),
+            RootSource::Tuf {
+                from_network: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            f.server.requests().len(),
+            before,
+            "a fresh cache must not touch the network"
+        );
+        // 3. Repository unreachable: the verified cache, with a warning.
+        let mut o = opts(cache.path());
+        o.timeout = Duration::from_secs(2);
+        let unreachable = TufRepository {
+            url: "http://127.0.0.1:9/nowhere".into(),
+            ..repo(f, "happy")
+        };
+        let mut moved = unreachable.cache_dir(cache.path());
+        copy_dir(&repo(f, "happy").cache_dir(cache.path()), &moved);
+        let s = TrustStore::from_tuf_repositories(
+            vec![(
+                PUBLIC_GOOD_ORG.to_string(),
+                unreachable.clone(),
+                EMBEDDED_PUBLIC_GOOD,
+            )],
+            o.clone(),
+        );
+        assert!(matches!(
+            verify_with(&s).unwrap(),
+            RootSource::Tuf {
+                from_network: false,
+                ..
+            }
+        ));
+        assert!(s.notes()[0].contains("could not reach"), "{:?}", s.notes());
+        // 4. Unreachable and no cache: the embedded root, with a warning.
+        std::fs::remove_dir_all(&moved).unwrap();
+        moved.pop();
+        let s = TrustStore::from_tuf_repositories(
+            vec![(
+                PUBLIC_GOOD_ORG.to_string(),
+                unreachable,
+                EMBEDDED_PUBLIC_GOOD,
+            )],
+            o,
+        );
+        assert_eq!(verify_with(&s).unwrap(), RootSource::Embedded);
+        assert!(
+            s.notes()[0].contains("using the embedded"),
+            "{:?}",
+            s.notes()
+        );
+        // 5. Offline with no cache: the embedded root, said so.
+        let empty = tempfile::tempdir().unwrap();
+        let mut o = opts(empty.path());
+        o.offline = true;
+        let s = store(f, "happy", o);
+        assert_eq!(verify_with(&s).unwrap(), RootSource::Embedded);
+        assert!(
+            s.notes()[0].starts_with("offline: using the embedded"),
+            "{:?}",
+            s.notes()
+        );
+    }
+
+    #[test]
+    fn a_failed_tuf_check_fails_closed() {
+        let f = fixture();
+        for scenario in ["tampered-target", "unsigned-root", "expired-timestamp"] {
+            let cache = tempfile::tempdir().unwrap();
+            let s = store(f, scenario, opts(cache.path()));
+            let err = verify_with(&s).unwrap_err();
+            assert!(
+                err.contains("TUF verification failed") && err.contains("will not fall back"),
+                "{scenario}: {err}"
+            );
+        }
+        // A tampered cache offline fails closed too.
+        let cache = tempfile::tempdir().unwrap();
+        fetch_target(&repo(f, "happy"), &opts(cache.path())).unwrap();
+        let snap = repo(f, "happy")
+            .cache_dir(cache.path())
+            .join("snapshot.json");
+        let text = std::fs::read_to_string(&snap).unwrap();
+        std::fs::write(
+            &snap,
+            text.replacen("\"length\"", "\"length\" ", 1)
+                .replacen("\"version\": 1", "\"version\": 1 ", 1)
+                .replace('1', "2"),
+        )
+        .unwrap();
+        let mut o = opts(cache.path());
+        o.offline = true;
+        let err = verify_with(&store(f, "happy", o)).unwrap_err();
+        assert!(err.contains("does not verify"), "{err}");
+    }
+}
