@@ -21,7 +21,7 @@ export GH_TOKEN=unused NO_COLOR=1
 # do the same work (and a second attest run uses its embedded roots).
 hyperfine -N --warmup 5 --runs "$runs" --export-json /tmp/attest-verify-one.json \
   -n "attest (custom root)" "$attest verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json" \
-  -n "attest (embedded roots)" "$attest verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json" \
+  -n "attest (embedded roots)" "$attest verify --offline sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json" \
   -n "gh 2.103.3" "$gh_bin attestation verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json"
 
 python3 - <<'PY'

@@ -1,1 +1,882 @@
-//! placeholder
+//! A throwaway Sigstore for tests.
+//!
+//! [`TestSigstore`] owns freshly generated keys for every service a Sigstore
+//! instance runs and signs in-toto statements into v0.3 bundles that verify
+//! against the trusted root it prints:
+//!
+//! - a Fulcio-like CA: a P-384 root and intermediate (both `O=<org>`), issuing
+//!   P-256 leaf certificates with the Fulcio GitHub Actions extensions and,
+//!   when the instance has a CT log, an embedded RFC 6962 SCT;
+//! - a Rekor-v1-style log: a P-256 key, a real RFC 6962 Merkle tree pre-filled
+//!   with dummy entries, `dsse`/`0.0.1` (and `hashedrekord`/`0.0.1`) entries
+//!   with inclusion proofs, signed checkpoints and SETs;
+//! - an RFC 3161 TSA: a P-256 leaf (critical EKU timeStamping) under a P-384
+//!   root, answering with `TimeStampResp` DER.
+//!
+//! [`SignOptions`] corrupts exactly one thing at signing time (a signature, a
+//! checkpoint, a SET, a proof hash, ...) so that everything else in the bundle
+//! stays consistent and a verifier must fail on that one check.
+//!
+//! ```
+//! use attest_testsign::{statement, FulcioClaims, TestSigstore, TestSigstoreConfig};
+//!
+//! let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+//! let st = statement(
+//!     &[("a.tar.gz", "sha256", &attest_testsign::sha256_hex(b"artifact"))],
+//!     attest_testsign::SLSA_PROVENANCE_V1,
+//!     serde_json::json!({}),
+//! );
+//! let opts = sigstore.default_sign_options();
+//! let bundle = sigstore.sign_statement(&st, &FulcioClaims::default(), &opts);
+//! let root = sigstore.trusted_root_json();
+//! assert!(bundle["verificationMaterial"]["tlogEntries"].is_array());
+//! assert!(root.starts_with('{') && !root.contains('\n'));
+//! ```
+//!
+//! Signing times must lie in the past of the real clock: verifiers reject
+//! log integration times in the future. The default is 2025-06-01T12:00:00Z.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod keys;
+mod log;
+mod oids;
+mod sct;
+mod tsa;
+mod x509;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use der::Encode;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{json, Value};
+
+use crate::keys::{sha256, Curve, EcKey};
+use crate::log::{LogFaults, RekorLog};
+use crate::x509::{org_name, Cert, CertSpec};
+
+/// Media type of the bundles produced.
+pub const BUNDLE_V03_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// Media type of the trusted root produced.
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+/// DSSE payload type of in-toto statements.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// The in-toto v1 statement type.
+pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+/// The SLSA provenance v1 predicate type.
+pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
+/// The default signing time (in the past, as verifiers require).
+pub const DEFAULT_SIGNING_TIME: &str = "2025-06-01T12:00:00Z";
+
+/// The Rekor log's base URL in the trusted root (and checkpoint signer name).
+pub const REKOR_URL: &str = "https://rekor.test";
+/// The CT log's base URL in the trusted root.
+pub const CTFE_URL: &str = "https://ctfe.test";
+/// The CA's URI in the trusted root.
+pub const FULCIO_URL: &str = "https://fulcio.test";
+/// The TSA's URI in the trusted root.
+pub const TSA_URL: &str = "https://tsa.test";
+
+const YEAR: SignedDuration = SignedDuration::from_hours(24 * 365);
+
+/// A `validFor` window of the trusted root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidFor {
+    /// Start (inclusive).
+    pub start: Timestamp,
+    /// End (inclusive); `None` means still valid.
+    pub end: Option<Timestamp>,
+}
+
+impl ValidFor {
+    /// An open window starting at `start`.
+    pub fn from(start: Timestamp) -> Self {
+        Self { start, end: None }
+    }
+
+    /// A closed window.
+    pub fn between(start: Timestamp, end: Timestamp) -> Self {
+        Self {
+            start,
+            end: Some(end),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self.end {
+            None => json!({ "start": self.start.to_string() }),
+            Some(end) => json!({ "start": self.start.to_string(), "end": end.to_string() }),
+        }
+    }
+}
+
+/// How to build a [`TestSigstore`].
+#[derive(Debug, Clone)]
+pub struct TestSigstoreConfig {
+    /// The organisation (`O=`) of the CA certificates, which is the leaf's
+    /// issuer organisation and selects the instance's verification rules:
+    /// `sigstore.dev` public good, `GitHub, Inc.` GitHub, anything else custom.
+    pub organization: String,
+    /// When signatures are made: leaf validity, log integration time, TSA
+    /// time and SCT time all derive from it. Must be in the past.
+    pub signing_time: Timestamp,
+    /// Whether the trusted root lists the transparency log.
+    pub tlog: bool,
+    /// Whether the trusted root lists the CT log; leaves carry an SCT only
+    /// when it does (and [`SignOptions::no_sct`] is off).
+    pub ctlog: bool,
+    /// Whether the trusted root lists the timestamp authority.
+    pub tsa: bool,
+    /// The certificate authority's `validFor` in the trusted root (default:
+    /// from a year before the signing time, open-ended). Set it to end before
+    /// the signing time to test CA validity windows.
+    pub ca_valid_for: ValidFor,
+    /// Dummy entries in the log before the first signature, so inclusion
+    /// proofs have several hashes (at least 1 is needed for
+    /// [`SignOptions::bad_inclusion_proof`]).
+    pub prefill_log_entries: usize,
+}
+
+fn default_signing_time() -> Timestamp {
+    DEFAULT_SIGNING_TIME
+        .parse()
+        .expect("the default signing time parses")
+}
+
+impl TestSigstoreConfig {
+    /// A custom instance under `organization` with a transparency log, a CT
+    /// log and a TSA.
+    pub fn custom(organization: &str) -> Self {
+        let signing_time = default_signing_time();
+        Self {
+            organization: organization.to_string(),
+            signing_time,
+            tlog: true,
+            ctlog: true,
+            tsa: true,
+            ca_valid_for: ValidFor::from(signing_time - YEAR),
+            prefill_log_entries: 5,
+        }
+    }
+
+    /// Public-good-like: `O=sigstore.dev`, transparency log, CT log and TSA.
+    pub fn public_good_like() -> Self {
+        Self::custom("sigstore.dev")
+    }
+
+    /// GitHub-like: `O=GitHub, Inc.`, a TSA only (no transparency log, no CT
+    /// log in the trusted root).
+    pub fn github_like() -> Self {
+        Self {
+            tlog: false,
+            ctlog: false,
+            ..Self::custom("GitHub, Inc.")
+        }
+    }
+}
+
+/// The claims of a Fulcio signing certificate issued to a GitHub Actions
+/// workflow. Empty strings leave the extension out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FulcioClaims {
+    /// The SAN URI (the workflow identity).
+    pub subject_alternative_name: String,
+    /// `.8` OIDC issuer.
+    pub issuer: String,
+    /// `.9` Build Signer URI.
+    pub build_signer_uri: String,
+    /// `.10` Build Signer Digest.
+    pub build_signer_digest: String,
+    /// `.11` Runner Environment (`github-hosted` or `self-hosted`).
+    pub runner_environment: String,
+    /// `.12` Source Repository URI.
+    pub source_repository_uri: String,
+    /// `.13` Source Repository Digest (the commit).
+    pub source_repository_digest: String,
+    /// `.14` Source Repository Ref.
+    pub source_repository_ref: String,
+    /// `.15` Source Repository Identifier.
+    pub source_repository_identifier: String,
+    /// `.16` Source Repository Owner URI.
+    pub source_repository_owner_uri: String,
+    /// `.17` Source Repository Owner Identifier.
+    pub source_repository_owner_identifier: String,
+    /// `.18` Build Config URI.
+    pub build_config_uri: String,
+    /// `.19` Build Config Digest.
+    pub build_config_digest: String,
+    /// `.20` Build Trigger.
+    pub build_trigger: String,
+    /// `.21` Run Invocation URI.
+    pub run_invocation_uri: String,
+    /// `.22` Source Repository Visibility At Signing.
+    pub source_repository_visibility_at_signing: String,
+}
+
+/// The commit of the default claims.
+pub const DEFAULT_COMMIT: &str = "7d3f9a2c1b4e5f60718293a4b5c6d7e8f9012345";
+
+impl Default for FulcioClaims {
+    /// `octo-org/octo-repo`'s `.github/workflows/release.yml` on
+    /// `refs/heads/main`, a github-hosted runner, github.com's issuer.
+    fn default() -> Self {
+        let repo = "https://github.com/octo-org/octo-repo";
+        let workflow = format!("{repo}/.github/workflows/release.yml@refs/heads/main");
+        Self {
+            subject_alternative_name: workflow.clone(),
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            build_signer_uri: workflow.clone(),
+            build_signer_digest: DEFAULT_COMMIT.into(),
+            runner_environment: "github-hosted".into(),
+            source_repository_uri: repo.into(),
+            source_repository_digest: DEFAULT_COMMIT.into(),
+            source_repository_ref: "refs/heads/main".into(),
+            source_repository_identifier: "123456789".into(),
+            source_repository_owner_uri: "https://github.com/octo-org".into(),
+            source_repository_owner_identifier: "987654".into(),
+            build_config_uri: workflow,
+            build_config_digest: DEFAULT_COMMIT.into(),
+            build_trigger: "push".into(),
+            run_invocation_uri: format!("{repo}/actions/runs/4242/attempts/1"),
+            source_repository_visibility_at_signing: "public".into(),
+        }
+    }
+}
+
+impl FulcioClaims {
+    fn extensions(&self) -> [(u32, &str); 15] {
+        [
+            (8, &self.issuer),
+            (9, &self.build_signer_uri),
+            (10, &self.build_signer_digest),
+            (11, &self.runner_environment),
+            (12, &self.source_repository_uri),
+            (13, &self.source_repository_digest),
+            (14, &self.source_repository_ref),
+            (15, &self.source_repository_identifier),
+            (16, &self.source_repository_owner_uri),
+            (17, &self.source_repository_owner_identifier),
+            (18, &self.build_config_uri),
+            (19, &self.build_config_digest),
+            (20, &self.build_trigger),
+            (21, &self.run_invocation_uri),
+            (22, &self.source_repository_visibility_at_signing),
+        ]
+    }
+}
+
+/// What to put in a bundle, and which one thing (if any) to get wrong.
+///
+/// Corruptions are applied while signing so that everything else stays
+/// consistent: a bad DSSE signature is still the one logged and timestamped,
+/// a bad checkpoint signature is over a real note, and so on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignOptions {
+    /// Add a transparency-log entry (inclusion proof, checkpoint, SET).
+    pub tlog: bool,
+    /// Add an RFC 3161 timestamp of the signature.
+    pub tsa: bool,
+    /// Sign the PAE of other payload bytes (the signature is still logged and
+    /// timestamped, so only the signature check can catch it).
+    pub bad_signature: bool,
+    /// Sign a different checkpoint note than the one shipped.
+    pub bad_checkpoint_signature: bool,
+    /// Ship a correctly signed checkpoint for another root (the tree before
+    /// this entry) than the one the inclusion proof leads to.
+    pub checkpoint_wrong_root: bool,
+    /// Sign a SET payload for another log index.
+    pub bad_set: bool,
+    /// Flip a bit of one audit-path hash.
+    pub bad_inclusion_proof: bool,
+    /// Leave the SCT out of the leaf certificate even though the instance
+    /// has a CT log.
+    pub no_sct: bool,
+    /// Embed an SCT that the CT log signed over the wrong issuer key hash
+    /// (the CA root's instead of the intermediate's), so it does not verify.
+    pub bad_sct: bool,
+    /// Issue the leaf with a validity window that ended 10 minutes before
+    /// the signing time.
+    pub leaf_expired: bool,
+    /// Timestamp other bytes than the signature (the message imprint does
+    /// not match).
+    pub tsa_wrong_imprint: bool,
+    /// Sign the timestamp with a key that is not the TSA's (the token still
+    /// names the TSA's certificate as signer).
+    pub tsa_foreign_key: bool,
+    /// Seconds added to the signing time for the TSA's genTime.
+    pub tsa_time_offset_secs: i64,
+}
+
+impl SignOptions {
+    /// A log entry, no timestamp.
+    pub fn tlog_only() -> Self {
+        Self {
+            tlog: true,
+            ..Self::default()
+        }
+    }
+
+    /// A timestamp, no log entry.
+    pub fn tsa_only() -> Self {
+        Self {
+            tsa: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// A throwaway Sigstore instance: CA, CT log, transparency log and TSA, with
+/// freshly generated keys.
+#[derive(Debug)]
+pub struct TestSigstore {
+    config: TestSigstoreConfig,
+    ca_root: Cert,
+    intermediate_key: EcKey,
+    intermediate: Cert,
+    log: RekorLog,
+    ct_key: EcKey,
+    tsa_root: Cert,
+    tsa_leaf_key: EcKey,
+    tsa_leaf: Cert,
+}
+
+impl TestSigstore {
+    /// Generate the keys and certificates of a new instance.
+    pub fn new(config: TestSigstoreConfig) -> Self {
+        let org = config.organization.as_str();
+        let t = config.signing_time;
+        let (ca_from, ca_to) = (t - YEAR, t + 10 * YEAR);
+
+        let ca_root_key = EcKey::generate(Curve::P384);
+        let root_name = org_name(org, &format!("{org} test root"));
+        let ca_root = x509::issue(
+            &CertSpec {
+                issuer: root_name.clone(),
+                subject: root_name.clone(),
+                not_before: ca_from,
+                not_after: ca_to,
+                spki: ca_root_key.spki(),
+                extensions: x509::ca_extensions(1),
+            },
+            &ca_root_key,
+        );
+        let intermediate_key = EcKey::generate(Curve::P384);
+        let intermediate = x509::issue(
+            &CertSpec {
+                issuer: root_name,
+                subject: org_name(org, &format!("{org} test intermediate")),
+                not_before: ca_from,
+                not_after: ca_to,
+                spki: intermediate_key.spki(),
+                extensions: x509::ca_extensions(0),
+            },
+            &ca_root_key,
+        );
+
+        let tsa_root_key = EcKey::generate(Curve::P384);
+        let tsa_root_name = org_name(org, &format!("{org} test TSA root"));
+        let tsa_root = x509::issue(
+            &CertSpec {
+                issuer: tsa_root_name.clone(),
+                subject: tsa_root_name.clone(),
+                not_before: ca_from,
+                not_after: ca_to,
+                spki: tsa_root_key.spki(),
+                extensions: x509::ca_extensions(0),
+            },
+            &tsa_root_key,
+        );
+        let tsa_leaf_key = EcKey::generate(Curve::P256);
+        let tsa_leaf = x509::issue(
+            &CertSpec {
+                issuer: tsa_root_name,
+                subject: org_name(org, &format!("{org} test TSA")),
+                not_before: ca_from,
+                not_after: ca_to,
+                spki: tsa_leaf_key.spki(),
+                extensions: vec![
+                    x509::digital_signature(),
+                    x509::eku(oids::KP_TIME_STAMPING, true),
+                ],
+            },
+            &tsa_root_key,
+        );
+
+        let log = RekorLog::new("rekor.test", config.prefill_log_entries);
+        Self {
+            config,
+            ca_root,
+            intermediate_key,
+            intermediate,
+            log,
+            ct_key: EcKey::generate(Curve::P256),
+            tsa_root,
+            tsa_leaf_key,
+            tsa_leaf,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TestSigstoreConfig {
+        &self.config
+    }
+
+    /// Change the certificate authority's `validFor` in the trusted root
+    /// printed from now on (certificates and keys stay the same).
+    pub fn set_ca_valid_for(&mut self, valid_for: ValidFor) {
+        self.config.ca_valid_for = valid_for;
+    }
+
+    /// The options that make a valid bundle for this instance: a log entry
+    /// if the trusted root has a log, a timestamp if it has a TSA.
+    pub fn default_sign_options(&self) -> SignOptions {
+        SignOptions {
+            tlog: self.config.tlog,
+            tsa: self.config.tsa,
+            ..SignOptions::default()
+        }
+    }
+
+    /// Entries in the transparency log so far (dummy entries included).
+    pub fn log_size(&self) -> u64 {
+        self.log.size()
+    }
+
+    /// The CA root certificate, DER.
+    pub fn ca_root_der(&self) -> &[u8] {
+        &self.ca_root.der
+    }
+
+    /// The CA intermediate certificate, DER.
+    pub fn ca_intermediate_der(&self) -> &[u8] {
+        &self.intermediate.der
+    }
+
+    /// The trusted root as a JSON value.
+    pub fn trusted_root(&self) -> Value {
+        let org = &self.config.organization;
+        let key_window = ValidFor::from(self.config.signing_time - YEAR).json();
+        let raw = |der: &[u8]| json!({ "rawBytes": B64.encode(der) });
+        let mut root = json!({ "mediaType": TRUSTED_ROOT_MEDIA_TYPE });
+        if self.config.tlog {
+            root["tlogs"] = json!([{
+                "baseUrl": REKOR_URL,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": B64.encode(self.log.key.spki_der()),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": key_window,
+                },
+                "logId": { "keyId": B64.encode(self.log.log_id()) },
+            }]);
+        }
+        root["certificateAuthorities"] = json!([{
+            "subject": { "organization": org, "commonName": format!("{org} test root") },
+            "uri": FULCIO_URL,
+            "certChain": { "certificates": [raw(&self.intermediate.der), raw(&self.ca_root.der)] },
+            "validFor": self.config.ca_valid_for.json(),
+        }]);
+        if self.config.ctlog {
+            root["ctlogs"] = json!([{
+                "baseUrl": CTFE_URL,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": B64.encode(self.ct_key.spki_der()),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": key_window,
+                },
+                "logId": { "keyId": B64.encode(self.ct_key.key_id()) },
+            }]);
+        }
+        if self.config.tsa {
+            root["timestampAuthorities"] = json!([{
+                "subject": { "organization": org, "commonName": format!("{org} test TSA") },
+                "uri": TSA_URL,
+                "certChain": { "certificates": [raw(&self.tsa_leaf.der), raw(&self.tsa_root.der)] },
+                "validFor": key_window,
+            }]);
+        }
+        root
+    }
+
+    /// The trusted root as one compact line of JSON (a JSON Lines row).
+    pub fn trusted_root_json(&self) -> String {
+        serde_json::to_string(&self.trusted_root()).expect("a JSON value serializes")
+    }
+
+    /// Issue a leaf certificate for `claims`, with an SCT when the instance
+    /// has a CT log and `opts.no_sct` is off.
+    fn issue_leaf(&self, claims: &FulcioClaims, opts: &SignOptions) -> (Cert, EcKey) {
+        let t = self.config.signing_time;
+        let five = SignedDuration::from_mins(5);
+        let (not_before, not_after) = if opts.leaf_expired {
+            (t - 4 * five, t - 2 * five)
+        } else {
+            (t - five, t + five)
+        };
+        let key = EcKey::generate(Curve::P256);
+        let mut extensions = vec![
+            x509::digital_signature(),
+            x509::eku(oids::KP_CODE_SIGNING, false),
+            x509::san_uri(&claims.subject_alternative_name),
+        ];
+        for (n, value) in claims.extensions() {
+            if !value.is_empty() {
+                extensions.push(x509::raw_extension(
+                    oids::fulcio(n),
+                    false,
+                    x509::utf8_der(value),
+                ));
+            }
+        }
+        let spec = CertSpec {
+            issuer: self.intermediate.cert.tbs_certificate.subject.clone(),
+            subject: Default::default(),
+            not_before,
+            not_after,
+            spki: key.spki(),
+            extensions,
+        };
+        let mut tbs = spec.tbs(x509::random_serial(), &self.intermediate_key);
+        if self.config.ctlog && !opts.no_sct {
+            let precert = tbs.to_der().expect("the precertificate TBS encodes");
+            let ms = u64::try_from(t.as_millisecond()).expect("after 1970");
+            let root_spki;
+            let issuer_spki = if opts.bad_sct {
+                root_spki = self
+                    .ca_root
+                    .cert
+                    .tbs_certificate
+                    .subject_public_key_info
+                    .to_der()
+                    .expect("an SPKI encodes");
+                &root_spki[..]
+            } else {
+                self.intermediate_key.spki_der()
+            };
+            let ext = sct::sct_extension(&self.ct_key, &precert, issuer_spki, ms);
+            tbs.extensions.get_or_insert_with(Vec::new).push(ext);
+        }
+        (Cert::new(x509::sign_tbs(tbs, &self.intermediate_key)), key)
+    }
+
+    /// Log `body` and return the bundle's `tlogEntries[]` element.
+    fn log_entry(&mut self, kind: &str, body: &[u8], opts: &SignOptions) -> Value {
+        let faults = LogFaults {
+            bad_checkpoint_signature: opts.bad_checkpoint_signature,
+            checkpoint_wrong_root: opts.checkpoint_wrong_root,
+            bad_set: opts.bad_set,
+            bad_inclusion_proof: opts.bad_inclusion_proof,
+        };
+        let integrated_time = self.config.signing_time.as_second();
+        let e = self.log.append(body, integrated_time, faults);
+        json!({
+            "logIndex": e.log_index.to_string(),
+            "logId": { "keyId": B64.encode(self.log.log_id()) },
+            "kindVersion": { "kind": kind, "version": "0.0.1" },
+            "integratedTime": integrated_time.to_string(),
+            "inclusionPromise": { "signedEntryTimestamp": B64.encode(&e.set) },
+            "inclusionProof": {
+                "logIndex": e.log_index.to_string(),
+                "rootHash": B64.encode(e.root_hash),
+                "treeSize": e.tree_size.to_string(),
+                "hashes": e.hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "checkpoint": { "envelope": e.checkpoint },
+            },
+            "canonicalizedBody": B64.encode(body),
+        })
+    }
+
+    /// An RFC 3161 timestamp of `signature`, as a bundle
+    /// `rfc3161Timestamps[]` element.
+    fn timestamp(&self, signature: &[u8], opts: &SignOptions) -> Value {
+        let other;
+        let imprint_of = if opts.tsa_wrong_imprint {
+            other = [signature, b"other"].concat();
+            &other[..]
+        } else {
+            signature
+        };
+        let gen_time =
+            self.config.signing_time + SignedDuration::from_secs(opts.tsa_time_offset_secs);
+        let der = tsa::timestamp_response(
+            &self.tsa_leaf,
+            &self.tsa_leaf_key,
+            imprint_of,
+            gen_time,
+            tsa::TsaFaults {
+                foreign_key: opts.tsa_foreign_key,
+            },
+        );
+        json!({ "signedTimestamp": B64.encode(der) })
+    }
+
+    fn bundle(
+        &self,
+        leaf: &Cert,
+        tlog_entries: Vec<Value>,
+        timestamps: Vec<Value>,
+        content_key: &str,
+        content: Value,
+    ) -> Value {
+        let mut material = json!({ "certificate": { "rawBytes": B64.encode(&leaf.der) } });
+        material["tlogEntries"] = Value::Array(tlog_entries);
+        material["timestampVerificationData"] = if timestamps.is_empty() {
+            json!({})
+        } else {
+            json!({ "rfc3161Timestamps": timestamps })
+        };
+        let mut bundle = json!({
+            "mediaType": BUNDLE_V03_MEDIA_TYPE,
+            "verificationMaterial": material,
+        });
+        bundle[content_key] = content;
+        bundle
+    }
+
+    /// Sign an in-toto statement into a v0.3 bundle with a DSSE envelope,
+    /// logged as `dsse`/`0.0.1` when `opts.tlog`, timestamped when `opts.tsa`.
+    pub fn sign_statement(
+        &mut self,
+        statement_json: &[u8],
+        claims: &FulcioClaims,
+        opts: &SignOptions,
+    ) -> Value {
+        let (leaf, key) = self.issue_leaf(claims, opts);
+        let signed_payload = if opts.bad_signature {
+            [statement_json, b" "].concat()
+        } else {
+            statement_json.to_vec()
+        };
+        let signature = key.sign(&sigstore_types::pae(IN_TOTO_PAYLOAD_TYPE, &signed_payload));
+        let envelope = json!({
+            "payload": B64.encode(statement_json),
+            "payloadType": IN_TOTO_PAYLOAD_TYPE,
+            "signatures": [{ "sig": B64.encode(&signature), "keyid": "" }],
+        });
+
+        let mut entries = Vec::new();
+        if opts.tlog {
+            let envelope_text = serde_json::to_string(&envelope).expect("JSON serializes");
+            let body = json!({
+                "apiVersion": "0.0.1",
+                "kind": "dsse",
+                "spec": {
+                    "envelopeHash": {
+                        "algorithm": "sha256",
+                        "value": hex::encode(sha256(envelope_text.as_bytes())),
+                    },
+                    "payloadHash": {
+                        "algorithm": "sha256",
+                        "value": hex::encode(sha256(statement_json)),
+                    },
+                    "signatures": [{
+                        "signature": B64.encode(&signature),
+                        "verifier": B64.encode(leaf.pem()),
+                    }],
+                },
+            });
+            let canonical = serde_json_canonicalizer::to_vec(&body).expect("JCS of a JSON value");
+            entries.push(self.log_entry("dsse", &canonical, opts));
+        }
+        let mut timestamps = Vec::new();
+        if opts.tsa {
+            timestamps.push(self.timestamp(&signature, opts));
+        }
+        self.bundle(&leaf, entries, timestamps, "dsseEnvelope", envelope)
+    }
+
+    /// Sign bytes into a v0.3 bundle with a message signature (SHA-256
+    /// digest), logged as `hashedrekord`/`0.0.1` when `opts.tlog`.
+    pub fn sign_blob(&mut self, blob: &[u8], claims: &FulcioClaims, opts: &SignOptions) -> Value {
+        let (leaf, key) = self.issue_leaf(claims, opts);
+        let signed = if opts.bad_signature {
+            [blob, b" "].concat()
+        } else {
+            blob.to_vec()
+        };
+        let signature = key.sign(&signed);
+        let digest = sha256(blob);
+        let content = json!({
+            "messageDigest": { "algorithm": "SHA2_256", "digest": B64.encode(digest) },
+            "signature": B64.encode(&signature),
+        });
+        let mut entries = Vec::new();
+        if opts.tlog {
+            let body = json!({
+                "apiVersion": "0.0.1",
+                "kind": "hashedrekord",
+                "spec": {
+                    "data": { "hash": { "algorithm": "sha256", "value": hex::encode(digest) } },
+                    "signature": {
+                        "content": B64.encode(&signature),
+                        "publicKey": { "content": B64.encode(leaf.pem()) },
+                    },
+                },
+            });
+            let canonical = serde_json_canonicalizer::to_vec(&body).expect("JCS of a JSON value");
+            entries.push(self.log_entry("hashedrekord", &canonical, opts));
+        }
+        let mut timestamps = Vec::new();
+        if opts.tsa {
+            timestamps.push(self.timestamp(&signature, opts));
+        }
+        self.bundle(&leaf, entries, timestamps, "messageSignature", content)
+    }
+}
+
+/// Lowercase hex SHA-256 of `data` (an in-toto subject digest).
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(sha256(data))
+}
+
+/// An in-toto v1 statement, compact JSON: `subjects` are
+/// `(name, algorithm, hex digest)`.
+pub fn statement(
+    subjects: &[(&str, &str, &str)],
+    predicate_type: &str,
+    predicate: Value,
+) -> Vec<u8> {
+    let subject: Vec<Value> = subjects
+        .iter()
+        .map(|(name, alg, hex)| {
+            let mut digest = serde_json::Map::new();
+            digest.insert((*alg).to_string(), Value::String((*hex).to_string()));
+            json!({ "name": name, "digest": digest })
+        })
+        .collect();
+    let st = json!({
+        "_type": STATEMENT_V1,
+        "subject": subject,
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    });
+    serde_json::to_vec(&st).expect("a JSON value serializes")
+}
+
+/// A small SLSA provenance v1 predicate naming the default workflow.
+pub fn provenance_predicate(claims: &FulcioClaims) -> Value {
+    json!({
+        "buildDefinition": {
+            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+            "externalParameters": {
+                "workflow": {
+                    "ref": claims.source_repository_ref,
+                    "repository": claims.source_repository_uri,
+                    "path": ".github/workflows/release.yml",
+                },
+            },
+            "resolvedDependencies": [{
+                "uri": format!("git+{}@{}", claims.source_repository_uri, claims.source_repository_ref),
+                "digest": { "gitCommit": claims.source_repository_digest },
+            }],
+        },
+        "runDetails": {
+            "builder": { "id": format!("https://github.com/actions/runner/{}", claims.runner_environment) },
+            "metadata": { "invocationId": claims.run_invocation_uri },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigstore_types::{Bundle, DerCertificate, SignatureBytes, TimestampToken, TsaAuthority};
+
+    fn signed(opts: &SignOptions) -> (TestSigstore, Bundle) {
+        let mut s = TestSigstore::new(TestSigstoreConfig::public_good_like());
+        let st = statement(
+            &[("a", "sha256", &sha256_hex(b"a"))],
+            SLSA_PROVENANCE_V1,
+            json!({}),
+        );
+        let value = s.sign_statement(&st, &FulcioClaims::default(), opts);
+        let bundle = Bundle::from_json(&value.to_string()).expect("the bundle parses");
+        (s, bundle)
+    }
+
+    #[test]
+    fn bundles_parse_and_checkpoints_parse() {
+        let (s, bundle) = signed(&SignOptions {
+            tlog: true,
+            tsa: true,
+            ..SignOptions::default()
+        });
+        let entry = &bundle.verification_material.tlog_entries[0];
+        let proof = entry.inclusion_proof.as_ref().expect("a proof");
+        let checkpoint = proof.checkpoint.checkpoint().expect("a checkpoint");
+        assert_eq!(checkpoint.tree_size(), s.log_size());
+        assert_eq!(checkpoint.root_hash(), &proof.root_hash);
+        // Leaf 5 of 6: its sibling leaf 4, then the root of leaves 0..4.
+        assert_eq!(proof.hashes.len(), 2);
+        assert_eq!(entry.log_index.get(), 5);
+    }
+
+    #[test]
+    fn timestamps_verify_with_sigstore_tsa() {
+        for (foreign_key, wrong_imprint, ok) in [
+            (false, false, true),
+            (true, false, false),
+            (false, true, false),
+        ] {
+            let (s, bundle) = signed(&SignOptions {
+                tsa: true,
+                tsa_foreign_key: foreign_key,
+                tsa_wrong_imprint: wrong_imprint,
+                ..SignOptions::default()
+            });
+            let token: &TimestampToken = &bundle
+                .verification_material
+                .timestamp_verification_data
+                .rfc3161_timestamps[0]
+                .signed_timestamp;
+            let signature: SignatureBytes = match &bundle.content {
+                sigstore_types::SignatureContent::DsseEnvelope(e) => e.signature.sig.clone(),
+                _ => panic!("a DSSE bundle"),
+            };
+            let authority = TsaAuthority::new(
+                DerCertificate::new(s.tsa_leaf.der.clone()),
+                Vec::new(),
+                DerCertificate::new(s.tsa_root.der.clone()),
+                None,
+            );
+            let result =
+                sigstore_tsa::verify_timestamp_for_authority(token, &signature, &authority);
+            assert_eq!(result.is_ok(), ok, "{result:?}");
+            if let Ok(time) = result {
+                assert_eq!(time, s.config().signing_time);
+            }
+        }
+    }
+
+    #[test]
+    fn trusted_root_lists_only_enabled_services() {
+        let s = TestSigstore::new(TestSigstoreConfig::github_like());
+        let root = s.trusted_root();
+        assert!(root.get("tlogs").is_none());
+        assert!(root.get("ctlogs").is_none());
+        assert_eq!(root["timestampAuthorities"][0]["uri"], TSA_URL);
+        assert_eq!(
+            root["certificateAuthorities"][0]["certChain"]["certificates"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+        assert!(!s.trusted_root_json().contains('\n'));
+    }
+
+    #[test]
+    fn statements_keep_subjects_in_order() {
+        let st = statement(
+            &[("x", "sha256", "00"), ("y", "sha512", "11")],
+            "https://example.com/p",
+            json!({ "k": 1 }),
+        );
+        let v: Value = serde_json::from_slice(&st).expect("JSON");
+        assert_eq!(v["_type"], STATEMENT_V1);
+        assert_eq!(v["subject"][1]["digest"]["sha512"], "11");
+        assert_eq!(v["predicateType"], "https://example.com/p");
+    }
+}

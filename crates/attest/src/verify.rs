@@ -280,17 +280,21 @@ pub fn verify_bundle(
     let prepared = instance.prepared().map_err(VerifyError::Trust)?;
     let root = &prepared.root;
 
+    let tlog_count = bundle.verification_material.tlog_entries.len();
+    // Public good needs a log entry; a custom root with logs does too.
+    // GitHub's instance has no log, but if its root lists one, entries the
+    // bundle carries are verified rather than ignored.
     let require_tlog = match instance.kind {
         InstanceKind::PublicGood => true,
         InstanceKind::GitHub => false,
         InstanceKind::Custom => !root.tlogs.is_empty(),
     };
+    let verify_tlog = require_tlog || (!root.tlogs.is_empty() && tlog_count > 0);
     let require_sct = match instance.kind {
         InstanceKind::PublicGood => true,
         InstanceKind::GitHub => false,
         InstanceKind::Custom => !root.ctlogs.is_empty(),
     };
-    let tlog_count = bundle.verification_material.tlog_entries.len();
     let tsa_count = bundle
         .verification_material
         .timestamp_verification_data
@@ -313,10 +317,10 @@ pub fn verify_bundle(
     }
 
     let mut policy = VerificationPolicy::any_identity();
-    if !require_tlog {
-        // Only instances without a transparency log get here (GitHub's, or a
-        // custom root with no logs); SETs and entry consistency are still
-        // checked by the core.
+    if !verify_tlog {
+        // Only a root without a transparency log (GitHub's, or a custom one)
+        // with a bundle that has no entries to check gets here; SETs and
+        // entry consistency are still checked by the core.
         policy = policy.skip_tlog_unsafe();
     }
     if !require_sct {
@@ -325,7 +329,7 @@ pub fn verify_bundle(
     let result = run_core(&prepared.verifier, artifact, bundle, &policy)?;
     if !result.certificate_verified()
         || (require_sct && !result.sct_verified())
-        || (require_tlog && !result.tlog_verified())
+        || (verify_tlog && !result.tlog_verified())
     {
         // The core reports what it checked; a policy we asked for that it
         // did not apply is a failure, not a pass.

@@ -5,6 +5,10 @@
 //! must be UTF-8. Each bundle in it is parsed on its own, so one broken line
 //! does not hide the others.
 
+pub mod github;
+pub mod http;
+pub mod oci;
+
 use std::io::Read;
 use std::path::Path;
 

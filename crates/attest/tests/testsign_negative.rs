@@ -1,0 +1,796 @@
+//! Bundles from a throwaway Sigstore (`attest-testsign`) against the attest
+//! library: a positive control, then one negative per check, each flipping
+//! exactly one thing. Every negative first verifies the same setup without
+//! the flip, so it fails only because of the flipped thing.
+
+use attest::artifact::{digest_bytes, DigestAlgorithm};
+use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
+use attest::policy::{Policy, PolicyFlags};
+use attest::source::bundles_from_bytes;
+use attest::trust::TrustStore;
+use attest::verify::{verify_bundle, ArtifactInput};
+use attest_testsign::{
+    provenance_predicate, sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore,
+    TestSigstoreConfig, ValidFor, DEFAULT_COMMIT, SLSA_PROVENANCE_V1,
+};
+use serde_json::Value;
+
+const ARTIFACT: &[u8] = b"octo-repo release artifact v1.0.0\n";
+const OTHER_ARTIFACT: &[u8] = b"some other file\n";
+
+fn flags() -> PolicyFlags {
+    PolicyFlags {
+        repo: Some("octo-org/octo-repo".into()),
+        ..Default::default()
+    }
+}
+
+fn policy(flags: PolicyFlags) -> Policy {
+    Policy::from_flags(&flags).expect("a valid policy")
+}
+
+fn repo_policy() -> Policy {
+    policy(flags())
+}
+
+/// A SLSA provenance statement about `artifact`.
+fn provenance(artifact: &[u8]) -> Vec<u8> {
+    statement(
+        &[("octo-repo-1.0.0.tar.gz", "sha256", &sha256_hex(artifact))],
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&FulcioClaims::default()),
+    )
+}
+
+fn evaluate(bundle: &Value, root_json: &str, artifact: &[u8], policy: &Policy) -> ArtifactVerdict {
+    evaluate_with(bundle, root_json, artifact, DigestAlgorithm::Sha256, policy)
+}
+
+fn evaluate_with(
+    bundle: &Value,
+    root_json: &str,
+    artifact: &[u8],
+    algorithm: DigestAlgorithm,
+    policy: &Policy,
+) -> ArtifactVerdict {
+    let bytes = serde_json::to_vec(bundle).expect("bundle serializes");
+    let bundles = bundles_from_bytes(&bytes, "bundle.jsonl").expect("bundle text");
+    assert!(bundles[0].is_ok(), "bundle parses: {:?}", bundles[0]);
+    let trust = TrustStore::from_jsonl(root_json, "trusted_root.jsonl", false)
+        .expect("trusted root parses");
+    evaluate_bundles(&bundles, &digest_bytes(artifact, algorithm), &trust, policy)
+}
+
+fn reason(v: &ArtifactVerdict) -> String {
+    v.best().map(|r| r.outcome.reason()).unwrap_or_default()
+}
+
+#[track_caller]
+fn assert_verified(v: &ArtifactVerdict) {
+    assert!(v.verified(), "expected verified, got: {}", reason(v));
+    assert_eq!(v.exit_code(), exit::OK);
+}
+
+#[track_caller]
+fn assert_fails(v: &ArtifactVerdict, code: i32, needle: &str) {
+    let why = reason(v);
+    assert!(!v.verified(), "expected a failure naming {needle:?}");
+    assert_eq!(v.exit_code(), code, "exit code; reason: {why}");
+    assert!(
+        why.contains(needle),
+        "reason should name {needle:?}, got: {why}"
+    );
+}
+
+/// Sign the provenance of ARTIFACT twice with the same instance, once with
+/// `base` and once with `base` changed by `flip`; the first must verify and
+/// the second fail with `code` and a reason containing `needle`.
+#[track_caller]
+fn control_and_flip(
+    config: TestSigstoreConfig,
+    base: impl Fn(&TestSigstore) -> SignOptions,
+    flip: impl Fn(&mut SignOptions),
+    code: i32,
+    needle: &str,
+) {
+    let mut sigstore = TestSigstore::new(config);
+    let root = sigstore.trusted_root_json();
+    let claims = FulcioClaims::default();
+    let opts = base(&sigstore);
+    let good = sigstore.sign_statement(&provenance(ARTIFACT), &claims, &opts);
+    assert_verified(&evaluate(&good, &root, ARTIFACT, &repo_policy()));
+
+    let mut flipped = opts.clone();
+    flip(&mut flipped);
+    assert_ne!(flipped, opts, "the flip must change something");
+    let bad = sigstore.sign_statement(&provenance(ARTIFACT), &claims, &flipped);
+    assert_fails(
+        &evaluate(&bad, &root, ARTIFACT, &repo_policy()),
+        code,
+        needle,
+    );
+}
+
+fn public_good() -> TestSigstoreConfig {
+    TestSigstoreConfig::public_good_like()
+}
+
+fn github() -> TestSigstoreConfig {
+    TestSigstoreConfig::github_like()
+}
+
+fn defaults(s: &TestSigstore) -> SignOptions {
+    s.default_sign_options()
+}
+
+fn tlog_only(_: &TestSigstore) -> SignOptions {
+    SignOptions::tlog_only()
+}
+
+// ---------------------------------------------------------------------------
+// Public-good-like instance: O=sigstore.dev, tlog + SCT required.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn public_good_positive_control() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    for opts in [SignOptions::tlog_only(), sigstore.default_sign_options()] {
+        let bundle =
+            sigstore.sign_statement(&provenance(ARTIFACT), &FulcioClaims::default(), &opts);
+        let v = evaluate(&bundle, &root, ARTIFACT, &repo_policy());
+        assert_verified(&v);
+        let att = v.results[0].outcome.attestation().expect("verified");
+        assert_eq!(att.instance, attest::trust::InstanceKind::PublicGood);
+        assert!(att.sct_verified);
+        assert_eq!(att.tlog_entries_verified, 1);
+        let checks = att.checks_applied();
+        for c in ["SET", "SCT", "inclusion proof", "checkpoint", "signature"] {
+            assert!(checks.contains(&c), "{c} missing from {checks:?}");
+        }
+        assert_eq!(
+            att.certificate
+                .as_ref()
+                .and_then(|c| c.source_repository_uri.as_deref()),
+            Some("https://github.com/octo-org/octo-repo")
+        );
+    }
+    // With a log entry and a timestamp, both times are reported, log first.
+    let opts = sigstore.default_sign_options();
+    assert!(opts.tlog && opts.tsa);
+    let bundle = sigstore.sign_statement(&provenance(ARTIFACT), &FulcioClaims::default(), &opts);
+    let v = evaluate(&bundle, &root, ARTIFACT, &repo_policy());
+    let att = v.results[0].outcome.attestation().expect("verified");
+    let labels: Vec<(&str, &str)> = att
+        .timestamps
+        .iter()
+        .map(|t| (t.kind.as_str(), t.uri.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("Tlog", attest_testsign::REKOR_URL),
+            ("TimestampAuthority", attest_testsign::TSA_URL)
+        ]
+    );
+    assert!(att
+        .timestamps
+        .iter()
+        .all(|t| t.time == sigstore.config().signing_time));
+    // Several signatures into the same log: proofs against a growing tree.
+    assert!(sigstore.log_size() >= 7);
+}
+
+#[test]
+fn public_good_bad_signature() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.bad_signature = true,
+        exit::VERIFICATION,
+        "signature",
+    );
+}
+
+#[test]
+fn public_good_bad_signature_with_timestamp_too() {
+    control_and_flip(
+        public_good(),
+        defaults,
+        |o| o.bad_signature = true,
+        exit::VERIFICATION,
+        "signature",
+    );
+}
+
+#[test]
+fn public_good_bad_checkpoint_signature() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.bad_checkpoint_signature = true,
+        exit::VERIFICATION,
+        "checkpoint",
+    );
+}
+
+#[test]
+fn public_good_checkpoint_root_mismatch() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.checkpoint_wrong_root = true,
+        exit::VERIFICATION,
+        "checkpoint",
+    );
+}
+
+#[test]
+fn public_good_bad_set() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.bad_set = true,
+        exit::VERIFICATION,
+        "SET",
+    );
+}
+
+#[test]
+fn public_good_bad_inclusion_proof() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.bad_inclusion_proof = true,
+        exit::VERIFICATION,
+        "inclusion proof",
+    );
+}
+
+#[test]
+fn public_good_no_sct() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.no_sct = true,
+        exit::VERIFICATION,
+        "SCT",
+    );
+}
+
+#[test]
+fn public_good_bad_sct() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.bad_sct = true,
+        exit::VERIFICATION,
+        "SCT",
+    );
+}
+
+#[test]
+fn public_good_requires_a_tlog_entry() {
+    // The trusted root has a TSA, so a timestamp alone is a verified time;
+    // public good still requires the log entry.
+    control_and_flip(
+        public_good(),
+        |_| SignOptions {
+            tlog: true,
+            tsa: true,
+            ..SignOptions::default()
+        },
+        |o| o.tlog = false,
+        exit::VERIFICATION,
+        "transparency log",
+    );
+}
+
+#[test]
+fn public_good_leaf_expired() {
+    control_and_flip(
+        public_good(),
+        tlog_only,
+        |o| o.leaf_expired = true,
+        exit::VERIFICATION,
+        "certificate",
+    );
+}
+
+#[test]
+fn public_good_leaf_expired_with_timestamp_too() {
+    control_and_flip(
+        public_good(),
+        defaults,
+        |o| o.leaf_expired = true,
+        exit::VERIFICATION,
+        "certificate",
+    );
+}
+
+#[test]
+fn public_good_subject_digest() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let bundle = sigstore.sign_statement(
+        &provenance(ARTIFACT),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    );
+    assert_verified(&evaluate(&bundle, &root, ARTIFACT, &repo_policy()));
+    let v = evaluate(&bundle, &root, OTHER_ARTIFACT, &repo_policy());
+    assert_fails(
+        &v,
+        exit::NO_ATTESTATION,
+        "no subject of the statement has digest",
+    );
+}
+
+#[test]
+fn public_good_ca_validity_window_ends_before_signing() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let t = sigstore.config().signing_time;
+    let bundle = sigstore.sign_statement(
+        &provenance(ARTIFACT),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    );
+    assert_verified(&evaluate(
+        &bundle,
+        &sigstore.trusted_root_json(),
+        ARTIFACT,
+        &repo_policy(),
+    ));
+
+    let day = jiff::SignedDuration::from_hours(24);
+    sigstore.set_ca_valid_for(ValidFor::between(t - 400 * day, t - day));
+    let v = evaluate(
+        &bundle,
+        &sigstore.trusted_root_json(),
+        ARTIFACT,
+        &repo_policy(),
+    );
+    assert_fails(&v, exit::VERIFICATION, "certificate authority validity");
+
+    // A window that starts after the signing time fails the same way.
+    sigstore.set_ca_valid_for(ValidFor::from(t + day));
+    let v = evaluate(
+        &bundle,
+        &sigstore.trusted_root_json(),
+        ARTIFACT,
+        &repo_policy(),
+    );
+    assert_fails(&v, exit::VERIFICATION, "certificate authority validity");
+}
+
+#[test]
+fn public_good_trusted_root_of_another_instance() {
+    // Every key differs; the first check to run (the SET, which dates the
+    // signature) already fails.
+    let mut sigstore = TestSigstore::new(public_good());
+    let other = TestSigstore::new(public_good());
+    let bundle = sigstore.sign_statement(
+        &provenance(ARTIFACT),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    );
+    let root = sigstore.trusted_root_json();
+    assert_verified(&evaluate(&bundle, &root, ARTIFACT, &repo_policy()));
+    let v = evaluate(
+        &bundle,
+        &other.trusted_root_json(),
+        ARTIFACT,
+        &repo_policy(),
+    );
+    assert_fails(&v, exit::VERIFICATION, "SET");
+}
+
+#[test]
+fn public_good_certificate_chain_of_another_instance() {
+    // Only the CA differs: our trusted root with the certificate authority
+    // of another instance (same organisation, different keys).
+    let mut sigstore = TestSigstore::new(public_good());
+    let other = TestSigstore::new(public_good());
+    let bundle = sigstore.sign_statement(
+        &provenance(ARTIFACT),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    );
+    let mut root = sigstore.trusted_root();
+    assert_verified(&evaluate(
+        &bundle,
+        &root.to_string(),
+        ARTIFACT,
+        &repo_policy(),
+    ));
+    root["certificateAuthorities"] = other.trusted_root()["certificateAuthorities"].clone();
+    let v = evaluate(&bundle, &root.to_string(), ARTIFACT, &repo_policy());
+    assert_fails(&v, exit::VERIFICATION, "certificate chain");
+}
+
+// ---------------------------------------------------------------------------
+// GitHub-like instance: O=GitHub, Inc., TSA only.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn github_positive_control() {
+    let mut sigstore = TestSigstore::new(github());
+    let root = sigstore.trusted_root_json();
+    let root_value: Value = serde_json::from_str(&root).expect("JSON");
+    assert!(root_value.get("tlogs").is_none() && root_value.get("ctlogs").is_none());
+    let opts = sigstore.default_sign_options();
+    assert_eq!(opts, SignOptions::tsa_only());
+    let bundle = sigstore.sign_statement(&provenance(ARTIFACT), &FulcioClaims::default(), &opts);
+    let v = evaluate(&bundle, &root, ARTIFACT, &repo_policy());
+    assert_verified(&v);
+    let att = v.results[0].outcome.attestation().expect("verified");
+    assert_eq!(att.instance, attest::trust::InstanceKind::GitHub);
+    assert_eq!(att.timestamps.len(), 1);
+    assert_eq!(att.timestamps[0].uri, attest_testsign::TSA_URL);
+    assert_eq!(att.timestamps[0].time, sigstore.config().signing_time);
+    assert!(!att.sct_verified);
+}
+
+#[test]
+fn github_requires_a_timestamp() {
+    control_and_flip(
+        github(),
+        defaults,
+        |o| o.tsa = false,
+        exit::VERIFICATION,
+        "timestamp",
+    );
+}
+
+/// A GitHub-organisation root that does list a log: the entries a bundle
+/// carries are verified, not ignored because GitHub's instance needs none.
+#[test]
+fn github_root_with_a_log_verifies_the_entries_it_gets() {
+    let config = TestSigstoreConfig {
+        tlog: true,
+        ..github()
+    };
+    control_and_flip(
+        config,
+        |_| SignOptions {
+            tlog: true,
+            tsa: true,
+            ..SignOptions::tsa_only()
+        },
+        |o| o.bad_inclusion_proof = true,
+        exit::VERIFICATION,
+        "inclusion proof",
+    );
+}
+
+#[test]
+fn github_timestamp_over_other_bytes() {
+    control_and_flip(
+        github(),
+        defaults,
+        |o| o.tsa_wrong_imprint = true,
+        exit::VERIFICATION,
+        "RFC 3161 timestamp",
+    );
+}
+
+#[test]
+fn github_timestamp_from_another_key() {
+    control_and_flip(
+        github(),
+        defaults,
+        |o| o.tsa_foreign_key = true,
+        exit::VERIFICATION,
+        "RFC 3161 timestamp",
+    );
+}
+
+#[test]
+fn github_timestamp_outside_leaf_validity() {
+    control_and_flip(
+        github(),
+        defaults,
+        |o| o.tsa_time_offset_secs = 3600,
+        exit::VERIFICATION,
+        "certificate",
+    );
+}
+
+#[test]
+fn github_bad_signature() {
+    control_and_flip(
+        github(),
+        defaults,
+        |o| o.bad_signature = true,
+        exit::VERIFICATION,
+        "signature",
+    );
+}
+
+#[test]
+fn github_timestamp_authority_of_another_instance() {
+    let mut sigstore = TestSigstore::new(github());
+    let other = TestSigstore::new(github());
+    let opts = sigstore.default_sign_options();
+    let bundle = sigstore.sign_statement(&provenance(ARTIFACT), &FulcioClaims::default(), &opts);
+    let mut root = sigstore.trusted_root();
+    assert_verified(&evaluate(
+        &bundle,
+        &root.to_string(),
+        ARTIFACT,
+        &repo_policy(),
+    ));
+    root["timestampAuthorities"] = other.trusted_root()["timestampAuthorities"].clone();
+    let v = evaluate(&bundle, &root.to_string(), ARTIFACT, &repo_policy());
+    assert_fails(&v, exit::VERIFICATION, "RFC 3161 timestamp");
+}
+
+// ---------------------------------------------------------------------------
+// Policy on a valid public-good-like bundle.
+// ---------------------------------------------------------------------------
+
+/// Sign the provenance of ARTIFACT with `claims`; verify it with `good`
+/// (must match) and with `bad` (must be a policy mismatch naming `needle`).
+#[track_caller]
+fn policy_control_and_flip(
+    claims: &FulcioClaims,
+    good: PolicyFlags,
+    bad: PolicyFlags,
+    needle: &str,
+) {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let bundle = sigstore.sign_statement(&provenance(ARTIFACT), claims, &SignOptions::tlog_only());
+    assert_verified(&evaluate(&bundle, &root, ARTIFACT, &policy(good)));
+    let v = evaluate(&bundle, &root, ARTIFACT, &policy(bad));
+    assert_fails(&v, exit::POLICY, needle);
+}
+
+#[test]
+fn policy_owner() {
+    policy_control_and_flip(
+        &FulcioClaims::default(),
+        PolicyFlags {
+            owner: Some("octo-org".into()),
+            ..Default::default()
+        },
+        PolicyFlags {
+            owner: Some("other-org".into()),
+            ..Default::default()
+        },
+        "SourceRepositoryOwnerURI",
+    );
+}
+
+#[test]
+fn policy_repo() {
+    policy_control_and_flip(
+        &FulcioClaims::default(),
+        flags(),
+        PolicyFlags {
+            repo: Some("octo-org/other".into()),
+            ..Default::default()
+        },
+        "SourceRepositoryURI",
+    );
+}
+
+#[test]
+fn policy_signer_workflow() {
+    policy_control_and_flip(
+        &FulcioClaims::default(),
+        PolicyFlags {
+            signer_workflow: Some("octo-org/octo-repo/.github/workflows/release.yml".into()),
+            ..flags()
+        },
+        PolicyFlags {
+            signer_workflow: Some("octo-org/octo-repo/.github/workflows/other.yml".into()),
+            ..flags()
+        },
+        "SubjectAlternativeName",
+    );
+}
+
+#[test]
+fn policy_source_ref() {
+    policy_control_and_flip(
+        &FulcioClaims::default(),
+        PolicyFlags {
+            source_ref: Some("refs/heads/main".into()),
+            ..flags()
+        },
+        PolicyFlags {
+            source_ref: Some("refs/heads/other".into()),
+            ..flags()
+        },
+        "SourceRepositoryRef",
+    );
+}
+
+#[test]
+fn policy_source_digest() {
+    policy_control_and_flip(
+        &FulcioClaims::default(),
+        PolicyFlags {
+            source_digest: Some(DEFAULT_COMMIT.into()),
+            ..flags()
+        },
+        PolicyFlags {
+            source_digest: Some("0".repeat(40)),
+            ..flags()
+        },
+        "SourceRepositoryDigest",
+    );
+}
+
+#[test]
+fn policy_signer_digest() {
+    policy_control_and_flip(
+        &FulcioClaims::default(),
+        PolicyFlags {
+            signer_digest: Some(DEFAULT_COMMIT.to_uppercase()),
+            ..flags()
+        },
+        PolicyFlags {
+            signer_digest: Some("1".repeat(40)),
+            ..flags()
+        },
+        "BuildSignerDigest",
+    );
+}
+
+#[test]
+fn policy_self_hosted_runner() {
+    let deny = PolicyFlags {
+        deny_self_hosted_runners: true,
+        ..flags()
+    };
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let opts = SignOptions::tlog_only();
+    // Control: a github-hosted runner passes the policy.
+    let hosted = sigstore.sign_statement(&provenance(ARTIFACT), &FulcioClaims::default(), &opts);
+    assert_verified(&evaluate(&hosted, &root, ARTIFACT, &policy(deny.clone())));
+    // A self-hosted runner passes without the flag and fails with it.
+    let self_hosted = FulcioClaims {
+        runner_environment: "self-hosted".into(),
+        ..FulcioClaims::default()
+    };
+    let bundle = sigstore.sign_statement(&provenance(ARTIFACT), &self_hosted, &opts);
+    assert_verified(&evaluate(&bundle, &root, ARTIFACT, &repo_policy()));
+    let v = evaluate(&bundle, &root, ARTIFACT, &policy(deny));
+    assert_fails(&v, exit::POLICY, "RunnerEnvironment");
+}
+
+#[test]
+fn policy_predicate_type() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let other_type = "https://example.com/other-predicate/v1";
+    let st = statement(
+        &[("octo-repo-1.0.0.tar.gz", "sha256", &sha256_hex(ARTIFACT))],
+        other_type,
+        serde_json::json!({}),
+    );
+    let bundle = sigstore.sign_statement(&st, &FulcioClaims::default(), &SignOptions::tlog_only());
+    let asked = policy(PolicyFlags {
+        predicate_type: Some(other_type.into()),
+        ..flags()
+    });
+    assert_verified(&evaluate(&bundle, &root, ARTIFACT, &asked));
+
+    let default_policy = repo_policy();
+    let v = evaluate(&bundle, &root, ARTIFACT, &default_policy);
+    assert_fails(&v, exit::NO_ATTESTATION, "predicate type");
+    let (_, headline) = attest::report::failure_headline(&v, &default_policy);
+    assert!(
+        headline.contains("no attestations found with predicate type"),
+        "{headline}"
+    );
+}
+
+#[test]
+fn policy_issuer() {
+    let enterprise = "https://token.actions.githubusercontent.com/enterprise";
+    let claims = FulcioClaims {
+        issuer: enterprise.into(),
+        ..FulcioClaims::default()
+    };
+    policy_control_and_flip(
+        &claims,
+        PolicyFlags {
+            cert_oidc_issuer: Some(enterprise.into()),
+            ..flags()
+        },
+        flags(),
+        "--cert-oidc-issuer",
+    );
+}
+
+#[test]
+fn multi_subject_statement_verifies_each_subject() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let artifacts: [&[u8]; 3] = [b"one\n", b"two\n", b"three\n"];
+    let hexes: Vec<String> = artifacts.iter().map(|a| sha256_hex(a)).collect();
+    let subjects: Vec<(&str, &str, &str)> = ["one", "two", "three"]
+        .iter()
+        .zip(&hexes)
+        .map(|(n, h)| (*n, "sha256", h.as_str()))
+        .collect();
+    let st = statement(&subjects, SLSA_PROVENANCE_V1, serde_json::json!({}));
+    let bundle = sigstore.sign_statement(&st, &FulcioClaims::default(), &SignOptions::tlog_only());
+    for artifact in artifacts {
+        assert_verified(&evaluate(&bundle, &root, artifact, &repo_policy()));
+    }
+    let v = evaluate(&bundle, &root, b"four\n", &repo_policy());
+    assert_fails(&v, exit::NO_ATTESTATION, "no subject");
+}
+
+#[test]
+fn sha512_subjects_match_sha512_digests_only() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let hex512 = digest_bytes(ARTIFACT, DigestAlgorithm::Sha512).hex();
+    let st = statement(
+        &[("pkg.tgz", "sha512", &hex512)],
+        SLSA_PROVENANCE_V1,
+        serde_json::json!({}),
+    );
+    let bundle = sigstore.sign_statement(&st, &FulcioClaims::default(), &SignOptions::tlog_only());
+    assert_verified(&evaluate_with(
+        &bundle,
+        &root,
+        ARTIFACT,
+        DigestAlgorithm::Sha512,
+        &repo_policy(),
+    ));
+    let v = evaluate(&bundle, &root, ARTIFACT, &repo_policy());
+    assert_fails(&v, exit::NO_ATTESTATION, "try -d sha512");
+}
+
+// ---------------------------------------------------------------------------
+// A custom instance and message signatures.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn custom_instance_without_logs_needs_no_log_entry() {
+    let config = TestSigstoreConfig {
+        tlog: false,
+        ctlog: false,
+        ..TestSigstoreConfig::custom("Example Corp")
+    };
+    control_and_flip(
+        config,
+        defaults,
+        |o| o.tsa = false,
+        exit::VERIFICATION,
+        "timestamp",
+    );
+}
+
+#[test]
+fn message_signature_blob() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let trust = TrustStore::from_jsonl(&sigstore.trusted_root_json(), "root.jsonl", false)
+        .expect("trusted root parses");
+    let blob = b"a blob signed without DSSE\n";
+    for (bad, ok) in [(false, true), (true, false)] {
+        let opts = SignOptions {
+            bad_signature: bad,
+            ..SignOptions::tlog_only()
+        };
+        let bundle = sigstore.sign_blob(blob, &FulcioClaims::default(), &opts);
+        let bytes = serde_json::to_vec(&bundle).expect("JSON");
+        let loaded = bundles_from_bytes(&bytes, "blob.json")
+            .expect("text")
+            .remove(0)
+            .expect("bundle parses");
+        let digest = digest_bytes(blob, DigestAlgorithm::Sha256);
+        let result = verify_bundle(&loaded, ArtifactInput::Digest(&digest), &trust);
+        assert_eq!(result.is_ok(), ok, "bad_signature={bad}: {result:?}");
+        if let Err(e) = result {
+            assert!(e.to_string().contains("signature"), "{e}");
+        }
+    }
+}
