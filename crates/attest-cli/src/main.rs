@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod digest;
+mod download;
+mod fetch;
 mod output;
 mod progress;
 mod release;
@@ -28,6 +30,8 @@ enum Command {
     Verify(Box<verify::VerifyArgs>),
     /// Write a digest manifest (sha256sum format) or check one.
     Digest(digest::DigestArgs),
+    /// Download an artifact's attestations for offline verification.
+    Download(download::DownloadArgs),
     /// Print the trusted roots (JSONL), verified over TUF, for --custom-trusted-root.
     TrustedRoot(trusted_root::TrustedRootArgs),
 }
@@ -38,6 +42,7 @@ fn main() {
         Command::Verify(args) => verify::run(*args),
         Command::Digest(args) => digest::run(args),
         Command::TrustedRoot(args) => trusted_root::run(args),
+        Command::Download(args) => download::run(args),
     };
     std::process::exit(code);
 }

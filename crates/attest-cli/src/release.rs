@@ -74,9 +74,16 @@ pub fn run(
         })
         .collect();
 
-    let bundles = match load_bundles(&args.bundle) {
-        Ok(b) => b,
-        Err(code) => return code,
+    let bundles = if args.bundle.is_empty() {
+        match fetch_from_github(args, &artifacts) {
+            Ok(b) => b,
+            Err(code) => return code,
+        }
+    } else {
+        match load_bundles(&args.bundle) {
+            Ok(b) => b,
+            Err(code) => return code,
+        }
     };
     let verdict = verify_release(artifacts, &bundles, trust, policy);
     crate::verify::print_trust_notes(trust);
@@ -121,6 +128,49 @@ pub fn run(
         return exit::UNREADABLE;
     }
     code
+}
+
+/// Ask GitHub for each distinct digest's attestations; a digest GitHub has
+/// none for (404) simply contributes none.
+fn fetch_from_github(
+    args: &VerifyArgs,
+    artifacts: &[ReleaseArtifact],
+) -> Result<Vec<Result<attest::bundle::LoadedBundle, attest::bundle::BundleError>>, i32> {
+    use attest::source::github::{fetch_attestations, AttestationQuery, GitHubApi, GitHubError};
+    let api = GitHubApi::from_env(args.hostname.as_deref());
+    let owner = args
+        .owner
+        .clone()
+        .or_else(|| {
+            args.repo
+                .as_ref()
+                .and_then(|r| r.split('/').next().map(str::to_string))
+        })
+        .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let mut all = Vec::new();
+    for a in artifacts {
+        let Some(digest) = a.digest() else { continue };
+        if !seen.insert(digest.to_string()) {
+            continue;
+        }
+        let query = AttestationQuery {
+            owner: owner.clone(),
+            repo: args.repo.clone(),
+            digest: digest.clone(),
+            predicate_type: Some(args.predicate_type.clone()),
+            limit: args.limit as usize,
+        };
+        match fetch_attestations(&api, &query) {
+            Ok(b) => all.extend(b),
+            Err(GitHubError::NotFound { .. }) => {}
+            Err(e) => {
+                eprintln!("Error: failed to fetch attestations from GitHub: {e}");
+                return Err(crate::fetch::github_exit(&e));
+            }
+        }
+    }
+    Ok(all)
 }
 
 fn from_args(args: &[String], alg: DigestAlgorithm) -> Result<Vec<Pending>, i32> {

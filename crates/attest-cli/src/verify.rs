@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use attest::artifact::{ArtifactRef, DigestAlgorithm};
+use attest::artifact::DigestAlgorithm;
 use attest::bundle::{BundleError, LoadedBundle};
 use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
 use attest::policy::{Policy, PolicyFlags};
@@ -12,6 +12,7 @@ use attest::trust::tuf::FetchOptions;
 use attest::trust::TrustStore;
 use clap::{Args, ValueEnum};
 
+use crate::fetch;
 use crate::output::Terminal;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -20,10 +21,22 @@ pub enum Format {
     Json,
 }
 
+/// `-d/--digest-alg` values.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Alg {
+    /// SHA-256.
     Sha256,
+    /// SHA-512.
     Sha512,
+}
+
+impl From<Alg> for DigestAlgorithm {
+    fn from(a: Alg) -> Self {
+        match a {
+            Alg::Sha256 => DigestAlgorithm::Sha256,
+            Alg::Sha512 => DigestAlgorithm::Sha512,
+        }
+    }
 }
 
 /// Verify an artifact's attestations: the signature, the certificate chain,
@@ -43,6 +56,10 @@ pub struct VerifyArgs {
     /// Bundle file: one Sigstore bundle (JSON) or several (JSON Lines). Repeatable.
     #[arg(short = 'b', long, value_name = "FILE")]
     pub bundle: Vec<PathBuf>,
+
+    /// Read the bundles from the image's OCI referrers (oci:// artifacts only).
+    #[arg(long, conflicts_with = "bundle")]
+    pub bundle_from_oci: bool,
 
     /// Verify every artifact listed in this digest manifest (sha256sum format).
     #[arg(long, value_name = "MANIFEST", conflicts_with = "artifacts")]
@@ -216,10 +233,13 @@ pub fn run(args: VerifyArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return usage_error(&e.to_string()),
     };
-    if args.bundle.is_empty() {
-        return usage_error(
-            "--bundle is required: fetching attestations from GitHub or OCI registries is not available in this build",
-        );
+    if args.bundle_from_oci
+        && !args
+            .artifacts
+            .first()
+            .is_some_and(|a| a.starts_with("oci://"))
+    {
+        return usage_error("bundle-from-oci flag can only be used with OCI artifact paths");
     }
     let trust = match &args.custom_trusted_root {
         Some(path) => TrustStore::from_file(path, args.no_public_good),
@@ -243,50 +263,51 @@ pub fn run(args: VerifyArgs) -> i32 {
         return crate::release::run(&args, &trust, &policy, alg, term);
     }
 
-    let artifact = match ArtifactRef::from_arg(&args.artifacts[0]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(&e.to_string()),
+    let resolved = match fetch::resolve_artifact(&args.artifacts[0], alg, args.bundle_from_oci) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
-    // A digest given on the command line names its own algorithm.
-    let alg = match &artifact {
-        ArtifactRef::Digest(d) => d.algorithm(),
-        ArtifactRef::File(_) => alg,
-    };
-    let digest = match artifact.digest(alg) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("Error: failed to read the artifact: {e}");
-            return exit::UNREADABLE;
+    let digest = resolved.digest.clone();
+    if term.tty {
+        eprintln!("Loaded digest {digest} for {}", resolved.display);
+    }
+    let source = if !args.bundle.is_empty() {
+        fetch::Source::Files(&args.bundle)
+    } else if args.bundle_from_oci {
+        fetch::Source::Oci
+    } else {
+        let owner = args
+            .owner
+            .clone()
+            .or_else(|| {
+                args.repo
+                    .as_ref()
+                    .and_then(|r| r.split('/').next().map(str::to_string))
+            })
+            .unwrap_or_default();
+        fetch::Source::GitHub {
+            owner,
+            repo: args.repo.clone(),
+            predicate_type: Some(args.predicate_type.clone()),
+            limit: args.limit as usize,
+            hostname: args.hostname.clone(),
         }
     };
-    if term.tty {
-        eprintln!("Loaded digest {digest} for {}", artifact.display_name());
-    }
-
-    let bundles = match load_bundles(&args.bundle) {
+    let (bundles, from) = match fetch::load(source, &resolved) {
         Ok(b) => b,
         Err(code) => return code,
     };
     if term.tty {
-        let names: Vec<String> = args
-            .bundle
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
         eprintln!(
-            "Loaded {} from {}",
-            report::plural(bundles.len(), "attestation"),
-            names.join(", ")
+            "Loaded {} from {from}",
+            report::plural(bundles.len(), "attestation")
         );
         eprintln!("\n{}", report::criteria_block(&policy));
     }
 
     let verdict = evaluate_bundles(&bundles, &digest, &trust, &policy);
     print_trust_notes(&trust);
-    let name = match &artifact {
-        ArtifactRef::File(p) => p.display().to_string(),
-        ArtifactRef::Digest(d) => d.to_string(),
-    };
+    let name = resolved.name.clone();
     print_verdict(&verdict, &policy, &name, term, args.format.is_some())
 }
 

@@ -28,6 +28,16 @@ pub fn attest() -> Command {
         .env_remove("GH_HOST")
         .env("NO_COLOR", "1")
         .env("ATTEST_OFFLINE", "1")
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("ATTEST_REGISTRY_USERNAME")
+        .env_remove("ATTEST_REGISTRY_PASSWORD")
+        .env(
+            "GH_CONFIG_DIR",
+            std::env::temp_dir().join("attest-test-no-gh-config"),
+        )
         .env(
             "ATTEST_CACHE_DIR",
             std::env::temp_dir().join("attest-test-no-cache"),

@@ -9,12 +9,9 @@
 //! holds the bundle as its first layer. Pushing such referrers (and plain
 //! images, for tests) lives here too.
 
-use std::collections::BTreeMap;
-
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
-use oci_client::manifest::OciImageManifest;
-use oci_client::secrets::RegistryAuth;
+pub use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
 use crate::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
@@ -194,8 +191,22 @@ fn credential_helper(helper: &str, registry: &str) -> Option<RegistryAuth> {
     ))
 }
 
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s
+}
+
 fn classify(reference: &str, registry: &str, e: OciDistributionError) -> OciError {
-    let detail = e.to_string();
+    let detail = error_chain(&e);
     let upper = detail.to_ascii_uppercase();
     let unauthorized = matches!(
         e,
@@ -243,15 +254,17 @@ fn flatten<T>(
 
 /// The digest of the image's manifest, or of its index for a multi-arch
 /// image: what attestations of the image name.
-pub fn resolve_digest(reference: &Reference) -> Result<ArtifactDigest, OciError> {
+pub fn resolve_digest(
+    reference: &Reference,
+    auth: &RegistryAuth,
+) -> Result<ArtifactDigest, OciError> {
     let text = reference.whole();
     let registry = reference.resolve_registry().to_string();
     flatten(
         block_on(async {
             let client = client_for(reference);
-            let auth = registry_auth(&registry);
             let digest = client
-                .fetch_manifest_digest(reference, &auth)
+                .fetch_manifest_digest(reference, auth)
                 .await
                 .map_err(|e| classify(&text, &registry, e))?;
             ArtifactDigest::parse(&digest).map_err(|e| OciError::Registry {
@@ -275,6 +288,7 @@ fn with_digest(reference: &Reference, digest: &ArtifactDigest) -> Reference {
 pub fn fetch_referrer_bundles(
     reference: &Reference,
     digest: &ArtifactDigest,
+    auth: &RegistryAuth,
 ) -> Result<Vec<Result<LoadedBundle, BundleError>>, OciError> {
     let subject = with_digest(reference, digest);
     let text = subject.whole();
@@ -282,8 +296,7 @@ pub fn fetch_referrer_bundles(
     flatten(
         block_on(async {
             let client = client_for(&subject);
-            let auth = registry_auth(&registry);
-            client.store_auth_if_needed(&registry, &auth).await;
+            client.store_auth_if_needed(&registry, auth).await;
             let index = client
                 .pull_referrers(&subject, None)
                 .await
@@ -312,7 +325,7 @@ pub fn fetch_referrer_bundles(
                     line: 1,
                     index: out.len() + 1,
                 };
-                out.push(fetch_referrer_layer(&client, &referrer, &registry, origin).await);
+                out.push(fetch_referrer_layer(&client, &referrer, auth, origin).await);
             }
             if out.is_empty() {
                 return Err(OciError::NoReferrers {
@@ -328,7 +341,7 @@ pub fn fetch_referrer_bundles(
 async fn fetch_referrer_layer(
     client: &Client,
     referrer: &Reference,
-    registry: &str,
+    auth: &RegistryAuth,
     origin: BundleOrigin,
 ) -> Result<LoadedBundle, BundleError> {
     let shape = |detail: String| BundleError::Shape {
@@ -336,7 +349,7 @@ async fn fetch_referrer_layer(
         detail,
     };
     let (manifest, _) = client
-        .pull_image_manifest(referrer, &registry_auth(registry))
+        .pull_image_manifest(referrer, auth)
         .await
         .map_err(|e| shape(format!("cannot read the referrer manifest: {e}")))?;
     let layer = manifest
@@ -407,20 +420,19 @@ pub fn push_bundle_referrer(
     reference: &Reference,
     subject: &ArtifactDigest,
     bundle_json: &[u8],
+    auth: &RegistryAuth,
 ) -> Result<ArtifactDigest, OciError> {
     let registry = reference.resolve_registry().to_string();
     let text = reference.whole();
     flatten(
         block_on(async {
             let client = client_for(reference);
-            client
-                .store_auth_if_needed(&registry, &registry_auth(&registry))
-                .await;
+            client.store_auth_if_needed(&registry, auth).await;
             let subject_ref = with_digest(reference, subject);
             let (subject_bytes, _) = client
                 .pull_manifest_raw(
                     &subject_ref,
-                    &registry_auth(&registry),
+                    auth,
                     &[
                         MANIFEST_MEDIA_TYPE,
                         INDEX_MEDIA_TYPE,
@@ -465,7 +477,7 @@ pub fn push_bundle_referrer(
             let tag_ref =
                 Reference::with_tag(registry.clone(), reference.repository().to_string(), tag);
             let mut entries: Vec<serde_json::Value> = match client
-                .pull_manifest_raw(&tag_ref, &registry_auth(&registry), &[INDEX_MEDIA_TYPE])
+                .pull_manifest_raw(&tag_ref, auth, &[INDEX_MEDIA_TYPE])
                 .await
             {
                 Ok((bytes, _)) => serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -507,15 +519,17 @@ pub struct ImageSpec {
 
 /// Push an image (one platform) or a multi-arch index (several) under
 /// `reference`'s tag. Returns the digest of what the tag names.
-pub fn push_image(reference: &Reference, images: &[ImageSpec]) -> Result<ArtifactDigest, OciError> {
+pub fn push_image(
+    reference: &Reference,
+    images: &[ImageSpec],
+    auth: &RegistryAuth,
+) -> Result<ArtifactDigest, OciError> {
     let registry = reference.resolve_registry().to_string();
     let text = reference.whole();
     flatten(
         block_on(async {
             let client = client_for(reference);
-            client
-                .store_auth_if_needed(&registry, &registry_auth(&registry))
-                .await;
+            client.store_auth_if_needed(&registry, auth).await;
             let mut pushed = Vec::new();
             for image in images {
                 let config_digest =
@@ -569,7 +583,3 @@ pub fn push_image(reference: &Reference, images: &[ImageSpec]) -> Result<Artifac
         &reference.whole(),
     )
 }
-
-/// Unused-import guard for the manifest type, which documents the shape we push.
-#[allow(dead_code)]
-fn _shape(_: OciImageManifest, _: BTreeMap<String, String>) {}

@@ -1,0 +1,132 @@
+//! `attest download`: save an artifact's attestations for offline
+//! verification, as `gh attestation download` does (`<alg>:<hex>.jsonl` in
+//! the current directory, `<alg>-<hex>.jsonl` on Windows).
+
+use std::io::Write;
+
+use attest::outcome::exit;
+use clap::Args;
+
+use crate::fetch;
+use crate::verify::Alg;
+
+/// Download an artifact's attestations (one bundle per line) for offline use.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// The artifact: a file, a digest (sha256:HEX), or oci://IMAGE.
+    #[arg(value_name = "FILE | DIGEST | oci://IMAGE")]
+    pub artifact: String,
+
+    /// Repository owner to look under.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "OWNER",
+        required_unless_present = "repo"
+    )]
+    pub owner: Option<String>,
+
+    /// Repository to look under, OWNER/REPO.
+    #[arg(short = 'R', long, value_name = "OWNER/REPO", conflicts_with = "owner")]
+    pub repo: Option<String>,
+
+    /// Only keep attestations with this predicate type (no filter by default).
+    #[arg(long, value_name = "URI")]
+    pub predicate_type: Option<String>,
+
+    /// Maximum number of attestations.
+    #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+
+    /// Digest algorithm for a file artifact.
+    #[arg(short = 'd', long, value_enum, default_value = "sha256")]
+    pub digest_alg: Alg,
+
+    /// Read the attestations from the image's OCI referrers instead of GitHub.
+    #[arg(long)]
+    pub bundle_from_oci: bool,
+
+    /// GitHub host.
+    #[arg(long, env = "GH_HOST", value_name = "HOST")]
+    pub hostname: Option<String>,
+}
+
+/// Run `attest download`; returns the exit code.
+pub fn run(args: DownloadArgs) -> i32 {
+    if let Some(repo) = &args.repo {
+        let parts: Vec<&str> = repo.split('/').collect();
+        if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+            return crate::verify::usage_error(&format!("invalid value provided for repo: {repo}"));
+        }
+    }
+    let resolved =
+        match fetch::resolve_artifact(&args.artifact, args.digest_alg.into(), args.bundle_from_oci)
+        {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+    let source = if args.bundle_from_oci {
+        fetch::Source::Oci
+    } else {
+        let owner = args
+            .owner
+            .clone()
+            .or_else(|| {
+                args.repo
+                    .as_ref()
+                    .and_then(|r| r.split('/').next().map(str::to_string))
+            })
+            .unwrap_or_default();
+        fetch::Source::GitHub {
+            owner,
+            repo: args.repo.clone(),
+            // gh filters client-side for download and sends no query parameter.
+            predicate_type: None,
+            limit: args.limit as usize,
+            hostname: args.hostname.clone(),
+        }
+    };
+    let (bundles, _) = match fetch::load(source, &resolved) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let mut lines = Vec::new();
+    for b in &bundles {
+        match b {
+            Ok(b) => {
+                let keep = args.predicate_type.as_ref().is_none_or(|pt| {
+                    b.statement
+                        .as_ref()
+                        .and_then(|s| s.as_ref().ok())
+                        .is_some_and(|s| &s.predicate_type == pt)
+                });
+                if keep {
+                    lines.push(b.raw.to_string());
+                }
+            }
+            Err(e) => eprintln!("Warning: skipped an attestation: {e}"),
+        }
+    }
+    if lines.is_empty() {
+        println!("No attestations found for {}", resolved.display);
+        return exit::OK;
+    }
+    let sep = if cfg!(windows) { "-" } else { ":" };
+    let file = format!(
+        "{}{sep}{}.jsonl",
+        resolved.digest.algorithm(),
+        resolved.digest.hex()
+    );
+    let mut text = lines.join("\n");
+    text.push('\n');
+    if let Err(e) = std::fs::write(&file, text) {
+        eprintln!("Error: {file}: {e}");
+        return exit::UNREADABLE;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "Wrote attestations to file {file}.\nAny previous content has been overwritten\n\nThe trusted metadata is now available at {file}"
+    );
+    exit::OK
+}

@@ -1,0 +1,180 @@
+//! Naming the artifact and getting its attestations: shared by `verify`
+//! and `download`. Errors are printed here and turned into exit codes.
+
+use std::path::PathBuf;
+
+use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
+use attest::bundle::{BundleError, LoadedBundle};
+use attest::outcome::exit;
+use attest::source::github::{fetch_attestations, AttestationQuery, GitHubApi, GitHubError};
+use attest::source::oci::{
+    fetch_referrer_bundles, parse_oci_ref, registry_auth, resolve_digest, OciError,
+};
+use attest::source::read_bundle_file;
+use oci_client::Reference;
+
+/// A resolved artifact.
+pub struct Resolved {
+    /// Its digest.
+    pub digest: ArtifactDigest,
+    /// How gh names it (`file://x`, `oci://…`, `sha256:…`).
+    pub display: String,
+    /// A short name for one-line output.
+    pub name: String,
+    /// The image reference, for `oci://` artifacts.
+    pub oci: Option<Reference>,
+}
+
+/// Resolve a command-line artifact: a file (hashed with `alg`), a digest,
+/// or `oci://…` (the registry is asked unless the reference pins a digest
+/// and `need_registry` is false).
+pub fn resolve_artifact(
+    arg: &str,
+    alg: DigestAlgorithm,
+    need_registry: bool,
+) -> Result<Resolved, i32> {
+    if let Some(parsed) = parse_oci_ref(arg) {
+        let reference = parsed.map_err(|e| crate::verify::usage_error(&e.to_string()))?;
+        let pinned = reference
+            .digest()
+            .and_then(|d| ArtifactDigest::parse(d).ok());
+        let digest = match pinned {
+            Some(d) if !need_registry => d,
+            _ => resolve_digest(&reference, &registry_auth(reference.resolve_registry())).map_err(
+                |e| {
+                    eprintln!("Error: failed to load the digest of {arg}: {e}");
+                    oci_exit(&e)
+                },
+            )?,
+        };
+        return Ok(Resolved {
+            digest,
+            display: arg.to_string(),
+            name: arg.to_string(),
+            oci: Some(reference),
+        });
+    }
+    let artifact =
+        ArtifactRef::from_arg(arg).map_err(|e| crate::verify::usage_error(&e.to_string()))?;
+    // A digest given on the command line names its own algorithm.
+    let alg = match &artifact {
+        ArtifactRef::Digest(d) => d.algorithm(),
+        ArtifactRef::File(_) => alg,
+    };
+    let digest = artifact.digest(alg).map_err(|e| {
+        eprintln!("Error: failed to read the artifact: {e}");
+        exit::UNREADABLE
+    })?;
+    let name = match &artifact {
+        ArtifactRef::File(p) => p.display().to_string(),
+        ArtifactRef::Digest(d) => d.to_string(),
+    };
+    Ok(Resolved {
+        digest,
+        display: artifact.display_name(),
+        name,
+        oci: None,
+    })
+}
+
+/// The exit code for an OCI failure.
+pub fn oci_exit(e: &OciError) -> i32 {
+    match e {
+        OciError::Unauthorized { .. } => exit::AUTH,
+        OciError::NoReferrers { .. } => exit::NO_ATTESTATION,
+        OciError::Reference { .. } => exit::USAGE,
+        _ => exit::UNREADABLE,
+    }
+}
+
+/// The exit code for a GitHub API failure.
+pub fn github_exit(e: &GitHubError) -> i32 {
+    match e {
+        GitHubError::AuthRequired { .. } => exit::AUTH,
+        GitHubError::NotFound { .. } => exit::NO_ATTESTATION,
+        _ => exit::UNREADABLE,
+    }
+}
+
+/// Where attestations come from.
+pub enum Source<'a> {
+    /// `--bundle` files.
+    Files(&'a [PathBuf]),
+    /// OCI referrers of the image.
+    Oci,
+    /// GitHub's attestations API.
+    GitHub {
+        /// `--owner` (or the owner of `--repo`).
+        owner: String,
+        /// `--repo`.
+        repo: Option<String>,
+        /// `--predicate-type` to send (`None`: no filter).
+        predicate_type: Option<String>,
+        /// `--limit`.
+        limit: usize,
+        /// `--hostname`.
+        hostname: Option<String>,
+    },
+}
+
+/// Bundles plus where they came from ("file.jsonl", "GitHub API", "OCI registry").
+pub type Loaded = (Vec<Result<LoadedBundle, BundleError>>, String);
+
+/// Fetch the attestations for a resolved artifact.
+pub fn load(source: Source<'_>, artifact: &Resolved) -> Result<Loaded, i32> {
+    match source {
+        Source::Files(paths) => {
+            let mut all = Vec::new();
+            for path in paths {
+                match read_bundle_file(path) {
+                    Ok(b) => all.extend(b),
+                    Err(e) => {
+                        eprintln!("Error: failed to read the bundle: {e}");
+                        return Err(exit::UNREADABLE);
+                    }
+                }
+            }
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            Ok((all, names.join(", ")))
+        }
+        Source::Oci => {
+            let Some(reference) = &artifact.oci else {
+                return Err(crate::verify::usage_error(
+                    "--bundle-from-oci can only be used with oci:// artifacts",
+                ));
+            };
+            fetch_referrer_bundles(
+                reference,
+                &artifact.digest,
+                &registry_auth(reference.resolve_registry()),
+            )
+            .map(|b| (b, "OCI registry".to_string()))
+            .map_err(|e| {
+                eprintln!("Error: failed to load attestations from the OCI registry: {e}");
+                oci_exit(&e)
+            })
+        }
+        Source::GitHub {
+            owner,
+            repo,
+            predicate_type,
+            limit,
+            hostname,
+        } => {
+            let api = GitHubApi::from_env(hostname.as_deref());
+            let query = AttestationQuery {
+                owner,
+                repo,
+                digest: artifact.digest.clone(),
+                predicate_type,
+                limit,
+            };
+            fetch_attestations(&api, &query)
+                .map(|b| (b, "GitHub API".to_string()))
+                .map_err(|e| {
+                    eprintln!("Error: failed to fetch attestations from GitHub: {e}");
+                    github_exit(&e)
+                })
+        }
+    }
+}
