@@ -9,6 +9,7 @@ mod digest;
 mod download;
 mod fetch;
 mod output;
+mod produce;
 mod progress;
 mod release;
 mod trusted_root;
@@ -30,6 +31,12 @@ enum Command {
     Verify(Box<verify::VerifyArgs>),
     /// Write a digest manifest (sha256sum format) or check one.
     Digest(digest::DigestArgs),
+    /// Print an SLSA provenance v1 statement, as actions/attest builds it.
+    Provenance(produce::ProvenanceCmd),
+    /// Sign an in-toto statement into a Sigstore bundle (verified before it is written).
+    Sign(Box<produce::SignCmd>),
+    /// Build SLSA provenance and sign it in one step.
+    Attest(Box<produce::AttestCmd>),
     /// Download an artifact's attestations for offline verification.
     Download(download::DownloadArgs),
     /// Print the trusted roots (JSONL), verified over TUF, for --custom-trusted-root.
@@ -43,6 +50,9 @@ fn main() {
         Command::Digest(args) => digest::run(args),
         Command::TrustedRoot(args) => trusted_root::run(args),
         Command::Download(args) => download::run(args),
+        Command::Provenance(args) => produce::run_provenance(args),
+        Command::Sign(args) => produce::run_sign(*args),
+        Command::Attest(args) => produce::run_attest(*args),
     };
     std::process::exit(code);
 }

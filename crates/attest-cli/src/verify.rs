@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use attest::artifact::DigestAlgorithm;
 use attest::bundle::{BundleError, LoadedBundle};
-use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
+use attest::outcome::{
+    evaluate_bundles, evaluate_bundles_by, evaluate_one_with_key, exit, ArtifactVerdict,
+};
 use attest::policy::{Policy, PolicyFlags};
 use attest::report;
 use attest::source::read_bundle_file;
@@ -82,7 +84,7 @@ pub struct VerifyArgs {
         short = 'o',
         long,
         value_name = "OWNER",
-        required_unless_present = "repo"
+        required_unless_present_any = ["repo", "key"]
     )]
     pub owner: Option<String>,
 
@@ -146,6 +148,11 @@ pub struct VerifyArgs {
     /// Cache directory for TUF metadata (default: the platform cache directory).
     #[arg(long, env = "ATTEST_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+
+    /// Verify key-signed bundles with this public key (PEM) instead of a
+    /// certificate identity.
+    #[arg(long, value_name = "PUB.pem", conflicts_with_all = ["owner", "repo", "identity"])]
+    pub key: Option<PathBuf>,
 
     /// Refuse attestations signed by the Sigstore public-good instance.
     #[arg(long)]
@@ -229,9 +236,28 @@ pub fn run(args: VerifyArgs) -> i32 {
         source_ref: args.source_ref.clone(),
         hostname: args.hostname.clone(),
     };
-    let policy = match Policy::from_flags(&flags) {
-        Ok(p) => p,
-        Err(e) => return usage_error(&e.to_string()),
+    let key = match &args.key {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| attest::verify::parse_public_key_pem(&pem).map_err(|e| e.to_string()))
+        {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("Error: {}: {e}", path.display());
+                return exit::UNREADABLE;
+            }
+        },
+        None => None,
+    };
+    let policy = if key.is_some() {
+        let mut p = Policy::identity_only(None, None);
+        p.predicate_type = args.predicate_type.clone();
+        p
+    } else {
+        match Policy::from_flags(&flags) {
+            Ok(p) => p,
+            Err(e) => return usage_error(&e.to_string()),
+        }
     };
     if args.bundle_from_oci
         && !args
@@ -305,7 +331,18 @@ pub fn run(args: VerifyArgs) -> i32 {
         eprintln!("\n{}", report::criteria_block(&policy));
     }
 
-    let verdict = evaluate_bundles(&bundles, &digest, &trust, &policy);
+    let verdict = match &key {
+        Some(key) => {
+            let Some(instance) = trust.instances().first() else {
+                eprintln!("Error: no trusted root to verify key-signed bundles against");
+                return exit::UNREADABLE;
+            };
+            evaluate_bundles_by(&bundles, &digest, |b, input| {
+                evaluate_one_with_key(b, input, instance, key, &policy)
+            })
+        }
+        None => evaluate_bundles(&bundles, &digest, &trust, &policy),
+    };
     print_trust_notes(&trust);
     let name = resolved.name.clone();
     print_verdict(&verdict, &policy, &name, term, args.format.is_some())

@@ -21,6 +21,7 @@ pub mod certificate;
 pub mod manifest;
 pub mod outcome;
 pub mod policy;
+pub mod produce;
 pub mod release;
 pub mod report;
 pub mod source;

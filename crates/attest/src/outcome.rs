@@ -191,6 +191,17 @@ pub fn evaluate_bundles(
     trust: &TrustStore,
     policy: &Policy,
 ) -> ArtifactVerdict {
+    evaluate_bundles_by(bundles, digest, |b, input| {
+        evaluate_one(b, input, trust, policy)
+    })
+}
+
+/// Evaluate every bundle with `evaluate` (keyless or key-signed checks).
+pub fn evaluate_bundles_by(
+    bundles: &[Result<LoadedBundle, BundleError>],
+    digest: &ArtifactDigest,
+    evaluate: impl Fn(&LoadedBundle, ArtifactInput<'_>) -> Outcome,
+) -> ArtifactVerdict {
     let results = bundles
         .iter()
         .enumerate()
@@ -207,7 +218,7 @@ pub fn evaluate_bundles(
             Ok(bundle) => AttestationResult {
                 origin: bundle.origin.clone(),
                 bundle: Some(bundle.clone()),
-                outcome: evaluate_one(bundle, ArtifactInput::Digest(digest), trust, policy),
+                outcome: evaluate(bundle, ArtifactInput::Digest(digest)),
             },
         })
         .collect();
@@ -228,6 +239,25 @@ pub fn evaluate_one(
         return skip;
     }
     match verify_bundle(bundle, artifact, trust) {
+        Err(e) if e.is_no_match() => Outcome::NotForArtifact(e),
+        Err(e) => Outcome::Failed(e),
+        Ok(att) => policy_outcome(att, policy),
+    }
+}
+
+/// Verify one key-signed bundle with `key` under `instance`'s root and apply
+/// the policy (which can only be about the statement: there is no identity).
+pub fn evaluate_one_with_key(
+    bundle: &LoadedBundle,
+    artifact: ArtifactInput<'_>,
+    instance: &crate::trust::TrustedInstance,
+    key: &crate::verify::DerPublicKey,
+    policy: &Policy,
+) -> Outcome {
+    if let Err(skip) = predicate_filter(bundle, &policy.predicate_type) {
+        return skip;
+    }
+    match crate::verify::verify_bundle_with_key(bundle, artifact, instance, key) {
         Err(e) if e.is_no_match() => Outcome::NotForArtifact(e),
         Err(e) => Outcome::Failed(e),
         Ok(att) => policy_outcome(att, policy),

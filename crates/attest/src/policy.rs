@@ -445,6 +445,121 @@ impl Policy {
     }
 }
 
+/// Cross-check an actions/attest SLSA provenance predicate against the
+/// signing certificate's claims (provenance-formats.md §4.1): the predicate
+/// is signer-supplied, the certificate is Fulcio's record of the same job.
+/// Older-generation predicates (npm, actions/attest before 1.3) name the
+/// runner as the builder; for those the builder check compares the runner
+/// environment instead.
+pub fn provenance_checks(
+    predicate: &serde_json::Value,
+    cert: &crate::certificate::CertificateSummary,
+) -> Vec<PolicyCheck> {
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let bd = &predicate["buildDefinition"];
+    let wf = &bd["externalParameters"]["workflow"];
+    let gh = &bd["internalParameters"]["github"];
+    let dep = &bd["resolvedDependencies"][0];
+    let builder = s(&predicate["runDetails"]["builder"]["id"]);
+    let mut checks = Vec::new();
+    let mut eq =
+        |name: &'static str, pred: Option<String>, cert_value: &Option<String>, optional: bool| {
+            if optional && pred.is_none() {
+                return;
+            }
+            let expected = cert_value.clone().unwrap_or_default();
+            let passed = pred.is_some() && pred == *cert_value;
+            checks.push(PolicyCheck::new(
+                name,
+                &expected,
+                pred.clone(),
+                passed,
+                format!(
+                    "the provenance says {name} is {}, the certificate says {}",
+                    pred.as_deref().unwrap_or("(nothing)"),
+                    cert_value.as_deref().unwrap_or("(nothing)")
+                ),
+            ));
+        };
+    let legacy_builder = builder
+        .as_deref()
+        .and_then(|b| b.strip_prefix("https://github.com/actions/runner/"))
+        .map(str::to_string);
+    match legacy_builder {
+        Some(env) => eq(
+            "builder.id runner",
+            Some(env),
+            &cert.runner_environment,
+            false,
+        ),
+        None => eq("builder.id", builder, &cert.build_signer_uri, false),
+    }
+    eq(
+        "workflow.repository",
+        s(&wf["repository"]),
+        &cert.source_repository_uri,
+        false,
+    );
+    eq(
+        "workflow.ref",
+        s(&wf["ref"]),
+        &cert.source_repository_ref,
+        false,
+    );
+    let config_uri = match (s(&wf["repository"]), s(&wf["path"]), s(&wf["ref"])) {
+        (Some(r), Some(p), Some(rf)) => Some(format!("{r}/{p}@{rf}")),
+        _ => None,
+    };
+    eq("workflow.path", config_uri, &cert.build_config_uri, false);
+    eq(
+        "resolvedDependencies[0].digest.gitCommit",
+        s(&dep["digest"]["gitCommit"]),
+        &cert.source_repository_digest,
+        false,
+    );
+    let dep_uri = match (&cert.source_repository_uri, &cert.source_repository_ref) {
+        (Some(u), Some(r)) => Some(format!("git+{u}@{r}")),
+        _ => None,
+    };
+    eq(
+        "resolvedDependencies[0].uri",
+        s(&dep["uri"]),
+        &dep_uri,
+        false,
+    );
+    eq(
+        "github.event_name",
+        s(&gh["event_name"]),
+        &cert.build_trigger,
+        false,
+    );
+    eq(
+        "github.repository_id",
+        s(&gh["repository_id"]),
+        &cert.source_repository_identifier,
+        false,
+    );
+    eq(
+        "github.repository_owner_id",
+        s(&gh["repository_owner_id"]),
+        &cert.source_repository_owner_identifier,
+        false,
+    );
+    eq(
+        "github.runner_environment",
+        s(&gh["runner_environment"]),
+        &cert.runner_environment,
+        true,
+    );
+    eq(
+        "metadata.invocationId",
+        s(&predicate["runDetails"]["metadata"]["invocationId"]),
+        &cert.run_invocation_uri,
+        false,
+    );
+    checks
+}
+
 /// The `--signer-workflow` SAN pattern, as gh builds it: host-qualified or
 /// not, metacharacters escaped, anchored, case-sensitive, with an optional
 /// `@ref` suffix unless the value already names one.

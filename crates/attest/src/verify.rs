@@ -18,7 +18,10 @@
 use std::fmt;
 
 use sigstore_trust_root::{TrustedRoot, TsaAuthority};
-use sigstore_types::{DerPublicKey, KindVersion, SignatureContent};
+use sigstore_types::{KindVersion, SignatureContent};
+
+/// A DER SubjectPublicKeyInfo, for key-signed bundles (`--key`).
+pub use sigstore_types::DerPublicKey;
 use sigstore_verify::{
     CertificateError as CoreCertError, Error as CoreError, PublicKeyVerificationPolicy,
     TimestampError as CoreTimestampError, TransparencyLogError as CoreTlogError,

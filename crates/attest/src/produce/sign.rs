@@ -1,0 +1,393 @@
+//! Signing statements into Sigstore bundles (v0.3, DSSE).
+//!
+//! Keyless: an OIDC token buys a short-lived Fulcio certificate for an
+//! ephemeral key; the DSSE signature is logged in Rekor (v1 or v2) and/or
+//! timestamped by a TSA, as the instance requires. Flows with a log go
+//! through `sigstore-sign`; GitHub's instance (Fulcio + TSA, no log) is
+//! composed from `sigstore-fulcio`, `sigstore-tsa` and `sigstore-bundle`.
+//! With a key: a local ECDSA P-256 key signs, the bundle names the key by a
+//! hint, and verification needs the public key.
+
+use sigstore_bundle::BundleV03;
+use sigstore_crypto::KeyPair;
+use sigstore_oidc::IdentityToken;
+use sigstore_rekor::RekorApiVersion;
+use sigstore_trust_root::SigningConfig;
+use sigstore_types::{DsseEnvelope, DsseSignature, KeyId, PayloadBytes};
+
+use crate::bundle::IN_TOTO_PAYLOAD_TYPE;
+use crate::source::http::{block_on, request_timeout};
+
+/// Where to get a certificate, log the signature and timestamp it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Fulcio's base URL.
+    pub fulcio: String,
+    /// Rekor's base URL and API version, if the instance has a log.
+    pub rekor: Option<(String, u32)>,
+    /// The TSA's URL, if the instance has one.
+    pub tsa: Option<String>,
+}
+
+/// Why signing failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SignError {
+    /// The signing configuration is unusable.
+    #[error("signing configuration: {0}")]
+    Config(String),
+    /// The OIDC token is unusable (malformed, expired).
+    #[error("OIDC token: {0}")]
+    Token(String),
+    /// Fulcio, Rekor or the TSA failed.
+    #[error("{service}: {detail}")]
+    Service {
+        /// Which service.
+        service: &'static str,
+        /// What happened.
+        detail: String,
+    },
+    /// The signing key is unusable.
+    #[error("signing key: {0}")]
+    Key(String),
+}
+
+impl Endpoints {
+    /// The public-good instance (embedded signing config: Fulcio, Rekor, TSA).
+    pub fn public_good() -> Result<Self, SignError> {
+        Self::from_signing_config(sigstore_trust_root::SIGSTORE_PRODUCTION_SIGNING_CONFIG)
+    }
+
+    /// GitHub's instance for `server_url` (`https://github.com` →
+    /// `fulcio.githubapp.com` and `timestamp.githubapp.com`; GHE.com tenants
+    /// use their own host), as actions/attest derives it.
+    pub fn github(server_url: &str) -> Self {
+        let host = server_url
+            .trim_end_matches('/')
+            .trim_start_matches("https://")
+            .trim_start_matches("http://");
+        let host = if host == "github.com" {
+            "githubapp.com"
+        } else {
+            host
+        };
+        Self {
+            fulcio: format!("https://fulcio.{host}"),
+            rekor: None,
+            tsa: Some(format!("https://timestamp.{host}/api/v1/timestamp")),
+        }
+    }
+
+    /// The services of a Sigstore signing config (v0.2 JSON).
+    pub fn from_signing_config(json: &str) -> Result<Self, SignError> {
+        let config =
+            SigningConfig::from_json(json).map_err(|e| SignError::Config(e.to_string()))?;
+        let fulcio = config
+            .fulcio_url()
+            .map(|e| e.url.clone())
+            .ok_or_else(|| SignError::Config("no valid Fulcio (caUrls) entry".into()))?;
+        let rekor = config
+            .rekor_url(None)
+            .map(|e| (e.url.clone(), e.major_api_version));
+        let tsa = config.tsa_url().map(|e| e.url.clone());
+        if rekor.is_none() && tsa.is_none() {
+            return Err(SignError::Config(
+                "neither a Rekor log nor a timestamp authority: nothing could vouch for the signing time".into(),
+            ));
+        }
+        if matches!(rekor, Some((_, 2))) && tsa.is_none() {
+            return Err(SignError::Config(
+                "Rekor v2 needs a timestamp authority (tsaUrls)".into(),
+            ));
+        }
+        Ok(Self {
+            fulcio: fulcio.trim_end_matches('/').to_string(),
+            rekor: rekor.map(|(u, v)| (u.trim_end_matches('/').to_string(), v)),
+            tsa,
+        })
+    }
+}
+
+fn http_client() -> Result<sigstore_sign::reqwest::Client, SignError> {
+    let t = request_timeout();
+    sigstore_sign::reqwest::Client::builder()
+        .connect_timeout(t.min(std::time::Duration::from_secs(10)))
+        .timeout(t)
+        .user_agent(concat!("attest/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SignError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Check a token before spending a Fulcio request on it.
+pub fn check_token(jwt: &str) -> Result<IdentityToken, SignError> {
+    let token = IdentityToken::from_jwt(jwt.trim()).map_err(|e| SignError::Token(e.to_string()))?;
+    if token.is_expired() {
+        return Err(SignError::Token(format!(
+            "expired at {} (issuer {}); request a fresh token",
+            token.expiration(),
+            token.issuer()
+        )));
+    }
+    Ok(token)
+}
+
+/// Sign an in-toto statement keylessly. Returns the bundle JSON.
+pub fn sign_keyless(
+    statement: &[u8],
+    jwt: &str,
+    endpoints: &Endpoints,
+) -> Result<Vec<u8>, SignError> {
+    let token = check_token(jwt)?;
+    let http = http_client()?;
+    let bundle = block_on(async {
+        match &endpoints.rekor {
+            Some((rekor, version)) => {
+                let version = RekorApiVersion::from_major(*version).ok_or_else(|| {
+                    SignError::Config(format!("unsupported Rekor API version {version}"))
+                })?;
+                let mut services = sigstore_sign::SigningServices::new(&endpoints.fulcio, rekor)
+                    .with_rekor(rekor, version);
+                if let Some(tsa) = &endpoints.tsa {
+                    services = services.with_tsa_url(tsa);
+                }
+                let signer = sigstore_sign::SigningContext::new(services)
+                    .with_http_client(http)
+                    .signer(token);
+                signer
+                    .sign_raw_statement(statement)
+                    .await
+                    .map_err(|e| SignError::Service {
+                        service: service_of(&e),
+                        detail: error_chain(&e),
+                    })
+            }
+            None => sign_with_tsa_only(statement, &token, endpoints, http).await,
+        }
+    })
+    .map_err(|e| SignError::Config(e.to_string()))??;
+    bundle
+        .to_json()
+        .map(String::into_bytes)
+        .map_err(|e| SignError::Config(format!("cannot serialise the bundle: {e}")))
+}
+
+fn service_of(e: &sigstore_sign::Error) -> &'static str {
+    let text = format!("{e:?}").to_ascii_lowercase();
+    if text.contains("fulcio") {
+        "Fulcio"
+    } else if text.contains("rekor") {
+        "Rekor"
+    } else if text.contains("tsa") || text.contains("timestamp") {
+        "timestamp authority"
+    } else {
+        "signing"
+    }
+}
+
+async fn sign_with_tsa_only(
+    statement: &[u8],
+    token: &IdentityToken,
+    endpoints: &Endpoints,
+    http: sigstore_sign::reqwest::Client,
+) -> Result<sigstore_types::Bundle, SignError> {
+    let tsa_url = endpoints
+        .tsa
+        .as_ref()
+        .ok_or_else(|| SignError::Config("no timestamp authority and no log".into()))?;
+    let key = KeyPair::generate_ecdsa_p256().map_err(|e| SignError::Key(e.to_string()))?;
+    let fulcio = sigstore_fulcio::FulcioClient::builder(&endpoints.fulcio)
+        .with_http_client(http.clone())
+        .build()
+        .map_err(|e| SignError::Service {
+            service: "Fulcio",
+            detail: error_chain(&e),
+        })?;
+    let cert = fulcio
+        .create_signing_certificate(token, &key)
+        .await
+        .map_err(|e| SignError::Service {
+            service: "Fulcio",
+            detail: error_chain(&e),
+        })?;
+    let envelope = dsse_envelope(statement, &key)?;
+    let tsa = sigstore_tsa::TimestampClient::builder(tsa_url)
+        .with_http_client(http)
+        .build()
+        .map_err(|e| SignError::Service {
+            service: "timestamp authority",
+            detail: error_chain(&e),
+        })?;
+    let ts = tsa
+        .timestamp_signature(&envelope.signature.sig)
+        .await
+        .map_err(|e| SignError::Service {
+            service: "timestamp authority",
+            detail: error_chain(&e),
+        })?;
+    Ok(
+        BundleV03::with_certificate_and_dsse(cert.leaf_certificate().clone(), envelope)
+            .with_rfc3161_timestamp(ts)
+            .into_bundle(),
+    )
+}
+
+fn dsse_envelope(statement: &[u8], key: &KeyPair) -> Result<DsseEnvelope, SignError> {
+    let pae = sigstore_types::pae(IN_TOTO_PAYLOAD_TYPE, statement);
+    let sig = key.sign(&pae).map_err(|e| SignError::Key(e.to_string()))?;
+    Ok(DsseEnvelope::new(
+        IN_TOTO_PAYLOAD_TYPE,
+        PayloadBytes::from_bytes(statement),
+        DsseSignature::new(sig, KeyId::default()),
+    ))
+}
+
+/// Read an ECDSA P-256 private key (PEM: `PRIVATE KEY` PKCS#8 or `EC PRIVATE KEY` SEC1).
+pub fn read_private_key(pem: &str) -> Result<KeyPair, SignError> {
+    let (label, der) =
+        pem_block(pem).ok_or_else(|| SignError::Key("not a PEM private key".into()))?;
+    match label.as_str() {
+        "PRIVATE KEY" => {
+            KeyPair::from_pkcs8_der(&der).map_err(|e| SignError::Key(format!("PKCS#8: {e}")))
+        }
+        "EC PRIVATE KEY" => {
+            let kp = aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(
+                &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                &der,
+            )
+            .map_err(|e| SignError::Key(format!("SEC1 key (P-256 expected): {e}")))?;
+            let pkcs8 = kp
+                .to_pkcs8v1()
+                .map_err(|e| SignError::Key(format!("cannot re-encode the key: {e}")))?;
+            KeyPair::from_pkcs8_der(pkcs8.as_ref()).map_err(|e| SignError::Key(e.to_string()))
+        }
+        other => Err(SignError::Key(format!(
+            "a PEM {other:?} block; expected PRIVATE KEY or EC PRIVATE KEY"
+        ))),
+    }
+}
+
+fn pem_block(pem: &str) -> Option<(String, Vec<u8>)> {
+    use base64::Engine;
+    let start = pem.find("-----BEGIN ")?;
+    let rest = &pem[start + 11..];
+    let label_end = rest.find("-----")?;
+    let label = rest[..label_end].to_string();
+    let body_start = label_end + 5;
+    let end = rest.find(&format!("-----END {label}-----"))?;
+    let b64: String = rest[body_start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    Some((label, der))
+}
+
+/// Sign an in-toto statement with a local key and have the signature
+/// timestamped by `tsa_url` (a bundle needs a log entry or a timestamp to
+/// verify: the time is what the signature is checked at). It verifies with
+/// the public key (`attest verify --key`) under a root listing that TSA.
+pub fn sign_with_key(statement: &[u8], key: &KeyPair, tsa_url: &str) -> Result<Vec<u8>, SignError> {
+    let envelope = dsse_envelope(statement, key)?;
+    let http = http_client()?;
+    let ts = block_on(async {
+        let tsa = sigstore_tsa::TimestampClient::builder(tsa_url)
+            .with_http_client(http)
+            .build()
+            .map_err(|e| SignError::Service {
+                service: "timestamp authority",
+                detail: error_chain(&e),
+            })?;
+        tsa.timestamp_signature(&envelope.signature.sig)
+            .await
+            .map_err(|e| SignError::Service {
+                service: "timestamp authority",
+                detail: error_chain(&e),
+            })
+    })
+    .map_err(|e| SignError::Config(e.to_string()))??;
+    let public = key
+        .public_key_der()
+        .map_err(|e| SignError::Key(e.to_string()))?;
+    let hint = {
+        use base64::Engine;
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, public.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    };
+    let bundle = BundleV03::new(
+        sigstore_bundle::VerificationMaterialV03::PublicKey { hint },
+        sigstore_types::SignatureContent::DsseEnvelope(envelope),
+    )
+    .with_rfc3161_timestamp(ts)
+    .into_bundle();
+    bundle
+        .to_json()
+        .map(String::into_bytes)
+        .map_err(|e| SignError::Config(format!("cannot serialise the bundle: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_endpoints_follow_actions_attest() {
+        let e = Endpoints::github("https://github.com");
+        assert_eq!(e.fulcio, "https://fulcio.githubapp.com");
+        assert_eq!(
+            e.tsa.as_deref(),
+            Some("https://timestamp.githubapp.com/api/v1/timestamp")
+        );
+        assert_eq!(
+            Endpoints::github("https://acme.ghe.com").fulcio,
+            "https://fulcio.acme.ghe.com"
+        );
+        assert!(Endpoints::public_good().unwrap().rekor.is_some());
+    }
+
+    #[test]
+    fn tokens_are_checked_before_use() {
+        assert!(check_token("nope").is_err());
+        use base64::Engine;
+        let enc = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let jwt = format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"ES256"}"#),
+            enc(r#"{"iss":"https://x","sub":"s","exp":1000}"#)
+        );
+        let e = check_token(&jwt).unwrap_err().to_string();
+        assert!(e.contains("expired"), "{e}");
+    }
+
+    #[test]
+    fn keys_in_both_pem_forms() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        use base64::Engine;
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+        );
+        read_private_key(&pem).unwrap();
+        assert!(
+            read_private_key("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")
+                .is_err()
+        );
+    }
+}
