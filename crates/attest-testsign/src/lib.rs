@@ -35,6 +35,12 @@
 //!
 //! Signing times must lie in the past of the real clock: verifiers reject
 //! log integration times in the future. The default is 2025-06-01T12:00:00Z.
+//!
+//! [`services::LoopbackSigstore`] serves the same instance over HTTP on
+//! 127.0.0.1 (Fulcio, Rekor v1, a TSA, an OIDC issuer and the GitHub
+//! Actions ID-token endpoint) for signing clients, on the real clock. The
+//! lower-level steps it uses are public: [`TestSigstore::issue_certificate`],
+//! [`TestSigstore::append_to_log`], [`TestSigstore::timestamp_request`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,8 +49,11 @@ mod keys;
 mod log;
 mod oids;
 mod sct;
+pub mod services;
 mod tsa;
 mod x509;
+
+pub use crate::log::{InclusionProof, LoggedEntry};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -55,6 +64,8 @@ use serde_json::{json, Value};
 use crate::keys::{sha256, Curve, EcKey};
 use crate::log::{LogFaults, RekorLog};
 use crate::x509::{org_name, Cert, CertSpec};
+use x509_cert::ext::Extension;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
 /// Media type of the bundles produced.
 pub const BUNDLE_V03_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -80,6 +91,75 @@ pub const FULCIO_URL: &str = "https://fulcio.test";
 pub const TSA_URL: &str = "https://tsa.test";
 
 const YEAR: SignedDuration = SignedDuration::from_hours(24 * 365);
+
+/// An error from the lower-level service APIs (a request that a real
+/// Sigstore service would reject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(String);
+
+impl Error {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The service URLs the trusted root names (default: the `*.test`
+/// constants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceUrls {
+    /// The transparency log's `baseUrl`.
+    pub rekor: String,
+    /// The CT log's `baseUrl`.
+    pub ctfe: String,
+    /// The certificate authority's `uri`.
+    pub fulcio: String,
+    /// The timestamp authority's `uri`.
+    pub tsa: String,
+}
+
+impl Default for ServiceUrls {
+    fn default() -> Self {
+        Self {
+            rekor: REKOR_URL.into(),
+            ctfe: CTFE_URL.into(),
+            fulcio: FULCIO_URL.into(),
+            tsa: TSA_URL.into(),
+        }
+    }
+}
+
+/// The subject alternative name of a leaf certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeafIdentity {
+    /// A URI (workflow identities: `https://github.com/<job_workflow_ref>`).
+    Uri(String),
+    /// An email address (rfc822Name).
+    Email(String),
+}
+
+/// A leaf certificate to issue for a key the caller holds, as Fulcio does
+/// after checking an identity token and a proof of possession.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafCertificateSpec {
+    /// The subject alternative name (critical, the only one).
+    pub identity: LeafIdentity,
+    /// Fulcio extensions `1.3.6.1.4.1.57264.1.<n>` as `(n, value)`: values
+    /// of `n` from 1 to 7 are written as raw bytes (Fulcio's deprecated
+    /// encoding), from 8 on as a DER UTF8String. Empty values are left out.
+    pub extensions: Vec<(u32, String)>,
+    /// Start of validity (also the SCT's timestamp).
+    pub not_before: Timestamp,
+    /// End of validity.
+    pub not_after: Timestamp,
+}
 
 /// A `validFor` window of the trusted root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,6 +420,7 @@ pub struct TestSigstore {
     tsa_root: Cert,
     tsa_leaf_key: EcKey,
     tsa_leaf: Cert,
+    urls: ServiceUrls,
 }
 
 impl TestSigstore {
@@ -415,7 +496,14 @@ impl TestSigstore {
             tsa_root,
             tsa_leaf_key,
             tsa_leaf,
+            urls: ServiceUrls::default(),
         }
+    }
+
+    /// Change the service URLs the trusted root names (keys and
+    /// certificates stay the same).
+    pub fn set_service_urls(&mut self, urls: ServiceUrls) {
+        self.urls = urls;
     }
 
     /// The configuration.
@@ -462,7 +550,7 @@ impl TestSigstore {
         let mut root = json!({ "mediaType": TRUSTED_ROOT_MEDIA_TYPE });
         if self.config.tlog {
             root["tlogs"] = json!([{
-                "baseUrl": REKOR_URL,
+                "baseUrl": self.urls.rekor,
                 "hashAlgorithm": "SHA2_256",
                 "publicKey": {
                     "rawBytes": B64.encode(self.log.key.spki_der()),
@@ -474,13 +562,13 @@ impl TestSigstore {
         }
         root["certificateAuthorities"] = json!([{
             "subject": { "organization": org, "commonName": format!("{org} test root") },
-            "uri": FULCIO_URL,
+            "uri": self.urls.fulcio,
             "certChain": { "certificates": [raw(&self.intermediate.der), raw(&self.ca_root.der)] },
             "validFor": self.config.ca_valid_for.json(),
         }]);
         if self.config.ctlog {
             root["ctlogs"] = json!([{
-                "baseUrl": CTFE_URL,
+                "baseUrl": self.urls.ctfe,
                 "hashAlgorithm": "SHA2_256",
                 "publicKey": {
                     "rawBytes": B64.encode(self.ct_key.spki_der()),
@@ -493,7 +581,7 @@ impl TestSigstore {
         if self.config.tsa {
             root["timestampAuthorities"] = json!([{
                 "subject": { "organization": org, "commonName": format!("{org} test TSA") },
-                "uri": TSA_URL,
+                "uri": self.urls.tsa,
                 "certChain": { "certificates": [raw(&self.tsa_leaf.der), raw(&self.tsa_root.der)] },
                 "validFor": key_window,
             }]);
@@ -517,11 +605,7 @@ impl TestSigstore {
             (t - five, t + five)
         };
         let key = EcKey::generate(Curve::P256);
-        let mut extensions = vec![
-            x509::digital_signature(),
-            x509::eku(oids::KP_CODE_SIGNING, false),
-            x509::san_uri(&claims.subject_alternative_name),
-        ];
+        let mut extensions = vec![x509::san_uri(&claims.subject_alternative_name)];
         for (n, value) in claims.extensions() {
             if !value.is_empty() {
                 extensions.push(x509::raw_extension(
@@ -531,20 +615,41 @@ impl TestSigstore {
                 ));
             }
         }
+        let sct = (self.config.ctlog && !opts.no_sct).then_some((t, opts.bad_sct));
+        let leaf = self.sign_leaf(key.spki(), extensions, not_before, not_after, sct);
+        (leaf, key)
+    }
+
+    /// Sign a leaf for `spki` with code-signing key usages, the given SAN and
+    /// Fulcio extensions, and an SCT at `sct.0` (over the wrong issuer key
+    /// when `sct.1`).
+    fn sign_leaf(
+        &self,
+        spki: SubjectPublicKeyInfoOwned,
+        identity_extensions: Vec<Extension>,
+        not_before: Timestamp,
+        not_after: Timestamp,
+        sct: Option<(Timestamp, bool)>,
+    ) -> Cert {
+        let mut extensions = vec![
+            x509::digital_signature(),
+            x509::eku(oids::KP_CODE_SIGNING, false),
+        ];
+        extensions.extend(identity_extensions);
         let spec = CertSpec {
             issuer: self.intermediate.cert.tbs_certificate.subject.clone(),
             subject: Default::default(),
             not_before,
             not_after,
-            spki: key.spki(),
+            spki,
             extensions,
         };
         let mut tbs = spec.tbs(x509::random_serial(), &self.intermediate_key);
-        if self.config.ctlog && !opts.no_sct {
+        if let Some((sct_time, bad_sct)) = sct {
             let precert = tbs.to_der().expect("the precertificate TBS encodes");
-            let ms = u64::try_from(t.as_millisecond()).expect("after 1970");
+            let ms = u64::try_from(sct_time.as_millisecond()).expect("after 1970");
             let root_spki;
-            let issuer_spki = if opts.bad_sct {
+            let issuer_spki = if bad_sct {
                 root_spki = self
                     .ca_root
                     .cert
@@ -559,7 +664,110 @@ impl TestSigstore {
             let ext = sct::sct_extension(&self.ct_key, &precert, issuer_spki, ms);
             tbs.extensions.get_or_insert_with(Vec::new).push(ext);
         }
-        (Cert::new(x509::sign_tbs(tbs, &self.intermediate_key)), key)
+        Cert::new(x509::sign_tbs(tbs, &self.intermediate_key))
+    }
+
+    /// Issue a leaf certificate (DER) for the public key `spki_der` (a DER
+    /// SubjectPublicKeyInfo), signed by the CA intermediate, with an
+    /// embedded SCT (timestamped `spec.not_before`) when the instance has a
+    /// CT log. This is Fulcio's issuance step; checking the identity and the
+    /// proof of possession is the caller's job.
+    pub fn issue_certificate(
+        &self,
+        spki_der: &[u8],
+        spec: &LeafCertificateSpec,
+    ) -> Result<Vec<u8>, Error> {
+        use der::Decode;
+        let spki = SubjectPublicKeyInfoOwned::from_der(spki_der)
+            .map_err(|e| Error::new(format!("not a DER SubjectPublicKeyInfo: {e}")))?;
+        let mut extensions = vec![match &spec.identity {
+            LeafIdentity::Uri(uri) => {
+                if !uri.is_ascii() {
+                    return Err(Error::new("the SAN URI is not ASCII"));
+                }
+                x509::san_uri(uri)
+            }
+            LeafIdentity::Email(email) => {
+                if !email.is_ascii() {
+                    return Err(Error::new("the SAN email is not ASCII"));
+                }
+                x509::san_email(email)
+            }
+        }];
+        for (n, value) in &spec.extensions {
+            if value.is_empty() {
+                continue;
+            }
+            let der_value = if *n < 8 {
+                value.as_bytes().to_vec()
+            } else {
+                x509::utf8_der(value)
+            };
+            extensions.push(x509::raw_extension(oids::fulcio(*n), false, der_value));
+        }
+        let sct = self.config.ctlog.then_some((spec.not_before, false));
+        Ok(self
+            .sign_leaf(spki, extensions, spec.not_before, spec.not_after, sct)
+            .der)
+    }
+
+    /// Append a canonicalized entry body to the transparency log at
+    /// `integrated_time` (Unix seconds): the inclusion proof for the new
+    /// tree size, a signed checkpoint and the SET.
+    pub fn append_to_log(&mut self, canonical_body: &[u8], integrated_time: i64) -> LoggedEntry {
+        self.log
+            .append(canonical_body, integrated_time, LogFaults::default())
+    }
+
+    /// The inclusion proof of entry `log_index` in the current tree, with a
+    /// checkpoint for the current size (what Rekor answers when an entry is
+    /// read back), or `None` past the end of the log.
+    pub fn log_inclusion_proof(&self, log_index: u64) -> Option<InclusionProof> {
+        self.log.prove(log_index)
+    }
+
+    /// The log's current `(tree size, root hash, signed checkpoint)`.
+    pub fn log_head(&self) -> (u64, [u8; 32], String) {
+        self.log.head()
+    }
+
+    /// The log ID: SHA-256 of the log key's DER SubjectPublicKeyInfo.
+    pub fn log_id(&self) -> [u8; 32] {
+        self.log.log_id()
+    }
+
+    /// The tree ID in the checkpoint origin (`rekor.test - <tree id>`).
+    pub fn log_tree_id(&self) -> u64 {
+        self.log.tree_id
+    }
+
+    /// The log's public key, DER SubjectPublicKeyInfo.
+    pub fn log_public_key_der(&self) -> &[u8] {
+        self.log.key.spki_der()
+    }
+
+    /// Answer a DER RFC 3161 `TimeStampReq` with a DER `TimeStampResp`
+    /// timestamped `gen_time`: the request's message imprint (SHA-256,
+    /// SHA-384 or SHA-512) and nonce, the TSA certificate when the request
+    /// asks for it.
+    pub fn timestamp_request(
+        &self,
+        request_der: &[u8],
+        gen_time: Timestamp,
+    ) -> Result<Vec<u8>, Error> {
+        let request = tsa::TimestampRequest::from_der(request_der).map_err(Error::new)?;
+        Ok(tsa::timestamp_response(
+            &self.tsa_leaf,
+            &self.tsa_leaf_key,
+            &request,
+            gen_time,
+            tsa::TsaFaults::default(),
+        ))
+    }
+
+    /// The TSA's certificate chain, DER, leaf first.
+    pub fn tsa_chain_der(&self) -> [&[u8]; 2] {
+        [&self.tsa_leaf.der, &self.tsa_root.der]
     }
 
     /// Log `body` and return the bundle's `tlogEntries[]` element.
@@ -604,7 +812,7 @@ impl TestSigstore {
         let der = tsa::timestamp_response(
             &self.tsa_leaf,
             &self.tsa_leaf_key,
-            imprint_of,
+            &tsa::TimestampRequest::sha256_of(imprint_of),
             gen_time,
             tsa::TsaFaults {
                 foreign_key: opts.tsa_foreign_key,

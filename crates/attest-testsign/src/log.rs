@@ -8,16 +8,38 @@ use sigstore_types::Sha256Hash;
 
 use crate::keys::{sha256, Curve, EcKey};
 
-/// What a log hands back for one appended entry: everything a v0.3 bundle's
-/// `tlogEntries[]` needs.
-#[derive(Debug, Clone)]
-pub(crate) struct LoggedEntry {
-    pub(crate) log_index: u64,
-    pub(crate) tree_size: u64,
-    pub(crate) root_hash: [u8; 32],
-    pub(crate) hashes: Vec<[u8; 32]>,
-    pub(crate) checkpoint: String,
-    pub(crate) set: Vec<u8>,
+/// What the log hands back for one appended entry: everything a v0.3
+/// bundle's `tlogEntries[]` (or a Rekor v1 API response) needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEntry {
+    /// The entry's index in the log.
+    pub log_index: u64,
+    /// The tree size the inclusion proof and checkpoint are for.
+    pub tree_size: u64,
+    /// The RFC 6962 root hash of the tree of `tree_size` entries.
+    pub root_hash: [u8; 32],
+    /// The audit path, from the leaf up.
+    pub hashes: Vec<[u8; 32]>,
+    /// The signed checkpoint (a signed note) for `tree_size`/`root_hash`.
+    pub checkpoint: String,
+    /// The signed entry timestamp: the log's ASN.1 ECDSA signature over the
+    /// JCS of `{body, integratedTime, logID, logIndex}`.
+    pub set: Vec<u8>,
+    /// The integration time, Unix seconds.
+    pub integrated_time: i64,
+}
+
+/// An entry's inclusion proof in the log's current tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    /// The tree size the proof and checkpoint are for.
+    pub tree_size: u64,
+    /// The RFC 6962 root hash of that tree.
+    pub root_hash: [u8; 32],
+    /// The audit path, from the leaf up.
+    pub hashes: Vec<[u8; 32]>,
+    /// The signed checkpoint for `tree_size`/`root_hash`.
+    pub checkpoint: String,
 }
 
 /// How to corrupt one thing about an appended entry.
@@ -37,6 +59,8 @@ pub(crate) struct RekorLog {
     pub(crate) origin: String,
     /// The signer name on the checkpoint signature line (no spaces).
     pub(crate) signer_name: String,
+    /// The tree ID in the origin line.
+    pub(crate) tree_id: u64,
     leaves: Vec<Sha256Hash>,
 }
 
@@ -61,6 +85,7 @@ impl RekorLog {
             key,
             origin: format!("{host} - {tree_id}"),
             signer_name: host.to_string(),
+            tree_id,
             leaves: Vec::new(),
         };
         for i in 0..prefill {
@@ -92,10 +117,7 @@ impl RekorLog {
         self.leaves.push(hash_leaf(body));
         let size = self.leaves.len();
         let root = *tree_hash(&self.leaves).as_bytes();
-        let mut hashes: Vec<[u8; 32]> = audit_path(index, &self.leaves)
-            .into_iter()
-            .map(|h| *h.as_bytes())
-            .collect();
+        let mut hashes = self.audit_path_bytes(index, size);
         if faults.bad_inclusion_proof {
             let last = hashes
                 .last_mut()
@@ -110,51 +132,14 @@ impl RekorLog {
         } else {
             root
         };
-        let note = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            size,
-            B64.encode(checkpoint_root)
-        );
-        let signed_note = if faults.bad_checkpoint_signature {
-            format!(
-                "{}\n{}\n{}\n",
-                self.origin,
-                size + 1,
-                B64.encode(checkpoint_root)
-            )
-        } else {
-            note.clone()
-        };
-        let signature = self.key.sign(signed_note.as_bytes());
-        let mut key_and_sig = self.log_id()[..4].to_vec();
-        key_and_sig.extend_from_slice(&signature);
-        let checkpoint = format!(
-            "{note}\n\u{2014} {} {}\n",
-            self.signer_name,
-            B64.encode(key_and_sig)
+        let checkpoint = self.signed_checkpoint(
+            size as u64,
+            &checkpoint_root,
+            faults.bad_checkpoint_signature,
         );
 
-        let body_b64 = B64.encode(body);
-        let log_id_hex = hex::encode(self.log_id());
-        let payload = SetPayload {
-            body: &body_b64,
-            integrated_time,
-            log_index: i64::try_from(index).expect("a small log"),
-            log_id: &log_id_hex,
-        };
-        let mut canonical =
-            serde_json_canonicalizer::to_vec(&payload).expect("the SET payload canonicalizes");
-        if faults.bad_set {
-            // Sign a payload for a different index.
-            let other = SetPayload {
-                log_index: payload.log_index + 1,
-                ..payload
-            };
-            canonical =
-                serde_json_canonicalizer::to_vec(&other).expect("the SET payload canonicalizes");
-        }
-        let set = self.key.sign(&canonical);
+        let index = i64::try_from(index).expect("a small log");
+        let set = self.signed_entry_timestamp(body, integrated_time, index, faults.bad_set);
 
         LoggedEntry {
             log_index: index as u64,
@@ -163,7 +148,83 @@ impl RekorLog {
             hashes,
             checkpoint,
             set,
+            integrated_time,
         }
+    }
+
+    /// The inclusion proof of entry `index` in the current tree, with a
+    /// checkpoint for the current size (Rekor's answer when an entry is read
+    /// back later), or `None` if there is no such entry.
+    pub(crate) fn prove(&self, index: u64) -> Option<InclusionProof> {
+        let index = usize::try_from(index).ok()?;
+        let size = self.leaves.len();
+        if index >= size {
+            return None;
+        }
+        let root = *tree_hash(&self.leaves).as_bytes();
+        let hashes = self.audit_path_bytes(index, size);
+        let checkpoint = self.signed_checkpoint(size as u64, &root, false);
+        Some(InclusionProof {
+            tree_size: size as u64,
+            root_hash: root,
+            hashes,
+            checkpoint,
+        })
+    }
+
+    /// The current tree size, root hash and signed checkpoint.
+    pub(crate) fn head(&self) -> (u64, [u8; 32], String) {
+        let size = self.leaves.len() as u64;
+        let root = *tree_hash(&self.leaves).as_bytes();
+        (size, root, self.signed_checkpoint(size, &root, false))
+    }
+
+    fn audit_path_bytes(&self, index: usize, size: usize) -> Vec<[u8; 32]> {
+        audit_path(index, &self.leaves[..size])
+            .into_iter()
+            .map(|h| *h.as_bytes())
+            .collect()
+    }
+
+    /// A checkpoint (signed note) for `size` and `root`; with `corrupt`, the
+    /// signature is over a note for another size.
+    fn signed_checkpoint(&self, size: u64, root: &[u8; 32], corrupt: bool) -> String {
+        let note = format!("{}\n{}\n{}\n", self.origin, size, B64.encode(root));
+        let signed_note = if corrupt {
+            format!("{}\n{}\n{}\n", self.origin, size + 1, B64.encode(root))
+        } else {
+            note.clone()
+        };
+        let signature = self.key.sign(signed_note.as_bytes());
+        let mut key_and_sig = self.log_id()[..4].to_vec();
+        key_and_sig.extend_from_slice(&signature);
+        format!(
+            "{note}\n\u{2014} {} {}\n",
+            self.signer_name,
+            B64.encode(key_and_sig)
+        )
+    }
+
+    /// The SET over `{body, integratedTime, logID, logIndex}`; with
+    /// `corrupt`, over a payload for the next index.
+    fn signed_entry_timestamp(
+        &self,
+        body: &[u8],
+        integrated_time: i64,
+        log_index: i64,
+        corrupt: bool,
+    ) -> Vec<u8> {
+        let body_b64 = B64.encode(body);
+        let log_id_hex = hex::encode(self.log_id());
+        let payload = SetPayload {
+            body: &body_b64,
+            integrated_time,
+            log_index: if corrupt { log_index + 1 } else { log_index },
+            log_id: &log_id_hex,
+        };
+        let canonical =
+            serde_json_canonicalizer::to_vec(&payload).expect("the SET payload canonicalizes");
+        self.key.sign(&canonical)
     }
 }
 

@@ -1,7 +1,8 @@
 //! An RFC 3161 timestamp authority producing `TimeStampResp` DER.
 //!
-//! The token is CMS SignedData over a TSTInfo whose message imprint is
-//! SHA-256 of the signature being timestamped. The signer is identified by
+//! The token is CMS SignedData over a TSTInfo whose message imprint is the
+//! request's (for the bundle fixtures, SHA-256 of the signature being
+//! timestamped), echoing the request's nonce. The signer is identified by
 //! issuer and serial number; the signed attributes are contentType,
 //! signingTime and messageDigest (SHA-256 of the TSTInfo DER); the signature
 //! is ECDSA P-256 with SHA-256 over the DER SET OF those attributes.
@@ -30,7 +31,7 @@ struct MessageImprint {
 }
 
 /// RFC 3161 TSTInfo, without the optional fields the fixtures leave out
-/// (accuracy, ordering = FALSE, nonce, tsa, extensions).
+/// (accuracy, ordering = FALSE, tsa, extensions).
 #[derive(Clone, Debug, Sequence)]
 struct TstInfo {
     version: u8,
@@ -38,6 +39,84 @@ struct TstInfo {
     message_imprint: MessageImprint,
     serial_number: Int,
     gen_time: GeneralizedTime,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+}
+
+/// RFC 3161 TimeStampReq (extensions, `[0] IMPLICIT`, are accepted and
+/// ignored).
+#[derive(Clone, Debug, Sequence)]
+struct TimeStampReq {
+    version: u8,
+    message_imprint: MessageImprint,
+    #[asn1(optional = "true")]
+    req_policy: Option<der::oid::ObjectIdentifier>,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(default = "default_false")]
+    cert_req: bool,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<x509_cert::ext::Extensions>,
+}
+
+fn default_false() -> bool {
+    false
+}
+
+/// What a timestamp request asks for: the message imprint, the nonce to
+/// echo and whether to include the TSA's certificate.
+#[derive(Clone, Debug)]
+pub(crate) struct TimestampRequest {
+    hash_algorithm: der::oid::ObjectIdentifier,
+    hashed_message: Vec<u8>,
+    nonce: Option<Int>,
+    cert_req: bool,
+}
+
+impl TimestampRequest {
+    /// SHA-256 of `data`, no nonce, certificate included (what the bundle
+    /// fixtures timestamp).
+    pub(crate) fn sha256_of(data: &[u8]) -> Self {
+        Self {
+            hash_algorithm: oids::SHA256,
+            hashed_message: sha256(data).to_vec(),
+            nonce: None,
+            cert_req: true,
+        }
+    }
+
+    /// Parse a DER `TimeStampReq`, accepting SHA-256, SHA-384 and SHA-512
+    /// imprints of the right length.
+    pub(crate) fn from_der(der_bytes: &[u8]) -> Result<Self, String> {
+        let req =
+            TimeStampReq::from_der(der_bytes).map_err(|e| format!("not a TimeStampReq: {e}"))?;
+        if req.version != 1 {
+            return Err(format!("unsupported TimeStampReq version {}", req.version));
+        }
+        let oid = req.message_imprint.hash_algorithm.oid;
+        let len = if oid == oids::SHA256 {
+            32
+        } else if oid == oids::SHA384 {
+            48
+        } else if oid == oids::SHA512 {
+            64
+        } else {
+            return Err(format!("unsupported message imprint hash algorithm {oid}"));
+        };
+        let hashed = req.message_imprint.hashed_message.as_bytes().to_vec();
+        if hashed.len() != len {
+            return Err(format!(
+                "message imprint is {} bytes, {oid} digests are {len}",
+                hashed.len()
+            ));
+        }
+        Ok(Self {
+            hash_algorithm: oid,
+            hashed_message: hashed,
+            nonce: req.nonce,
+            cert_req: req.cert_req,
+        })
+    }
 }
 
 /// RFC 3161 PKIStatusInfo without statusString and failInfo.
@@ -60,11 +139,11 @@ pub(crate) struct TsaFaults {
     pub(crate) foreign_key: bool,
 }
 
-/// Produce a DER `TimeStampResp` for `signature` at `gen_time`.
+/// Produce a DER `TimeStampResp` answering `request` at `gen_time`.
 pub(crate) fn timestamp_response(
     leaf: &Cert,
     leaf_key: &EcKey,
-    imprint_of: &[u8],
+    request: &TimestampRequest,
     gen_time: jiff::Timestamp,
     faults: TsaFaults,
 ) -> Vec<u8> {
@@ -76,15 +155,15 @@ pub(crate) fn timestamp_response(
         policy: oids::TSA_POLICY,
         message_imprint: MessageImprint {
             hash_algorithm: AlgorithmIdentifierOwned {
-                oid: oids::SHA256,
+                oid: request.hash_algorithm,
                 parameters: None,
             },
-            hashed_message: OctetString::new(sha256(imprint_of).to_vec())
-                .expect("a SHA-256 digest"),
+            hashed_message: OctetString::new(request.hashed_message.clone()).expect("a digest"),
         },
         serial_number: Int::new(&serial).expect("a positive serial"),
         gen_time: GeneralizedTime::from_unix_duration(Duration::from_secs(secs))
             .expect("a GeneralizedTime"),
+        nonce: request.nonce.clone(),
     };
     let tst_der = tst.to_der().expect("TSTInfo encodes");
 
@@ -140,10 +219,12 @@ pub(crate) fn timestamp_response(
             econtent_type: oids::TST_INFO,
             econtent: Some(Any::new(Tag::OctetString, tst_der).expect("TSTInfo content")),
         },
-        certificates: Some(CertificateSet(
-            SetOfVec::try_from(vec![CertificateChoices::Certificate(leaf.cert.clone())])
-                .expect("one certificate"),
-        )),
+        certificates: request.cert_req.then(|| {
+            CertificateSet(
+                SetOfVec::try_from(vec![CertificateChoices::Certificate(leaf.cert.clone())])
+                    .expect("one certificate"),
+            )
+        }),
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info]).expect("one signer")),
     };

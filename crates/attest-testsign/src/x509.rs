@@ -7,7 +7,7 @@ use der::{Any, Encode, Tag};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
@@ -115,6 +115,16 @@ pub(crate) fn san_uri(uri: &str) -> Extension {
     raw_extension(oid("2.5.29.17"), true, value)
 }
 
+/// A critical SAN with one email address (rfc822Name).
+pub(crate) fn san_email(email: &str) -> Extension {
+    let value = SubjectAltName(vec![GeneralName::Rfc822Name(
+        Ia5String::new(email).expect("the SAN email is ASCII"),
+    )])
+    .to_der()
+    .expect("a SAN encodes");
+    raw_extension(oid("2.5.29.17"), true, value)
+}
+
 /// The unsigned part of a certificate.
 pub(crate) struct CertSpec {
     pub(crate) issuer: Name,
@@ -125,9 +135,53 @@ pub(crate) struct CertSpec {
     pub(crate) extensions: Vec<Extension>,
 }
 
+/// A key identifier: SHA-1 of the subjectPublicKey bits (RFC 5280
+/// §4.2.1.2 method 1, as Go and Fulcio compute it).
+fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        spki.subject_public_key.raw_bytes(),
+    );
+    digest.as_ref().to_vec()
+}
+
+/// subjectKeyIdentifier and, unless the certificate is self-issued,
+/// authorityKeyIdentifier (key identifier form), both non-critical. Path
+/// builders such as Python `cryptography`'s require them.
+fn key_identifier_extensions(
+    subject: &SubjectPublicKeyInfoOwned,
+    issuer: &SubjectPublicKeyInfoOwned,
+    self_issued: bool,
+) -> Vec<Extension> {
+    let ski = OctetString::new(key_identifier(subject))
+        .and_then(|o| o.to_der())
+        .expect("a subjectKeyIdentifier encodes");
+    let mut extensions = vec![raw_extension(oid("2.5.29.14"), false, ski)];
+    if !self_issued {
+        let aki = AuthorityKeyIdentifier {
+            key_identifier: Some(
+                OctetString::new(key_identifier(issuer)).expect("a key identifier"),
+            ),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        }
+        .to_der()
+        .expect("an authorityKeyIdentifier encodes");
+        extensions.push(raw_extension(oid("2.5.29.35"), false, aki));
+    }
+    extensions
+}
+
 impl CertSpec {
-    /// The TBSCertificate this spec describes, to be signed by `issuer_key`.
+    /// The TBSCertificate this spec describes, to be signed by `issuer_key`,
+    /// with key identifier extensions after the spec's own.
     pub(crate) fn tbs(&self, serial: SerialNumber, issuer_key: &EcKey) -> TbsCertificate {
+        let mut extensions = self.extensions.clone();
+        extensions.extend(key_identifier_extensions(
+            &self.spki,
+            &issuer_key.spki(),
+            self.issuer == self.subject,
+        ));
         TbsCertificate {
             version: Version::V3,
             serial_number: serial,
@@ -141,11 +195,7 @@ impl CertSpec {
             subject_public_key_info: self.spki.clone(),
             issuer_unique_id: None,
             subject_unique_id: None,
-            extensions: if self.extensions.is_empty() {
-                None
-            } else {
-                Some(self.extensions.clone())
-            },
+            extensions: Some(extensions),
         }
     }
 }

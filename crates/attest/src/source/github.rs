@@ -181,6 +181,41 @@ pub enum GitHubError {
     },
 }
 
+/// Parse one page of the attestations API: `{"attestations": [...]}`.
+fn parse_page(body: &[u8]) -> Result<Vec<ApiAttestation>, String> {
+    serde_json::from_slice::<Page>(body)
+        .map(|p| p.attestations)
+        .map_err(|e| format!("expected {{\"attestations\": [...]}}: {e}"))
+}
+
+/// What a page of the attestations API yields, without the network: each
+/// attestation's inline bundle parsed, or its `bundle_url`. For fuzzing and
+/// tests of the response handling.
+pub fn parse_page_bundles(
+    body: &[u8],
+    source: &str,
+) -> Result<Vec<Result<LoadedBundle, String>>, String> {
+    Ok(parse_page(body)?
+        .into_iter()
+        .enumerate()
+        .map(
+            |(i, a)| match (a.bundle_url.filter(|u| !u.is_empty()), a.bundle) {
+                (Some(url), _) => Err(format!("bundle_url {url}")),
+                (None, Some(raw)) if raw.get() != "null" => parse_bundle(
+                    raw.get(),
+                    BundleOrigin {
+                        source: source.to_string(),
+                        line: 1,
+                        index: i + 1,
+                    },
+                )
+                .map_err(|e| e.to_string()),
+                (None, _) => Err("no bundle and no bundle_url".to_string()),
+            },
+        )
+        .collect())
+}
+
 #[derive(Deserialize)]
 struct Page {
     attestations: Vec<ApiAttestation>,
@@ -292,12 +327,11 @@ async fn fetch_async(
                 detail: format!("expected JSON, got content type {content_type:?}"),
             });
         }
-        let parsed: Page =
-            serde_json::from_slice(&page.body).map_err(|e| GitHubError::Response {
-                url: page_url.clone(),
-                detail: format!("expected {{\"attestations\": [...]}}: {e}"),
-            })?;
-        for (i, a) in parsed.attestations.into_iter().enumerate() {
+        let parsed = parse_page(&page.body).map_err(|detail| GitHubError::Response {
+            url: page_url.clone(),
+            detail,
+        })?;
+        for (i, a) in parsed.into_iter().enumerate() {
             found.push((page_url.clone(), i + 1, a));
         }
         url = page

@@ -130,7 +130,17 @@ fn docker_config_auth(registry: &str) -> Option<RegistryAuth> {
             std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker"))
         })?;
     let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
-    let config: serde_json::Value = serde_json::from_str(&text).ok()?;
+    docker_config_credentials(&text, registry, true)
+}
+
+/// The credentials a Docker `config.json` holds for `registry`: a credential
+/// helper's answer (when `run_helpers`), else the `auths` entry.
+pub fn docker_config_credentials(
+    text: &str,
+    registry: &str,
+    run_helpers: bool,
+) -> Option<RegistryAuth> {
+    let config: serde_json::Value = serde_json::from_str(text).ok()?;
     // Docker Hub is stored under its legacy index URL.
     let keys: Vec<String> = if registry == "docker.io" || registry == "index.docker.io" {
         vec![
@@ -149,6 +159,7 @@ fn docker_config_auth(registry: &str) -> Option<RegistryAuth> {
         .iter()
         .find_map(|k| config["credHelpers"][k].as_str())
         .or_else(|| config["credsStore"].as_str())
+        .filter(|_| run_helpers)
     {
         if let Some(auth) = credential_helper(helper, registry) {
             return Some(auth);
