@@ -295,7 +295,10 @@ pub fn run(args: VerifyArgs) -> i32 {
     };
     let digest = resolved.digest.clone();
     if term.tty {
-        eprintln!("Loaded digest {digest} for {}", resolved.display);
+        eprintln!(
+            "Loaded digest {digest} for {}",
+            report::printable_name(&resolved.display)
+        );
     }
     let source = if !args.bundle.is_empty() {
         fetch::Source::Files(&args.bundle)

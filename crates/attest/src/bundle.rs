@@ -328,9 +328,12 @@ pub fn split_bundles(text: &str, source: &str) -> Vec<Result<LoadedBundle, Bundl
     let mut out = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
     let mut index = 0;
+    // Lines are counted incrementally from the previous value, so a JSONL of
+    // thousands of bundles is read in linear time.
+    let mut lines = LineCounter::default();
     loop {
         let start = skip_ws(text, stream.byte_offset());
-        let line = line_of(text, start);
+        let line = lines.line_at(text, start);
         match stream.next() {
             None => break,
             Some(Ok(value)) => {
@@ -362,7 +365,7 @@ pub fn split_bundles(text: &str, source: &str) -> Vec<Result<LoadedBundle, Bundl
     out
 }
 
-fn skip_ws(text: &str, mut pos: usize) -> usize {
+pub(crate) fn skip_ws(text: &str, mut pos: usize) -> usize {
     let bytes = text.as_bytes();
     while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
         pos += 1;
@@ -370,12 +373,26 @@ fn skip_ws(text: &str, mut pos: usize) -> usize {
     pos
 }
 
-fn line_of(text: &str, pos: usize) -> usize {
-    text.as_bytes()[..pos.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// The 1-based line of increasing byte offsets in one text.
+#[derive(Default)]
+pub(crate) struct LineCounter {
+    pos: usize,
+    newlines: usize,
+}
+
+impl LineCounter {
+    /// The line holding byte `pos` (positions must not decrease).
+    pub(crate) fn line_at(&mut self, text: &str, pos: usize) -> usize {
+        let pos = pos.min(text.len());
+        if pos > self.pos {
+            self.newlines += text.as_bytes()[self.pos..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.pos = pos;
+        }
+        self.newlines + 1
+    }
 }
 
 #[cfg(test)]

@@ -252,6 +252,7 @@ pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
 
 /// The one line printed when stdout is not a terminal.
 pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) -> String {
+    let artifact = &printable_name(artifact);
     let total = verdict.results.len();
     let matched = verdict.matched().count();
     if matched > 0 {
@@ -280,6 +281,23 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
     }
 }
 
+/// A name safe to print on one terminal line: backslash, newline and
+/// carriage return escaped as `sha256sum` escapes them, other control
+/// characters (escape sequences included) as `\xNN`.
+pub fn printable_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A short digest for text output: `sha256:0123456789ab…`.
 pub fn short_digest(d: &ArtifactDigest) -> String {
     let hex = d.hex();
@@ -288,20 +306,20 @@ pub fn short_digest(d: &ArtifactDigest) -> String {
 
 /// One line per artifact of a release, aligned.
 pub fn release_lines(verdict: &ReleaseVerdict, style: Style) -> String {
-    let width = verdict
+    let names: Vec<String> = verdict
         .artifacts
         .iter()
-        .map(|a| a.artifact.name.chars().count())
-        .max()
-        .unwrap_or(0);
+        .map(|a| printable_name(&a.artifact.name))
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut out = String::new();
-    for a in &verdict.artifacts {
+    for (a, name) in verdict.artifacts.iter().zip(&names) {
         let digest = a
             .artifact
             .digest()
             .map(short_digest)
             .unwrap_or_else(|| "-".into());
-        let pad = " ".repeat(width - a.artifact.name.chars().count());
+        let pad = " ".repeat(width - name.chars().count());
         if a.verified {
             let n = a
                 .covering
@@ -323,7 +341,7 @@ pub fn release_lines(verdict: &ReleaseVerdict, style: Style) -> String {
                 out,
                 "{} {}{pad}  {digest}  {}{signer}",
                 style.ok("OK    "),
-                a.artifact.name,
+                name,
                 plural(n, "attestation")
             );
         } else {
@@ -331,7 +349,7 @@ pub fn release_lines(verdict: &ReleaseVerdict, style: Style) -> String {
                 out,
                 "{} {}{pad}  {digest}  {}",
                 style.bad("FAILED"),
-                a.artifact.name,
+                name,
                 a.error.as_deref().unwrap_or("not verified")
             );
         }
@@ -472,6 +490,15 @@ mod tests {
     fn rows_are_dot_aligned() {
         let rows = vec![("ab", "1".to_string()), ("abcd", "2".to_string())];
         assert_eq!(aligned_rows(&rows, "- "), "- ab:.. 1\n- abcd: 2\n");
+    }
+
+    #[test]
+    fn names_print_on_one_line() {
+        assert_eq!(
+            printable_name("a\nb\\c\r\x1b[31m"),
+            "a\\nb\\\\c\\r\\x1b[31m"
+        );
+        assert_eq!(printable_name("plain name.whl"), "plain name.whl");
     }
 
     #[test]

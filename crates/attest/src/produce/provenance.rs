@@ -87,8 +87,9 @@ impl ActionsClaims {
         let missing: Vec<String> = REQUIRED_CLAIMS
             .iter()
             .filter(|c| {
-                !map.get(**c)
-                    .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                map.get(**c)
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
             })
             .map(|c| c.to_string())
             .collect();

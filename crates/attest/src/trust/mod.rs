@@ -15,7 +15,8 @@ use std::sync::OnceLock;
 use sigstore_trust_root::TrustedRoot;
 use sigstore_verify::Verifier;
 
-use crate::artifact::{file_kind, ArtifactError};
+use crate::artifact::file_kind;
+use crate::bundle::skip_ws;
 
 pub mod tuf;
 
@@ -503,9 +504,10 @@ impl TrustStore {
         };
         let mut stream =
             serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+        let mut lines = crate::bundle::LineCounter::default();
         loop {
             let start = skip_ws(text, stream.byte_offset());
-            let line = line_of(text, start);
+            let line = lines.line_at(text, start);
             let origin = format!("{name}:{line}");
             let raw = match stream.next() {
                 None => break,
@@ -651,28 +653,6 @@ fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(pos) => msg[..pos].to_string(),
         None => msg.to_string(),
-    }
-}
-
-fn skip_ws(text: &str, mut pos: usize) -> usize {
-    let bytes = text.as_bytes();
-    while pos < bytes.len() && bytes[pos].is_ascii_whitespace() {
-        pos += 1;
-    }
-    pos
-}
-
-fn line_of(text: &str, pos: usize) -> usize {
-    text.as_bytes()[..pos.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-impl From<ArtifactError> for TrustError {
-    fn from(e: ArtifactError) -> Self {
-        TrustError::Read(e.to_string())
     }
 }
 
