@@ -109,13 +109,16 @@ pub fn run(
             "\n{} did not match:",
             report::plural(unmatched.len(), "attestation")
         );
-        for r in unmatched {
+        for r in unmatched.iter().take(report::MAX_LISTED) {
             eprintln!(
                 "  - attestation #{} ({}): {}",
                 r.origin.index,
                 r.origin,
                 r.outcome.reason()
             );
+        }
+        if unmatched.len() > report::MAX_LISTED {
+            eprintln!("  … and {} more", unmatched.len() - report::MAX_LISTED);
         }
     }
     eprintln!("{}", report::release_summary(&verdict));
@@ -256,9 +259,28 @@ fn from_manifest(
                     computed: Some(Err(format!("{label}: line {}: unsafe name: {why}", e.line))),
                 });
             }
+            // A name may be a symlink; what it resolves to must stay inside
+            // the release directory.
+            let path = dir.join(&e.name);
+            if let (Ok(real), Ok(root)) =
+                (std::fs::canonicalize(&path), std::fs::canonicalize(&dir))
+            {
+                if !real.starts_with(&root) {
+                    return Pending::Ready(ReleaseArtifact {
+                        name: e.name,
+                        listed: Some(e.digest),
+                        computed: Some(Err(format!(
+                            "{}: resolves to {}, outside the release directory {}",
+                            path.display(),
+                            real.display(),
+                            root.display()
+                        ))),
+                    });
+                }
+            }
             let alg = e.digest.algorithm();
             Pending::Hash {
-                path: dir.join(&e.name),
+                path,
                 name: e.name,
                 listed: Some(e.digest),
                 alg,

@@ -192,6 +192,14 @@ pub enum ArtifactError {
         /// What it is instead.
         kind: &'static str,
     },
+    /// The file changed while it was being hashed.
+    #[error(
+        "{path}: the file changed while it was being hashed; hash it again once it is complete"
+    )]
+    Changed {
+        /// The path.
+        path: PathBuf,
+    },
     /// An I/O error while opening or reading.
     #[error("{path}: {source}")]
     Io {
@@ -246,11 +254,41 @@ pub fn digest_file(
     path: &Path,
     algorithm: DigestAlgorithm,
 ) -> Result<ArtifactDigest, ArtifactError> {
-    let file = open_regular_file(path)?;
-    digest_reader(file, algorithm).map_err(|source| ArtifactError::Io {
+    digest_path(path, algorithm, &|_| {})
+}
+
+/// Hash a regular file, refusing a result if the file changed while it was
+/// read (its length or modification time differs before and after, or the
+/// bytes read differ from its length): a digest of a moving target names
+/// nothing.
+pub fn digest_path(
+    path: &Path,
+    algorithm: DigestAlgorithm,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ArtifactDigest, ArtifactError> {
+    let io_err = |source| ArtifactError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let file = open_regular_file(path)?;
+    let before = file.metadata().map_err(io_err)?;
+    let counted = std::sync::atomic::AtomicU64::new(0);
+    let digest = digest_reader_with_progress(&file, algorithm, &|n| {
+        counted.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        progress(n);
     })
+    .map_err(io_err)?;
+    let after = file.metadata().map_err(io_err)?;
+    let read = counted.load(std::sync::atomic::Ordering::Relaxed);
+    let changed = before.len() != after.len()
+        || read != before.len()
+        || before.modified().ok() != after.modified().ok();
+    if changed {
+        return Err(ArtifactError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(digest)
 }
 
 /// Hash everything `reader` yields.
@@ -293,13 +331,7 @@ pub fn digest_files(
     use rayon::prelude::*;
     files
         .par_iter()
-        .map(|(path, alg)| {
-            let file = open_regular_file(path)?;
-            digest_reader_with_progress(file, *alg, progress).map_err(|source| ArtifactError::Io {
-                path: path.clone(),
-                source,
-            })
-        })
+        .map(|(path, alg)| digest_path(path, *alg, progress))
         .collect()
 }
 
@@ -352,6 +384,28 @@ mod tests {
                 digest_bytes(&data, alg)
             );
         }
+    }
+
+    #[test]
+    fn a_file_that_changes_while_hashed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("growing.bin");
+        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
+        let appended = std::sync::atomic::AtomicBool::new(false);
+        // The first chunk read triggers a write by "another process".
+        let r = digest_path(&path, DigestAlgorithm::Sha256, &|_| {
+            if !appended.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                f.write_all(b"more").unwrap();
+            }
+        });
+        assert!(matches!(r, Err(ArtifactError::Changed { .. })), "{r:?}");
+        // Unchanged, the same file hashes fine.
+        assert!(digest_path(&path, DigestAlgorithm::Sha256, &|_| {}).is_ok());
     }
 
     #[test]

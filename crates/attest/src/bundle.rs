@@ -29,6 +29,13 @@ const STATEMENT_TYPES: [&str; 2] = [
 /// which base64 grows to about 22 MB.
 pub const MAX_BUNDLE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Most transparency-log entries a bundle may carry.
+pub const MAX_TLOG_ENTRIES: usize = 32;
+/// Most RFC 3161 timestamps a bundle may carry.
+pub const MAX_TIMESTAMPS: usize = 32;
+/// Most certificates in a v0.1/v0.2 certificate chain.
+pub const MAX_CHAIN_CERTIFICATES: usize = 10;
+
 /// Where a bundle came from, for messages: a file (or URL) and the line its
 /// JSON value starts on (1 for a plain `.json` file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,6 +298,36 @@ fn check_shape(raw: &serde_json::Value) -> Result<(), String> {
         }
         None => {
             return Err("missing verification material (field verificationMaterial: expected the signing certificate or public key)".into())
+        }
+    }
+    // Real bundles carry one log entry, one timestamp and one certificate
+    // (v0.1: a short chain); far more is an attempt to make verification do
+    // unbounded work, refused before any of it starts.
+    let vm = &raw["verificationMaterial"];
+    for (field, items, limit) in [
+        (
+            "verificationMaterial.tlogEntries",
+            &vm["tlogEntries"],
+            MAX_TLOG_ENTRIES,
+        ),
+        (
+            "verificationMaterial.timestampVerificationData.rfc3161Timestamps",
+            &vm["timestampVerificationData"]["rfc3161Timestamps"],
+            MAX_TIMESTAMPS,
+        ),
+        (
+            "verificationMaterial.x509CertificateChain.certificates",
+            &vm["x509CertificateChain"]["certificates"],
+            MAX_CHAIN_CERTIFICATES,
+        ),
+    ] {
+        if let Some(a) = items.as_array() {
+            if a.len() > limit {
+                return Err(format!(
+                    "field {field}: {} entries, more than the {limit} attest accepts",
+                    a.len()
+                ));
+            }
         }
     }
     let contents = ["dsseEnvelope", "messageSignature"]

@@ -165,6 +165,7 @@ pub fn matched_block(verdict: &ArtifactVerdict) -> String {
         }
         out.push_str(&aligned_rows(&rows, "  - "));
         let _ = writeln!(out, "  - {}", trust_line(att));
+        let _ = writeln!(out, "  - From: {}", printable_name(&r.origin.to_string()));
     }
     out
 }
@@ -233,19 +234,28 @@ pub fn failure_headline(verdict: &ArtifactVerdict, policy: &Policy) -> (String, 
     }
 }
 
-/// One line per attestation that did not match, saying why.
+/// How many per-attestation reasons text output lists before summarising.
+pub const MAX_LISTED: usize = 20;
+
+/// One line per attestation that did not match, saying why (the first
+/// [`MAX_LISTED`], then a count).
 pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
     let mut out = String::new();
-    for r in verdict.results.iter() {
-        if matches!(r.outcome, Outcome::Matched { .. }) {
-            continue;
-        }
+    let unmatched: Vec<_> = verdict
+        .results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Matched { .. }))
+        .collect();
+    for r in unmatched.iter().take(MAX_LISTED) {
         let name = if r.origin.source.is_empty() {
             format!("attestation #{}", r.origin.index)
         } else {
             format!("attestation #{} ({})", r.origin.index, r.origin)
         };
         let _ = writeln!(out, "  - {name}: {}", r.outcome.reason());
+    }
+    if unmatched.len() > MAX_LISTED {
+        let _ = writeln!(out, "  … and {} more", unmatched.len() - MAX_LISTED);
     }
     out
 }
