@@ -24,7 +24,11 @@ fn npm_prefix() -> PathBuf {
     prefix
 }
 
-fn node_statement(claims: &serde_json::Value, subjects: &serde_json::Value, server: &str) -> Vec<u8> {
+fn node_statement(
+    claims: &serde_json::Value,
+    subjects: &serde_json::Value,
+    server: &str,
+) -> Vec<u8> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
     let out = std::process::Command::new("node")
         .current_dir(&dir)
@@ -35,7 +39,11 @@ fn node_statement(claims: &serde_json::Value, subjects: &serde_json::Value, serv
         .env("GITHUB_SERVER_URL", server)
         .output()
         .expect("run node");
-    assert!(out.status.success(), "node failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -65,7 +73,11 @@ fn statements_are_byte_identical_to_actions_attest() {
     std::fs::write(&wheel, b"wheel").unwrap();
     std::fs::write(&sdist, b"sdist").unwrap();
     let manifest = dir.path().join("release-artifact-digests.txt");
-    let (code, _, err) = run(attest().args(["digest", "-o"]).arg(&manifest).arg(&wheel).arg(&sdist));
+    let (code, _, err) = run(attest()
+        .args(["digest", "-o"])
+        .arg(&manifest)
+        .arg(&wheel)
+        .arg(&sdist));
     assert_eq!(code, 0, "{err}");
     let subjects: serde_json::Value = std::fs::read_to_string(&manifest)
         .unwrap()
@@ -77,9 +89,21 @@ fn statements_are_byte_identical_to_actions_attest() {
         .collect();
 
     for (c, server) in [
-        (claims("octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v2.0.0", "github-hosted"), "https://github.com"),
+        (
+            claims(
+                "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v2.0.0",
+                "github-hosted",
+            ),
+            "https://github.com",
+        ),
         // A reusable workflow signs, on a self-hosted runner, on a GHE.com tenant.
-        (claims("octo-org/shared/.github/workflows/build.yml@refs/heads/main", "self-hosted"), "https://acme.ghe.com"),
+        (
+            claims(
+                "octo-org/shared/.github/workflows/build.yml@refs/heads/main",
+                "self-hosted",
+            ),
+            "https://acme.ghe.com",
+        ),
     ] {
         let claims_file = dir.path().join("claims.json");
         std::fs::write(&claims_file, c.to_string()).unwrap();
@@ -91,6 +115,10 @@ fn statements_are_byte_identical_to_actions_attest() {
             .arg("--subject-checksums")
             .arg(&manifest));
         assert_eq!(code, 0, "{err}");
-        assert_eq!(ours.trim_end_matches('\n'), String::from_utf8(expected).unwrap(), "server {server}");
+        assert_eq!(
+            ours.trim_end_matches('\n'),
+            String::from_utf8(expected).unwrap(),
+            "server {server}"
+        );
     }
 }

@@ -438,6 +438,11 @@ fn upload_to_github_and_push_to_a_registry() {
         reqs[0].headers.get("authorization").map(String::as_str),
         Some("token ghs_upload_token")
     );
+    let posted: Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(r.path().join("image.json")).unwrap())
+            .unwrap();
+    assert_eq!(posted, json!({ "bundle": written }));
     // The registry now serves it to `verify --bundle-from-oci`.
     let (code, _, err) = run(attest().current_dir(r.path()).args([
         "verify",

@@ -16,6 +16,8 @@ pub struct Request {
     pub path: String,
     /// Lower-cased header names.
     pub headers: HashMap<String, String>,
+    /// The request body.
+    pub body: Vec<u8>,
 }
 
 /// A response to send.
@@ -108,10 +110,19 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) -> std
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
+    // Read the whole body before answering: closing a socket with unread
+    // data makes the client see a reset instead of the answer.
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    std::io::Read::read_exact(&mut reader, &mut body)?;
     let req = Request {
         method,
         path,
         headers,
+        body,
     };
     log.lock().unwrap().push(req.clone());
     let resp = handler(&req);
