@@ -6,24 +6,10 @@ use std::path::{Path, PathBuf};
 
 use attest::artifact::{digest_files, ArtifactError, DigestAlgorithm};
 use attest::manifest::{format_manifest, parse_manifest};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::progress::HashProgress;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Alg {
-    Sha256,
-    Sha512,
-}
-
-impl From<Alg> for DigestAlgorithm {
-    fn from(a: Alg) -> Self {
-        match a {
-            Alg::Sha256 => DigestAlgorithm::Sha256,
-            Alg::Sha512 => DigestAlgorithm::Sha512,
-        }
-    }
-}
+use crate::verify::Alg;
 
 /// Write a digest manifest (`sha256sum FILE... | sort -k 2`, with base
 /// names), or check one (`sha256sum --check`).

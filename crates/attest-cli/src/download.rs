@@ -68,15 +68,7 @@ pub fn run(args: DownloadArgs) -> i32 {
     let source = if args.bundle_from_oci {
         fetch::Source::Oci
     } else {
-        let owner = args
-            .owner
-            .clone()
-            .or_else(|| {
-                args.repo
-                    .as_ref()
-                    .and_then(|r| r.split('/').next().map(str::to_string))
-            })
-            .unwrap_or_default();
+        let owner = crate::fetch::owner_of(&args.owner, &args.repo);
         fetch::Source::GitHub {
             owner,
             repo: args.repo.clone(),

@@ -124,18 +124,8 @@ pub type Loaded = (Vec<Result<LoadedBundle, BundleError>>, String);
 pub fn load(source: Source<'_>, artifact: &Resolved) -> Result<Loaded, i32> {
     match source {
         Source::Files(paths) => {
-            let mut all = Vec::new();
-            for path in paths {
-                match read_bundle_file(path) {
-                    Ok(b) => all.extend(b),
-                    Err(e) => {
-                        eprintln!("Error: failed to read the bundle: {e}");
-                        return Err(exit::UNREADABLE);
-                    }
-                }
-            }
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            Ok((all, names.join(", ")))
+            Ok((load_bundles(paths)?, names.join(", ")))
         }
         Source::Oci => {
             let Some(reference) = &artifact.oci else {
@@ -177,4 +167,30 @@ pub fn load(source: Source<'_>, artifact: &Resolved) -> Result<Loaded, i32> {
                 })
         }
     }
+}
+
+/// Read every `--bundle` file; an unreadable file ends the run (exit 3).
+pub fn load_bundles(paths: &[PathBuf]) -> Result<Vec<Result<LoadedBundle, BundleError>>, i32> {
+    let mut all = Vec::new();
+    for path in paths {
+        match read_bundle_file(path) {
+            Ok(b) => all.extend(b),
+            Err(e) => {
+                eprintln!("Error: failed to read the bundle: {e}");
+                return Err(exit::UNREADABLE);
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The owner to query: `--owner`, else the owner part of `--repo`.
+pub fn owner_of(owner: &Option<String>, repo: &Option<String>) -> String {
+    owner
+        .clone()
+        .or_else(|| {
+            repo.as_ref()
+                .and_then(|r| r.split('/').next().map(str::to_string))
+        })
+        .unwrap_or_default()
 }

@@ -11,9 +11,10 @@ use attest::release::{verify_release, ReleaseArtifact};
 use attest::report;
 use attest::trust::TrustStore;
 
+use crate::fetch::load_bundles;
 use crate::output::Terminal;
 use crate::progress::HashProgress;
-use crate::verify::{load_bundles, VerifyArgs};
+use crate::verify::VerifyArgs;
 
 /// An artifact to hash, or one already decided.
 enum Pending {
@@ -141,15 +142,7 @@ fn fetch_from_github(
 ) -> Result<Vec<Result<attest::bundle::LoadedBundle, attest::bundle::BundleError>>, i32> {
     use attest::source::github::{fetch_attestations, AttestationQuery, GitHubApi, GitHubError};
     let api = GitHubApi::from_env(args.hostname.as_deref());
-    let owner = args
-        .owner
-        .clone()
-        .or_else(|| {
-            args.repo
-                .as_ref()
-                .and_then(|r| r.split('/').next().map(str::to_string))
-        })
-        .unwrap_or_default();
+    let owner = crate::fetch::owner_of(&args.owner, &args.repo);
     let mut seen = std::collections::HashSet::new();
     let mut all = Vec::new();
     for a in artifacts {

@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use attest::artifact::DigestAlgorithm;
-use attest::bundle::{BundleError, LoadedBundle};
 use attest::outcome::{
     evaluate_bundles, evaluate_bundles_by, evaluate_one_with_key, exit, ArtifactVerdict,
 };
 use attest::policy::{Policy, PolicyFlags};
 use attest::report;
-use attest::source::read_bundle_file;
 use attest::trust::tuf::FetchOptions;
 use attest::trust::TrustStore;
 use clap::{Args, ValueEnum};
@@ -198,21 +196,6 @@ pub fn usage_error(msg: &str) -> i32 {
     exit::USAGE
 }
 
-/// Read every `--bundle` file; an unreadable file ends the run (exit 3).
-pub fn load_bundles(paths: &[PathBuf]) -> Result<Vec<Result<LoadedBundle, BundleError>>, i32> {
-    let mut all = Vec::new();
-    for path in paths {
-        match read_bundle_file(path) {
-            Ok(b) => all.extend(b),
-            Err(e) => {
-                eprintln!("Error: failed to read the bundle: {e}");
-                return Err(exit::UNREADABLE);
-            }
-        }
-    }
-    Ok(all)
-}
-
 /// Run `attest verify`; returns the exit code.
 pub fn run(args: VerifyArgs) -> i32 {
     let term = Terminal::detect();
@@ -305,15 +288,7 @@ pub fn run(args: VerifyArgs) -> i32 {
     } else if args.bundle_from_oci {
         fetch::Source::Oci
     } else {
-        let owner = args
-            .owner
-            .clone()
-            .or_else(|| {
-                args.repo
-                    .as_ref()
-                    .and_then(|r| r.split('/').next().map(str::to_string))
-            })
-            .unwrap_or_default();
+        let owner = fetch::owner_of(&args.owner, &args.repo);
         fetch::Source::GitHub {
             owner,
             repo: args.repo.clone(),

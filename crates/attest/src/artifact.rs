@@ -249,6 +249,39 @@ pub fn open_regular_file(path: &Path) -> Result<File, ArtifactError> {
     File::open(path).map_err(io_err)
 }
 
+/// Read a whole regular file of at most `limit` bytes, as UTF-8 text.
+/// `what` names the expected content for messages ("a bundle JSON or JSONL
+/// file"). Errors are one line, without the path (callers add it).
+pub fn read_text_file(path: &Path, limit: u64, what: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}); expected {what}",
+            file_kind(&meta)
+        ));
+    }
+    if meta.len() > limit {
+        return Err(format!(
+            "{} bytes, over the {limit}-byte limit for {what}",
+            meta.len()
+        ));
+    }
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    // The size can change between stat and read; never read past the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("grew past the {limit}-byte limit while being read"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("line {line}: not UTF-8 text (invalid byte at offset {at}); expected {what}")
+    })
+}
+
 /// Hash a file by streaming it; memory use is one buffer whatever the size.
 pub fn digest_file(
     path: &Path,

@@ -27,3 +27,19 @@ pub mod report;
 pub mod source;
 pub mod trust;
 pub mod verify;
+
+/// An error with its causes, one line: `outer: cause: root cause` (each
+/// cause once, as libraries often repeat their source in their message).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s
+}

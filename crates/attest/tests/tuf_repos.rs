@@ -303,9 +303,19 @@ mod store_order {
         // A copy of the happy repository under a name only this test uses,
         // so the request log is not shared with tests running in parallel.
         let own = tempfile::tempdir_in(&f.out).unwrap();
-        let name = own.path().file_name().unwrap().to_str().unwrap().to_string();
+        let name = own
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         copy_dir(&f.out.join("happy"), own.path());
-        let mine = |reqs: Vec<String>| reqs.into_iter().filter(|r| r.starts_with(&format!("/{name}/"))).count();
+        let mine = |reqs: Vec<String>| {
+            reqs.into_iter()
+                .filter(|r| r.starts_with(&format!("/{name}/")))
+                .count()
+        };
         // 1. Online: fetched now.
         let s = store(f, &name, opts(cache.path()));
         assert!(matches!(

@@ -117,20 +117,6 @@ fn http_client() -> Result<sigstore_sign::reqwest::Client, SignError> {
         .map_err(|e| SignError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
-}
-
 /// Check a token before spending a Fulcio request on it.
 pub fn check_token(jwt: &str) -> Result<IdentityToken, SignError> {
     let token = IdentityToken::from_jwt(jwt.trim()).map_err(|e| SignError::Token(e.to_string()))?;
@@ -171,7 +157,7 @@ pub fn sign_keyless(
                     .await
                     .map_err(|e| SignError::Service {
                         service: service_of(&e),
-                        detail: error_chain(&e),
+                        detail: crate::error_chain(&e),
                     })
             }
             None => sign_with_tsa_only(statement, &token, endpoints, http).await,
@@ -213,14 +199,14 @@ async fn sign_with_tsa_only(
         .build()
         .map_err(|e| SignError::Service {
             service: "Fulcio",
-            detail: error_chain(&e),
+            detail: crate::error_chain(&e),
         })?;
     let cert = fulcio
         .create_signing_certificate(token, &key)
         .await
         .map_err(|e| SignError::Service {
             service: "Fulcio",
-            detail: error_chain(&e),
+            detail: crate::error_chain(&e),
         })?;
     let envelope = dsse_envelope(statement, &key)?;
     let tsa = sigstore_tsa::TimestampClient::builder(tsa_url)
@@ -228,14 +214,14 @@ async fn sign_with_tsa_only(
         .build()
         .map_err(|e| SignError::Service {
             service: "timestamp authority",
-            detail: error_chain(&e),
+            detail: crate::error_chain(&e),
         })?;
     let ts = tsa
         .timestamp_signature(&envelope.signature.sig)
         .await
         .map_err(|e| SignError::Service {
             service: "timestamp authority",
-            detail: error_chain(&e),
+            detail: crate::error_chain(&e),
         })?;
     Ok(
         BundleV03::with_certificate_and_dsse(cert.leaf_certificate().clone(), envelope)
@@ -308,13 +294,13 @@ pub fn sign_with_key(statement: &[u8], key: &KeyPair, tsa_url: &str) -> Result<V
             .build()
             .map_err(|e| SignError::Service {
                 service: "timestamp authority",
-                detail: error_chain(&e),
+                detail: crate::error_chain(&e),
             })?;
         tsa.timestamp_signature(&envelope.signature.sig)
             .await
             .map_err(|e| SignError::Service {
                 service: "timestamp authority",
-                detail: error_chain(&e),
+                detail: crate::error_chain(&e),
             })
     })
     .map_err(|e| SignError::Config(e.to_string()))??;

@@ -92,20 +92,6 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let c_s = c.to_string();
-        if !s.contains(&c_s) {
-            s.push_str(": ");
-            s.push_str(&c_s);
-        }
-        cur = c.source();
-    }
-    s
-}
-
 /// GET `url` with optional bearer/token authorization and extra headers,
 /// retrying 429 (honouring `Retry-After`) and 5xx with backoff; bodies over
 /// `limit` bytes are refused without being read to the end.
@@ -134,12 +120,12 @@ pub async fn get(
                 format!(
                     "no answer within {} s ({})",
                     request_timeout().as_secs_f64(),
-                    error_chain(&e)
+                    crate::error_chain(&e)
                 )
             } else if e.is_redirect() {
-                format!("too many redirects ({})", error_chain(&e))
+                format!("too many redirects ({})", crate::error_chain(&e))
             } else {
-                error_chain(&e)
+                crate::error_chain(&e)
             },
         };
         let mut resp = req.send().await.map_err(transport)?;

@@ -9,10 +9,9 @@ pub mod github;
 pub mod http;
 pub mod oci;
 
-use std::io::Read;
 use std::path::Path;
 
-use crate::artifact::file_kind;
+use crate::artifact::read_text_file;
 use crate::bundle::{split_bundles, BundleError, LoadedBundle};
 
 /// Largest bundle file we read (a JSONL of a thousand attestations is ~10 MB).
@@ -44,35 +43,13 @@ pub fn read_bundle_file_limited(
     limit: u64,
 ) -> Result<Vec<Result<LoadedBundle, BundleError>>, SourceError> {
     let name = path.display().to_string();
-    let fail = |detail: String| SourceError::Unreadable {
-        path: name.clone(),
-        detail,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail(format!(
-            "not a regular file ({}); expected a bundle JSON or JSONL file",
-            file_kind(&meta)
-        )));
-    }
-    if meta.len() > limit {
-        return Err(fail(format!(
-            "{} bytes, over the {limit}-byte limit for a bundle file",
-            meta.len()
-        )));
-    }
-    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    // The size can change between stat and read; never read past the limit.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > limit {
-        return Err(fail(format!(
-            "grew past the {limit}-byte limit while being read"
-        )));
-    }
-    bundles_from_bytes(&bytes, &name)
+    let text = read_text_file(path, limit, "a bundle JSON or JSONL file").map_err(|detail| {
+        SourceError::Unreadable {
+            path: name.clone(),
+            detail,
+        }
+    })?;
+    bundles_from_bytes(text.as_bytes(), &name)
 }
 
 /// Parse bundles from bytes already in memory (a download, a test).

@@ -202,22 +202,8 @@ fn credential_helper(helper: &str, registry: &str) -> Option<RegistryAuth> {
     ))
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cur = c.source();
-    }
-    s
-}
-
 fn classify(reference: &str, registry: &str, e: OciDistributionError) -> OciError {
-    let detail = error_chain(&e);
+    let detail = crate::error_chain(&e);
     let upper = detail.to_ascii_uppercase();
     let unauthorized = matches!(
         e,

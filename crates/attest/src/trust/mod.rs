@@ -15,7 +15,6 @@ use std::sync::OnceLock;
 use sigstore_trust_root::TrustedRoot;
 use sigstore_verify::Verifier;
 
-use crate::artifact::file_kind;
 use crate::bundle::skip_ws;
 
 pub mod tuf;
@@ -471,27 +470,12 @@ impl TrustStore {
     /// organisation is the one used for it, as in gh.
     pub fn from_file(path: &Path, no_public_good: bool) -> Result<Self, TrustError> {
         let name = path.display().to_string();
-        let read_err = |e: String| TrustError::Read(format!("{name}: {e}"));
-        let meta = std::fs::metadata(path).map_err(|e| read_err(e.to_string()))?;
-        if !meta.is_file() {
-            return Err(read_err(format!(
-                "not a regular file ({}); expected a trusted root JSON or JSONL file",
-                file_kind(&meta)
-            )));
-        }
-        if meta.len() > MAX_TRUSTED_ROOT_FILE_BYTES {
-            return Err(read_err(format!(
-                "{} bytes, over the {MAX_TRUSTED_ROOT_FILE_BYTES}-byte limit for trusted roots",
-                meta.len()
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            read_err(format!(
-                "not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ))
-        })?;
+        let text = crate::artifact::read_text_file(
+            path,
+            MAX_TRUSTED_ROOT_FILE_BYTES,
+            "a trusted root JSON or JSONL file",
+        )
+        .map_err(|e| TrustError::Read(format!("{name}: {e}")))?;
         Self::from_jsonl(&text, &name, no_public_good)
     }
 

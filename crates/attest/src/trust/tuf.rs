@@ -178,17 +178,6 @@ impl FetchOptions {
     }
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
 fn is_transport(e: &sigstore_tuf::Error) -> bool {
     matches!(e, sigstore_tuf::Error::Transport { .. })
 }
@@ -236,14 +225,22 @@ async fn from_network(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTa
         .timeout(opts.timeout)
         .user_agent(concat!("attest/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| TufError::Setup(format!("cannot build the HTTP client: {}", chain(&e))))?;
+        .map_err(|e| {
+            TufError::Setup(format!(
+                "cannot build the HTTP client: {}",
+                crate::error_chain(&e)
+            ))
+        })?;
     let http = HttpRepository::new(&repo.url)
-        .map_err(|e| TufError::Setup(chain(&e)))?
+        .map_err(|e| TufError::Setup(crate::error_chain(&e)))?
         .with_http_client(client);
     let mut updater =
         Updater::new(http, &repo.initial_root).map_err(|e| TufError::Verification {
             url: repo.url.clone(),
-            detail: format!("the initial root does not verify: {}", chain(&e)),
+            detail: format!(
+                "the initial root does not verify: {}",
+                crate::error_chain(&e)
+            ),
         })?;
     let cache_dir = opts.cache_root.as_ref().map(|r| repo.cache_dir(r));
     if let Some(dir) = &cache_dir {
@@ -255,12 +252,12 @@ async fn from_network(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTa
         if is_transport(&e) {
             TufError::Network {
                 url: repo.url.clone(),
-                detail: chain(&e),
+                detail: crate::error_chain(&e),
             }
         } else {
             TufError::Verification {
                 url: repo.url.clone(),
-                detail: chain(&e),
+                detail: crate::error_chain(&e),
             }
         }
     };
@@ -299,7 +296,7 @@ async fn from_cache(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarg
         url: repo.url.clone(),
         dir: dir.display().to_string(),
         expired: matches!(e, sigstore_tuf::Error::Expired { .. }),
-        detail: chain(&e),
+        detail: crate::error_chain(&e),
     };
     let mut updater = Updater::new(StoreRepository::new(store.clone()), &repo.initial_root)
         .map_err(invalid)?
