@@ -194,3 +194,22 @@ pub fn owner_of(owner: &Option<String>, repo: &Option<String>) -> String {
         })
         .unwrap_or_default()
 }
+
+/// For a GHE.com tenant (`--hostname NAME.ghe.com`), its artifact
+/// attestation trust domain, from the tenant's API (`GET /meta`), as gh
+/// does; `None` for github.com.
+pub fn tenant_trust_domain(hostname: Option<&str>) -> Result<Option<String>, i32> {
+    let Some(host) = hostname.map(|h| h.trim().to_ascii_lowercase()) else {
+        return Ok(None);
+    };
+    if !host.ends_with(".ghe.com") {
+        return Ok(None);
+    }
+    let api = GitHubApi::from_env(Some(&host));
+    attest::source::github::trust_domain(&api)
+        .map(Some)
+        .map_err(|e| {
+            eprintln!("Error: the trust domain of {host}: {e}");
+            github_exit(&e)
+        })
+}

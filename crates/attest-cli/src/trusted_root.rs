@@ -29,7 +29,8 @@ pub struct TrustedRootArgs {
     #[arg(long)]
     pub verify_only: bool,
 
-    /// GitHub host (only github.com: GHE.com tenants need the GitHub API).
+    /// GitHub host: github.com, or a GHE.com tenant (whose trust domain is read
+    /// from its API's /meta).
     #[arg(long, env = "GH_HOST", value_name = "HOST")]
     pub hostname: Option<String>,
 
@@ -44,9 +45,14 @@ pub struct TrustedRootArgs {
 
 /// Run `attest trusted-root`; returns the exit code.
 pub fn run(args: TrustedRootArgs) -> i32 {
+    let tenant = match crate::fetch::tenant_trust_domain(args.hostname.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
     if let Some(host) = args.hostname.as_deref() {
-        if !host.eq_ignore_ascii_case("github.com") {
-            eprintln!("Error: --hostname {host}: only github.com is supported (GHE.com tenants publish a tenant-specific root found through the GitHub API)");
+        let host = host.trim().to_ascii_lowercase();
+        if host != "github.com" && tenant.is_none() {
+            eprintln!("Error: --hostname {host}: attestations exist on github.com and GHE.com tenants (*.ghe.com) only");
             return exit::USAGE;
         }
     }
@@ -62,7 +68,13 @@ pub fn run(args: TrustedRootArgs) -> i32 {
                 return exit::UNREADABLE;
             }
         },
-        _ => vec![TufRepository::public_good(), TufRepository::github()],
+        _ => vec![
+            TufRepository::public_good(),
+            match &tenant {
+                Some(td) => TufRepository::github_tenant(td),
+                None => TufRepository::github(),
+            },
+        ],
     };
     let mut opts = fetch_options(args.offline, args.cache_dir.clone());
     // gh's trusted-root always refreshes; so do we, unless told to stay offline.

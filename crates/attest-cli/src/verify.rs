@@ -252,10 +252,17 @@ pub fn run(args: VerifyArgs) -> i32 {
     }
     let trust = match &args.custom_trusted_root {
         Some(path) => TrustStore::from_file(path, args.no_public_good),
-        None => Ok(TrustStore::tuf(
-            args.no_public_good,
-            fetch_options(args.offline, args.cache_dir.clone()),
-        )),
+        None => {
+            let td = match fetch::tenant_trust_domain(args.hostname.as_deref()) {
+                Ok(td) => td,
+                Err(code) => return code,
+            };
+            Ok(TrustStore::tuf_with_github(
+                args.no_public_good,
+                fetch_options(args.offline, args.cache_dir.clone()),
+                td.as_deref(),
+            ))
+        }
     };
     let trust = match trust {
         Ok(t) => t,

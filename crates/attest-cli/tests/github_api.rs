@@ -382,3 +382,45 @@ fn download_writes_a_jsonl_that_verifies_offline() {
         .arg(&tgz));
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn ghe_com_tenants_read_their_trust_domain_from_meta() {
+    let api = MockServer::start(|req| {
+        if req.path == "/meta" && req.headers.contains_key("authorization") {
+            Response::json(r#"{"domains":{"artifact_attestations":{"trust_domain":"acme"}}}"#)
+        } else {
+            Response::status(401, "Requires authentication")
+        }
+    });
+    let verify = |token: Option<&str>| {
+        let mut cmd = attest();
+        cmd.current_dir(gh_dir())
+            .env("GITHUB_API_URL", &api.base)
+            .args([
+                "verify",
+                "github_provenance_demo-0.0.12-py3-none-any.whl",
+                "--owner",
+                "actions",
+                "--hostname",
+                "acme.ghe.com",
+                "--bundle",
+                "github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl",
+            ]);
+        if let Some(t) = token {
+            cmd.env("GH_TOKEN", t);
+        }
+        run(&mut cmd)
+    };
+    // Offline there is no TUF cache and attest embeds no tenant root: the
+    // bundle cannot be verified, and the message says which root was needed.
+    let (code, _, err) = verify(Some(TOKEN));
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.contains("acme.trusted_root.json") && err.contains("--custom-trusted-root"),
+        "{err}"
+    );
+    assert_eq!(api.requests()[0].path, "/meta");
+    // Without a token GitHub refuses /meta: authentication required.
+    let (code, _, err) = verify(None);
+    assert_eq!(code, 4, "{err}");
+}

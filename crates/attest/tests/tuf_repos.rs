@@ -431,3 +431,58 @@ mod store_order {
         assert!(err.contains("does not verify"), "{err}");
     }
 }
+
+/// A GHE.com tenant's root is the target `<trust domain>.trusted_root.json`
+/// of GitHub's repository; no snapshot of it is embedded, so without TUF
+/// there is no root at all (never github.com's instead).
+#[test]
+fn tenant_targets_are_named_by_trust_domain_and_have_no_embedded_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("repos");
+    let target_file = Path::new(SHARED).join("testdata/trust/github_trusted_root.json");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf/make_repos.py");
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg(&out)
+        .arg(&target_file)
+        .env("TUF_TARGET_NAME", "acme.trusted_root.json")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let server = StaticServer::start(&out);
+    let tenant = TufRepository {
+        url: format!("{}/happy", server.base),
+        initial_root: std::fs::read(out.join("initial_root.json")).unwrap(),
+        ..TufRepository::github_tenant("acme")
+    };
+    assert_eq!(tenant.target, "acme.trusted_root.json");
+    let cache = tempfile::tempdir().unwrap();
+    let t = fetch_target(&tenant, &opts(cache.path())).unwrap();
+    assert_eq!(t.bytes, std::fs::read(&target_file).unwrap());
+    // The github.com target name does not exist in that repository.
+    let plain = TufRepository {
+        target: "trusted_root.json".into(),
+        ..tenant.clone()
+    };
+    assert!(fetch_target(&plain, &opts(cache.path())).is_err());
+
+    // Offline with no cache: an error naming the way out, not github.com's root.
+    let store = attest::trust::TrustStore::tuf_with_github(
+        true,
+        FetchOptions {
+            offline: true,
+            ..opts(tempfile::tempdir().unwrap().path())
+        },
+        Some("acme"),
+    );
+    let github = store
+        .instances()
+        .iter()
+        .find(|i| i.organization == attest::trust::GITHUB_ORG)
+        .unwrap();
+    let err = github.prepared().err().unwrap().to_string();
+    assert!(
+        err.contains("acme.trusted_root.json") && err.contains("--custom-trusted-root"),
+        "{err}"
+    );
+}

@@ -132,6 +132,54 @@ pub fn token_from_hosts_yml(text: &str, host: &str) -> Option<String> {
     None
 }
 
+/// The artifact-attestation trust domain of a GHE.com tenant, from
+/// `GET /meta` (`domains.artifact_attestations.trust_domain`): the tenant's
+/// trusted root is the TUF target `<trust_domain>.trusted_root.json`.
+pub fn trust_domain(api: &GitHubApi) -> Result<String, GitHubError> {
+    let url = format!("{}/meta", api.base);
+    let auth = api.token.as_ref().map(|t| format!("token {t}"));
+    let page = http::block_on(async {
+        let client = http::client()?;
+        http::get(
+            &client,
+            &url,
+            auth.as_deref(),
+            &[("accept", "application/vnd.github+json".to_string())],
+            MAX_PAGE_BYTES,
+        )
+        .await
+    })
+    .map_err(GitHubError::Http)?
+    .map_err(|e| match e {
+        HttpError::Status {
+            url,
+            status: 401 | 403,
+            detail,
+        } => GitHubError::AuthRequired {
+            url,
+            detail: format!("HTTP 401/403{detail}"),
+        },
+        other => GitHubError::Http(other),
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&page.body).map_err(|e| GitHubError::Response {
+            url: url.clone(),
+            detail: format!("not JSON: {e}"),
+        })?;
+    v["domains"]["artifact_attestations"]["trust_domain"]
+        .as_str()
+        .filter(|d| {
+            !d.is_empty()
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        })
+        .map(str::to_string)
+        .ok_or_else(|| GitHubError::Response {
+            url,
+            detail: "no domains.artifact_attestations.trust_domain (or not a plain name)".into(),
+        })
+}
+
 /// What to ask the API for.
 #[derive(Debug, Clone)]
 pub struct AttestationQuery {

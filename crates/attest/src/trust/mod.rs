@@ -158,7 +158,7 @@ enum RootJson {
     Tuf {
         repo: Box<TufRepository>,
         opts: Box<FetchOptions>,
-        embedded: &'static str,
+        embedded: Option<&'static str>,
     },
 }
 
@@ -197,7 +197,7 @@ impl TrustedInstance {
         organization: &str,
         repo: TufRepository,
         opts: FetchOptions,
-        embedded: &'static str,
+        embedded: Option<&'static str>,
     ) -> Self {
         Self {
             organization: organization.to_string(),
@@ -278,7 +278,15 @@ impl TrustedInstance {
                     Ok((root, source))
                 };
                 let embedded_with = |note: String| -> Result<_, TrustError> {
-                    Ok((parse_embedded(embedded)?, RootSource::Embedded, Some(note)))
+                    match embedded {
+                        Some(json) => Ok((parse_embedded(json)?, RootSource::Embedded, Some(note))),
+                        // No snapshot of this root ships with attest (a GHE.com
+                        // tenant's): without TUF there is nothing to trust.
+                        None => Err(TrustError::Tuf(format!(
+                            "{}: no trusted root available ({note}); attest embeds none for this instance: pass --custom-trusted-root",
+                            repo.target
+                        ))),
+                    }
                 };
                 match tuf::fetch_target(repo, opts) {
                     Ok(t) => {
@@ -407,21 +415,30 @@ impl TrustStore {
     /// The public-good and GitHub roots through TUF (network, cache, or the
     /// embedded snapshots as described in [`TrustedInstance::prepared`]).
     pub fn tuf(no_public_good: bool, opts: FetchOptions) -> Self {
+        Self::tuf_with_github(no_public_good, opts, None)
+    }
+
+    /// [`TrustStore::tuf`], with a GHE.com tenant's trust domain (from
+    /// `source::github::trust_domain`) choosing GitHub's TUF target.
+    pub fn tuf_with_github(
+        no_public_good: bool,
+        opts: FetchOptions,
+        tenant_trust_domain: Option<&str>,
+    ) -> Self {
         let mut instances = Vec::new();
         if !no_public_good {
             instances.push(TrustedInstance::tuf(
                 PUBLIC_GOOD_ORG,
                 TufRepository::public_good(),
                 opts.clone(),
-                EMBEDDED_PUBLIC_GOOD,
+                Some(EMBEDDED_PUBLIC_GOOD),
             ));
         }
-        instances.push(TrustedInstance::tuf(
-            GITHUB_ORG,
-            TufRepository::github(),
-            opts,
-            EMBEDDED_GITHUB,
-        ));
+        let (github, embedded) = match tenant_trust_domain {
+            Some(td) => (TufRepository::github_tenant(td), None),
+            None => (TufRepository::github(), Some(EMBEDDED_GITHUB)),
+        };
+        instances.push(TrustedInstance::tuf(GITHUB_ORG, github, opts, embedded));
         Self {
             instances,
             no_public_good,
@@ -439,7 +456,7 @@ impl TrustStore {
             instances: repos
                 .into_iter()
                 .map(|(org, repo, embedded)| {
-                    TrustedInstance::tuf(&org, repo, opts.clone(), embedded)
+                    TrustedInstance::tuf(&org, repo, opts.clone(), Some(embedded))
                 })
                 .collect(),
             no_public_good: false,

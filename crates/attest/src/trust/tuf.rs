@@ -67,6 +67,15 @@ impl TufRepository {
         }
     }
 
+    /// GitHub's repository, for a GHE.com tenant's trust domain: the target
+    /// is `<trust_domain>.trusted_root.json`.
+    pub fn github_tenant(trust_domain: &str) -> Self {
+        Self {
+            target: format!("{trust_domain}.{TRUSTED_ROOT_TARGET}"),
+            ..Self::github()
+        }
+    }
+
     /// This repository's directory under a cache root.
     pub fn cache_dir(&self, cache_root: &Path) -> PathBuf {
         cache_root.join("tuf").join(url_dirname(&self.url))

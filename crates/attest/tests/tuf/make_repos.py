@@ -45,7 +45,7 @@ NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 WEEK = NOW + datetime.timedelta(days=7)
 YEAR = NOW + datetime.timedelta(days=365)
 SER = JSONSerializer(compact=False)
-TARGET_NAME = "trusted_root.json"
+TARGET_NAME = os.environ.get("TUF_TARGET_NAME", "trusted_root.json")
 
 
 def new_signer():
