@@ -517,6 +517,14 @@ fn bad_inputs_write_nothing() {
     no_bundle("bundle.json");
     r.sigstore.clear_faults();
 
+    // Rekor unreachable.
+    r.sigstore.set_fault(Fault::RekorUnavailable);
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 8, "{err}");
+    assert!(err.contains("Rekor"), "{err}");
+    no_bundle("bundle.json");
+    r.sigstore.clear_faults();
+
     // Rekor answers with an entry for another artifact: the bundle does not
     // verify, so it is not written.
     r.sigstore.set_fault(Fault::RekorWrongArtifact);
