@@ -19,7 +19,12 @@ use clap::{Parser, Subcommand};
 
 /// Verify and produce build provenance (SLSA, in-toto, Sigstore) for release artifacts.
 #[derive(Debug, Parser)]
-#[command(name = "attest", version, about, long_about = None)]
+#[command(
+    name = "attest",
+    version,
+    about = "Verify and produce build provenance (SLSA, in-toto, Sigstore) for release artifacts",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
