@@ -190,6 +190,9 @@ fn parse_tagged(text: &str) -> Option<Result<(&'static str, String, &str), Strin
         _ => return None,
     };
     let (name, hex) = rest.rsplit_once(") = ")?;
+    if name.is_empty() {
+        return Some(Err("empty file name".into()));
+    }
     let name = if text.starts_with('\\') {
         match unescape(name) {
             Ok(n) => n,
@@ -335,6 +338,27 @@ mod tests {
             let m = parse_manifest(format_line(&d, name).as_bytes(), None);
             assert_eq!(m.entries[0].name, name);
         }
+    }
+
+    /// Fuzzing regression (fuzz/artifacts/manifest/crash-2330de25…): a
+    /// tagged line with an empty name was accepted, and written back it did
+    /// not parse again (an empty name is not a file).
+    #[test]
+    fn tagged_lines_need_a_name() {
+        let crash = b"\x9b\t#\n\\SHA256 () = e211111111111111111111111111111111111111111111111111111111111111";
+        let m = parse_manifest(crash, None);
+        assert!(m.entries.is_empty(), "{:?}", m.entries);
+        assert_eq!(m.errors.len(), 2);
+        assert!(
+            m.errors[1].message.contains("empty file name"),
+            "{:?}",
+            m.errors
+        );
+        assert!(
+            parse_manifest(format!("SHA256 () = {H}\n").as_bytes(), None)
+                .entries
+                .is_empty()
+        );
     }
 
     #[test]
