@@ -65,7 +65,7 @@ PY
   esac
 }
 
-printf '| target | seconds | executions | exec/s | coverage (cov) | features (ft) | corpus | crashes |\n|---|---|---|---|---|---|---|---|\n' > results.md
+mkdir -p rows
 for t in "${targets[@]}"; do
   seed "$t"
   log="logs/$t.log"; mkdir -p logs artifacts/"$t"
@@ -81,6 +81,13 @@ for t in "${targets[@]}"; do
   ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | grep -oE '[0-9]+')
   corp=$(echo "$last" | grep -oE 'corp: [0-9]+' | grep -oE '[0-9]+')
   crashes=$(ls artifacts/"$t" | wc -l)
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s%s |\n' "$t" "$secs" "${runs:-?}" "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "$([ $rc -ne 0 ] && echo " (exit $rc)")" | tee -a results.md
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s%s | %s |\n' "$t" "$secs" "${runs:-?}" "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "$([ $rc -ne 0 ] && echo " (exit $rc)")" "$(date -u +%Y-%m-%d)" | tee "rows/$t"
 done
+# The table keeps each target's latest run.
+{
+  printf '| target | seconds | executions | exec/s | coverage (cov) | features (ft) | corpus | crash files | run on |\n|---|---|---|---|---|---|---|---|---|\n'
+  for t in bundle trusted_root statement manifest certificate github_api oci tuf; do
+    [ -f "rows/$t" ] && cat "rows/$t"
+  done
+} > results.md
 cat results.md

@@ -321,9 +321,11 @@ pub fn verify_bundle(
 
     let mut policy = VerificationPolicy::any_identity();
     if !verify_tlog {
-        // Only a root without a transparency log (GitHub's, or a custom one)
-        // with a bundle that has no entries to check gets here; SETs and
-        // entry consistency are still checked by the core.
+        // Only an instance that needs no log gets here (GitHub's, or a
+        // custom root without logs), and only when there is nothing it could
+        // check: its root lists no log, or the bundle carries no entry. Any
+        // SET present is still verified by the core (and fails without a
+        // log key), as is every entry's consistency with the bundle.
         policy = policy.skip_tlog_unsafe();
     }
     if !require_sct {
