@@ -332,10 +332,13 @@ pub fn verify_bundle(
         policy = policy.skip_sct();
     }
     let result = run_core(&prepared.verifier, artifact, bundle, &policy)?;
-    if !result.certificate_verified()
-        || (require_sct && !result.sct_verified())
-        || (verify_tlog && !result.tlog_verified())
-    {
+    if !core_applied_required_checks(
+        result.certificate_verified(),
+        result.sct_verified(),
+        result.tlog_verified(),
+        require_sct,
+        verify_tlog,
+    ) {
         // The core reports what it checked; a policy we asked for that it
         // did not apply is a failure, not a pass.
         return Err(VerifyError::check(
@@ -371,6 +374,20 @@ pub fn verify_bundle(
         sct_verified: result.sct_verified(),
         statement,
     })
+}
+
+/// Whether the core applied every check attest asked of it. The core returns
+/// `Ok` only after each requested check passed, so this holds today; it is
+/// kept as defence against a core that silently skips a check, and is a
+/// function of plain values so that it can be tested on its own.
+fn core_applied_required_checks(
+    certificate: bool,
+    sct: bool,
+    tlog: bool,
+    require_sct: bool,
+    verify_tlog: bool,
+) -> bool {
+    certificate && (!require_sct || sct) && (!verify_tlog || tlog)
 }
 
 /// Verify a managed-key bundle with a public key (PEM or DER SPKI).
@@ -527,6 +544,135 @@ fn mid_certs(
 
 /// Parse a PEM (`PUBLIC KEY`) SubjectPublicKeyInfo, for `--key`.
 pub fn parse_public_key_pem(pem: &str) -> Result<DerPublicKey, VerifyError> {
-    DerPublicKey::from_pem(pem)
-        .map_err(|e| VerifyError::Bundle(format!("not a PEM public key: {e}")))
+    let key = DerPublicKey::from_pem(pem)
+        .map_err(|e| VerifyError::Bundle(format!("not a PEM public key: {e}")))?;
+    // A PEM block whose body is not a SubjectPublicKeyInfo of a supported
+    // algorithm is unreadable input, not a failed verification: say so now.
+    sigstore_crypto::KeyAlgorithm::from_spki(&key)
+        .map_err(|e| VerifyError::Bundle(format!("not a usable public key: {e}")))?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sigstore_verify::{IdentityMatcher, TimestampError, TransparencyLogError};
+
+    fn name(err: CoreError) -> &'static str {
+        match classify(err) {
+            VerifyError::Check { check, .. } => check,
+            other => panic!("classify returned {other:?}"),
+        }
+    }
+
+    /// Every core error is attributed to its check; several cannot be
+    /// produced through `verify_bundle` (an any-identity policy never
+    /// mismatches; the chain check reports expiry before the validity check).
+    #[test]
+    fn classify_names_every_core_error() {
+        let t = jiff::Timestamp::UNIX_EPOCH;
+        let s = || "x".to_string();
+        let cases: Vec<(CoreError, &str)> = vec![
+            (CoreError::SignatureInvalid(s()), "signature"),
+            (CoreError::ArtifactMismatch(s()), "subject digest"),
+            (CoreError::UnsupportedArtifact(s()), "artifact digest"),
+            (
+                CoreError::IdentityMismatch {
+                    expected: IdentityMatcher::Exact(s()),
+                    actual: None,
+                },
+                "identity",
+            ),
+            (
+                CoreError::IssuerMismatch {
+                    expected: s(),
+                    actual: None,
+                },
+                "issuer",
+            ),
+            (
+                CoreCertError::NotYetValid {
+                    time: t,
+                    not_before: t,
+                }
+                .into(),
+                "certificate validity",
+            ),
+            (
+                CoreCertError::Expired {
+                    time: t,
+                    not_after: t,
+                }
+                .into(),
+                "certificate validity",
+            ),
+            (CoreCertError::Sct(s()).into(), "SCT"),
+            (
+                CoreCertError::NoValidAuthority { time: t }.into(),
+                "certificate authority validity",
+            ),
+            (CoreCertError::ChainInvalid(s()).into(), "certificate chain"),
+            (
+                TransparencyLogError::UnknownLog { log_id: s() }.into(),
+                "transparency log",
+            ),
+            (
+                TransparencyLogError::InclusionProof(s()).into(),
+                "inclusion proof",
+            ),
+            (TransparencyLogError::Checkpoint(s()).into(), "checkpoint"),
+            (TransparencyLogError::InclusionPromise(s()).into(), "SET"),
+            (
+                TransparencyLogError::EntryMismatch(s()).into(),
+                "log entry consistency",
+            ),
+            (
+                TransparencyLogError::IntegratedTime(s()).into(),
+                "integrated time",
+            ),
+            (
+                TransparencyLogError::MalformedEntry(s()).into(),
+                "log entry",
+            ),
+            (
+                TimestampError::NoVerifiedTimestamp(s()).into(),
+                "verified timestamp",
+            ),
+            (TimestampError::Invalid(s()).into(), "RFC 3161 timestamp"),
+            (CoreError::InvalidBundle(s()), "bundle structure"),
+            (CoreError::UnsupportedBundle(s()), "bundle structure"),
+            (CoreError::InvalidTrustRoot(s()), "trusted root"),
+            (CoreError::TrustedCertificate(s().into()), "trusted root"),
+            (
+                CoreError::ArtifactRead(std::io::Error::other("x")),
+                "verification",
+            ),
+        ];
+        for (err, want) in cases {
+            let shown = format!("{err:?}");
+            assert_eq!(name(err), want, "{shown}");
+        }
+    }
+
+    /// A check the core was asked for and did not apply fails, each one alone.
+    #[test]
+    fn every_required_check_must_have_been_applied() {
+        assert!(core_applied_required_checks(true, true, true, true, true));
+        assert!(core_applied_required_checks(
+            true, false, false, false, false
+        ));
+        assert!(!core_applied_required_checks(false, true, true, true, true));
+        assert!(!core_applied_required_checks(true, false, true, true, true));
+        assert!(!core_applied_required_checks(true, true, false, true, true));
+    }
+
+    /// A PEM block that is not a SubjectPublicKeyInfo is unreadable input.
+    #[test]
+    fn public_key_pem_must_hold_an_spki() {
+        let err =
+            parse_public_key_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+                .unwrap_err();
+        assert!(matches!(err, VerifyError::Bundle(_)), "{err:?}");
+        assert!(err.to_string().contains("not a usable public key"), "{err}");
+    }
 }
