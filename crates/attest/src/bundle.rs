@@ -383,16 +383,11 @@ pub fn split_bundles(text: &str, source: &str) -> Vec<Result<LoadedBundle, Bundl
                 out.push(parse_bundle(value.get(), origin));
             }
             Some(Err(e)) => {
-                index += 1;
-                // Name the value's first line; serde's message adds where
-                // inside it parsing stopped.
-                let origin = BundleOrigin {
-                    source: source.to_string(),
-                    line,
-                    index,
-                };
+                // Text that is not JSON ends the split. Name the line it
+                // starts on (as `BundleOrigin` shows it); serde's message
+                // adds where inside it parsing stopped.
                 out.push(Err(BundleError::Json {
-                    origin: origin.to_string(),
+                    origin: format!("{source}:{line}"),
                     detail: e.to_string(),
                 }));
                 break;

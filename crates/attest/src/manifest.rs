@@ -265,13 +265,13 @@ pub fn check_release_name(name: &str) -> Result<(), String> {
     }
     for c in path.components() {
         match c {
+            Component::Normal(_) | Component::CurDir => {}
             Component::ParentDir => {
                 return Err("a `..` path component would leave the release directory".into())
             }
-            Component::Prefix(_) | Component::RootDir => {
-                return Err("an absolute path; manifest names must be relative".into())
-            }
-            _ => {}
+            // A root or a Windows prefix (`\x`, `C:x`, which are not
+            // `is_absolute()`); anything else a future std adds is refused too.
+            _ => return Err("an absolute path; manifest names must be relative".into()),
         }
     }
     Ok(())
