@@ -127,6 +127,15 @@ fn verdict(outcomes: Vec<Outcome>) -> ArtifactVerdict {
     }
 }
 
+/// A public-good-like bundle over `provenance(ARTIFACT)` with the default claims.
+fn signed_provenance(sigstore: &mut TestSigstore) -> LoadedBundle {
+    load(&sigstore.sign_statement(
+        &provenance(ARTIFACT),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    ))
+}
+
 #[test]
 fn each_outcome_has_its_exit_code_reason_and_attestation() {
     let expected = [
@@ -254,11 +263,7 @@ fn policy_outcome_is_a_match_only_when_every_check_passes() {
 #[test]
 fn evaluate_bundles_by_keeps_order_and_numbers_unreadable_bundles() {
     let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
-    let bundle = load(&sigstore.sign_statement(
-        &provenance(ARTIFACT),
-        &FulcioClaims::default(),
-        &SignOptions::tlog_only(),
-    ));
+    let bundle = signed_provenance(&mut sigstore);
     let digest = digest_bytes(ARTIFACT, DigestAlgorithm::Sha256);
     let bundles = vec![
         Err(BundleError::Statement("one".into())),
@@ -288,11 +293,7 @@ fn evaluate_bundles_verifies_with_the_trust_store_and_policy() {
     let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
     let root = sigstore.trusted_root_json();
     let trust = TrustStore::from_jsonl(&root, "root.jsonl", false).expect("root");
-    let good = load(&sigstore.sign_statement(
-        &provenance(ARTIFACT),
-        &FulcioClaims::default(),
-        &SignOptions::tlog_only(),
-    ));
+    let good = signed_provenance(&mut sigstore);
     let digest = digest_bytes(ARTIFACT, DigestAlgorithm::Sha256);
     let v = evaluate_bundles(&[Ok(good.clone())], &digest, &trust, &repo_policy());
     assert!(v.verified(), "{:?}", v.results[0].outcome.reason());
@@ -310,11 +311,7 @@ fn evaluate_one_tells_not_for_this_artifact_from_failed() {
         TrustStore::from_jsonl(&sigstore.trusted_root_json(), "root.jsonl", false).expect("root");
     let policy = repo_policy();
     let digest = digest_bytes(ARTIFACT, DigestAlgorithm::Sha256);
-    let good = load(&sigstore.sign_statement(
-        &provenance(ARTIFACT),
-        &FulcioClaims::default(),
-        &SignOptions::tlog_only(),
-    ));
+    let good = signed_provenance(&mut sigstore);
     let forged = load(&sigstore.sign_statement(
         &provenance(ARTIFACT),
         &FulcioClaims::default(),
@@ -357,11 +354,7 @@ fn evaluate_one_tells_not_for_this_artifact_from_failed() {
 #[test]
 fn predicate_filter_accepts_only_the_wanted_in_toto_predicate() {
     let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
-    let dsse = load(&sigstore.sign_statement(
-        &provenance(ARTIFACT),
-        &FulcioClaims::default(),
-        &SignOptions::tlog_only(),
-    ));
+    let dsse = signed_provenance(&mut sigstore);
     assert!(predicate_filter(&dsse, SLSA_PROVENANCE_V1).is_ok());
     assert!(predicate_filter(&dsse, "").is_ok());
     match predicate_filter(&dsse, "https://example.com/p") {
