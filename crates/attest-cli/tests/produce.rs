@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use attest_testsign::services::{default_actions_claims, Fault, LoopbackSigstore};
-use attest_testsign::TestSigstoreConfig;
+use attest_testsign::{RekorVersion, TestSigstoreConfig};
 use common::{attest, run};
 use serde_json::{json, Value};
 
@@ -162,6 +162,12 @@ fn keyless_release_verifies_with_attest_sigstore_python_and_gh() {
         "{out}"
     );
 
+    verify_with_sigstore_python_and_gh(&r);
+}
+
+/// The bundle `bundle.json` of `r`'s release verifies with sigstore-python
+/// (the loopback instance as its trust config) and with gh.
+fn verify_with_sigstore_python_and_gh(r: &Release) {
     // sigstore-python, with the loopback instance as its trust config.
     std::fs::write(
         r.path().join("trust-config.json"),
@@ -217,6 +223,98 @@ fn keyless_release_verifies_with_attest_sigstore_python_and_gh() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Flip one bit of the base64 `text`'s byte at `index` (from the end when
+/// negative).
+fn flip_b64(text: &str, index: isize) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut bytes = b64.decode(text).unwrap();
+    let i = if index < 0 {
+        bytes.len() - index.unsigned_abs()
+    } else {
+        index.unsigned_abs()
+    };
+    bytes[i] ^= 0x01;
+    b64.encode(bytes)
+}
+
+#[test]
+fn keyless_release_with_rekor_v2_verifies_with_attest_sigstore_python_and_gh() {
+    let r = Release::new(Some(TestSigstoreConfig {
+        rekor_version: RekorVersion::V2,
+        ..TestSigstoreConfig::public_good_like()
+    }));
+    let sc: Value = serde_json::from_str(&r.sigstore.signing_config_json()).unwrap();
+    assert_eq!(sc["rekorTlogUrls"][0]["majorApiVersion"], 2, "{sc}");
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Wrote a verified bundle"), "{err}");
+    let text = std::fs::read_to_string(r.path().join("bundle.json")).unwrap();
+    let bundle: Value = serde_json::from_str(&text).unwrap();
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    // sigstore-rust logs a DSSE envelope in Rekor v2 as a hashedrekord over
+    // its PAE, the only v2 kind bundle verifiers take for DSSE.
+    assert_eq!(
+        entry["kindVersion"],
+        json!({ "kind": "hashedrekord", "version": "0.0.2" })
+    );
+    assert!(entry.get("inclusionPromise").is_none(), "{entry}");
+    assert!(entry["inclusionProof"]["checkpoint"]["envelope"].is_string());
+    assert_eq!(
+        bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert!(r
+        .sigstore
+        .requests()
+        .iter()
+        .any(|q| q.path == "/rekor2/api/v2/log/entries" && q.status == 201));
+
+    let (code, out, err) = r.verify_release("bundle.json");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("OK")).count(),
+        2,
+        "{out}"
+    );
+    verify_with_sigstore_python_and_gh(&r);
+
+    // One flipped bit of the proof or of the checkpoint's signature, and
+    // attest refuses the bundle, naming the check.
+    fn proof(b: &mut Value) -> &mut Value {
+        &mut b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+    }
+    let mut bad_proof = bundle.clone();
+    let hash = proof(&mut bad_proof)["hashes"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    proof(&mut bad_proof)["hashes"][0] = json!(flip_b64(&hash, 0));
+    let mut bad_checkpoint = bundle.clone();
+    let note = proof(&mut bad_checkpoint)["checkpoint"]["envelope"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (head, signature) = note.trim_end().rsplit_once(' ').unwrap();
+    proof(&mut bad_checkpoint)["checkpoint"]["envelope"] =
+        json!(format!("{head} {}\n", flip_b64(signature, -1)));
+    for (name, edited, check) in [
+        ("bad-proof.json", bad_proof, "inclusion"),
+        ("bad-checkpoint.json", bad_checkpoint, "checkpoint"),
+    ] {
+        std::fs::write(r.path().join(name), edited.to_string()).unwrap();
+        let (code, out, err) = r.verify_release(name);
+        assert_ne!(code, 0, "{name}: {out}{err}");
+        let said = format!("{out}{err}").to_lowercase();
+        assert!(
+            said.contains(check),
+            "{name} must name the {check} check: {said}"
+        );
+    }
 }
 
 #[test]

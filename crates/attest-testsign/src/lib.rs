@@ -37,8 +37,10 @@
 //! log integration times in the future. The default is 2025-06-01T12:00:00Z.
 //!
 //! [`services::LoopbackSigstore`] serves the same instance over HTTP on
-//! 127.0.0.1 (Fulcio, Rekor v1, a TSA, an OIDC issuer and the GitHub
-//! Actions ID-token endpoint) for signing clients, on the real clock. The
+//! 127.0.0.1 (Fulcio, Rekor v1 and v2, a TSA, an OIDC issuer and the
+//! GitHub Actions ID-token endpoint) for signing clients, on the real clock;
+//! [`TestSigstoreConfig::rekor_version`] says which Rekor its signing config
+//! names. The
 //! lower-level steps it uses are public: [`TestSigstore::issue_certificate`],
 //! [`TestSigstore::append_to_log`], [`TestSigstore::timestamp_request`].
 
@@ -83,6 +85,9 @@ pub const DEFAULT_SIGNING_TIME: &str = "2025-06-01T12:00:00Z";
 
 /// The Rekor log's base URL in the trusted root (and checkpoint signer name).
 pub const REKOR_URL: &str = "https://rekor.test";
+/// The Rekor v2 log's base URL in the trusted root; its host is the v2
+/// checkpoint origin.
+pub const REKOR_V2_URL: &str = "https://rekor2.test";
 /// The CT log's base URL in the trusted root.
 pub const CTFE_URL: &str = "https://ctfe.test";
 /// The CA's URI in the trusted root.
@@ -91,6 +96,17 @@ pub const FULCIO_URL: &str = "https://fulcio.test";
 pub const TSA_URL: &str = "https://tsa.test";
 
 const YEAR: SignedDuration = SignedDuration::from_hours(24 * 365);
+
+/// The host of `url` (`https://h:1/p` -> `h`), as Go's `url.Hostname()`.
+fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or("").to_string(),
+        None => host_port.split(':').next().unwrap_or("").to_string(),
+    }
+}
 
 /// An error from the lower-level service APIs (a request that a real
 /// Sigstore service would reject).
@@ -117,6 +133,10 @@ impl std::error::Error for Error {}
 pub struct ServiceUrls {
     /// The transparency log's `baseUrl`.
     pub rekor: String,
+    /// The Rekor v2 log's `baseUrl` (listed when the configuration selects
+    /// [`RekorVersion::V2`]). Its host is the origin of the v2 log's
+    /// checkpoints, which is how verifiers (sigstore-go) name the log.
+    pub rekor_v2: String,
     /// The CT log's `baseUrl`.
     pub ctfe: String,
     /// The certificate authority's `uri`.
@@ -129,6 +149,7 @@ impl Default for ServiceUrls {
     fn default() -> Self {
         Self {
             rekor: REKOR_URL.into(),
+            rekor_v2: REKOR_V2_URL.into(),
             ctfe: CTFE_URL.into(),
             fulcio: FULCIO_URL.into(),
             tsa: TSA_URL.into(),
@@ -192,6 +213,20 @@ impl ValidFor {
     }
 }
 
+/// Which Rekor API an instance's signing config names for its log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RekorVersion {
+    /// Rekor v1 (`/api/v1/log/entries`: `dsse`/`hashedrekord` `0.0.1`
+    /// entries with a SET).
+    #[default]
+    V1,
+    /// Rekor v2 (`/api/v2/log/entries`: `0.0.2` entries with an inclusion
+    /// proof and a signed checkpoint, no SET, no integrated time). The
+    /// trusted root lists this second log, with its own key, besides the
+    /// v1 log.
+    V2,
+}
+
 /// How to build a [`TestSigstore`].
 #[derive(Debug, Clone)]
 pub struct TestSigstoreConfig {
@@ -215,8 +250,11 @@ pub struct TestSigstoreConfig {
     pub ca_valid_for: ValidFor,
     /// Dummy entries in the log before the first signature, so inclusion
     /// proofs have several hashes (at least 1 is needed for
-    /// [`SignOptions::bad_inclusion_proof`]).
+    /// [`SignOptions::bad_inclusion_proof`]). The Rekor v2 log gets as many.
     pub prefill_log_entries: usize,
+    /// Which Rekor API the loopback's signing config names (with a log);
+    /// [`RekorVersion::V2`] also lists the v2 log in the trusted root.
+    pub rekor_version: RekorVersion,
 }
 
 fn default_signing_time() -> Timestamp {
@@ -238,6 +276,7 @@ impl TestSigstoreConfig {
             tsa: true,
             ca_valid_for: ValidFor::from(signing_time - YEAR),
             prefill_log_entries: 5,
+            rekor_version: RekorVersion::V1,
         }
     }
 
@@ -416,6 +455,7 @@ pub struct TestSigstore {
     intermediate_key: EcKey,
     intermediate: Cert,
     log: RekorLog,
+    log_v2: RekorLog,
     ct_key: EcKey,
     tsa_root: Cert,
     tsa_leaf_key: EcKey,
@@ -486,23 +526,29 @@ impl TestSigstore {
         );
 
         let log = RekorLog::new("rekor.test", config.prefill_log_entries);
+        let urls = ServiceUrls::default();
+        let log_v2 = RekorLog::new_v2(&url_host(&urls.rekor_v2), config.prefill_log_entries);
         Self {
             config,
             ca_root,
             intermediate_key,
             intermediate,
             log,
+            log_v2,
             ct_key: EcKey::generate(Curve::P256),
             tsa_root,
             tsa_leaf_key,
             tsa_leaf,
-            urls: ServiceUrls::default(),
+            urls,
         }
     }
 
     /// Change the service URLs the trusted root names (keys and
     /// certificates stay the same).
     pub fn set_service_urls(&mut self, urls: ServiceUrls) {
+        // Verifiers take the v2 checkpoint origin from the host of the log's
+        // URL in the trusted root, so the log follows its URL.
+        self.log_v2.set_origin(&url_host(&urls.rekor_v2));
         self.urls = urls;
     }
 
@@ -559,6 +605,23 @@ impl TestSigstore {
                 },
                 "logId": { "keyId": B64.encode(self.log.log_id()) },
             }]);
+            if self.config.rekor_version == RekorVersion::V2 {
+                // For an ECDSA key, Rekor v2's log ID (and so the checkpoint
+                // key hint) is SHA-256 of the key's SPKI, as for v1.
+                root["tlogs"]
+                    .as_array_mut()
+                    .expect("tlogs is an array")
+                    .push(json!({
+                        "baseUrl": self.urls.rekor_v2,
+                        "hashAlgorithm": "SHA2_256",
+                        "publicKey": {
+                            "rawBytes": B64.encode(self.log_v2.key.spki_der()),
+                            "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                            "validFor": key_window,
+                        },
+                        "logId": { "keyId": B64.encode(self.log_v2.log_id()) },
+                    }));
+            }
         }
         root["certificateAuthorities"] = json!([{
             "subject": { "organization": org, "commonName": format!("{org} test root") },
@@ -744,6 +807,38 @@ impl TestSigstore {
     /// The log's public key, DER SubjectPublicKeyInfo.
     pub fn log_public_key_der(&self) -> &[u8] {
         self.log.key.spki_der()
+    }
+
+    /// Append a canonicalized `0.0.2` entry body to the Rekor v2 log: the
+    /// inclusion proof for the new tree size and a signed checkpoint (the
+    /// returned `set` and `integrated_time` are not part of a v2 entry).
+    pub fn append_to_v2_log(&mut self, canonical_body: &[u8]) -> LoggedEntry {
+        self.log_v2.append(canonical_body, 0, LogFaults::default())
+    }
+
+    /// Entries in the Rekor v2 log so far (dummy entries included).
+    pub fn v2_log_size(&self) -> u64 {
+        self.log_v2.size()
+    }
+
+    /// The Rekor v2 log's ID: SHA-256 of its key's DER SubjectPublicKeyInfo.
+    pub fn v2_log_id(&self) -> [u8; 32] {
+        self.log_v2.log_id()
+    }
+
+    /// The Rekor v2 log's current `(tree size, root hash, signed checkpoint)`.
+    pub fn v2_log_head(&self) -> (u64, [u8; 32], String) {
+        self.log_v2.head()
+    }
+
+    /// The Rekor v2 log's checkpoint origin (the host of its URL).
+    pub fn v2_log_origin(&self) -> &str {
+        &self.log_v2.origin
+    }
+
+    /// The Rekor v2 log's public key, DER SubjectPublicKeyInfo.
+    pub fn v2_log_public_key_der(&self) -> &[u8] {
+        self.log_v2.key.spki_der()
     }
 
     /// Answer a DER RFC 3161 `TimeStampReq` with a DER `TimeStampResp`
@@ -992,6 +1087,32 @@ pub fn provenance_predicate(claims: &FulcioClaims) -> Value {
 mod tests {
     use super::*;
     use sigstore_types::{Bundle, DerCertificate, SignatureBytes, TimestampToken, TsaAuthority};
+
+    #[test]
+    fn v2_checkpoint_origin_follows_the_host_of_the_log_url() {
+        assert_eq!(url_host("https://rekor2.test"), "rekor2.test");
+        assert_eq!(url_host("http://127.0.0.1:8080/rekor2"), "127.0.0.1");
+        assert_eq!(url_host("http://[::1]:80/x"), "::1");
+        let mut s = TestSigstore::new(TestSigstoreConfig {
+            rekor_version: RekorVersion::V2,
+            ..TestSigstoreConfig::public_good_like()
+        });
+        assert_eq!(s.v2_log_origin(), "rekor2.test");
+        s.set_service_urls(ServiceUrls {
+            rekor_v2: "http://127.0.0.1:9/rekor2".into(),
+            ..ServiceUrls::default()
+        });
+        assert!(s.v2_log_head().2.starts_with("127.0.0.1\n"));
+        let tlogs = s.trusted_root()["tlogs"].clone();
+        assert_eq!(tlogs.as_array().map(Vec::len), Some(2), "{tlogs}");
+        assert_eq!(
+            tlogs[1]["logId"]["keyId"],
+            B64.encode(sha256(s.v2_log_public_key_der()))
+        );
+        // A v1 instance's root is as before: one log.
+        let v1 = TestSigstore::new(TestSigstoreConfig::public_good_like());
+        assert_eq!(v1.trusted_root()["tlogs"].as_array().map(Vec::len), Some(1));
+    }
 
     fn signed(opts: &SignOptions) -> (TestSigstore, Bundle) {
         let mut s = TestSigstore::new(TestSigstoreConfig::public_good_like());

@@ -1,4 +1,5 @@
-//! A Rekor-v1-style transparency log with a real RFC 6962 Merkle tree.
+//! A Rekor-style transparency log (v1, or v2 with a bare host origin) with
+//! a real RFC 6962 Merkle tree.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -94,6 +95,21 @@ impl RekorLog {
             ));
         }
         log
+    }
+
+    /// A new Rekor v2 log with `prefill` dummy entries. Its checkpoints'
+    /// origin and signer name are both `host` (the host of the log's URL,
+    /// where verifiers look for it); the tree ID is unused.
+    pub(crate) fn new_v2(host: &str, prefill: usize) -> Self {
+        let mut log = Self::new(host, prefill);
+        log.set_origin(host);
+        log
+    }
+
+    /// Rename a v2 log: origin and signer name become `host`.
+    pub(crate) fn set_origin(&mut self, host: &str) {
+        self.origin = host.to_string();
+        self.signer_name = host.to_string();
     }
 
     /// The log ID: SHA-256 of the key's SPKI.

@@ -797,3 +797,220 @@ async fn gh_verifies_a_dsse_bundle() {
     assert_eq!(cert["subjectAlternativeName"], IDENTITY, "{report}");
     assert_eq!(cert["issuer"], sigstore.oidc_issuer(), "{report}");
 }
+
+/// A public-good-like instance whose signing config names its Rekor v2 log.
+fn start_v2() -> LoopbackSigstore {
+    let now = jiff::Timestamp::now();
+    let mut config = attest_testsign::TestSigstoreConfig::public_good_like();
+    config.signing_time = now;
+    config.ca_valid_for =
+        attest_testsign::ValidFor::from(now - jiff::SignedDuration::from_hours(24));
+    config.rekor_version = attest_testsign::RekorVersion::V2;
+    LoopbackSigstore::start_with(config).expect("the loopback Sigstore starts")
+}
+
+/// The DER of a PEM certificate.
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    b64_decode(&body)
+}
+
+#[tokio::test]
+async fn rekor_v2_signs_through_the_signing_config_and_the_bundles_verify() {
+    let sigstore = start_v2();
+    let config = SigningConfig::from_json(&sigstore.signing_config_json()).expect("parses");
+    let services = SigningServices::from_signing_config(&config).expect("usable");
+    assert_eq!(services.rekor_url(), sigstore.rekor_v2_url());
+    assert_eq!(
+        services.rekor_api_version(),
+        sigstore_sign::rekor::RekorApiVersion::V2
+    );
+    let root: Value = serde_json::from_str(&sigstore.trusted_root_json()).expect("JSON");
+    assert_eq!(
+        root["tlogs"][1]["baseUrl"],
+        sigstore.rekor_v2_url(),
+        "{root}"
+    );
+
+    let (v1_size, v2_size) = (sigstore.log_size(), sigstore.v2_log_size());
+    let signer = SigningContext::new(services).signer(token(&sigstore));
+    let bundle = signer
+        .sign_raw_statement(&provenance())
+        .await
+        .expect("sigstore-sign signs with the v2 log");
+    let bundle = reparse(&bundle);
+    let result = verify(&sigstore, ARTIFACT, &bundle).expect("the DSSE bundle verifies");
+    assert!(result.certificate_verified(), "{result:?}");
+    assert!(result.tlog_verified(), "{result:?}");
+    // Rekor v2 vouches for no time: the TSA's is the only one.
+    assert_eq!(result.verified_timestamps().len(), 1, "{result:?}");
+
+    let json: Value = serde_json::from_str(&bundle.to_json().expect("JSON")).expect("JSON");
+    let entry = &json["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(
+        entry["kindVersion"],
+        json!({ "kind": "hashedrekord", "version": "0.0.2" })
+    );
+    assert_eq!(entry["logIndex"], v2_size.to_string());
+    assert!(entry.get("inclusionPromise").is_none(), "{entry}");
+    assert!(entry.get("integratedTime").is_none(), "{entry}");
+    assert_eq!(
+        entry["logId"]["keyId"],
+        b64(&sigstore.with_test_sigstore(|s| s.v2_log_id()))
+    );
+    let checkpoint = entry["inclusionProof"]["checkpoint"]["envelope"]
+        .as_str()
+        .expect("a checkpoint");
+    // sigstore-go takes the origin from the host of the log's URL.
+    assert!(checkpoint.starts_with("127.0.0.1\n"), "{checkpoint}");
+    assert!(checkpoint.contains("\n\u{2014} 127.0.0.1 "), "{checkpoint}");
+
+    // A message signature too.
+    let blob = reparse(&signer.sign(ARTIFACT).await.expect("signs a blob"));
+    verify(&sigstore, ARTIFACT, &blob).expect("the message signature verifies");
+    assert!(verify(&sigstore, b"tampered", &blob).is_err());
+
+    assert_eq!(
+        (sigstore.log_size(), sigstore.v2_log_size()),
+        (v1_size, v2_size + 2)
+    );
+    let posts: Vec<(String, u16)> = sigstore
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("rekor"))
+        .map(|r| (r.path, r.status))
+        .collect();
+    assert_eq!(
+        posts,
+        vec![("/rekor2/api/v2/log/entries".to_string(), 201); 2]
+    );
+}
+
+#[tokio::test]
+async fn rekor_v2_validates_signatures_before_logging() {
+    let sigstore = start_v2();
+    let (cert_pem, key) = certificate(&sigstore).await;
+    let cert_der = pem_der(&cert_pem);
+    let verifier = json!({
+        "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+        "x509Certificate": { "rawBytes": b64(&cert_der) },
+    });
+    let payload = provenance();
+    let payload_type = "application/vnd.in-toto+json";
+    let dsse = |signature: &[u8], verifier: &Value| {
+        json!({ "dsseRequestV002": {
+            "envelope": {
+                "payloadType": payload_type,
+                "payload": b64(&payload),
+                "signatures": [{ "sig": b64(signature), "keyid": "" }],
+            },
+            "verifiers": [verifier],
+        } })
+    };
+    let hashedrekord = |signature: &[u8], verifier: &Value| {
+        json!({ "hashedRekordRequestV002": {
+            "digest": b64(sigstore_sign::crypto::sha256(ARTIFACT).as_bytes()),
+            "signature": { "content": b64(signature), "verifier": verifier },
+        } })
+    };
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v2/log/entries", sigstore.rekor_v2_url());
+    let size = sigstore.v2_log_size();
+
+    let bad_dsse = key.sign(&pae(payload_type, b"{}")).expect("signs");
+    let bad_blob = key.sign(b"other").expect("signs");
+    let good_blob = key.sign(ARTIFACT).expect("signs");
+    let p384 = json!({ "keyDetails": "PKIX_ECDSA_P384_SHA_384", "x509Certificate": verifier["x509Certificate"] });
+    for (name, request) in [
+        (
+            "an envelope signed over another payload",
+            dsse(bad_dsse.as_bytes(), &verifier),
+        ),
+        (
+            "a signature over another digest",
+            hashedrekord(bad_blob.as_bytes(), &verifier),
+        ),
+        (
+            "keyDetails that do not describe the key",
+            hashedrekord(good_blob.as_bytes(), &p384),
+        ),
+        (
+            "a v1 request",
+            json!({ "kind": "dsse", "apiVersion": "0.0.1" }),
+        ),
+    ] {
+        let response = http.post(&url).json(&request).send().await.expect("POST");
+        assert_eq!(response.status(), 400, "{name}");
+    }
+    assert_eq!(sigstore.v2_log_size(), size, "nothing was logged");
+
+    let good = key.sign(&pae(payload_type, &payload)).expect("signs");
+    let response = http
+        .post(&url)
+        .json(&dsse(good.as_bytes(), &verifier))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 201);
+    let entry: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        entry["kindVersion"],
+        json!({ "kind": "dsse", "version": "0.0.2" })
+    );
+    assert_eq!(entry["logIndex"], size.to_string());
+    let body_bytes = b64_decode(entry["canonicalizedBody"].as_str().expect("a body"));
+    let body: Value = serde_json::from_slice(&body_bytes).expect("a JSON body");
+    let logged = &body["spec"]["dsseV002"];
+    assert_eq!(
+        logged["payloadHash"]["digest"],
+        b64(sigstore_sign::crypto::sha256(&payload).as_bytes())
+    );
+    assert_eq!(logged["signatures"][0]["content"], b64(good.as_bytes()));
+    assert_eq!(logged["signatures"][0]["verifier"], verifier);
+
+    // The proof leads from the body to the root the signed checkpoint names.
+    let proof = &entry["inclusionProof"];
+    let checkpoint = sigstore_sign::types::Checkpoint::from_text(
+        proof["checkpoint"]["envelope"]
+            .as_str()
+            .expect("a checkpoint"),
+    )
+    .expect("the checkpoint parses");
+    assert_eq!(checkpoint.tree_size(), size + 1);
+    let hashes: Vec<sigstore_sign::types::Sha256Hash> = proof["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .map(|h| {
+            let bytes: [u8; 32] = b64_decode(h.as_str().expect("b64"))
+                .try_into()
+                .expect("32 bytes");
+            sigstore_sign::types::Sha256Hash::new(bytes)
+        })
+        .collect();
+    assert!(!hashes.is_empty());
+    sigstore_merkle::verify_inclusion_proof(
+        &sigstore_merkle::hash_leaf(&body_bytes),
+        size,
+        size + 1,
+        &hashes,
+        checkpoint.root_hash(),
+    )
+    .expect("the inclusion proof verifies");
+    let head: String = http
+        .get(format!("{}/api/v2/checkpoint", sigstore.rekor_v2_url()))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        head.starts_with(&format!("127.0.0.1\n{}\n", size + 1)),
+        "{head}"
+    );
+}

@@ -149,6 +149,17 @@ fn parse_spki(spki_der: &[u8]) -> Result<(KeyKind, Vec<u8>), String> {
     Ok((kind, raw))
 }
 
+/// The Rekor v2 `keyDetails` for the key in `spki_der` and the digest
+/// algorithm its signatures are over. Only the ECDSA keys whose digest a
+/// `hashedrekord`/`0.0.2` entry can carry are supported.
+pub(crate) fn v2_key_details(spki_der: &[u8]) -> Result<(&'static str, &'static str), String> {
+    match parse_spki(spki_der)?.0 {
+        KeyKind::P256 => Ok(("PKIX_ECDSA_P256_SHA_256", "sha256")),
+        KeyKind::P384 => Ok(("PKIX_ECDSA_P384_SHA_384", "sha384")),
+        other => Err(format!("no Rekor v2 key details for a {other:?} key here")),
+    }
+}
+
 /// Verify `signature` over `message` with the key in `spki_der`, hashing
 /// with SHA-256 for every ECDSA curve and RSA (as Fulcio checks a proof of
 /// possession and Rekor a DSSE signature: `LoadVerifier(key, crypto.SHA256)`),

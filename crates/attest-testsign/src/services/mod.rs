@@ -1,6 +1,6 @@
-//! A loopback Sigstore: Fulcio, Rekor v1 and a TSA, an OIDC issuer and the
-//! GitHub Actions ID-token endpoint, served over real HTTP on 127.0.0.1 and
-//! backed by a [`TestSigstore`].
+//! A loopback Sigstore: Fulcio, Rekor v1 and v2 and a TSA, an OIDC issuer
+//! and the GitHub Actions ID-token endpoint, served over real HTTP on
+//! 127.0.0.1 and backed by a [`TestSigstore`].
 //!
 //! [`LoopbackSigstore::start`] binds an ephemeral port and serves, under
 //! [`LoopbackSigstore::base_url`]:
@@ -12,6 +12,7 @@
 //! | Actions ID token | `GET /actions/token?api-version=2.0&audience=A` (`Authorization: Bearer <request token>`) |
 //! | Fulcio | `POST /fulcio/api/v2/signingCert`, `GET /fulcio/api/v2/configuration`, `GET /fulcio/api/v2/trustBundle` (also without the `/fulcio` prefix, where sigstore-python asks) |
 //! | Rekor v1 | `POST /rekor/api/v1/log/entries`, `GET /rekor/api/v1/log/entries/{uuid}`, `GET /rekor/api/v1/log/entries?logIndex=N`, `GET /rekor/api/v1/log`, `GET /rekor/api/v1/log/publicKey` |
+//! | Rekor v2 | `POST /rekor2/api/v2/log/entries`, `GET /rekor2/api/v2/checkpoint` |
 //! | TSA | `POST /tsa/api/v1/timestamp`, `GET /tsa/api/v1/timestamp/certchain` |
 //! | Trust material | `GET /trusted_root.json`, `GET /signing_config.json` |
 //!
@@ -20,9 +21,13 @@
 //! audience (`sigstore`) and the proof of possession, and maps GitHub
 //! Actions claims to the Fulcio extensions; Rekor verifies DSSE and
 //! hashedrekord signatures before logging the canonical body in a real
-//! RFC 6962 tree; the TSA answers the request's message imprint and nonce.
-//! Everything uses the real clock. [`Fault`]s make a service misbehave for
-//! clients' negative tests, and every request is recorded
+//! RFC 6962 tree; Rekor v2 checks `hashedrekord`/`0.0.2` and `dsse`/`0.0.2`
+//! requests the same way and logs them in a tree of its own (own key;
+//! inclusion proof and signed checkpoint, no SET); the TSA answers the
+//! request's message imprint and nonce. The signing config names Rekor v1
+//! or v2 as [`crate::TestSigstoreConfig::rekor_version`] says. Everything
+//! uses the real clock. [`Fault`]s make a service misbehave for clients'
+//! negative tests, and every request is recorded
 //! ([`LoopbackSigstore::requests`]).
 //!
 //! ```
@@ -39,6 +44,7 @@ mod fulcio;
 mod http;
 mod jwt;
 mod rekor;
+mod rekor_v2;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -49,7 +55,9 @@ use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Map, Value};
 
-use crate::{ServiceUrls, TestSigstore, TestSigstoreConfig, ValidFor, DEFAULT_COMMIT};
+use crate::{
+    RekorVersion, ServiceUrls, TestSigstore, TestSigstoreConfig, ValidFor, DEFAULT_COMMIT,
+};
 use http::{Request, Response};
 use jwt::JwtKey;
 
@@ -70,12 +78,14 @@ pub const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_mins(5);
 pub enum Fault {
     /// Fulcio answers every request with `503 Service Unavailable`.
     FulcioUnavailable,
-    /// Rekor answers every request with `503 Service Unavailable`.
+    /// Rekor (v1 and v2) answers every request with `503 Service
+    /// Unavailable`.
     RekorUnavailable,
     /// Rekor validates a new entry as usual but logs and returns one for
     /// another artifact: a genuine, correctly proven and signed entry whose
     /// body names other content (another DSSE payload hash, another
     /// hashedrekord digest). A verifier must reject the resulting bundle.
+    /// Rekor v1 only (a v2 client compares the body with its request).
     RekorWrongArtifact,
     /// The TSA answers every request with `500 Internal Server Error`.
     TsaError,
@@ -143,6 +153,10 @@ impl Shared {
 
     fn rekor_url(&self) -> String {
         format!("{}/rekor", self.base)
+    }
+
+    fn rekor_v2_url(&self) -> String {
+        format!("{}/rekor2", self.base)
     }
 
     fn tsa_url(&self) -> String {
@@ -240,6 +254,7 @@ impl LoopbackSigstore {
         let mut sigstore = TestSigstore::new(config);
         sigstore.set_service_urls(ServiceUrls {
             rekor: format!("{base}/rekor"),
+            rekor_v2: format!("{base}/rekor2"),
             fulcio: format!("{base}/fulcio"),
             tsa: format!("{base}/tsa/api/v1/timestamp"),
             ..ServiceUrls::default()
@@ -282,6 +297,13 @@ impl LoopbackSigstore {
     /// `/api/v1/log/entries`).
     pub fn rekor_url(&self) -> String {
         self.shared.rekor_url()
+    }
+
+    /// The Rekor v2 log's base URL (`{base}/rekor2`; the client appends
+    /// `/api/v2/log/entries`). Its host (`127.0.0.1`) is the origin of its
+    /// checkpoints.
+    pub fn rekor_v2_url(&self) -> String {
+        self.shared.rekor_v2_url()
     }
 
     /// The TSA's timestamp endpoint (`{base}/tsa/api/v1/timestamp`, posted
@@ -339,9 +361,10 @@ impl LoopbackSigstore {
     }
 
     /// A signing config v0.2 naming this server's services: `caUrls` (Fulcio),
-    /// `oidcUrls` (the issuer), `rekorTlogUrls` (Rekor, `majorApiVersion`
-    /// 1, when the configuration has a log) and `tsaUrls` (when it has a
-    /// TSA), each valid from a year before the configured signing time.
+    /// `oidcUrls` (the issuer), `rekorTlogUrls` (when the configuration has
+    /// a log: Rekor v1 with `majorApiVersion` 1, or the v2 log with 2, as
+    /// its `rekor_version` says) and `tsaUrls` (when it has a TSA), each
+    /// valid from a year before the configured signing time.
     pub fn signing_config_json(&self) -> String {
         serde_json::to_string(&signing_config(&self.shared)).expect("JSON serializes")
     }
@@ -383,6 +406,11 @@ impl LoopbackSigstore {
         self.shared.state().sigstore.log_size()
     }
 
+    /// Entries in the Rekor v2 log (prefilled dummy entries included).
+    pub fn v2_log_size(&self) -> u64 {
+        self.shared.state().sigstore.v2_log_size()
+    }
+
     /// Run `f` on the backing [`TestSigstore`] (to sign fixtures offline
     /// with the same keys, read certificates, ...).
     pub fn with_test_sigstore<R>(&self, f: impl FnOnce(&mut TestSigstore) -> R) -> R {
@@ -394,14 +422,15 @@ fn signing_config(shared: &Shared) -> Value {
     let state = shared.state();
     let config = state.sigstore.config();
     let start = (config.signing_time - crate::YEAR).to_string();
-    let endpoint = |url: String| {
+    let endpoint_of = |url: String, major: u32| {
         json!({
             "url": url,
-            "majorApiVersion": 1,
+            "majorApiVersion": major,
             "validFor": { "start": start },
             "operator": "attest-testsign loopback",
         })
     };
+    let endpoint = |url: String| endpoint_of(url, 1);
     let mut value = json!({
         "mediaType": SIGNING_CONFIG_MEDIA_TYPE,
         "caUrls": [endpoint(shared.fulcio_url())],
@@ -412,7 +441,10 @@ fn signing_config(shared: &Shared) -> Value {
         "tsaConfig": { "selector": "ANY" },
     });
     if config.tlog {
-        value["rekorTlogUrls"] = json!([endpoint(shared.rekor_url())]);
+        value["rekorTlogUrls"] = json!([match config.rekor_version {
+            RekorVersion::V1 => endpoint(shared.rekor_url()),
+            RekorVersion::V2 => endpoint_of(shared.rekor_v2_url(), 2),
+        }]);
     }
     if config.tsa {
         value["tsaUrls"] = json!([endpoint(shared.tsa_url())]);
@@ -459,6 +491,10 @@ fn route(shared: &Shared, request: &Request) -> Response {
         // `urljoin(url, "/api/v2/signingCert")`, which drops the URL's path:
         // Fulcio also answers at the root.
         return fulcio::route(shared, request, path);
+    }
+    // Before `/rekor`, which is a prefix of it.
+    if let Some(rest) = path.strip_prefix("/rekor2") {
+        return rekor_v2::route(shared, request, rest);
     }
     if let Some(rest) = path.strip_prefix("/rekor") {
         return rekor::route(shared, request, rest);
