@@ -19,7 +19,8 @@ use super::http::{Request, Response};
 use super::{b64, method_not_allowed, not_found, Fault, Shared, StoredEntry};
 use crate::keys::sha256;
 
-fn error(status: u16, message: &str) -> Response {
+/// Rekor's error shape (grpc-gateway's, for v2 too).
+pub(super) fn error(status: u16, message: &str) -> Response {
     Response::json(status, &json!({ "code": status, "message": message }))
 }
 

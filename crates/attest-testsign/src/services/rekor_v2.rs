@@ -24,13 +24,9 @@ use serde_json::{json, Value};
 
 use super::crypto::{self, verify_digest, verify_message, Verifier};
 use super::http::{Request, Response};
+use super::rekor::error;
 use super::{b64, method_not_allowed, not_found, Fault, Shared};
 use crate::keys::sha256;
-
-fn error(status: u16, message: &str) -> Response {
-    // grpc-gateway's error shape.
-    Response::json(status, &json!({ "code": status, "message": message }))
-}
 
 pub(super) fn route(shared: &Shared, request: &Request, rest: &str) -> Response {
     if shared.fault(Fault::RekorUnavailable) {
