@@ -8,6 +8,7 @@
 mod digest;
 mod download;
 mod fetch;
+mod jq;
 mod output;
 mod produce;
 mod progress;

@@ -89,14 +89,17 @@ pub fn run(
     let verdict = verify_release(artifacts, &bundles, trust, policy);
     crate::verify::print_trust_notes(trust);
 
+    // The JSON is printed whatever the verdict (it says which artifacts
+    // failed); a failing --jq filter only decides the exit code when
+    // verification itself succeeded.
+    let mut output_code = exit::OK;
     if args.format.is_some() {
-        match serde_json::to_string(&report::release_json(&verdict, policy)) {
-            Ok(t) => println!("{t}"),
-            Err(e) => {
-                eprintln!("Error: could not write JSON: {e}");
-                return exit::INTERNAL;
-            }
-        }
+        output_code = crate::verify::print_json(
+            &report::release_json(&verdict, policy),
+            crate::verify::jq_filter(args),
+            term.tty,
+            serde_json::to_string,
+        );
     } else {
         print!("{}", report::release_lines(&verdict, term.style));
     }
@@ -124,6 +127,9 @@ pub fn run(
     }
     eprintln!("{}", report::release_summary(&verdict));
     let code = verdict.exit_code();
+    if code == exit::OK && output_code != exit::OK {
+        return output_code;
+    }
     if code == exit::OK && problems > 0 {
         eprintln!(
             "Error: the manifest has {}",

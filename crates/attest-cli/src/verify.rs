@@ -164,11 +164,12 @@ pub struct VerifyArgs {
     #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
 
-    /// Filter JSON output with a jq expression (not supported: pipe --format json into jq).
+    /// Filter the --format json output with a jq expression, as gh does
+    /// (strings raw, one result per line).
     #[arg(short = 'q', long, value_name = "EXPRESSION")]
     pub jq: Option<String>,
 
-    /// Format JSON output with a Go template (not supported: pipe --format json into jq).
+    /// Go templates are not supported: use --jq.
     #[arg(short = 't', long, value_name = "STRING")]
     pub template: Option<String>,
 }
@@ -196,13 +197,75 @@ pub fn usage_error(msg: &str) -> i32 {
     exit::USAGE
 }
 
+/// gh's rules for `--jq` and `--template`, checked before any work: both
+/// need `--format json` (gh's message), templates are not implemented, and a
+/// `--jq` expression must compile.
+fn check_output_flags(args: &VerifyArgs) -> Result<(), i32> {
+    if args.template.is_some() {
+        return Err(usage_error(
+            "--template (Go templates) is not supported; use --format json with --jq EXPRESSION instead",
+        ));
+    }
+    if args.jq.is_some() && args.format.is_none() {
+        return Err(usage_error(
+            "cannot use `--jq` without specifying `--format json`",
+        ));
+    }
+    if let Some(expr) = jq_filter(args) {
+        if let Err(e) = crate::jq::check(expr) {
+            return Err(usage_error(&format!("--jq: {e}")));
+        }
+    }
+    Ok(())
+}
+
+/// The `--jq` expression to apply; gh treats an empty one as none.
+pub fn jq_filter(args: &VerifyArgs) -> Option<&str> {
+    args.jq.as_deref().filter(|e| !e.is_empty())
+}
+
+/// Print gh's JSON on stdout, through the `--jq` filter when there is one
+/// (indented on a terminal, as gh does), else as `text` produces it.
+/// Returns the exit code: OK, USAGE when the filter fails on this input (the
+/// expression is the user's, and the exit code must not claim a
+/// verification result), INTERNAL when stdout cannot be written.
+pub fn print_json(
+    value: &serde_json::Value,
+    jq: Option<&str>,
+    tty: bool,
+    text: impl FnOnce(&serde_json::Value) -> serde_json::Result<String>,
+) -> i32 {
+    use std::io::Write;
+    let mut stdout = std::io::stdout();
+    let written = match jq {
+        // The filter runs on its own thread, which needs a `Send` handle;
+        // `Stdout` flushes each line, so results stream as in gh.
+        Some(expr) => match crate::jq::run(expr, value, tty, &mut std::io::stdout()) {
+            Ok(()) => Ok(()),
+            Err(crate::jq::RunError::Jq(e)) => {
+                eprintln!("Error: --jq: {e}");
+                return exit::USAGE;
+            }
+            Err(crate::jq::RunError::Write(e)) => Err(e.to_string()),
+        },
+        None => text(value)
+            .map_err(|e| e.to_string())
+            .and_then(|t| writeln!(stdout, "{t}").map_err(|e| e.to_string())),
+    };
+    match written.and_then(|()| stdout.flush().map_err(|e| e.to_string())) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("Error: could not write JSON: {e}");
+            exit::INTERNAL
+        }
+    }
+}
+
 /// Run `attest verify`; returns the exit code.
 pub fn run(args: VerifyArgs) -> i32 {
     let term = Terminal::detect();
-    if args.jq.is_some() || args.template.is_some() {
-        return usage_error(
-            "--jq and --template are not supported; use --format json and pipe the output into jq",
-        );
+    if let Err(code) = check_output_flags(&args) {
+        return code;
     }
     let flags = PolicyFlags {
         owner: args.owner.clone(),
@@ -330,7 +393,8 @@ pub fn run(args: VerifyArgs) -> i32 {
     };
     print_trust_notes(&trust);
     let name = resolved.name.clone();
-    print_verdict(&verdict, &policy, &name, term, args.format.is_some())
+    let json = args.format.is_some().then(|| jq_filter(&args));
+    print_verdict(&verdict, &policy, &name, term, json)
 }
 
 fn print_verdict(
@@ -338,14 +402,15 @@ fn print_verdict(
     policy: &Policy,
     name: &str,
     term: Terminal,
-    json: bool,
+    // `Some` with --format json, holding the --jq expression if any.
+    json: Option<Option<&str>>,
 ) -> i32 {
     let style = term.style;
     if verdict.verified() {
         if term.tty {
             eprintln!("{}", style.ok("✓ Verification succeeded!"));
             eprintln!();
-            if !json {
+            if json.is_none() {
                 eprint!("{}", report::matched_block(verdict));
             }
             let others = verdict.results.len() - verdict.matched().count();
@@ -359,20 +424,15 @@ fn print_verdict(
         } else {
             eprintln!("{}", report::summary_line(name, verdict, policy));
         }
-        if json {
+        if let Some(jq) = json {
             let value = report::gh_json(verdict, policy);
-            let text = if term.tty {
-                serde_json::to_string_pretty(&value)
-            } else {
-                serde_json::to_string(&value)
-            };
-            match text {
-                Ok(t) => println!("{t}"),
-                Err(e) => {
-                    eprintln!("Error: could not write JSON: {e}");
-                    return exit::INTERNAL;
+            return print_json(&value, jq, term.tty, |v| {
+                if term.tty {
+                    serde_json::to_string_pretty(v)
+                } else {
+                    serde_json::to_string(v)
                 }
-            }
+            });
         }
         return exit::OK;
     }
