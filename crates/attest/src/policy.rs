@@ -52,7 +52,7 @@ pub enum SanMatcher {
     /// Equal, case-sensitive (`--cert-identity`).
     Exact(String),
     /// Matches the regex somewhere (unanchored unless anchored).
-    Regex(Regex),
+    Regex(GoRegex),
     /// No SAN requirement (conformance `--key` runs only).
     Any,
 }
@@ -116,8 +116,153 @@ pub fn go_quote_meta(s: &str) -> String {
     out
 }
 
-fn compile(pattern: &str) -> Result<Regex, PolicyError> {
-    Regex::new(pattern).map_err(|e| usage(format!("invalid regular expression {pattern:?}: {e}")))
+/// A regular expression in Go's RE2 syntax, as gh takes it, matched with
+/// Rust's `regex`. The two differ at the edges: Go has `\Q…\E` literals,
+/// Rust does not; Rust has the flags `x`, `R` and `u` and class set
+/// operations (`&&`, `--`, `~~`, nested `[`), which Go reads as literal
+/// characters or refuses. The pattern is translated so that it matches what
+/// Go's would, and shown as the user wrote it.
+#[derive(Debug, Clone)]
+pub struct GoRegex {
+    source: String,
+    regex: Regex,
+}
+
+impl GoRegex {
+    /// Compile a Go RE2 pattern; an error names what is wrong with it.
+    pub fn new(pattern: &str) -> Result<Self, PolicyError> {
+        let invalid = |why: String| usage(format!("invalid regular expression {pattern:?}: {why}"));
+        let translated = go_to_rust_regex(pattern).map_err(invalid)?;
+        let regex = Regex::new(&translated).map_err(|e| invalid(e.to_string()))?;
+        Ok(Self {
+            source: pattern.to_string(),
+            regex,
+        })
+    }
+
+    /// The pattern as given (Go syntax), for messages and JSON.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern matches somewhere in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+}
+
+/// Rewrite a Go RE2 pattern into Rust `regex` syntax with the same meaning.
+fn go_to_rust_regex(pattern: &str) -> Result<String, String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            match chars.get(i + 1) {
+                Some('Q') => {
+                    // A literal up to `\E` or the end of the pattern.
+                    let rest: String = chars[i + 2..].iter().collect();
+                    let (literal, after) = match rest.find("\\E") {
+                        Some(end) => (&rest[..end], end + 2),
+                        None => (rest.as_str(), rest.len()),
+                    };
+                    out.push_str(&regex::escape(literal));
+                    i += 2 + rest[..after].chars().count();
+                    continue;
+                }
+                Some(&next @ ('<' | '>')) => {
+                    // Word-boundary assertions in Rust, an error in Go.
+                    return Err(format!("invalid escape sequence `\\{next}`"));
+                }
+                Some(&next) => {
+                    out.push(c);
+                    out.push(next);
+                    i += 2;
+                    continue;
+                }
+                None => return Err("trailing backslash".into()),
+            }
+        }
+        if in_class {
+            match c {
+                ']' => in_class = false,
+                '[' if chars.get(i + 1) == Some(&':') => {
+                    // A POSIX class, `[:alpha:]`, which both read alike.
+                    let rest: String = chars[i..].iter().collect();
+                    if let Some(end) = rest.find(":]") {
+                        out.push_str(&rest[..end + 2]);
+                        i += rest[..end + 2].chars().count();
+                        continue;
+                    }
+                    out.push_str("\\[");
+                    i += 1;
+                    continue;
+                }
+                '[' => {
+                    out.push_str("\\[");
+                    i += 1;
+                    continue;
+                }
+                '&' | '-' | '~' if chars.get(i + 1) == Some(&c) => {
+                    // Rust's set operators; in Go, two literal characters
+                    // (for `--`, a range ending in `-` would be a Go error
+                    // too, so escaping both keeps the meaning of the rest).
+                    out.push('\\');
+                    out.push(c);
+                    out.push('\\');
+                    out.push(c);
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        match c {
+            '[' => {
+                in_class = true;
+                out.push(c);
+                i += 1;
+                // `]` right after `[` or `[^` is a literal in both.
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i) == Some(&']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+                continue;
+            }
+            '(' if chars.get(i + 1) == Some(&'?') => {
+                // A flag group, `(?flags)` or `(?flags:…)`: Go knows i, m, s, U.
+                let flags: String = chars[i + 2..]
+                    .iter()
+                    .take_while(|f| f.is_ascii_alphabetic() || **f == '-')
+                    .collect();
+                let end = chars.get(i + 2 + flags.chars().count());
+                if matches!(end, Some(':') | Some(')')) {
+                    if let Some(bad) = flags.chars().find(|f| !"imsU-".contains(*f)) {
+                        return Err(format!(
+                            "flag `{bad}` in `(?{flags}…`: Go's RE2, which gh uses, knows only i, m, s and U"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    Ok(out)
+}
+
+fn compile(pattern: &str) -> Result<GoRegex, PolicyError> {
+    GoRegex::new(pattern)
 }
 
 fn split_nwo(flag: &str, value: &str) -> Result<(String, String), PolicyError> {
@@ -228,7 +373,12 @@ impl Policy {
             owner_uri: Some(format!("{server}/{owner}")),
             repo_uri: repo_nwo.map(|nwo| format!("{server}/{nwo}")),
             san,
-            issuer: Some(flags.cert_oidc_issuer.clone().unwrap_or(default_issuer)),
+            // As gh does: on a tenant host, github.com's issuer, whether
+            // defaulted or typed, stands for the tenant's own issuer.
+            issuer: Some(match &flags.cert_oidc_issuer {
+                Some(issuer) if issuer != GITHUB_ACTIONS_ISSUER => issuer.clone(),
+                _ => default_issuer,
+            }),
             signer_digest: flags.signer_digest.clone(),
             source_digest: flags.source_digest.clone(),
             source_ref: flags.source_ref.clone(),
@@ -708,6 +858,40 @@ mod tests {
     }
 
     #[test]
+    fn regexes_are_read_as_go_reads_them() {
+        let re = |p: &str| GoRegex::new(p);
+        // `\Q…\E` is a literal, to `\E` or the end.
+        let r = re(r"^\Qhttps://x.y/a+b\E/.*$").unwrap();
+        assert!(r.is_match("https://x.y/a+b/c"));
+        assert!(!r.is_match("https://xzy/aab/c"));
+        assert_eq!(r.as_str(), r"^\Qhttps://x.y/a+b\E/.*$");
+        assert!(re(r"\Q(a|b").unwrap().is_match("x(a|b"));
+        assert!(re(r"\Q<a>").unwrap().is_match("<a>"));
+        // Flags Go lacks, and Rust-only escapes, are refused.
+        for bad in ["(?x) a", "(?R)a", "(?u:a)", "(?i-x:a)", r"\<a", "a\\"] {
+            assert!(re(bad).is_err(), "{bad}");
+        }
+        for good in ["(?i)A", "(?s:a.b)", "(?U)a+", "(?im-s:a)", "(?P<n>a)"] {
+            assert!(re(good).is_ok(), "{good}");
+        }
+        assert!(re("(?i)SIGSTORE").unwrap().is_match("sigstore"));
+        // Class set operators and nested `[` are literals in Go.
+        let r = re("^[a&&b]$").unwrap();
+        assert!(r.is_match("&") && r.is_match("a") && !r.is_match("c"));
+        let r = re("^[a~~]$").unwrap();
+        assert!(r.is_match("~"));
+        let r = re("^[[]$").unwrap();
+        assert!(r.is_match("["));
+        let r = re("^[]a]$").unwrap();
+        assert!(r.is_match("]") && r.is_match("a"));
+        let r = re("^[^]a]$").unwrap();
+        assert!(!r.is_match("]") && r.is_match("b"));
+        let r = re("^[[:digit:]x]+$").unwrap();
+        assert!(r.is_match("12x") && !r.is_match("y"));
+        assert!(re(r"^[\]]$").unwrap().is_match("]"));
+    }
+
+    #[test]
     fn tenancy_hosts_change_server_and_issuer() {
         let mut f = flags();
         f.hostname = Some("acme.ghe.com".into());
@@ -719,6 +903,24 @@ mod tests {
         assert_eq!(
             p.issuer.as_deref(),
             Some("https://token.actions.acme.ghe.com")
+        );
+        // github.com's issuer given explicitly means the tenant's, as in gh;
+        // any other issuer is kept.
+        f.cert_oidc_issuer = Some(GITHUB_ACTIONS_ISSUER.into());
+        assert_eq!(
+            Policy::from_flags(&f).unwrap().issuer.as_deref(),
+            Some("https://token.actions.acme.ghe.com")
+        );
+        f.cert_oidc_issuer = Some("https://issuer.example".into());
+        assert_eq!(
+            Policy::from_flags(&f).unwrap().issuer.as_deref(),
+            Some("https://issuer.example")
+        );
+        f.hostname = None;
+        f.cert_oidc_issuer = Some(GITHUB_ACTIONS_ISSUER.into());
+        assert_eq!(
+            Policy::from_flags(&f).unwrap().issuer.as_deref(),
+            Some(GITHUB_ACTIONS_ISSUER)
         );
         f.hostname = Some("github.example.com".into());
         assert!(Policy::from_flags(&f).is_err());

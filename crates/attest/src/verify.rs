@@ -11,9 +11,9 @@
 //!
 //! | instance | chain at signing time | SCT | tlog inclusion proof + checkpoint | verified time |
 //! |---|---|---|---|---|
-//! | public good | yes | yes | yes, at least one entry | SET or TSA |
+//! | public good | yes | yes | yes, at least one entry, every entry proven | SET or TSA |
 //! | GitHub | yes | – (no CT log) | – (no log) | at least one RFC 3161 timestamp |
-//! | custom | yes | if the root has CT logs | if the root has logs | SET or TSA |
+//! | custom | yes | if the root has CT logs | if the root has logs (every entry proven) | SET or TSA |
 
 use std::fmt;
 
@@ -317,6 +317,24 @@ pub fn verify_bundle(
             "RFC 3161 timestamp",
             "GitHub's instance requires a signed timestamp from its timestamp authority; the bundle has none",
         ));
+    }
+    if verify_tlog {
+        // Bundle v0.1 lets an entry carry only a SET, a promise of
+        // inclusion; the core accepts that for v0.1. A promise is not a
+        // proof: every entry attest verifies must be proven in the log.
+        let entries = &bundle.verification_material.tlog_entries;
+        if let Some(n) = entries.iter().position(|e| e.inclusion_proof.is_none()) {
+            return Err(VerifyError::check(
+                "inclusion proof",
+                format!(
+                    "log entry {} of {} has no inclusion proof; every log entry must be \
+                     proven by an inclusion proof and a signed checkpoint (a signed entry \
+                     timestamp alone, which bundle v0.1 allows, is only a promise)",
+                    n + 1,
+                    entries.len()
+                ),
+            ));
+        }
     }
 
     let mut policy = VerificationPolicy::any_identity();

@@ -422,7 +422,7 @@ fn conformance_failures_name_their_check() {
             "log entry consistency",
         ),
         ("checkpoint-bad-keyhint_fail", "checkpoint"),
-        ("intoto-missing-inclusion-proof_fail", "bundle structure"),
+        ("intoto-missing-inclusion-proof_fail", "inclusion proof"),
         ("message-digest-mismatch_fail", "subject digest"),
         ("set-invalid-signature_fail", "SET"),
         ("invalid-ct-key_fail", "SCT"),

@@ -181,6 +181,44 @@ fn public_good_positive_control() {
     assert!(sigstore.log_size() >= 7);
 }
 
+/// Bundle v0.1 lets a log entry carry only a SET; a promise of inclusion is
+/// not a proof, so such an entry fails. Control: the same v0.1 bundle with
+/// its inclusion proof verifies.
+#[test]
+fn public_good_v01_entry_without_inclusion_proof_fails() {
+    let mut sigstore = TestSigstore::new(public_good());
+    let root = sigstore.trusted_root_json();
+    let bundle = sigstore.sign_statement(
+        &provenance(ARTIFACT),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    );
+    let mut v01 = bundle.clone();
+    v01["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+    let material = v01["verificationMaterial"]
+        .as_object_mut()
+        .expect("verification material");
+    let cert = material.remove("certificate").expect("a v0.3 certificate");
+    material.insert(
+        "x509CertificateChain".into(),
+        serde_json::json!({ "certificates": [cert] }),
+    );
+    assert!(v01["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"].is_object());
+    assert_verified(&evaluate(&v01, &root, ARTIFACT, &repo_policy()));
+
+    let mut promise_only = v01.clone();
+    promise_only["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .expect("entry")
+        .remove("inclusionProof")
+        .expect("an inclusion proof");
+    assert_fails(
+        &evaluate(&promise_only, &root, ARTIFACT, &repo_policy()),
+        exit::VERIFICATION,
+        "inclusion proof",
+    );
+}
+
 #[test]
 fn public_good_bad_signature() {
     control_and_flip(
