@@ -336,7 +336,8 @@ impl TrustedInstance {
 fn fail_closed(e: TufError) -> TrustError {
     TrustError::Tuf(format!(
         "{e}. attest will not fall back to other trust material after a failed check; \
-         pass --custom-trusted-root, or --offline to use the embedded roots deliberately"
+         pass --custom-trusted-root FILE, or, to use the embedded roots deliberately, \
+         run with --offline and an empty --cache-dir (a failing cache is not skipped)"
     ))
 }
 
