@@ -82,21 +82,36 @@ pub fn run(args: DownloadArgs) -> i32 {
         Ok(b) => b,
         Err(code) => return code,
     };
+    // gh fails the whole download when any attestation cannot be fetched or
+    // parsed, and writes nothing: a partial file would look complete to the
+    // offline verify that reads it. "No attestations found" (exit 0) is only
+    // for an empty list.
+    let failed: Vec<String> = bundles
+        .iter()
+        .filter_map(|b| b.as_ref().err().map(ToString::to_string))
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "Error: {} of {} attestations for {} could not be loaded, so nothing was written (expected every one to load, as gh does):",
+            failed.len(),
+            bundles.len(),
+            resolved.display
+        );
+        for f in &failed {
+            eprintln!("  - {f}");
+        }
+        return exit::UNREADABLE;
+    }
     let mut lines = Vec::new();
-    for b in &bundles {
-        match b {
-            Ok(b) => {
-                let keep = args.predicate_type.as_ref().is_none_or(|pt| {
-                    b.statement
-                        .as_ref()
-                        .and_then(|s| s.as_ref().ok())
-                        .is_some_and(|s| &s.predicate_type == pt)
-                });
-                if keep {
-                    lines.push(b.raw.to_string());
-                }
-            }
-            Err(e) => eprintln!("Warning: skipped an attestation: {e}"),
+    for b in bundles.iter().flatten() {
+        let keep = args.predicate_type.as_ref().is_none_or(|pt| {
+            b.statement
+                .as_ref()
+                .and_then(|s| s.as_ref().ok())
+                .is_some_and(|s| &s.predicate_type == pt)
+        });
+        if keep {
+            lines.push(b.raw.to_string());
         }
     }
     if lines.is_empty() {

@@ -45,6 +45,13 @@ pub struct TrustedRootArgs {
 
 /// Run `attest trusted-root`; returns the exit code.
 pub fn run(args: TrustedRootArgs) -> i32 {
+    if let Err(code) = crate::verify::refuse_offline_tenant(
+        args.hostname.as_deref(),
+        args.offline,
+        "run this command online",
+    ) {
+        return code;
+    }
     let tenant = match crate::fetch::tenant_trust_domain(args.hostname.as_deref()) {
         Ok(t) => t,
         Err(code) => return code,

@@ -191,6 +191,26 @@ pub fn print_trust_notes(trust: &TrustStore) {
     }
 }
 
+/// With `--offline`, refuse a GHE.com tenant host before anything asks its
+/// API for the trust domain (`GET /meta`): offline means no network, and
+/// the trust domain is known only from there. `remedy` says what to do
+/// instead. Exit 2, as for conflicting flags.
+pub fn refuse_offline_tenant(
+    hostname: Option<&str>,
+    offline: bool,
+    remedy: &str,
+) -> Result<(), i32> {
+    let Some(host) = hostname.map(|h| h.trim().to_ascii_lowercase()) else {
+        return Ok(());
+    };
+    if offline && host.ends_with(".ghe.com") {
+        return Err(usage_error(&format!(
+            "--offline: the trusted root of the GHE.com tenant {host} depends on its trust domain, which only its API tells (GET /meta); {remedy}"
+        )));
+    }
+    Ok(())
+}
+
 /// Print a usage error (exit 2).
 pub fn usage_error(msg: &str) -> i32 {
     eprintln!("Error: {msg}");
@@ -316,6 +336,15 @@ pub fn run(args: VerifyArgs) -> i32 {
     let trust = match &args.custom_trusted_root {
         Some(path) => TrustStore::from_file(path, args.no_public_good),
         None => {
+            let remedy = format!(
+                "pass --custom-trusted-root with the tenant's root (`attest trusted-root --hostname {}` prints it on a connected machine)",
+                args.hostname.as_deref().unwrap_or_default().trim()
+            );
+            if let Err(code) =
+                refuse_offline_tenant(args.hostname.as_deref(), args.offline, &remedy)
+            {
+                return code;
+            }
             let td = match fetch::tenant_trust_domain(args.hostname.as_deref()) {
                 Ok(td) => td,
                 Err(code) => return code,

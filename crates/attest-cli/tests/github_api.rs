@@ -7,8 +7,10 @@ mod common;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use common::{attest, gh_dir, run};
 use mock_http::{MockServer, Response};
@@ -392,35 +394,393 @@ fn ghe_com_tenants_read_their_trust_domain_from_meta() {
             Response::status(401, "Requires authentication")
         }
     });
-    let verify = |token: Option<&str>| {
+    // Online (offline never asks /meta): `trusted-root` reads the trust
+    // domain first; the TUF repository is a closed loopback port, so nothing
+    // leaves the machine and the TUF step fails after /meta was answered.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let tuf_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../attest/trust/tuf-root-github.json");
+    let trusted_root = |token: Option<&str>| {
+        let cache = tempfile::tempdir().unwrap();
         let mut cmd = attest();
-        cmd.current_dir(gh_dir())
+        cmd.env_remove("ATTEST_OFFLINE")
             .env("GITHUB_API_URL", &api.base)
+            .env("ATTEST_HTTP_TIMEOUT", "5")
             .args([
-                "verify",
-                "github_provenance_demo-0.0.12-py3-none-any.whl",
-                "--owner",
-                "actions",
+                "trusted-root",
                 "--hostname",
                 "acme.ghe.com",
-                "--bundle",
-                "github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl",
-            ]);
+                "--tuf-url",
+                &dead_url,
+            ])
+            .arg("--tuf-root")
+            .arg(&tuf_root)
+            .arg("--cache-dir")
+            .arg(cache.path());
         if let Some(t) = token {
             cmd.env("GH_TOKEN", t);
         }
         run(&mut cmd)
     };
-    // Offline there is no TUF cache and attest embeds no tenant root: the
-    // bundle cannot be verified, and the message says which root was needed.
-    let (code, _, err) = verify(Some(TOKEN));
-    assert_eq!(code, 6, "{err}");
+    let (code, _, err) = trusted_root(Some(TOKEN));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains(&dead_url), "{err}");
+    let reqs = api.requests();
+    assert_eq!(reqs[0].path, "/meta");
+    assert_eq!(
+        reqs[0].headers.get("authorization").map(String::as_str),
+        Some(&*format!("token {TOKEN}"))
+    );
+    // Without a token GitHub refuses /meta: authentication required.
+    let (code, _, err) = trusted_root(None);
+    assert_eq!(code, 4, "{err}");
+}
+
+#[test]
+fn offline_never_asks_a_tenant_for_its_trust_domain() {
+    let api = MockServer::start(|_| {
+        Response::json(r#"{"domains":{"artifact_attestations":{"trust_domain":"acme"}}}"#)
+    });
+    let (code, _, err) = run(attest()
+        .current_dir(gh_dir())
+        .env("GITHUB_API_URL", &api.base)
+        .env("GH_TOKEN", TOKEN)
+        .args([
+            "verify",
+            "github_provenance_demo-0.0.12-py3-none-any.whl",
+            "--owner",
+            "actions",
+            "--hostname",
+            "acme.ghe.com",
+            "--offline",
+            "--bundle",
+            "github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl",
+        ]));
+    assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("acme.trusted_root.json") && err.contains("--custom-trusted-root"),
+        err.contains("--offline") && err.contains("--custom-trusted-root"),
         "{err}"
     );
-    assert_eq!(api.requests()[0].path, "/meta");
-    // Without a token GitHub refuses /meta: authentication required.
-    let (code, _, err) = verify(None);
-    assert_eq!(code, 4, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("Error:")).count(),
+        1,
+        "{err}"
+    );
+    let (code, _, err) = run(attest()
+        .env("GITHUB_API_URL", &api.base)
+        .env("GH_TOKEN", TOKEN)
+        .env("ATTEST_OFFLINE", "1")
+        .args(["trusted-root", "--hostname", "acme.ghe.com"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("GET /meta"), "{err}");
+    assert!(api.requests().is_empty(), "{:?}", api.requests());
+}
+
+/// Run a command, failing the test (and killing the command) if it takes
+/// longer than `limit`.
+fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> (i32, String, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run attest");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("attest did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `verify_online`'s command, for `run_bounded`.
+fn verify_cmd(api: &MockServer, extra: &[&str]) -> std::process::Command {
+    let mut cmd = attest();
+    cmd.current_dir(gh_dir())
+        .env("GITHUB_API_URL", &api.base)
+        .env("GH_TOKEN", TOKEN)
+        .env("ATTEST_HTTP_TIMEOUT", "5")
+        .args([
+            "verify",
+            "sigstore-js-2.1.0.tgz",
+            "-d",
+            "sha512",
+            "--repo",
+            "sigstore/sigstore-js",
+            "--custom-trusted-root",
+            "trusted_root.json",
+        ])
+        .args(extra);
+    cmd
+}
+
+/// A server whose every page links to `next(base, request path)`, with
+/// `items` attestations on it.
+fn linking_server(
+    items: usize,
+    next: impl Fn(&str, &str) -> String + Send + Sync + 'static,
+) -> MockServer {
+    let base = Arc::new(Mutex::new(String::new()));
+    let b = base.clone();
+    let api = MockServer::start(move |req| {
+        let list: Vec<Value> = (0..items)
+            .map(|_| json!({"bundle": sigstore_js_bundle()}))
+            .collect();
+        let link = format!("<{}>; rel=\"next\"", next(&b.lock().unwrap(), &req.path));
+        Response::json(json!({ "attestations": list }).to_string()).header("Link", &link)
+    });
+    *base.lock().unwrap() = api.base.clone();
+    api
+}
+
+#[test]
+fn endless_empty_pages_end_at_the_first() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let onwards = {
+        let c = counter.clone();
+        linking_server(0, move |base, _| {
+            format!(
+                "{base}/orgs/x/attestations/y?after={}",
+                c.fetch_add(1, Ordering::SeqCst)
+            )
+        })
+    };
+    let to_itself = linking_server(0, |base, path| format!("{base}{path}"));
+    for api in [onwards, to_itself] {
+        let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(30));
+        assert_eq!(code, 5, "{err}");
+        assert_eq!(api.requests().len(), 1, "{err}");
+    }
+}
+
+#[test]
+fn pages_that_repeat_or_never_end_are_refused() {
+    // A page linking to itself would hand out the same attestations again.
+    let api = linking_server(1, |base, path| format!("{base}{path}"));
+    let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(30));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("already fetched"), "{err}");
+    assert_eq!(api.requests().len(), 1);
+
+    // One attestation per page, always another page: the page budget for
+    // --limit 30 (ten times the one full page it needs) ends it.
+    let counter = Arc::new(AtomicUsize::new(0));
+    let c = counter.clone();
+    let api = linking_server(1, move |base, _| {
+        format!(
+            "{base}/orgs/x/attestations/y?after={}",
+            c.fetch_add(1, Ordering::SeqCst)
+        )
+    });
+    let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(60));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("after 10 pages"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("Error:")).count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(api.requests().len(), 10);
+}
+
+#[test]
+fn next_links_off_the_api_origin_never_get_the_token() {
+    let other = MockServer::start(|_| {
+        Response::json(json!({"attestations": [{"bundle": sigstore_js_bundle()}]}).to_string())
+    });
+    let other_base = other.base.clone();
+    // Another port, then another host name and plain http on the same
+    // port as the API: each a different origin.
+    let api = linking_server(1, move |_, _| format!("{other_base}/page2"));
+    let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(30));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("outside the API"), "{err}");
+    let leaked: Vec<_> = other
+        .requests()
+        .into_iter()
+        .filter(|r| r.headers.contains_key("authorization"))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "the other origin got the token: {leaked:?}"
+    );
+    assert!(other.requests().is_empty());
+
+    let api = linking_server(1, |base, _| {
+        format!("{}/page2", base.replace("127.0.0.1", "localhost"))
+    });
+    let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(30));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("outside the API"), "{err}");
+    assert_eq!(api.requests().len(), 1, "{:?}", api.requests());
+}
+
+#[test]
+fn a_hosts_yml_token_goes_only_to_its_own_host() {
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("hosts.yml"),
+        "github.com:\n    oauth_token: gho_for_github\nacme.ghe.com:\n    oauth_token: ghe_for_acme\n",
+    )
+    .unwrap();
+    let api = MockServer::start(|_| {
+        Response::json(json!({"attestations": [{"bundle": sigstore_js_bundle()}]}).to_string())
+    });
+    for hostname in [None, Some("acme.ghe.com")] {
+        let mut cmd = attest();
+        cmd.current_dir(gh_dir())
+            .env("GITHUB_API_URL", &api.base)
+            .env("GH_CONFIG_DIR", config.path())
+            .env("ATTEST_HTTP_TIMEOUT", "5")
+            .args([
+                "verify",
+                "sigstore-js-2.1.0.tgz",
+                "-d",
+                "sha512",
+                "--repo",
+                "sigstore/sigstore-js",
+                "--custom-trusted-root",
+                "trusted_root.json",
+            ]);
+        if let Some(h) = hostname {
+            cmd.args(["--hostname", h]);
+        }
+        let _ = run(&mut cmd);
+    }
+    let reqs = api.requests();
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    for r in reqs {
+        assert!(
+            !r.headers.contains_key("authorization"),
+            "a loopback GITHUB_API_URL got a hosts.yml token: {:?}",
+            r.headers
+        );
+    }
+}
+
+/// `attest download` of sigstore-js-2.1.0.tgz in a fresh directory.
+fn download(api: &MockServer) -> (i32, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(attest()
+        .current_dir(dir.path())
+        .env("GITHUB_API_URL", &api.base)
+        .env("GH_TOKEN", TOKEN)
+        .env("ATTEST_HTTP_TIMEOUT", "5")
+        .args(["download", "-d", "sha512", "--owner", "sigstore"])
+        .arg(gh_dir().join("sigstore-js-2.1.0.tgz")));
+    (code, out, err, dir)
+}
+
+#[test]
+fn download_fails_and_writes_nothing_when_an_attestation_does_not_load() {
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "bundle_url 500",
+            json!([{"bundle": null, "bundle_url": "SELF/blob500"}]),
+        ),
+        (
+            "invalid snappy",
+            json!([{"bundle": null, "bundle_url": "SELF/garbage"}]),
+        ),
+        ("not a bundle", json!([{"bundle": {"mediaType": 7}}])),
+        (
+            "one good, one failing",
+            json!([{"bundle": sigstore_js_bundle()}, {"bundle": null, "bundle_url": "SELF/blob500"}]),
+        ),
+    ];
+    for (name, list) in cases {
+        let self_base = Arc::new(Mutex::new(String::new()));
+        let sb = self_base.clone();
+        let api = MockServer::start(move |req| match req.path.as_str() {
+            "/blob500" => Response::status(500, "boom"),
+            "/garbage" => {
+                let mut r = Response::json(b"\x05\x00garbage-not-snappy".to_vec());
+                r.headers.clear();
+                r
+            }
+            _ => Response::json(
+                json!({ "attestations": list })
+                    .to_string()
+                    .replace("SELF", &sb.lock().unwrap()),
+            ),
+        });
+        *self_base.lock().unwrap() = api.base.clone();
+        let (code, out, err, dir) = download(&api);
+        assert_eq!(code, 3, "{name}: {out}{err}");
+        assert!(err.contains("nothing was written"), "{name}: {err}");
+        assert!(!out.contains("No attestations found"), "{name}: {out}");
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("Error:")).count(),
+            1,
+            "{name}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{name}: a file was written"
+        );
+    }
+    // An empty list is not a failure (gh: exit 0, nothing written).
+    let api = MockServer::start(|_| Response::json(r#"{"attestations": []}"#));
+    let (code, out, err, dir) = download(&api);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("No attestations found for"), "{out}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// The sigstore-js bundle with a padding field making it `size` bytes or more.
+fn padded_bundle(size: usize) -> Value {
+    let mut b = sigstore_js_bundle();
+    b["pad"] = Value::String("x".repeat(size));
+    b
+}
+
+#[test]
+fn an_oversized_inline_bundle_is_refused_in_one_line() {
+    let big = json!({"attestations": [{"bundle": padded_bundle(33 * 1024 * 1024)}]}).to_string();
+    let api = MockServer::start(move |_| Response::json(big.clone()));
+    let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(60));
+    assert_eq!(code, 3, "{err}");
+    let errors: Vec<_> = err.lines().filter(|l| l.starts_with("Error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("-byte limit for one bundle"), "{err}");
+}
+
+#[test]
+fn bundle_json_kept_while_paging_is_bounded() {
+    // Pages of two 20 MB bundles, each within the one-bundle limit, linking
+    // onwards: the total kept passes 256 MB on the seventh page, before the
+    // page budget (10) or --limit (30) would stop it.
+    let page = json!({"attestations": [{"bundle": padded_bundle(20 << 20)}, {"bundle": padded_bundle(20 << 20)}]})
+        .to_string();
+    let counter = Arc::new(AtomicUsize::new(0));
+    let c = counter.clone();
+    let base = Arc::new(Mutex::new(String::new()));
+    let b = base.clone();
+    let api = MockServer::start(move |_| {
+        let link = format!(
+            "<{}/orgs/x/attestations/y?after={}>; rel=\"next\"",
+            b.lock().unwrap(),
+            c.fetch_add(1, Ordering::SeqCst)
+        );
+        Response::json(page.clone()).header("Link", &link)
+    });
+    *base.lock().unwrap() = api.base.clone();
+    let (code, _, err) = run_bounded(&mut verify_cmd(&api, &[]), Duration::from_secs(240));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("in total"), "{err}");
+    assert_eq!(api.requests().len(), 7);
 }

@@ -5,7 +5,13 @@
 //! by `predicate_type`. Each attestation carries its bundle inline, or
 //! (since July 2026) `bundle: null` and a `bundle_url` to a snappy-compressed
 //! bundle, which is fetched with a client that never sends the GitHub token.
+//!
+//! The token only ever goes to the API's own origin: a `next` link to any
+//! other scheme, host or port is refused. Pagination is bounded (an empty
+//! page ends it, a page is never fetched twice, and there is a page budget),
+//! and so is the bundle JSON kept while paging.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -22,6 +28,12 @@ const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
 const MAX_BUNDLE_BYTES: usize = crate::bundle::MAX_BUNDLE_BYTES;
 /// Bundle blobs fetched at once.
 const CONCURRENT_BLOBS: usize = 8;
+/// Most pages one query follows, whatever `--limit` asks: ten times what
+/// full pages of 100 need for the largest limit (1000).
+const MAX_PAGES: usize = 100;
+/// Most bundle JSON one query keeps, inline and downloaded together: what a
+/// `--bundle` file may hold, so that what `download` writes can be read back.
+const MAX_TOTAL_BUNDLE_BYTES: u64 = crate::source::MAX_BUNDLE_FILE_BYTES;
 
 /// Where the API is and who we are.
 #[derive(Clone)]
@@ -45,32 +57,116 @@ impl std::fmt::Debug for GitHubApi {
 }
 
 impl GitHubApi {
-    /// The API for `hostname` (github.com if `None`): `GITHUB_API_URL` if set
-    /// (as GitHub Actions sets it), else `https://api.github.com`,
-    /// `https://api.<tenant>.ghe.com`, or `https://<host>/api/v3` (GHES). The
-    /// token comes from `GH_TOKEN`, `GITHUB_TOKEN` (or the `_ENTERPRISE_`
-    /// variants for other hosts), else gh's `hosts.yml`.
+    /// The API for `hostname` (github.com if `None`): `https://api.github.com`,
+    /// `https://api.<tenant>.ghe.com`, or `https://<host>/api/v3` (GHES), or
+    /// `GITHUB_API_URL` (as GitHub Actions sets it) when no hostname is given,
+    /// when it is that hostname's API, or when it is a loopback address (a
+    /// local stand-in, which Actions never sets). A `GITHUB_API_URL` for some
+    /// other host is ignored when a hostname is given: it would otherwise
+    /// receive that host's token.
+    ///
+    /// The token comes from `GH_TOKEN`, `GITHUB_TOKEN` (or the `_ENTERPRISE_`
+    /// variants for other hosts), else gh's `hosts.yml`. A `hosts.yml` token
+    /// belongs to one host, so it is only used when the API contacted is that
+    /// host's own.
     pub fn from_env(hostname: Option<&str>) -> Self {
-        let host = hostname.unwrap_or("github.com").trim().to_ascii_lowercase();
-        let base = match std::env::var("GITHUB_API_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            Some(url) => url.trim_end_matches('/').to_string(),
-            None if host == "github.com" => "https://api.github.com".to_string(),
-            None if host.ends_with(".ghe.com") => format!("https://api.{host}"),
-            None => format!("https://{host}/api/v3"),
-        };
-        let (token, token_source) = find_token(&host);
+        let env_url = std::env::var("GITHUB_API_URL").ok();
+        let target = ApiTarget::resolve(hostname, env_url.as_deref());
+        let (token, token_source) = find_token(&target.host, target.hosts_yml_token);
         Self {
-            base,
+            base: target.base,
             token,
             token_source,
         }
     }
 }
 
-fn find_token(host: &str) -> (Option<String>, Option<String>) {
+/// Which API to contact, and whether a host-bound token may go there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTarget {
+    /// The GitHub host asked for (`github.com` by default), lower-case.
+    pub host: String,
+    /// The API base URL contacted, without a trailing `/`.
+    pub base: String,
+    /// Whether `base` is `host`'s own API, so `host`'s `hosts.yml` token may
+    /// be sent to it.
+    pub hosts_yml_token: bool,
+}
+
+impl ApiTarget {
+    /// The rules of [`GitHubApi::from_env`], given `--hostname` and
+    /// `GITHUB_API_URL`.
+    pub fn resolve(hostname: Option<&str>, env_url: Option<&str>) -> Self {
+        let explicit = hostname
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty());
+        let host = explicit.clone().unwrap_or_else(|| "github.com".to_string());
+        let default_base = default_api_base(&host);
+        let env_url = env_url
+            .map(|v| v.trim().trim_end_matches('/').to_string())
+            .filter(|v| !v.is_empty());
+        let base = match env_url {
+            Some(url) if explicit.is_none() || api_url_fits_host(&url, &host) => url,
+            _ => default_base.clone(),
+        };
+        let hosts_yml_token = same_origin(&base, &default_base);
+        Self {
+            host,
+            base,
+            hosts_yml_token,
+        }
+    }
+}
+
+/// The API base gh uses for `host`.
+fn default_api_base(host: &str) -> String {
+    if host == "github.com" {
+        "https://api.github.com".to_string()
+    } else if host.ends_with(".ghe.com") {
+        format!("https://api.{host}")
+    } else {
+        format!("https://{host}/api/v3")
+    }
+}
+
+/// Whether `GITHUB_API_URL` may stand for `host`'s API: it names that API's
+/// host (or the host itself, as GHES serves `/api/v3`), or a loopback
+/// address, which only a deliberate local setup points at.
+fn api_url_fits_host(url: &str, host: &str) -> bool {
+    let Some(url_host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    else {
+        return false;
+    };
+    let api_host = reqwest::Url::parse(&default_api_base(host))
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    url_host == host
+        || Some(&url_host) == api_host.as_ref()
+        || matches!(url_host.as_str(), "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Whether two URLs have the same scheme, host and port (both must parse).
+fn same_origin(a: &str, b: &str) -> bool {
+    match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
+        (Ok(a), Ok(b)) => origin_of(&a).is_some() && origin_of(&a) == origin_of(&b),
+        _ => false,
+    }
+}
+
+/// Scheme, host and port (the scheme's default if none is written).
+fn origin_of(url: &reqwest::Url) -> Option<(String, String, u16)> {
+    Some((
+        url.scheme().to_ascii_lowercase(),
+        url.host_str()?.to_ascii_lowercase(),
+        url.port_or_known_default()?,
+    ))
+}
+
+/// The token for `host`: its environment variables, then, if
+/// `hosts_yml_allowed` (the API contacted is `host`'s own), gh's `hosts.yml`.
+fn find_token(host: &str, hosts_yml_allowed: bool) -> (Option<String>, Option<String>) {
     let vars: &[&str] = if host == "github.com" || host.ends_with(".ghe.com") {
         &["GH_TOKEN", "GITHUB_TOKEN"]
     } else {
@@ -82,6 +178,9 @@ fn find_token(host: &str) -> (Option<String>, Option<String>) {
                 return (Some(v.trim().to_string()), Some(format!("${var}")));
             }
         }
+    }
+    if !hosts_yml_allowed {
+        return (None, None);
     }
     if let Some(path) = gh_hosts_file() {
         if let Ok(text) = std::fs::read_to_string(&path) {
@@ -303,7 +402,7 @@ pub fn first_page_url(api: &GitHubApi, q: &AttestationQuery) -> String {
         "{}{path}/attestations/{}?per_page={}",
         api.base,
         q.digest,
-        q.limit.clamp(1, 100)
+        per_page(q.limit)
     );
     if let Some(pt) = &q.predicate_type {
         url.push_str("&predicate_type=");
@@ -349,12 +448,33 @@ async fn fetch_async(
         ("x-github-api-version", "2022-11-28".to_string()),
     ];
     let scope = q.repo.clone().unwrap_or_else(|| q.owner.clone());
+    let max_pages = page_budget(q.limit);
+    let mut visited: HashSet<String> = HashSet::new();
+    // Bundle JSON kept so far; bounded so that a long run of pages cannot
+    // pile up gigabytes before the limit is reached.
+    let mut kept_bytes: u64 = 0;
+    // One slot per attestation, in API order; `None` until its blob arrives.
+    let mut out: Vec<Option<Result<LoadedBundle, BundleError>>> = Vec::new();
+    let mut pending: Vec<(usize, String, String)> = Vec::new();
     let mut url = Some(first_page_url(api, q));
-    let mut found: Vec<(String, usize, ApiAttestation)> = Vec::new();
     while let Some(page_url) = url.take() {
-        if found.len() >= q.limit {
+        if out.len() >= q.limit {
             break;
         }
+        if visited.len() >= max_pages {
+            return Err(GitHubError::Response {
+                url: page_url,
+                detail: format!(
+                    "still linking to more pages after {max_pages} pages ({} of --limit {} attestations); expected the last page to have no rel=\"next\" link",
+                    out.len(),
+                    q.limit
+                ),
+            });
+        }
+        // Kept as `next_page_url` spells URLs, so a link back to the first
+        // page is recognised however it is written.
+        visited
+            .insert(reqwest::Url::parse(&page_url).map_or_else(|_| page_url.clone(), String::from));
         let page = http::get(
             &client,
             &page_url,
@@ -379,70 +499,153 @@ async fn fetch_async(
             url: page_url.clone(),
             detail,
         })?;
-        for (i, a) in parsed.into_iter().enumerate() {
-            found.push((page_url.clone(), i + 1, a));
+        // An empty page ends the list whatever its Link header says (gh
+        // would follow it): a server that keeps linking onwards from empty
+        // pages would otherwise be followed for ever, with the token.
+        if parsed.is_empty() {
+            break;
         }
-        url = page
+        let link = page
             .headers
             .get("link")
             .and_then(|v| v.to_str().ok())
             .and_then(next_link);
-    }
-    found.truncate(q.limit);
-
-    let mut out = Vec::with_capacity(found.len());
-    let mut pending: Vec<(usize, String, String, String)> = Vec::new();
-    for (index, (page_url, pos, a)) in found.into_iter().enumerate() {
-        let origin = BundleOrigin {
-            source: format!("{page_url}#{pos}"),
-            line: 1,
-            index: index + 1,
-        };
-        let initiator = a.initiator.unwrap_or_default();
-        match (a.bundle_url.filter(|u| !u.is_empty()), a.bundle) {
-            (Some(blob_url), _) => {
-                out.push(None);
-                pending.push((index, blob_url, initiator, origin.source));
+        drop(page);
+        for (pos, a) in parsed.into_iter().enumerate() {
+            // Attestations past the limit are dropped unread, as gh truncates.
+            if out.len() >= q.limit {
+                break;
             }
-            (None, Some(raw)) if raw.get() != "null" => {
-                let mut b = parse_bundle(raw.get(), origin);
-                if let Ok(b) = &mut b {
-                    b.initiator = initiator;
+            let index = out.len();
+            let origin = BundleOrigin {
+                source: format!("{page_url}#{}", pos + 1),
+                line: 1,
+                index: index + 1,
+            };
+            let initiator = a.initiator.unwrap_or_default();
+            match (a.bundle_url.filter(|u| !u.is_empty()), a.bundle) {
+                (Some(blob_url), _) => {
+                    out.push(None);
+                    pending.push((index, blob_url, initiator));
                 }
-                out.push(Some(b));
+                (None, Some(raw)) if raw.get() != "null" => {
+                    // Parsed as its page arrives: an oversized bundle is
+                    // refused here (parse_bundle's size check comes first)
+                    // and its JSON freed with the page.
+                    let mut b = parse_bundle(raw.get(), origin);
+                    if let Ok(b) = &mut b {
+                        b.initiator = initiator;
+                        kept_bytes += raw.get().len() as u64;
+                        check_kept(kept_bytes, &page_url)?;
+                    }
+                    out.push(Some(b));
+                }
+                (None, _) => out.push(Some(Err(BundleError::Shape {
+                    origin: origin.to_string(),
+                    detail: "attestation has no bundle and no bundle_url".into(),
+                }))),
             }
-            (None, _) => out.push(Some(Err(BundleError::Shape {
-                origin: origin.to_string(),
-                detail: "attestation has no bundle and no bundle_url".into(),
-            }))),
         }
+        url = match link {
+            Some(next) => Some(next_page_url(&page_url, &next, &api.base, &visited)?),
+            None => None,
+        };
     }
+
     // Fetch bundle blobs concurrently, a few at a time.
     for chunk in pending.chunks(CONCURRENT_BLOBS) {
         let mut set = tokio::task::JoinSet::new();
-        for (index, blob_url, initiator, _) in chunk.iter().cloned() {
+        for (index, blob_url, initiator) in chunk.iter().cloned() {
             let c = blob_client.clone();
             set.spawn(async move {
                 let r = fetch_blob(&c, &blob_url, &initiator).await;
-                (index, r)
+                (index, blob_url, r)
             });
         }
         while let Some(joined) = set.join_next().await {
-            let (index, r) = joined.map_err(|e| GitHubError::Response {
+            let (index, blob_url, r) = joined.map_err(|e| GitHubError::Response {
                 url: String::new(),
                 detail: format!("bundle download task failed: {e}"),
             })?;
-            out[index] = Some(r);
+            if let Ok((_, len)) = &r {
+                kept_bytes += *len as u64;
+                check_kept(kept_bytes, &blob_url)?;
+            }
+            out[index] = Some(r.map(|(b, _)| b));
         }
     }
     Ok(out.into_iter().flatten().collect())
 }
 
+/// Pages one query may fetch: ten times what full pages need for `limit`
+/// (GitHub fills every page but the last; the slack is for short pages),
+/// never more than [`MAX_PAGES`].
+fn page_budget(limit: usize) -> usize {
+    (limit.div_ceil(per_page(limit)) * 10).clamp(1, MAX_PAGES)
+}
+
+/// The `per_page` gh asks for: the limit, at most 100.
+fn per_page(limit: usize) -> usize {
+    limit.clamp(1, 100)
+}
+
+/// Refuse to keep more bundle JSON than [`MAX_TOTAL_BUNDLE_BYTES`].
+fn check_kept(kept: u64, url: &str) -> Result<(), GitHubError> {
+    if kept > MAX_TOTAL_BUNDLE_BYTES {
+        return Err(GitHubError::Response {
+            url: url.to_string(),
+            detail: format!(
+                "the attestations' bundles exceed {MAX_TOTAL_BUNDLE_BYTES} bytes in total; expected at most that much (lower --limit)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The page a `Link: rel="next"` target names, resolved against the page
+/// that linked to it, if it is a page we may fetch: on the API's own origin
+/// (scheme, host and port of `base`), since every page request carries the
+/// token, and not one already fetched, which would loop.
+pub fn next_page_url(
+    page_url: &str,
+    next: &str,
+    base: &str,
+    visited: &HashSet<String>,
+) -> Result<String, GitHubError> {
+    let refuse = |detail: String| GitHubError::Response {
+        url: page_url.to_string(),
+        detail,
+    };
+    let resolved = reqwest::Url::parse(page_url)
+        .and_then(|u| u.join(next))
+        .map_err(|e| {
+            refuse(format!(
+                "Link rel=\"next\" target {next:?} is not a URL ({e}); expected a page of {base}"
+            ))
+        })?;
+    let api = reqwest::Url::parse(base)
+        .map_err(|e| refuse(format!("the API base {base:?} is not a URL ({e})")))?;
+    if origin_of(&resolved).is_none() || origin_of(&resolved) != origin_of(&api) {
+        return Err(refuse(format!(
+            "Link rel=\"next\" points to {resolved}, outside the API {base}; expected a page of the same scheme, host and port (the token is sent only there)"
+        )));
+    }
+    let resolved = resolved.to_string();
+    if visited.contains(&resolved) {
+        return Err(refuse(format!(
+            "Link rel=\"next\" points back to {resolved}, a page already fetched; expected a new page"
+        )));
+    }
+    Ok(resolved)
+}
+
+/// Download, decompress and parse one `bundle_url` blob (without the token);
+/// with the bundle, its decompressed size.
 async fn fetch_blob(
     client: &reqwest::Client,
     url: &str,
     initiator: &str,
-) -> Result<LoadedBundle, BundleError> {
+) -> Result<(LoadedBundle, usize), BundleError> {
     let origin = BundleOrigin {
         source: url.to_string(),
         line: 1,
@@ -465,7 +668,7 @@ async fn fetch_blob(
     let mut b = parse_bundle(text, origin)?;
     b.bundle_url = url.to_string();
     b.initiator = initiator.to_string();
-    Ok(b)
+    Ok((b, text.len()))
 }
 
 /// Decode a snappy (raw block format) bundle blob, refusing one that would
@@ -578,6 +781,127 @@ mod tests {
         assert!(first_page_url(&api, &q)
             .starts_with("https://api.github.com/orgs/o/attestations/sha256:"));
         assert!(first_page_url(&api, &q).ends_with("?per_page=100"));
+    }
+
+    #[test]
+    fn github_api_url_never_carries_another_hosts_token() {
+        let t = |h: Option<&str>, u: Option<&str>| {
+            let t = ApiTarget::resolve(h, u);
+            (t.host, t.base, t.hosts_yml_token)
+        };
+        // No hostname: GITHUB_API_URL decides; github.com's hosts.yml token
+        // only goes to github.com's API.
+        assert_eq!(
+            t(None, None),
+            ("github.com".into(), "https://api.github.com".into(), true)
+        );
+        assert_eq!(
+            t(None, Some(" https://api.github.com/ ")),
+            ("github.com".into(), "https://api.github.com".into(), true)
+        );
+        assert_eq!(
+            t(None, Some("https://ghes.example/api/v3")),
+            (
+                "github.com".into(),
+                "https://ghes.example/api/v3".into(),
+                false
+            )
+        );
+        assert_eq!(t(None, Some("")).1, "https://api.github.com");
+        // A hostname whose API GITHUB_API_URL is: used, with its token.
+        assert_eq!(
+            t(Some("Acme.GHE.com"), Some("https://API.acme.ghe.com")),
+            (
+                "acme.ghe.com".into(),
+                "https://API.acme.ghe.com".into(),
+                true
+            )
+        );
+        assert_eq!(
+            t(Some("ghes.example"), Some("https://ghes.example/api/v3")),
+            (
+                "ghes.example".into(),
+                "https://ghes.example/api/v3".into(),
+                true
+            )
+        );
+        // Another host's API (GitHub Actions on github.com): ignored.
+        assert_eq!(
+            t(Some("acme.ghe.com"), Some("https://api.github.com")),
+            (
+                "acme.ghe.com".into(),
+                "https://api.acme.ghe.com".into(),
+                true
+            )
+        );
+        assert_eq!(
+            t(Some("ghes.example"), Some("not a url")).1,
+            "https://ghes.example/api/v3"
+        );
+        // A loopback stand-in is used, but gets no hosts.yml token.
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:2",
+        ] {
+            assert_eq!(
+                t(Some("acme.ghe.com"), Some(local)),
+                ("acme.ghe.com".into(), local.to_string(), false)
+            );
+        }
+    }
+
+    #[test]
+    fn next_links_stay_on_the_api_origin_and_never_repeat() {
+        let base = "http://127.0.0.1:8000";
+        let page = "http://127.0.0.1:8000/orgs/o/attestations/x?per_page=30";
+        let mut seen = HashSet::new();
+        seen.insert(page.to_string());
+        let ok = |next: &str, seen: &HashSet<String>| next_page_url(page, next, base, seen);
+        assert_eq!(
+            ok("http://127.0.0.1:8000/orgs/o/attestations/x?after=b", &seen).unwrap(),
+            "http://127.0.0.1:8000/orgs/o/attestations/x?after=b"
+        );
+        // Relative targets resolve against the page.
+        assert_eq!(
+            ok("x?after=c", &seen).unwrap(),
+            "http://127.0.0.1:8000/orgs/o/attestations/x?after=c"
+        );
+        for other in [
+            "http://127.0.0.1:8001/orgs/o/attestations/x?after=b",
+            "https://127.0.0.1:8000/x",
+            "http://localhost:8000/x",
+            "http://evil.example/x",
+            "//evil.example:8000/x",
+            "file:///etc/passwd",
+        ] {
+            let e = ok(other, &seen).unwrap_err().to_string();
+            assert!(e.contains("outside the API"), "{other}: {e}");
+        }
+        let e = ok(page, &seen).unwrap_err().to_string();
+        assert!(e.contains("already fetched"), "{e}");
+        assert!(next_page_url(page, "http://[bad", base, &seen).is_err());
+        assert!(next_page_url(page, "/x", "not a url", &seen).is_err());
+        // Default ports count as written.
+        assert!(next_page_url(
+            "https://api.github.com/a",
+            "https://api.github.com:443/b",
+            "https://api.github.com",
+            &HashSet::new()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn page_budget_follows_the_limit() {
+        assert_eq!(page_budget(1), 10);
+        assert_eq!(page_budget(30), 10);
+        assert_eq!(page_budget(100), 10);
+        assert_eq!(page_budget(101), 20);
+        assert_eq!(page_budget(1000), MAX_PAGES);
+        assert_eq!(page_budget(0), 1);
+        assert!(check_kept(MAX_TOTAL_BUNDLE_BYTES, "u").is_ok());
+        assert!(check_kept(MAX_TOTAL_BUNDLE_BYTES + 1, "u").is_err());
     }
 
     #[test]
