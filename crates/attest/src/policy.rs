@@ -889,6 +889,20 @@ mod tests {
         let r = re("^[[:digit:]x]+$").unwrap();
         assert!(r.is_match("12x") && !r.is_match("y"));
         assert!(re(r"^[\]]$").unwrap().is_match("]"));
+        // What follows `\E` is read as a pattern again.
+        let r = re(r"^\Qa.b\E/c$").unwrap();
+        assert!(r.is_match("a.b/c") && !r.is_match("a.b/cd") && !r.is_match("axb/c"));
+        // A class ends at its `]`; what follows is outside it.
+        let r = re("^[a][b]$").unwrap();
+        assert!(r.is_match("ab") && !r.is_match("a[b]"));
+        // `[` followed by `:` but no `:]`, and `[` in a class: literals.
+        let r = re("^[[:a]$").unwrap();
+        assert!(r.is_match("[") && r.is_match(":") && r.is_match("a"));
+        let r = re("^[[x:]]$").unwrap();
+        assert!(r.is_match("[]") && r.is_match("x]") && !r.is_match("x"));
+        // Ranges still work: only doubled `&`, `-`, `~` are escaped.
+        let r = re("^[a-c]$").unwrap();
+        assert!(r.is_match("b") && !r.is_match("-"));
     }
 
     #[test]
