@@ -35,17 +35,23 @@ pub fn resolve_artifact(
 ) -> Result<Resolved, i32> {
     if let Some(parsed) = parse_oci_ref(arg) {
         let reference = parsed.map_err(|e| crate::verify::usage_error(&e.to_string()))?;
-        let pinned = reference
-            .digest()
-            .and_then(|d| ArtifactDigest::parse(d).ok());
-        let digest = match pinned {
-            Some(d) if !need_registry => d,
-            _ => resolve_digest(&reference, &registry_auth(reference.resolve_registry())).map_err(
-                |e| {
-                    eprintln!("Error: failed to load the digest of {arg}: {e}");
-                    oci_exit(&e)
-                },
-            )?,
+        let failed = |e: OciError| {
+            eprintln!("Error: failed to load the digest of {arg}: {e}");
+            oci_exit(&e)
+        };
+        // A pinned digest is the artifact's digest whatever the registry
+        // says: `resolve_digest` returns it once the registry confirms it
+        // (and fails if the registry reports another), and without the
+        // registry it is used as written. One that does not parse is an
+        // error, never a reason to take the registry's digest instead.
+        let digest = match reference.digest() {
+            Some(d) if !need_registry => ArtifactDigest::parse(d).map_err(|e| {
+                crate::verify::usage_error(&format!(
+                    "{arg}: expected a sha256 or sha512 digest after '@': {e}"
+                ))
+            })?,
+            _ => resolve_digest(&reference, &registry_auth(reference.resolve_registry()))
+                .map_err(failed)?,
         };
         return Ok(Resolved {
             digest,
