@@ -1,4 +1,5 @@
-//! OCI references and Docker config credentials.
+//! OCI references, Docker config credentials, and what registries send:
+//! `WWW-Authenticate` challenges and JSON error bodies.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,4 +11,10 @@ fuzz_target!(|data: &[u8]| {
     for registry in ["ghcr.io", "docker.io", "127.0.0.1:5000"] {
         let _ = attest::source::oci::docker_config_credentials(&text, registry, false);
     }
+    let (scheme, params) = attest::source::oci::parse_challenge(&text);
+    // Every parameter comes from the header; nothing is invented.
+    assert!(scheme.len() <= text.len());
+    assert!(params.iter().all(|(k, v)| k.len() + v.len() <= text.len()));
+    let message = attest::source::oci::registry_message(data);
+    assert!(!message.contains('\n'));
 });

@@ -976,8 +976,8 @@ fn printable(text: &str) -> String {
 }
 
 /// The first `errors[].code`/`message` of a registry's JSON error body, as
-/// `: CODE: message`.
-fn registry_message(body: &[u8]) -> String {
+/// `: CODE: message`. Public for fuzzing: registry bodies are outside data.
+pub fn registry_message(body: &[u8]) -> String {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
         return String::new();
     };
@@ -995,7 +995,8 @@ fn registry_message(body: &[u8]) -> String {
 
 /// A `WWW-Authenticate` challenge: its scheme and `key=value` parameters
 /// (values quoted or not; a quoted value may hold commas, as scopes do).
-fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
+/// Public for fuzzing: the header comes from the registry.
+pub fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
     let header = header.trim();
     let (scheme, mut rest) = header.split_once(' ').unwrap_or((header, ""));
     let mut params = Vec::new();
