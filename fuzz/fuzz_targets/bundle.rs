@@ -20,10 +20,17 @@ fuzz_target!(|data: &[u8]| {
     let Ok(bundles) = attest::source::bundles_from_bytes(data, "fuzz.jsonl") else {
         return;
     };
-    let policy = Policy::from_flags(&PolicyFlags { owner: Some("sigstore".into()), ..Default::default() }).unwrap();
+    let policy = Policy::from_flags(&PolicyFlags {
+        owner: Some("sigstore".into()),
+        ..Default::default()
+    })
+    .unwrap();
     // Verify against each subject digest the statements name (so the
     // cryptographic checks are reached), and against an unrelated digest.
-    let mut digests = vec![attest::artifact::digest_bytes(data, attest::artifact::DigestAlgorithm::Sha256)];
+    let mut digests = vec![attest::artifact::digest_bytes(
+        data,
+        attest::artifact::DigestAlgorithm::Sha256,
+    )];
     for b in bundles.iter().flatten() {
         if let Some(Ok(st)) = &b.statement {
             for s in st.subjects.iter().take(4) {

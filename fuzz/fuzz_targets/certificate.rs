@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let names = attest::certificate::certificate_names(&der);
     let _ = attest::certificate::subject_organizations(data);
     if let Ok(info) = sigstore_crypto::parse_certificate_info(&der) {
-        let summary = attest::certificate::CertificateSummary::new(&info, names.ok().map(|n| n.issuer));
+        let summary =
+            attest::certificate::CertificateSummary::new(&info, names.ok().map(|n| n.issuer));
         let _ = serde_json::to_string(&summary);
     }
 });

@@ -7,7 +7,11 @@ use attest::manifest::{check_release_name, format_line, parse_manifest};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for alg in [None, Some(DigestAlgorithm::Sha256), Some(DigestAlgorithm::Sha512)] {
+    for alg in [
+        None,
+        Some(DigestAlgorithm::Sha256),
+        Some(DigestAlgorithm::Sha512),
+    ] {
         let m = parse_manifest(data, alg);
         let _ = m.duplicates();
         for e in &m.entries {

@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         let cert = CertificateSummary {
-            build_signer_uri: Some("https://github.com/o/r/.github/workflows/w.yml@refs/heads/main".into()),
+            build_signer_uri: Some(
+                "https://github.com/o/r/.github/workflows/w.yml@refs/heads/main".into(),
+            ),
             source_repository_uri: Some("https://github.com/o/r".into()),
             ..Default::default()
         };

@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let once = compact_json(data);
     assert_eq!(compact_json(&once), once);
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
-        let w: serde_json::Value = serde_json::from_slice(&once).expect("compacting valid JSON keeps it valid");
+        let w: serde_json::Value =
+            serde_json::from_slice(&once).expect("compacting valid JSON keeps it valid");
         assert_eq!(v, w);
     }
     let _ = sigstore_tuf::TrustedMetadataSet::from_root(data);
