@@ -144,24 +144,16 @@ fn api_url_fits_host(url: &str, host: &str) -> bool {
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
     url_host == host
         || Some(&url_host) == api_host.as_ref()
-        || matches!(url_host.as_str(), "127.0.0.1" | "localhost" | "[::1]")
+        || crate::source::http::is_loopback_host(&url_host)
 }
 
-/// Whether two URLs have the same scheme, host and port (both must parse).
+/// Whether two URLs have the same scheme, host and port (both must parse;
+/// an opaque origin, e.g. `file:`, equals nothing).
 fn same_origin(a: &str, b: &str) -> bool {
     match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
-        (Ok(a), Ok(b)) => origin_of(&a).is_some() && origin_of(&a) == origin_of(&b),
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
         _ => false,
     }
-}
-
-/// Scheme, host and port (the scheme's default if none is written).
-fn origin_of(url: &reqwest::Url) -> Option<(String, String, u16)> {
-    Some((
-        url.scheme().to_ascii_lowercase(),
-        url.host_str()?.to_ascii_lowercase(),
-        url.port_or_known_default()?,
-    ))
 }
 
 /// The token for `host`: its environment variables, then, if
@@ -625,7 +617,7 @@ pub fn next_page_url(
         })?;
     let api = reqwest::Url::parse(base)
         .map_err(|e| refuse(format!("the API base {base:?} is not a URL ({e})")))?;
-    if origin_of(&resolved).is_none() || origin_of(&resolved) != origin_of(&api) {
+    if resolved.origin() != api.origin() {
         return Err(refuse(format!(
             "Link rel=\"next\" points to {resolved}, outside the API {base}; expected a page of the same scheme, host and port (the token is sent only there)"
         )));

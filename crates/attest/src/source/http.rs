@@ -144,26 +144,17 @@ pub async fn get(
             tokio::time::sleep(wait).await;
             continue;
         }
-        if let Some(len) = resp.content_length() {
-            if len > limit {
-                return Err(HttpError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
-            }
-        }
         let final_url = resp.url().to_string();
         let headers = resp.headers().clone();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
-            if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(HttpError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let Some(body) = read_limited(&mut resp, limit, false)
+            .await
+            .map_err(transport)?
+        else {
+            return Err(HttpError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        };
         if !status.is_success() {
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let seconds = retry_after(&headers).map(|d| d.as_secs()).unwrap_or(0);
@@ -184,6 +175,40 @@ pub async fn get(
             body,
         });
     }
+}
+
+/// Whether a URL host (`host_str`, brackets kept for IPv6) names this
+/// machine in one of the spellings local stand-ins use.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// A response body of at most `limit` bytes, never read past the limit:
+/// `None` when the body is longer (or its `Content-Length` says so), or,
+/// with `truncate`, its first `limit` bytes (enough of an error to quote).
+pub(crate) async fn read_limited(
+    resp: &mut reqwest::Response,
+    limit: u64,
+    truncate: bool,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if !truncate && resp.content_length().is_some_and(|n| n > limit) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(body.len());
+        if chunk.len() > room {
+            if !truncate {
+                return Ok(None);
+            }
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// `Retry-After` in seconds, or GitHub's `x-ratelimit-reset` epoch when the

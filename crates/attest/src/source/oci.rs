@@ -95,7 +95,7 @@ fn is_loopback(registry: &str) -> bool {
         .rsplit_once(':')
         .map(|(h, _)| h)
         .unwrap_or(registry);
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+    crate::source::http::is_loopback_host(host)
 }
 
 /// A registry client: plain HTTP only for loopback registries (as Docker
@@ -548,32 +548,17 @@ impl Puller {
                     continue;
                 }
             }
-            let limit = if status.is_success() {
-                limit
-            } else {
-                MAX_ERROR_BYTES
-            };
-            if status.is_success() && resp.content_length().is_some_and(|n| n > limit) {
-                return Err(Failed::TooLarge(limit));
-            }
             let headers = resp.headers().clone();
-            let mut body = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
+            // Enough of an error body to quote; the rest is noise.
+            let (limit, truncate) = if status.is_success() {
+                (limit, false)
+            } else {
+                (MAX_ERROR_BYTES, true)
+            };
+            let body = crate::source::http::read_limited(&mut resp, limit, truncate)
                 .await
                 .map_err(|e| Failed::Oci(self.transport(url, e)))?
-            {
-                let room = (limit as usize).saturating_sub(body.len());
-                if chunk.len() > room {
-                    if status.is_success() {
-                        return Err(Failed::TooLarge(limit));
-                    }
-                    // Enough of an error body to quote; the rest is noise.
-                    body.extend_from_slice(&chunk[..room]);
-                    break;
-                }
-                body.extend_from_slice(&chunk);
-            }
+                .ok_or(Failed::TooLarge(limit))?;
             return Ok(Answer {
                 status,
                 headers,
