@@ -31,12 +31,12 @@ fn sha512_of_tgz() -> String {
 }
 
 /// `attest verify sigstore-js-2.1.0.tgz -d sha512 --repo sigstore/sigstore-js`
-/// against the mock API.
-fn verify_online(api: &MockServer, token: Option<&str>, extra: &[&str]) -> (i32, String, String) {
+/// against the API at `base`, each request bounded by `timeout` seconds.
+fn online_cmd(base: &str, timeout: &str) -> std::process::Command {
     let mut cmd = attest();
     cmd.current_dir(gh_dir())
-        .env("GITHUB_API_URL", &api.base)
-        .env("ATTEST_HTTP_TIMEOUT", "5")
+        .env("GITHUB_API_URL", base)
+        .env("ATTEST_HTTP_TIMEOUT", timeout)
         .args([
             "verify",
             "sigstore-js-2.1.0.tgz",
@@ -46,8 +46,14 @@ fn verify_online(api: &MockServer, token: Option<&str>, extra: &[&str]) -> (i32,
             "sigstore/sigstore-js",
             "--custom-trusted-root",
             "trusted_root.json",
-        ])
-        .args(extra);
+        ]);
+    cmd
+}
+
+/// `online_cmd` against the mock API, with `extra` flags.
+fn verify_online(api: &MockServer, token: Option<&str>, extra: &[&str]) -> (i32, String, String) {
+    let mut cmd = online_cmd(&api.base, "5");
+    cmd.args(extra);
     if let Some(t) = token {
         cmd.env("GH_TOKEN", t);
     }
@@ -325,21 +331,7 @@ fn redirect_loops_and_silent_servers_end() {
             held.push(s);
         }
     });
-    let (code, _, err) = run(attest()
-        .current_dir(gh_dir())
-        .env("GITHUB_API_URL", &base)
-        .env("GH_TOKEN", TOKEN)
-        .env("ATTEST_HTTP_TIMEOUT", "1")
-        .args([
-            "verify",
-            "sigstore-js-2.1.0.tgz",
-            "-d",
-            "sha512",
-            "--repo",
-            "sigstore/sigstore-js",
-            "--custom-trusted-root",
-            "trusted_root.json",
-        ]));
+    let (code, _, err) = run(online_cmd(&base, "1").env("GH_TOKEN", TOKEN));
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("no answer within"), "{err}");
 }
@@ -508,22 +500,8 @@ fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> (i32, String
 
 /// `verify_online`'s command, for `run_bounded`.
 fn verify_cmd(api: &MockServer, extra: &[&str]) -> std::process::Command {
-    let mut cmd = attest();
-    cmd.current_dir(gh_dir())
-        .env("GITHUB_API_URL", &api.base)
-        .env("GH_TOKEN", TOKEN)
-        .env("ATTEST_HTTP_TIMEOUT", "5")
-        .args([
-            "verify",
-            "sigstore-js-2.1.0.tgz",
-            "-d",
-            "sha512",
-            "--repo",
-            "sigstore/sigstore-js",
-            "--custom-trusted-root",
-            "trusted_root.json",
-        ])
-        .args(extra);
+    let mut cmd = online_cmd(&api.base, "5");
+    cmd.env("GH_TOKEN", TOKEN).args(extra);
     cmd
 }
 
@@ -640,21 +618,8 @@ fn a_hosts_yml_token_goes_only_to_its_own_host() {
         Response::json(json!({"attestations": [{"bundle": sigstore_js_bundle()}]}).to_string())
     });
     for hostname in [None, Some("acme.ghe.com")] {
-        let mut cmd = attest();
-        cmd.current_dir(gh_dir())
-            .env("GITHUB_API_URL", &api.base)
-            .env("GH_CONFIG_DIR", config.path())
-            .env("ATTEST_HTTP_TIMEOUT", "5")
-            .args([
-                "verify",
-                "sigstore-js-2.1.0.tgz",
-                "-d",
-                "sha512",
-                "--repo",
-                "sigstore/sigstore-js",
-                "--custom-trusted-root",
-                "trusted_root.json",
-            ]);
+        let mut cmd = online_cmd(&api.base, "5");
+        cmd.env("GH_CONFIG_DIR", config.path());
         if let Some(h) = hostname {
             cmd.args(["--hostname", h]);
         }

@@ -5,23 +5,12 @@
 
 mod common;
 
-use common::{attest, gh_dir, run};
+use common::{attest, gh_dir, run, verify_sigstore_js};
 use serde_json::Value;
 use std::path::Path;
 
 fn verify(bundle: &Path) -> (i32, String) {
-    let (code, _, err) = run(attest()
-        .current_dir(gh_dir())
-        .args([
-            "verify",
-            "sigstore-js-2.1.0.tgz",
-            "-d",
-            "sha512",
-            "--owner",
-            "sigstore",
-            "--bundle",
-        ])
-        .arg(bundle));
+    let (code, _, err) = run(verify_sigstore_js().arg("--bundle").arg(bundle));
     assert_ne!(code, 101, "panic: {err}");
     (code, err)
 }
@@ -74,18 +63,9 @@ fn jsonl_of_100000_lines() {
     // The one good bundle on the last line verifies; the rest are reported,
     // but not one line each.
     assert_eq!(code, 0, "{}", &err[..err.len().min(2000)]);
-    let (code, _, err) = run(attest()
-        .current_dir(gh_dir())
+    let (code, _, err) = run(verify_sigstore_js()
         .env("GH_FORCE_TTY", "1")
-        .args([
-            "verify",
-            "sigstore-js-2.1.0.tgz",
-            "-d",
-            "sha512",
-            "--owner",
-            "sigstore",
-            "--bundle",
-        ])
+        .arg("--bundle")
         .arg(&path));
     assert_eq!(code, 0);
     assert!(

@@ -6,7 +6,7 @@ mod common;
 #[path = "../../attest/tests/support/static_server.rs"]
 mod static_server;
 
-use common::{attest, gh_dir, run, shared_dir};
+use common::{attest, run, shared_dir, verify_sigstore_js};
 use std::path::Path;
 
 fn make_repos(out: &Path) {
@@ -55,15 +55,8 @@ fn prints_the_target_compacted_and_it_verifies_offline() {
     // The printed line is a --custom-trusted-root for offline verification.
     let root = dir.path().join("root.jsonl");
     std::fs::write(&root, &out).unwrap();
-    let (code, _, err) = run(attest()
-        .current_dir(gh_dir())
+    let (code, _, err) = run(verify_sigstore_js()
         .args([
-            "verify",
-            "sigstore-js-2.1.0.tgz",
-            "-d",
-            "sha512",
-            "--owner",
-            "sigstore",
             "--bundle",
             "sigstore-js-2.1.0-bundle.json",
             "--custom-trusted-root",
@@ -122,13 +115,8 @@ fn a_tampered_repository_fails_with_exit_6() {
 
 #[test]
 fn offline_verify_says_which_root_it_used() {
-    let (code, _, err) = run(attest().current_dir(gh_dir()).args([
-        "verify",
-        "sigstore-js-2.1.0.tgz",
-        "-d",
-        "sha512",
-        "--owner",
-        "sigstore",
+    // One run: the note on stderr and the JSON on stdout.
+    let (code, out, err) = run(verify_sigstore_js().args([
         "--bundle",
         "sigstore-js-2.1.0-bundle.json",
         "--format",
@@ -139,18 +127,6 @@ fn offline_verify_says_which_root_it_used() {
         err.contains("offline: using the embedded Sigstore public good root (snapshot of"),
         "{err}"
     );
-    let (_, out, _) = run(attest().current_dir(gh_dir()).args([
-        "verify",
-        "sigstore-js-2.1.0.tgz",
-        "-d",
-        "sha512",
-        "--owner",
-        "sigstore",
-        "--bundle",
-        "sigstore-js-2.1.0-bundle.json",
-        "--format",
-        "json",
-    ]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v[0]["verificationResult"]["trustedRoot"]["source"],

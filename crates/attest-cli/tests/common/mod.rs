@@ -45,6 +45,21 @@ pub fn attest() -> Command {
     c
 }
 
+/// `attest verify` of the sigstore-js 2.1.0 tarball (a sha512 subject), run
+/// in `gh_dir()` with `--owner sigstore`; callers add the bundle and the rest.
+pub fn verify_sigstore_js() -> Command {
+    let mut c = attest();
+    c.current_dir(gh_dir()).args([
+        "verify",
+        "sigstore-js-2.1.0.tgz",
+        "-d",
+        "sha512",
+        "--owner",
+        "sigstore",
+    ]);
+    c
+}
+
 /// Run and capture, with the output as text.
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let Output {
