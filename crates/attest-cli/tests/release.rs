@@ -105,6 +105,16 @@ impl Release {
         c
     }
 
+    /// `verify` of the three release files, with each of `bundles`.
+    fn verify_three<P: AsRef<std::ffi::OsStr>>(&self, bundles: &[P]) -> Command {
+        let mut c = self.verify();
+        c.args([NATIVE, WHEEL, SDIST]);
+        for b in bundles {
+            c.arg("--bundle").arg(b);
+        }
+        c
+    }
+
     /// `attest digest -o OUT NAMES...` run in `dist/`.
     fn digest_manifest(&self, out: &Path, names: &[&str]) -> String {
         let (code, _, err) = run(attest()
@@ -343,11 +353,7 @@ fn per_artifact_bundles_in_one_jsonl_each_verified_once() {
     let per: Vec<Value> = FILES.iter().map(|f| r.sign(&[*f])).collect();
     let all = r.bundles("all.jsonl", &per.iter().collect::<Vec<_>>());
 
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&all));
+    let (code, out, err) = run(&mut r.verify_three(&[&all]));
     assert_eq!(code, 0, "{out}{err}");
     for (name, _) in FILES {
         assert_ok(&out, name);
@@ -369,13 +375,7 @@ fn per_artifact_bundles_in_one_jsonl_each_verified_once() {
     // The same bundles split over two --bundle files.
     let first = r.bundles("first.jsonl", &[&per[0]]);
     let rest = r.bundles("rest.jsonl", &[&per[1], &per[2]]);
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&first)
-        .arg("--bundle")
-        .arg(&rest));
+    let (code, out, err) = run(&mut r.verify_three(&[&first, &rest]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("3 distinct bundles verified"), "{err}");
 }
@@ -386,11 +386,7 @@ fn the_same_bundle_listed_twice_is_verified_once() {
     let b = r.sign(&FILES);
     let twice = r.bundles("twice.jsonl", &[&b, &b]);
 
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&twice));
+    let (code, out, err) = run(&mut r.verify_three(&[&twice]));
     assert_eq!(code, 0, "{out}{err}");
     for (name, _) in FILES {
         assert_ok(&out, name);
@@ -402,12 +398,7 @@ fn the_same_bundle_listed_twice_is_verified_once() {
     );
 
     // JSON: both copies are listed for every artifact, both matched.
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&twice)
-        .args(["--format", "json"]));
+    let (code, out, err) = run(r.verify_three(&[&twice]).args(["--format", "json"]));
     assert_eq!(code, 0, "{err}");
     for item in json_array(&out) {
         let atts = item["attestations"].as_array().unwrap();
@@ -422,13 +413,7 @@ fn the_same_bundle_listed_twice_is_verified_once() {
     let compact = r.bundles("a.json", &[&b]);
     let pretty = r.path("b.json");
     std::fs::write(&pretty, serde_json::to_string_pretty(&b).unwrap()).unwrap();
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&compact)
-        .arg("--bundle")
-        .arg(&pretty));
+    let (code, out, err) = run(&mut r.verify_three(&[&compact, &pretty]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         err.contains("1 distinct bundle verified, 2 attestations matched the policy"),
@@ -978,23 +963,14 @@ fn an_attestation_signed_under_another_root_exits_6() {
     let stranger = sign_in(&mut foreign, &[FILES[2]], &FulcioClaims::default());
     let bundle = r.bundles("attestation.jsonl", &[&good, &stranger]);
 
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&bundle));
+    let (code, out, err) = run(&mut r.verify_three(&[&bundle]));
     assert_eq!(code, 6, "{out}{err}");
     assert_ok(&out, NATIVE);
     assert_ok(&out, WHEEL);
     assert_failed(&out, SDIST, "attestation.jsonl:2: verification failed");
     assert!(err.contains("2 of 3 artifacts verified, 1 failed"), "{err}");
 
-    let (code, out, _) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&bundle)
-        .args(["--format", "json"]));
+    let (code, out, _) = run(r.verify_three(&[&bundle]).args(["--format", "json"]));
     assert_eq!(code, 6);
     let items = json_array(&out);
     let s = by_name(&items, SDIST);
@@ -1005,11 +981,7 @@ fn an_attestation_signed_under_another_root_exits_6() {
     // One good attestation is enough: a foreign one beside it does not hurt.
     let both = r.sign(&[FILES[2]]);
     let bundle = r.bundles("both.jsonl", &[&good, &stranger, &both]);
-    let (code, out, err) = run(r
-        .verify()
-        .args([NATIVE, WHEEL, SDIST])
-        .arg("--bundle")
-        .arg(&bundle));
+    let (code, out, err) = run(&mut r.verify_three(&[&bundle]));
     assert_eq!(code, 0, "{out}{err}");
     assert_ok(&out, SDIST);
 }
