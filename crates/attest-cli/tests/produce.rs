@@ -69,6 +69,24 @@ impl Release {
         self.dir.path()
     }
 
+    /// `statement.json`: `attest provenance` over the manifest, from a claims
+    /// file of the default Actions claims issued by the loopback OIDC issuer.
+    fn provenance_statement(&self) {
+        let mut c = default_actions_claims();
+        c["iss"] = json!(self.sigstore.oidc_issuer());
+        std::fs::write(self.path().join("claims.json"), c.to_string()).unwrap();
+        let (code, _, err) = run(attest().current_dir(self.path()).args([
+            "provenance",
+            "--claims",
+            "claims.json",
+            "--subject-checksums",
+            "dist/release-artifact-digests.txt",
+            "-o",
+            "statement.json",
+        ]));
+        assert_eq!(code, 0, "{err}");
+    }
+
     /// `attest` in this directory, as inside a GitHub Actions job of octo-org/octo-repo.
     fn in_actions(&self) -> Command {
         let mut c = attest();
@@ -351,20 +369,7 @@ fn tsa_only_instance_like_githubs() {
 #[test]
 fn provenance_then_sign_with_an_explicit_token() {
     let r = Release::new(None);
-    let claims = r.path().join("claims.json");
-    let mut c = default_actions_claims();
-    c["iss"] = json!(r.sigstore.oidc_issuer());
-    std::fs::write(&claims, c.to_string()).unwrap();
-    let (code, _, err) = run(attest().current_dir(r.path()).args([
-        "provenance",
-        "--claims",
-        "claims.json",
-        "--subject-checksums",
-        "dist/release-artifact-digests.txt",
-        "-o",
-        "statement.json",
-    ]));
-    assert_eq!(code, 0, "{err}");
+    r.provenance_statement();
     let token = r.sigstore.mint_token(&default_actions_claims(), "sigstore");
     let (code, _, err) = run(attest().current_dir(r.path()).args([
         "sign",
@@ -410,20 +415,7 @@ fn key_signed_bundles_verify_with_the_public_key_only() {
         .status()
         .unwrap()
         .success());
-    let claims = r.path().join("claims.json");
-    let mut c = default_actions_claims();
-    c["iss"] = json!(r.sigstore.oidc_issuer());
-    std::fs::write(&claims, c.to_string()).unwrap();
-    let (code, _, err) = run(attest().current_dir(r.path()).args([
-        "provenance",
-        "--claims",
-        "claims.json",
-        "--subject-checksums",
-        "dist/release-artifact-digests.txt",
-        "-o",
-        "statement.json",
-    ]));
-    assert_eq!(code, 0, "{err}");
+    r.provenance_statement();
     let (code, _, err) = run(attest().current_dir(r.path()).args([
         "sign",
         "statement.json",
