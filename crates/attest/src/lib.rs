@@ -25,6 +25,7 @@ pub mod produce;
 pub mod release;
 pub mod report;
 pub mod source;
+pub mod text;
 pub mod trust;
 pub mod verify;
 
