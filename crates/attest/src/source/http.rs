@@ -13,7 +13,7 @@ pub const TIMEOUT_ENV: &str = "ATTEST_HTTP_TIMEOUT";
 /// Longest `Retry-After` we are willing to wait before giving up with a message.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Retries after the first attempt (429 or 5xx only).
-const RETRIES: u32 = 3;
+pub(crate) const RETRIES: u32 = 3;
 
 /// The per-request timeout: `ATTEST_HTTP_TIMEOUT` seconds, else 30.
 pub fn request_timeout() -> Duration {
@@ -68,17 +68,58 @@ pub enum HttpError {
 /// most 10, so a loop ends in an error); reqwest drops `Authorization` when a
 /// redirect leaves the original host.
 pub fn client() -> Result<Client, HttpError> {
+    build(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+}
+
+/// Most redirects one request follows, so that a loop ends in an error.
+pub(crate) const MAX_REDIRECTS: usize = 10;
+
+/// A client like [`client`] that follows no redirect: for callers that must
+/// decide per hop which credentials go where (the registry client).
+pub(crate) fn client_without_redirects() -> Result<Client, HttpError> {
+    build(reqwest::redirect::Policy::none())
+}
+
+fn build(redirects: reqwest::redirect::Policy) -> Result<Client, HttpError> {
     let timeout = request_timeout();
     Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(10))
+        .redirect(redirects)
         .user_agent(concat!("attest/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| HttpError::Transport {
             url: String::new(),
             detail: format!("cannot build the HTTP client: {e}"),
         })
+}
+
+/// What the shared retry policy says to do after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Not retried: a final answer (success, a client error, or retries used up).
+    No,
+    /// Wait this long, then ask again.
+    After(Duration),
+    /// The server asks for a wait longer than we are willing to make.
+    TooLong(Duration),
+}
+
+/// The one retry policy of every HTTP client of ours: 429 and 5xx are
+/// retried up to [`RETRIES`] times, after the server's `Retry-After` (at most
+/// [`MAX_RETRY_AFTER`]) or else an exponential backoff from 250 ms;
+/// `attempt` counts the retries already made.
+pub(crate) fn retry_decision(status: StatusCode, headers: &HeaderMap, attempt: u32) -> Retry {
+    let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+    if !retryable || attempt >= RETRIES {
+        return Retry::No;
+    }
+    let wait = retry_after(headers).unwrap_or_else(|| Duration::from_millis(250 << attempt));
+    if wait > MAX_RETRY_AFTER {
+        Retry::TooLong(wait)
+    } else {
+        Retry::After(wait)
+    }
 }
 
 /// A fetched response: status, headers and the (bounded) body.
@@ -130,19 +171,19 @@ pub async fn get(
         };
         let mut resp = req.send().await.map_err(transport)?;
         let status = resp.status();
-        let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-        if retryable && attempt < RETRIES {
-            let wait = retry_after(resp.headers())
-                .unwrap_or_else(|| Duration::from_millis(250 << attempt));
-            if wait > MAX_RETRY_AFTER {
+        match retry_decision(status, resp.headers(), attempt) {
+            Retry::No => {}
+            Retry::After(wait) => {
+                attempt += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Retry::TooLong(wait) => {
                 return Err(HttpError::RateLimited {
                     url: url.to_string(),
                     seconds: wait.as_secs(),
-                });
+                })
             }
-            attempt += 1;
-            tokio::time::sleep(wait).await;
-            continue;
         }
         let final_url = resp.url().to_string();
         let headers = resp.headers().clone();
@@ -243,7 +284,7 @@ fn error_message(body: &[u8]) -> String {
                 .and_then(|m| m.as_str())
                 .map(str::to_string)
         })
-        .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+        .map(|m| format!(": {}", crate::text::remote_text(&m)))
         .unwrap_or_default()
 }
 
@@ -257,4 +298,39 @@ pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, HttpError> {
             detail: format!("cannot start the async runtime: {e}"),
         })?;
     Ok(rt.block_on(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_retry_policy_for_429_and_5xx() {
+        let none = HeaderMap::new();
+        let mut after = HeaderMap::new();
+        after.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        let mut long = HeaderMap::new();
+        long.insert(RETRY_AFTER, HeaderValue::from_static("61"));
+        let s = |c: u16| StatusCode::from_u16(c).unwrap();
+        assert_eq!(
+            retry_decision(s(503), &none, 0),
+            Retry::After(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_decision(s(500), &none, 2),
+            Retry::After(Duration::from_secs(1))
+        );
+        assert_eq!(retry_decision(s(503), &none, RETRIES), Retry::No);
+        assert_eq!(
+            retry_decision(s(429), &after, 0),
+            Retry::After(Duration::from_secs(1))
+        );
+        assert_eq!(
+            retry_decision(s(429), &long, 0),
+            Retry::TooLong(Duration::from_secs(61))
+        );
+        for ok in [200, 401, 404, 406] {
+            assert_eq!(retry_decision(s(ok), &after, 0), Retry::No, "{ok}");
+        }
+    }
 }

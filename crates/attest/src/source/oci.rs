@@ -71,6 +71,13 @@ pub enum OciError {
         /// The reference.
         reference: String,
     },
+    /// The registry settings of the environment cannot be used (a usage
+    /// error: nothing was sent).
+    #[error("{detail}")]
+    Settings {
+        /// What is wrong and what was expected.
+        detail: String,
+    },
     /// Anything else the registry or the network did.
     #[error("{reference}: {detail}")]
     Registry {
@@ -82,12 +89,19 @@ pub enum OciError {
 }
 
 /// Parse `oci://…` into a reference; `None` if `arg` is not an OCI reference.
+/// The registry settings of the environment are checked here too
+/// ([`check_registry_settings`]), so that every command naming an image
+/// refuses them before it does anything else.
 pub fn parse_oci_ref(arg: &str) -> Option<Result<Reference, OciError>> {
     let rest = arg.strip_prefix("oci://")?;
-    Some(rest.parse::<Reference>().map_err(|e| OciError::Reference {
-        reference: arg.to_string(),
-        detail: e.to_string(),
-    }))
+    Some(
+        rest.parse::<Reference>()
+            .map_err(|e| OciError::Reference {
+                reference: arg.to_string(),
+                detail: e.to_string(),
+            })
+            .and_then(|r| check_registry_settings().map(|()| r)),
+    )
 }
 
 fn is_loopback(registry: &str) -> bool {
@@ -116,18 +130,124 @@ pub fn client_for(reference: &Reference) -> Client {
     })
 }
 
-/// Credentials for a registry: `ATTEST_REGISTRY_USERNAME`/`_PASSWORD`, else
-/// the Docker config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`:
-/// `auths`, `credHelpers`, `credsStore`), else anonymous (the registry's
-/// bearer-token flow still runs).
-pub fn registry_auth(registry: &str) -> RegistryAuth {
-    if let (Ok(u), Ok(p)) = (
-        std::env::var("ATTEST_REGISTRY_USERNAME"),
-        std::env::var("ATTEST_REGISTRY_PASSWORD"),
-    ) {
-        return RegistryAuth::Basic(u, p);
+/// The registry that `ATTEST_REGISTRY_USERNAME`/`_PASSWORD` are for.
+pub const REGISTRY_ENV: &str = "ATTEST_REGISTRY";
+/// The user name for the registry [`REGISTRY_ENV`] names.
+pub const USERNAME_ENV: &str = "ATTEST_REGISTRY_USERNAME";
+/// The password or token for the registry [`REGISTRY_ENV`] names.
+pub const PASSWORD_ENV: &str = "ATTEST_REGISTRY_PASSWORD";
+
+/// Credentials from the environment, bound to one registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EnvCredentials {
+    /// The registry they are for, as [`registry_key`] spells it.
+    registry: String,
+    user: String,
+    password: String,
+}
+
+/// Read the environment credentials through `get`: none, or all three
+/// variables. A user name and password without the registry they are for
+/// are refused, so a password meant for one registry is never offered to
+/// whichever registry an `oci://` argument names.
+fn env_credentials(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<EnvCredentials>, OciError> {
+    // An empty variable counts as unset: CI fills missing secrets with "".
+    let var = |name: &str| get(name).filter(|v| !v.is_empty());
+    let (user, password) = match (var(USERNAME_ENV), var(PASSWORD_ENV)) {
+        (None, None) => return Ok(None),
+        (Some(u), Some(p)) => (u, p),
+        (Some(_), None) => {
+            return Err(OciError::Settings {
+                detail: format!(
+                    "{USERNAME_ENV} is set but {PASSWORD_ENV} is not; expected both or neither"
+                ),
+            })
+        }
+        (None, Some(_)) => {
+            return Err(OciError::Settings {
+                detail: format!(
+                    "{PASSWORD_ENV} is set but {USERNAME_ENV} is not; expected both or neither"
+                ),
+            })
+        }
+    };
+    let Some(registry) = var(REGISTRY_ENV) else {
+        return Err(OciError::Settings {
+            detail: format!(
+                "{USERNAME_ENV} and {PASSWORD_ENV} are set but {REGISTRY_ENV} is not; expected {REGISTRY_ENV}=host[:port] naming the one registry they are for (every other registry's credentials come from the Docker config)"
+            ),
+        });
+    };
+    let plain = !registry.is_empty()
+        && registry
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !plain {
+        return Err(OciError::Settings {
+            detail: format!(
+                "{REGISTRY_ENV}={:?}: expected host[:port], with no scheme or path (e.g. ghcr.io or 127.0.0.1:5000)",
+                crate::text::remote_text(&registry)
+            ),
+        });
     }
-    docker_config_auth(registry).unwrap_or(RegistryAuth::Anonymous)
+    Ok(Some(EnvCredentials {
+        registry: registry_key(&registry),
+        user,
+        password,
+    }))
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A registry name as credentials are looked up by: lower case, with
+/// Docker Hub's several names as one.
+fn registry_key(registry: &str) -> String {
+    let lower = registry.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
+        _ => lower,
+    }
+}
+
+/// Check the registry settings of the environment without using them:
+/// `ATTEST_REGISTRY_USERNAME`/`_PASSWORD` need `ATTEST_REGISTRY=host[:port]`.
+/// [`parse_oci_ref`] and every registry operation call it, so a
+/// misconfiguration is a usage error before any request.
+pub fn check_registry_settings() -> Result<(), OciError> {
+    env_credentials(&process_env).map(|_| ())
+}
+
+/// Credentials for `registry`: `ATTEST_REGISTRY_USERNAME`/`_PASSWORD` when
+/// `ATTEST_REGISTRY` names this registry, else the Docker config
+/// (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `credHelpers`,
+/// `credsStore`, `auths`, looked up by the registry's host), else anonymous
+/// (the registry's bearer-token flow still runs).
+pub fn registry_credentials(registry: &str) -> Result<RegistryAuth, OciError> {
+    credentials_for(registry, &process_env, &docker_config_auth)
+}
+
+fn credentials_for(
+    registry: &str,
+    get: &dyn Fn(&str) -> Option<String>,
+    docker: &dyn Fn(&str) -> Option<RegistryAuth>,
+) -> Result<RegistryAuth, OciError> {
+    if let Some(env) = env_credentials(get)? {
+        if env.registry == registry_key(registry) {
+            return Ok(RegistryAuth::Basic(env.user, env.password));
+        }
+    }
+    Ok(docker(registry).unwrap_or(RegistryAuth::Anonymous))
+}
+
+/// [`registry_credentials`], with a misconfigured environment read as no
+/// credentials: [`parse_oci_ref`] and every operation report that
+/// misconfiguration themselves, before any request.
+pub fn registry_auth(registry: &str) -> RegistryAuth {
+    registry_credentials(registry).unwrap_or(RegistryAuth::Anonymous)
 }
 
 fn docker_config_auth(registry: &str) -> Option<RegistryAuth> {
@@ -140,39 +260,54 @@ fn docker_config_auth(registry: &str) -> Option<RegistryAuth> {
     docker_config_credentials(&text, registry, true)
 }
 
+/// The host a Docker config key names: `https://host:port/v1/` and
+/// `host:port` both name `host:port`, as Docker reads its keys.
+fn config_key_host(key: &str) -> String {
+    let rest = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    registry_key(rest.split('/').next().unwrap_or_default())
+}
+
+/// The value under the key of `map` (a JSON object) naming `registry`'s
+/// host; an exact key wins over one that differs only in spelling.
+fn config_entry<'a>(map: &'a serde_json::Value, registry: &str) -> Option<&'a serde_json::Value> {
+    let map = map.as_object()?;
+    let wanted = registry_key(registry);
+    map.get(registry).or_else(|| {
+        map.iter()
+            .find(|(k, _)| config_key_host(k) == wanted)
+            .map(|(_, v)| v)
+    })
+}
+
 /// The credentials a Docker `config.json` holds for `registry`: a credential
-/// helper's answer (when `run_helpers`), else the `auths` entry.
+/// helper's answer (when `run_helpers`: `credHelpers` for this host, else
+/// `credsStore`), else the `auths` entry for this host. Only the entry for
+/// `registry`'s own host is ever used.
 pub fn docker_config_credentials(
     text: &str,
     registry: &str,
     run_helpers: bool,
 ) -> Option<RegistryAuth> {
     let config: serde_json::Value = serde_json::from_str(text).ok()?;
-    // Docker Hub is stored under its legacy index URL.
-    let keys: Vec<String> = if registry == "docker.io" || registry == "index.docker.io" {
-        vec![
-            "https://index.docker.io/v1/".into(),
-            "docker.io".into(),
-            "index.docker.io".into(),
-        ]
+    // Docker Hub's helpers and `auths` know it by its legacy index URL.
+    let helper_name = if registry_key(registry) == "docker.io" {
+        "https://index.docker.io/v1/"
     } else {
-        vec![
-            registry.to_string(),
-            format!("https://{registry}"),
-            format!("http://{registry}"),
-        ]
+        registry
     };
-    if let Some(helper) = keys
-        .iter()
-        .find_map(|k| config["credHelpers"][k].as_str())
+    if let Some(helper) = config_entry(&config["credHelpers"], registry)
+        .and_then(|h| h.as_str())
         .or_else(|| config["credsStore"].as_str())
         .filter(|_| run_helpers)
     {
-        if let Some(auth) = credential_helper(helper, registry) {
+        if let Some(auth) = credential_helper(helper, helper_name) {
             return Some(auth);
         }
     }
-    let entry = keys.iter().find_map(|k| config["auths"].get(k))?;
+    let entry = config_entry(&config["auths"], registry)?;
     use base64::Engine;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(entry["auth"].as_str()?)
@@ -210,7 +345,8 @@ fn credential_helper(helper: &str, registry: &str) -> Option<RegistryAuth> {
 }
 
 fn classify(reference: &str, registry: &str, e: OciDistributionError) -> OciError {
-    let detail = crate::error_chain(&e);
+    // oci-client's errors quote the registry's answers.
+    let detail = crate::text::remote_text(&crate::error_chain(&e));
     let upper = detail.to_ascii_uppercase();
     let unauthorized = matches!(
         e,
@@ -346,11 +482,23 @@ fn with_digest(reference: &Reference, digest: &ArtifactDigest) -> Reference {
 /// The Sigstore bundles stored as referrers of `digest` in `reference`'s
 /// repository: the referrers API, else (404, 406 or 400, as gh treats a 406
 /// like a 404) the `ALG-HEX` tag schema. Every read is bounded in size and
-/// time.
+/// time; a referrer listed twice, or two referrers holding the same bundle
+/// layer, give one bundle.
 pub fn fetch_referrer_bundles(
     reference: &Reference,
     digest: &ArtifactDigest,
     auth: &RegistryAuth,
+) -> Result<Vec<Result<LoadedBundle, BundleError>>, OciError> {
+    fetch_referrer_bundles_limited(reference, digest, auth, usize::MAX)
+}
+
+/// [`fetch_referrer_bundles`], loading at most `limit` distinct bundle
+/// referrers (`--limit`), in the order the registry lists them.
+pub fn fetch_referrer_bundles_limited(
+    reference: &Reference,
+    digest: &ArtifactDigest,
+    auth: &RegistryAuth,
+    limit: usize,
 ) -> Result<Vec<Result<LoadedBundle, BundleError>>, OciError> {
     let subject = with_digest(reference, digest);
     let text = subject.whole();
@@ -359,17 +507,30 @@ pub fn fetch_referrer_bundles(
         let index = puller.referrers(digest).await?;
         let mut out = Vec::new();
         let mut total: u64 = 0;
+        // A registry may list one referrer many times (or a hostile one,
+        // thousands): each is fetched, and its bundle verified, once.
+        let mut seen_referrers = std::collections::HashSet::new();
+        let mut seen_layers = std::collections::HashSet::new();
         for entry in index.iter().filter(|m| {
             m["artifactType"]
                 .as_str()
                 .is_some_and(|t| t.starts_with(BUNDLE_ARTIFACT_TYPE_PREFIX))
         }) {
+            if out.len() >= limit {
+                break;
+            }
             let entry_digest = entry["digest"].as_str().unwrap_or_default();
+            if !seen_referrers.insert(entry_digest.to_ascii_lowercase()) {
+                continue;
+            }
             let referrer_digest = match ArtifactDigest::parse(entry_digest) {
                 Ok(d) => d,
                 Err(e) => {
                     out.push(Err(BundleError::Shape {
-                        origin: format!("{text} referrer {entry_digest:?}"),
+                        origin: format!(
+                            "{text} referrer {:?}",
+                            crate::text::remote_text(entry_digest)
+                        ),
                         detail: e.to_string(),
                     }));
                     continue;
@@ -381,7 +542,7 @@ pub fn fetch_referrer_bundles(
                 index: out.len() + 1,
             };
             let loaded = puller
-                .referrer_bundle(&referrer_digest, origin, &mut total)
+                .referrer_bundle(&referrer_digest, origin, &mut total, &mut seen_layers)
                 .await;
             if total > MAX_TOTAL_BUNDLE_BYTES {
                 return Err(OciError::Registry {
@@ -391,7 +552,11 @@ pub fn fetch_referrer_bundles(
                     ),
                 });
             }
-            out.push(loaded);
+            match loaded {
+                Ok(None) => {}
+                Ok(Some(bundle)) => out.push(Ok(bundle)),
+                Err(e) => out.push(Err(e)),
+            }
         }
         if out.is_empty() {
             return Err(OciError::NoReferrers {
@@ -407,6 +572,8 @@ struct Answer {
     status: reqwest::StatusCode,
     headers: reqwest::header::HeaderMap,
     body: Vec<u8>,
+    /// How many times a 429 or 5xx was retried before this answer.
+    retries: u32,
 }
 
 /// Why one bounded request failed, before it is given its meaning.
@@ -422,20 +589,32 @@ enum Failed {
 /// the request timeout (`oci-client` buffers whole bodies and bounds only
 /// each socket read). Authentication follows the registry's challenge: the
 /// anonymous or credentialed bearer-token flow, or basic auth.
+///
+/// Where credentials go: redirects are followed here, not by reqwest, and
+/// the registry's Authorization header (its password or token) is sent only
+/// to the registry's own origin; the password also goes to the token service
+/// the registry's own challenge names, and nowhere else. A 401 from any other
+/// origin (a CDN a blob GET was redirected to) is never answered: its realm
+/// is not the registry's word.
 struct Puller {
     http: reqwest::Client,
     /// `SCHEME://REGISTRY/v2/REPOSITORY`.
     base: String,
+    /// [`Self::base`] parsed: its origin is the only one credentials go to.
+    origin: reqwest::Url,
     registry: String,
     repository: String,
     auth: RegistryAuth,
     authorization: Option<reqwest::header::HeaderValue>,
     /// The reference errors name.
     text: String,
+    /// When the whole operation must be over: no retry waits past it.
+    deadline: std::time::Instant,
 }
 
 impl Puller {
     fn new(reference: &Reference, auth: &RegistryAuth, text: &str) -> Result<Self, OciError> {
+        check_registry_settings()?;
         let registry = reference.resolve_registry().to_string();
         // Plain HTTP only for loopback registries, as Docker allows for localhost.
         let scheme = if is_loopback(&registry) {
@@ -443,22 +622,30 @@ impl Puller {
         } else {
             "https"
         };
-        let http = crate::source::http::client().map_err(|e| OciError::Registry {
-            reference: text.to_string(),
-            detail: e.to_string(),
-        })?;
+        let http =
+            crate::source::http::client_without_redirects().map_err(|e| OciError::Registry {
+                reference: text.to_string(),
+                detail: e.to_string(),
+            })?;
         let authorization = match auth {
             RegistryAuth::Bearer(token) => Some(sensitive(&format!("Bearer {token}"))),
             _ => None,
         };
+        let base = format!("{scheme}://{registry}/v2/{}", reference.repository());
+        let origin = reqwest::Url::parse(&base).map_err(|e| OciError::Reference {
+            reference: text.to_string(),
+            detail: format!("expected a registry host[:port], got {registry:?}: {e}"),
+        })?;
         Ok(Self {
             http,
-            base: format!("{scheme}://{registry}/v2/{}", reference.repository()),
+            base,
+            origin,
             registry,
             repository: reference.repository().to_string(),
             auth: auth.clone(),
             authorization,
             text: text.to_string(),
+            deadline: std::time::Instant::now() + operation_deadline(),
         })
     }
 
@@ -492,7 +679,11 @@ impl Puller {
     /// and DENIED codes) ask for credentials, 404 is a missing image.
     fn status_error(&self, url: &str, answer: &Answer) -> OciError {
         let message = registry_message(&answer.body);
-        let detail = format!("{url}: HTTP {}{message}", answer.status.as_u16());
+        let retried = match answer.retries {
+            0 => String::new(),
+            n => format!(" (after {n} retries)"),
+        };
+        let detail = format!("{url}: HTTP {}{message}{retried}", answer.status.as_u16());
         let upper = message.to_ascii_uppercase();
         if matches!(answer.status.as_u16(), 401 | 403)
             || upper.contains("UNAUTHORIZED")
@@ -512,9 +703,10 @@ impl Puller {
         self.registry_error(detail)
     }
 
-    /// One request, authenticating once if the registry challenges it;
-    /// a success body past `limit` bytes is refused without reading the
-    /// rest, an error body is cut at [`MAX_ERROR_BYTES`].
+    /// One request, authenticating once if the registry itself challenges
+    /// it and retrying 429 and 5xx by the shared policy; a success body past
+    /// `limit` bytes is refused without reading the rest, an error body is
+    /// cut at [`MAX_ERROR_BYTES`].
     async fn request(
         &mut self,
         method: reqwest::Method,
@@ -523,30 +715,41 @@ impl Puller {
         limit: u64,
     ) -> Result<Answer, Failed> {
         let mut challenged = false;
+        let mut retries = 0;
         loop {
-            let mut req = self
-                .http
-                .request(method.clone(), url)
-                .header(reqwest::header::ACCEPT, accept);
-            if let Some(a) = &self.authorization {
-                req = req.header(reqwest::header::AUTHORIZATION, a.clone());
-            }
-            let mut resp = req
-                .send()
+            let authorization = self.authorization.clone();
+            let (mut resp, answered_by) = self
+                .send(&method, url, accept, authorization.as_ref(), &self.origin)
                 .await
-                .map_err(|e| Failed::Oci(self.transport(url, e)))?;
+                .map_err(Failed::Oci)?;
             let status = resp.status();
-            if status == reqwest::StatusCode::UNAUTHORIZED && !challenged {
-                if let Some(challenge) = resp
-                    .headers()
-                    .get(reqwest::header::WWW_AUTHENTICATE)
-                    .and_then(|v| v.to_str().ok())
-                {
-                    challenged = true;
-                    let challenge = challenge.to_string();
-                    self.authorization = Some(self.authorize(&challenge).await?);
-                    continue;
+            if status == reqwest::StatusCode::UNAUTHORIZED {
+                if answered_by.origin() != self.origin.origin() {
+                    return Err(Failed::Oci(self.unauthorized(format!(
+                        "{url}: the registry redirected to {}, which answered HTTP 401; credentials go only to the registry and the token service it names, so attest does not answer that challenge",
+                        shown(&answered_by)
+                    ))));
                 }
+                if !challenged {
+                    if let Some(challenge) = resp
+                        .headers()
+                        .get(reqwest::header::WWW_AUTHENTICATE)
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        challenged = true;
+                        let challenge = challenge.to_string();
+                        self.authorization = Some(self.authorize(&challenge).await?);
+                        continue;
+                    }
+                }
+            }
+            if let Some(wait) = self
+                .retry_wait(url, status, resp.headers(), retries)
+                .map_err(Failed::Oci)?
+            {
+                retries += 1;
+                tokio::time::sleep(wait).await;
+                continue;
             }
             let headers = resp.headers().clone();
             // Enough of an error body to quote; the rest is noise.
@@ -563,8 +766,93 @@ impl Puller {
                 status,
                 headers,
                 body,
+                retries,
             });
         }
+    }
+
+    /// Whether to ask again after `status`, and after how long: the shared
+    /// retry policy ([`crate::source::http::retry_decision`]), and never a
+    /// wait past the operation's deadline.
+    fn retry_wait(
+        &self,
+        url: &str,
+        status: reqwest::StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        retries: u32,
+    ) -> Result<Option<std::time::Duration>, OciError> {
+        use crate::source::http::{retry_decision, Retry};
+        let wait = match retry_decision(status, headers, retries) {
+            Retry::No => return Ok(None),
+            Retry::After(wait) if std::time::Instant::now() + wait <= self.deadline => {
+                return Ok(Some(wait))
+            }
+            Retry::After(wait) | Retry::TooLong(wait) => wait,
+        };
+        Err(self.registry_error(format!(
+            "{url}: HTTP {}; the registry asks to retry after {} s, longer than attest waits (at most 60 s per retry, {} s for the whole operation)",
+            status.as_u16(),
+            wait.as_secs_f64(),
+            operation_deadline().as_secs_f64()
+        )))
+    }
+
+    /// Send one request, following redirects here rather than in reqwest
+    /// (at most [`MAX_REDIRECTS`](crate::source::http::MAX_REDIRECTS)) so
+    /// that `authorization` goes only to `trusted`'s origin, never to a host
+    /// a redirect names. Returns the response and the URL that gave it.
+    async fn send(
+        &self,
+        method: &reqwest::Method,
+        url: &str,
+        accept: &str,
+        authorization: Option<&reqwest::header::HeaderValue>,
+        trusted: &reqwest::Url,
+    ) -> Result<(reqwest::Response, reqwest::Url), OciError> {
+        let max = crate::source::http::MAX_REDIRECTS;
+        let mut current = reqwest::Url::parse(url)
+            .map_err(|e| self.registry_error(format!("{url}: not a URL: {e}")))?;
+        let mut method = method.clone();
+        for _ in 0..=max {
+            let mut req = self
+                .http
+                .request(method.clone(), current.clone())
+                .header(reqwest::header::ACCEPT, accept);
+            if let Some(a) = authorization.filter(|_| current.origin() == trusted.origin()) {
+                req = req.header(reqwest::header::AUTHORIZATION, a.clone());
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| self.transport(&shown(&current), e))?;
+            let location = resp.headers().get(reqwest::header::LOCATION);
+            let (true, Some(location)) = (resp.status().is_redirection(), location) else {
+                return Ok((resp, current));
+            };
+            let next = location
+                .to_str()
+                .ok()
+                .and_then(|l| current.join(l).ok())
+                .ok_or_else(|| {
+                    self.registry_error(format!(
+                        "{}: expected a URL in the redirect's Location header, got {:?}",
+                        shown(&current),
+                        crate::text::remote_text(&String::from_utf8_lossy(location.as_bytes()))
+                    ))
+                })?;
+            if !(next.scheme() == "https" || next.scheme() == "http" && is_loopback_url(&next)) {
+                return Err(self.registry_error(format!(
+                    "{}: redirected to {}; expected an https URL",
+                    shown(&current),
+                    shown(&next)
+                )));
+            }
+            if resp.status() == reqwest::StatusCode::SEE_OTHER && method != reqwest::Method::HEAD {
+                method = reqwest::Method::GET;
+            }
+            current = next;
+        }
+        Err(self.registry_error(format!("{url}: more than {max} redirects")))
     }
 
     /// `request`, with an over-limit body described as `what`.
@@ -604,7 +892,7 @@ impl Puller {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(Failed::Oci(self.unauthorized(format!(
                 "expected a Basic or Bearer challenge, got {:?}",
-                printable(&scheme)
+                crate::text::remote_text(&scheme)
             ))));
         }
         let realm = params
@@ -615,20 +903,14 @@ impl Puller {
         let mut url = reqwest::Url::parse(realm).map_err(|e| {
             Failed::Oci(self.unauthorized(format!(
                 "expected a token service URL in the bearer challenge, got {:?}: {e}",
-                printable(realm)
+                crate::text::remote_text(realm)
             )))
         })?;
         // Credentials go to the token service only over HTTPS (or to loopback).
-        let host = url.host_str().unwrap_or_default();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let loopback = host == "localhost"
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|a| a.is_loopback());
-        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+        if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback_url(&url)) {
             return Err(Failed::Oci(self.unauthorized(format!(
                 "expected an https token service, got {:?}",
-                printable(realm)
+                crate::text::remote_text(realm)
             ))));
         }
         {
@@ -641,32 +923,57 @@ impl Puller {
                 query.append_pair("service", service);
             }
         }
-        let mut req = self.http.get(url.clone());
-        if let RegistryAuth::Basic(user, password) = &self.auth {
-            req = req.basic_auth(user, Some(password));
-        }
-        let shown = format!("{}://{}{}", url.scheme(), url.authority(), url.path());
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| Failed::Oci(self.transport(&shown, e)))?;
-        let status = resp.status();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| Failed::Oci(self.transport(&shown, e)))?
-        {
-            if body.len() as u64 + chunk.len() as u64 > MAX_MANIFEST_BYTES {
-                return Err(Failed::Oci(self.unauthorized(format!(
-                    "{shown}: the token answer is larger than the {MAX_MANIFEST_BYTES}-byte limit"
-                ))));
+        // The password goes to the realm's origin only: a redirect away from
+        // it is followed without credentials.
+        let basic = match &self.auth {
+            RegistryAuth::Basic(user, password) => {
+                use base64::Engine;
+                let pair =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                Some(sensitive(&format!("Basic {pair}")))
             }
-            body.extend_from_slice(&chunk);
-        }
+            _ => None,
+        };
+        let shown_url = shown(&url);
+        let mut retries = 0;
+        let (status, body) = loop {
+            let (mut resp, _) = self
+                .send(
+                    &reqwest::Method::GET,
+                    url.as_str(),
+                    "application/json",
+                    basic.as_ref(),
+                    &url,
+                )
+                .await
+                .map_err(Failed::Oci)?;
+            let status = resp.status();
+            if let Some(wait) = self
+                .retry_wait(&shown_url, status, resp.headers(), retries)
+                .map_err(Failed::Oci)?
+            {
+                retries += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let (limit, truncate) = if status.is_success() {
+                (MAX_MANIFEST_BYTES, false)
+            } else {
+                (MAX_ERROR_BYTES, true)
+            };
+            let body = crate::source::http::read_limited(&mut resp, limit, truncate)
+                .await
+                .map_err(|e| Failed::Oci(self.transport(&shown_url, e)))?
+                .ok_or_else(|| {
+                    Failed::Oci(self.unauthorized(format!(
+                        "{shown_url}: the token answer is larger than the {MAX_MANIFEST_BYTES}-byte limit"
+                    )))
+                })?;
+            break (status, body);
+        };
         if !status.is_success() {
             return Err(Failed::Oci(self.unauthorized(format!(
-                "{shown}: the token service answered HTTP {}{}",
+                "{shown_url}: the token service answered HTTP {}{}",
                 status.as_u16(),
                 registry_message(&body)
             ))));
@@ -682,7 +989,7 @@ impl Puller {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
                 Failed::Oci(self.unauthorized(format!(
-                    "{shown}: expected JSON with a \"token\" from the token service"
+                    "{shown_url}: expected JSON with a \"token\" from the token service"
                 )))
             })?;
         reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
@@ -692,7 +999,7 @@ impl Puller {
             })
             .map_err(|_| {
                 Failed::Oci(self.unauthorized(format!(
-                    "{shown}: the token service sent a token that is not a header value"
+                    "{shown_url}: the token service sent a token that is not a header value"
                 )))
             })
     }
@@ -744,7 +1051,7 @@ impl Puller {
             if !ok {
                 return Err(self.registry_error(format!(
                     "{url}: expected the manifest to match its Docker-Content-Digest {:?}, it does not",
-                    printable(&header)
+                    crate::text::remote_text(&header)
                 )));
             }
         }
@@ -762,12 +1069,12 @@ impl Puller {
             Some(p) if p.to_string() == reported.to_ascii_lowercase() => Ok(p.clone()),
             Some(p) => Err(self.registry_error(format!(
                 "{url}: expected the pinned digest {p}, the registry reports {:?}",
-                printable(&reported)
+                crate::text::remote_text(&reported)
             ))),
             None => ArtifactDigest::parse(&reported).map_err(|e| {
                 self.registry_error(format!(
                     "{url}: expected a sha256 or sha512 manifest digest, got {:?}: {e}",
-                    printable(&reported)
+                    crate::text::remote_text(&reported)
                 ))
             }),
         }
@@ -850,13 +1157,15 @@ impl Puller {
     }
 
     /// The bundle in the first layer of referrer manifest `digest`; `total`
-    /// counts the bundle bytes read so far.
+    /// counts the bundle bytes read so far. `None` when the layer is one of
+    /// `seen_layers` (a bundle already loaded through another referrer).
     async fn referrer_bundle(
         &mut self,
         digest: &ArtifactDigest,
         origin: BundleOrigin,
         total: &mut u64,
-    ) -> Result<LoadedBundle, BundleError> {
+        seen_layers: &mut std::collections::HashSet<ArtifactDigest>,
+    ) -> Result<Option<LoadedBundle>, BundleError> {
         let shape = |detail: String| BundleError::Shape {
             origin: origin.to_string(),
             detail,
@@ -901,6 +1210,9 @@ impl Puller {
                 "the bundle layer is {size} bytes, over the {MAX_LAYER_BYTES}-byte limit"
             )));
         }
+        if !seen_layers.insert(layer_digest.clone()) {
+            return Ok(None);
+        }
         let blob_url = format!("{}/blobs/{layer_digest}", self.base);
         // Never more than the manifest declares: a registry streaming past
         // it is not sending the layer the manifest names.
@@ -930,7 +1242,7 @@ impl Puller {
         }
         let text = std::str::from_utf8(&data)
             .map_err(|e| shape(format!("the bundle is not UTF-8: {e}")))?;
-        parse_bundle(text, origin.clone())
+        parse_bundle(text, origin.clone()).map(Some)
     }
 }
 
@@ -943,21 +1255,28 @@ fn sensitive(value: &str) -> reqwest::header::HeaderValue {
     v
 }
 
+/// A URL as errors show it: scheme, host and path, without the query
+/// (a CDN's redirect carries signed, secret-like parameters there).
+fn shown(url: &reqwest::Url) -> String {
+    format!("{}://{}{}", url.scheme(), url.authority(), url.path())
+}
+
+/// Whether a URL's host is this machine (plain HTTP is allowed only there).
+fn is_loopback_url(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
+}
+
 /// `Docker-Content-Digest`, if present and text.
 fn content_digest(headers: &reqwest::header::HeaderMap) -> Option<String> {
     headers
         .get("docker-content-digest")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string())
-}
-
-/// Text from a registry, safe for a one-line message: control characters
-/// blanked, at most 200 characters.
-fn printable(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 /// The first `errors[].code`/`message` of a registry's JSON error body, as
@@ -975,7 +1294,7 @@ pub fn registry_message(body: &[u8]) -> String {
     if parts.is_empty() {
         return String::new();
     }
-    format!(": {}", printable(&parts.join(": ")))
+    format!(": {}", crate::text::remote_text(&parts.join(": ")))
 }
 
 /// A `WWW-Authenticate` challenge: its scheme and `key=value` parameters
@@ -1070,6 +1389,7 @@ pub fn push_bundle_referrer(
     bundle_json: &[u8],
     auth: &RegistryAuth,
 ) -> Result<ArtifactDigest, OciError> {
+    check_registry_settings()?;
     let registry = reference.resolve_registry().to_string();
     let text = reference.whole();
     run_bounded(&text, async {
@@ -1162,6 +1482,7 @@ pub fn push_image(
     images: &[ImageSpec],
     auth: &RegistryAuth,
 ) -> Result<ArtifactDigest, OciError> {
+    check_registry_settings()?;
     let registry = reference.resolve_registry().to_string();
     let text = reference.whole();
     run_bounded(&text, async {
@@ -1255,10 +1576,139 @@ mod tests {
     #[test]
     fn registry_messages_are_one_line() {
         assert_eq!(
-            registry_message(br#"{"errors":[{"code":"DENIED","message":"no\nway"}]}"#),
-            ": DENIED: no way"
+            registry_message(br#"{"errors":[{"code":"DENIED","message":"no\nway\u001b[2J"}]}"#),
+            ": DENIED: no\\nway\\x1b[2J"
         );
         assert_eq!(registry_message(b"<html>"), "");
         assert_eq!(registry_message(br#"{"errors":[]}"#), "");
+    }
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn basic(user: &str, password: &str) -> RegistryAuth {
+        RegistryAuth::Basic(user.into(), password.into())
+    }
+
+    #[test]
+    fn environment_credentials_go_only_to_the_registry_they_name() {
+        let env = vars(&[
+            (REGISTRY_ENV, "Registry-B.example:5000"),
+            (USERNAME_ENV, "bob"),
+            (PASSWORD_ENV, "b-secret"),
+        ]);
+        let docker = |r: &str| (r == "a.example").then(|| basic("alice", "a-secret"));
+        assert_eq!(
+            credentials_for("registry-b.example:5000", &env, &docker).unwrap(),
+            basic("bob", "b-secret")
+        );
+        // Registry A gets its own Docker config entry, never B's password;
+        // a registry with neither is anonymous.
+        assert_eq!(
+            credentials_for("a.example", &env, &docker).unwrap(),
+            basic("alice", "a-secret")
+        );
+        assert_eq!(
+            credentials_for("registry-b.example", &env, &docker).unwrap(),
+            RegistryAuth::Anonymous
+        );
+        // Docker Hub's names are one registry.
+        let hub = vars(&[
+            (REGISTRY_ENV, "docker.io"),
+            (USERNAME_ENV, "u"),
+            (PASSWORD_ENV, "p"),
+        ]);
+        assert_eq!(
+            credentials_for("index.docker.io", &hub, &|_| None).unwrap(),
+            basic("u", "p")
+        );
+    }
+
+    #[test]
+    fn environment_credentials_without_their_registry_are_a_usage_error() {
+        let none = |_: &str| None;
+        let cases: [(&[(&str, &str)], &str); 5] = [
+            (
+                &[(USERNAME_ENV, "bob"), (PASSWORD_ENV, "pw")],
+                "ATTEST_REGISTRY is not; expected ATTEST_REGISTRY=host[:port]",
+            ),
+            (
+                &[(USERNAME_ENV, "bob")],
+                "ATTEST_REGISTRY_PASSWORD is not; expected both or neither",
+            ),
+            (
+                &[(PASSWORD_ENV, "pw"), (REGISTRY_ENV, "r.example")],
+                "ATTEST_REGISTRY_USERNAME is not; expected both or neither",
+            ),
+            (
+                &[
+                    (USERNAME_ENV, "bob"),
+                    (PASSWORD_ENV, "pw"),
+                    (REGISTRY_ENV, "https://r.example/v2/"),
+                ],
+                "expected host[:port], with no scheme or path",
+            ),
+            (
+                &[
+                    (USERNAME_ENV, "bob"),
+                    (PASSWORD_ENV, "pw"),
+                    (REGISTRY_ENV, ""),
+                ],
+                "ATTEST_REGISTRY is not",
+            ),
+        ];
+        for (pairs, expected) in cases {
+            let get = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            };
+            let e = credentials_for("r.example", &get, &none).unwrap_err();
+            assert!(matches!(e, OciError::Settings { .. }), "{e:?}");
+            assert!(e.to_string().contains(expected), "{pairs:?}: {e}");
+        }
+        // Nothing set (or only empty values, as CI writes missing secrets):
+        // anonymous, no error.
+        let empty = vars(&[(USERNAME_ENV, ""), (PASSWORD_ENV, "")]);
+        assert_eq!(
+            credentials_for("r.example", &empty, &none).unwrap(),
+            RegistryAuth::Anonymous
+        );
+    }
+
+    #[test]
+    fn docker_config_entries_are_found_by_host_and_only_by_host() {
+        use base64::Engine;
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let config = format!(
+            r#"{{"auths":{{"https://127.0.0.1:5000/v1/":{{"auth":"{}"}},"https://index.docker.io/v1/":{{"auth":"{}"}},"other.example":{{"auth":"{}"}}}}}}"#,
+            enc("a:1"),
+            enc("hub:2"),
+            enc("o:3")
+        );
+        assert_eq!(
+            docker_config_credentials(&config, "127.0.0.1:5000", false),
+            Some(basic("a", "1"))
+        );
+        assert_eq!(
+            docker_config_credentials(&config, "index.docker.io", false),
+            Some(basic("hub", "2"))
+        );
+        // Another port, or a host that merely contains a key, is not a match.
+        assert_eq!(
+            docker_config_credentials(&config, "127.0.0.1:5001", false),
+            None
+        );
+        assert_eq!(
+            docker_config_credentials(&config, "other.example.evil", false),
+            None
+        );
     }
 }
