@@ -6,9 +6,10 @@
 //! and the provenance predicate against the certificate. Nothing is written,
 //! uploaded or pushed unless that passes.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use attest::artifact::ArtifactDigest;
+use attest::artifact::{read_text_file, ArtifactDigest, DigestAlgorithm};
 use attest::outcome::{evaluate_one, exit, Outcome};
 use attest::policy::{provenance_checks, Policy, PolicyFlags};
 use attest::produce::provenance::{
@@ -16,15 +17,82 @@ use attest::produce::provenance::{
     ActionsClaims, SubjectSpec,
 };
 use attest::produce::sign::{read_private_key, sign_keyless, sign_with_key, Endpoints};
+use attest::produce::store::GitHubRepo;
 use attest::source::bundles_from_bytes;
 use attest::source::github::GitHubApi;
 use attest::source::oci::{parse_oci_ref, push_bundle_referrer, registry_auth};
 use attest::trust::TrustStore;
 use attest::verify::{verify_bundle_with_key, ArtifactInput};
 use clap::{Args, ValueEnum};
+use oci_client::Reference;
 
 /// A signing service failed (Fulcio, Rekor, TSA, upload, push).
 pub const EXIT_SERVICE: i32 = 8;
+
+/// Largest `--claims` file read (an OIDC token's claims are about 1 KiB).
+const MAX_CLAIMS_BYTES: u64 = 1024 * 1024;
+/// Largest `--subject-checksums` file read: actions/attest's limit.
+const MAX_CHECKSUMS_BYTES: u64 = 512 * 1024;
+/// Largest STATEMENT read: twice the 16 MiB SBOM actions/attest-sbom accepts.
+const MAX_STATEMENT_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest `--key` file read (a PEM key is a few hundred bytes).
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+/// Largest `--signing-config` read (the public-good one is about 2 KiB).
+const MAX_SIGNING_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The GitHub server the workflow runs on, read once by the CLI and passed
+/// to everything that depends on it (the predicate, the identity checked
+/// before writing, GitHub's Sigstore endpoints, the upload API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    /// The URL as given, without a trailing `/` (what the predicate holds).
+    pub url: String,
+    /// Its host, lower-case (`github.com`, `acme.ghe.com`).
+    pub host: String,
+}
+
+fn parse_server_url(value: &str) -> Result<ServerUrl, String> {
+    let url = value.trim().trim_end_matches('/');
+    let expected = "expected https://HOST, such as https://github.com or https://acme.ghe.com";
+    let host = url
+        .strip_prefix("https://")
+        .ok_or_else(|| format!("{expected}"))?;
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':')
+    {
+        return Err(expected.to_string());
+    }
+    Ok(ServerUrl {
+        url: url.to_string(),
+        host: host.to_ascii_lowercase(),
+    })
+}
+
+/// The GitHub server flag, shared by `provenance`, `sign` and `attest`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// The GitHub server the workflow runs on (default: $GITHUB_SERVER_URL,
+    /// else https://github.com): the predicate's URLs, the identity checked
+    /// before writing, `--instance github`'s services and the upload API.
+    #[arg(
+        long,
+        env = "GITHUB_SERVER_URL",
+        value_name = "URL",
+        default_value = "https://github.com",
+        value_parser = parse_server_url
+    )]
+    pub server_url: ServerUrl,
+}
+
+fn parse_push_target(value: &str) -> Result<Reference, String> {
+    match parse_oci_ref(value) {
+        Some(Ok(r)) => Ok(r),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("expected oci://REGISTRY/NAME".into()),
+    }
+}
 
 /// Which subjects, and which claims, a provenance statement is about.
 #[derive(Debug, Args)]
@@ -49,15 +117,6 @@ pub struct ProvenanceArgs {
     /// of the running GitHub Actions job).
     #[arg(long, value_name = "FILE")]
     pub claims: Option<PathBuf>,
-
-    /// The GitHub server (default: $GITHUB_SERVER_URL, else https://github.com).
-    #[arg(
-        long,
-        env = "GITHUB_SERVER_URL",
-        value_name = "URL",
-        default_value = "https://github.com"
-    )]
-    pub server_url: String,
 }
 
 /// The Sigstore instance to sign with.
@@ -113,9 +172,9 @@ pub struct SignArgs {
     pub repo: Option<String>,
 
     /// Attach the bundle to this image (oci://REGISTRY/NAME) as an OCI
-    /// referrer of each subject digest.
-    #[arg(long, value_name = "oci://IMAGE")]
-    pub push_to_registry: Option<String>,
+    /// referrer of each sha256 subject digest.
+    #[arg(long, value_name = "oci://IMAGE", value_parser = parse_push_target)]
+    pub push_to_registry: Option<Reference>,
 }
 
 /// `attest provenance`.
@@ -123,6 +182,8 @@ pub struct SignArgs {
 pub struct ProvenanceCmd {
     #[command(flatten)]
     pub provenance: ProvenanceArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Write the statement here (default: stdout).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -136,6 +197,8 @@ pub struct SignCmd {
     pub statement: PathBuf,
     #[command(flatten)]
     pub sign: SignArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// `attest attest`.
@@ -145,11 +208,124 @@ pub struct AttestCmd {
     pub provenance: ProvenanceArgs,
     #[command(flatten)]
     pub sign: SignArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 fn fail(code: i32, msg: impl std::fmt::Display) -> i32 {
     eprintln!("Error: {msg}");
     code
+}
+
+/// Read a whole input file of at most `limit` bytes (a regular file, UTF-8),
+/// as `verify` reads its inputs; the error names the file and the limit.
+fn read_input(path: &Path, limit: u64, what: &str) -> Result<String, i32> {
+    read_text_file(path, limit, what)
+        .map_err(|e| fail(exit::UNREADABLE, format!("{}: {e}", path.display())))
+}
+
+/// An output file that is written whole or not at all: the bytes go to a
+/// new file beside the target, which is renamed over the target only once
+/// they are all on disk. Created before any service is called, so an output
+/// that cannot be written costs no certificate, log entry or timestamp.
+struct PendingOutput {
+    target: PathBuf,
+    /// The temporary file; `None` for an existing device or FIFO (such as
+    /// `/dev/stdout`), which is written in place as a shell redirection would.
+    temp: Option<(PathBuf, std::fs::File)>,
+}
+
+impl PendingOutput {
+    fn create(target: &Path) -> Result<Self, String> {
+        let shown = target.display();
+        match std::fs::metadata(target) {
+            Ok(m) if m.is_dir() => {
+                return Err(format!("{shown}: is a directory; expected a file path"))
+            }
+            Ok(m) if !m.is_file() => {
+                return Ok(Self {
+                    target: target.to_path_buf(),
+                    temp: None,
+                })
+            }
+            _ => {}
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| format!("{shown}: names no file"))?
+            .to_string_lossy()
+            .into_owned();
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        for attempt in 0..100 {
+            let temp = dir.join(format!(".{name}.{}-{attempt}.tmp", std::process::id()));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+            {
+                Ok(file) => {
+                    return Ok(Self {
+                        target: target.to_path_buf(),
+                        temp: Some((temp, file)),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(format!(
+                        "{shown}: cannot create a file in {}: {e}",
+                        dir.display()
+                    ))
+                }
+            }
+        }
+        Err(format!(
+            "{shown}: cannot create a temporary file in {}: 100 names taken",
+            dir.display()
+        ))
+    }
+
+    /// Write `bytes` and put them in place; on failure the target is as it was.
+    fn commit(mut self, bytes: &[u8]) -> Result<(), String> {
+        let shown = self.target.display().to_string();
+        let Some((temp, mut file)) = self.temp.take() else {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.target)
+                .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
+                .map_err(|e| format!("{shown}: {e}"));
+        };
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| {
+                // Replacing a file keeps its permissions, as writing into it would.
+                match std::fs::metadata(&self.target) {
+                    Ok(m) => std::fs::set_permissions(&temp, m.permissions()),
+                    Err(_) => Ok(()),
+                }
+            })
+            .and_then(|()| std::fs::rename(&temp, &self.target));
+        drop(file);
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            format!("{shown}: {e}; the file was left as it was")
+        })
+    }
+}
+
+impl Drop for PendingOutput {
+    fn drop(&mut self) {
+        if let Some((temp, _)) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+fn create_output(path: &Path) -> Result<PendingOutput, i32> {
+    PendingOutput::create(path).map_err(|e| fail(exit::OUTPUT, e))
 }
 
 /// Request the Actions job's OIDC token for `audience`.
@@ -179,8 +355,7 @@ fn actions_token(audience: &str) -> Result<String, String> {
 fn load_claims(args: &ProvenanceArgs, token: Option<&str>) -> Result<ActionsClaims, i32> {
     match (&args.claims, token) {
         (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| fail(exit::UNREADABLE, format!("{}: {e}", path.display())))?;
+            let text = read_input(path, MAX_CLAIMS_BYTES, "a JSON object of OIDC claims")?;
             ActionsClaims::from_json(&text, &path.display().to_string())
                 .map_err(|e| fail(exit::UNREADABLE, e))
         }
@@ -198,9 +373,12 @@ fn load_claims(args: &ProvenanceArgs, token: Option<&str>) -> Result<ActionsClai
 
 fn load_subjects(args: &ProvenanceArgs) -> Result<Vec<SubjectSpec>, i32> {
     if let Some(path) = &args.subject_checksums {
-        let bytes = std::fs::read(path)
-            .map_err(|e| fail(exit::UNREADABLE, format!("{}: {e}", path.display())))?;
-        return subjects_from_manifest(&bytes, &path.display().to_string())
+        let text = read_input(
+            path,
+            MAX_CHECKSUMS_BYTES,
+            "a sha256sum or sha512sum manifest",
+        )?;
+        return subjects_from_manifest(text.as_bytes(), &path.display().to_string())
             .map_err(|e| fail(exit::UNREADABLE, e));
     }
     if let (Some(name), Some(digest)) = (&args.subject_name, &args.subject_digest) {
@@ -218,11 +396,12 @@ fn load_subjects(args: &ProvenanceArgs) -> Result<Vec<SubjectSpec>, i32> {
 
 fn build_statement(
     args: &ProvenanceArgs,
+    server: &ServerUrl,
     token: Option<&str>,
 ) -> Result<(Vec<u8>, Option<ActionsClaims>), i32> {
     let subjects = load_subjects(args)?;
     let claims = load_claims(args, token)?;
-    let predicate = provenance_predicate(&claims, &args.server_url);
+    let predicate = provenance_predicate(&claims, &server.url);
     Ok((
         statement_bytes(&subjects, attest::bundle::SLSA_PROVENANCE_V1, &predicate),
         Some(claims),
@@ -231,17 +410,22 @@ fn build_statement(
 
 /// Run `attest provenance`.
 pub fn run_provenance(cmd: ProvenanceCmd) -> i32 {
-    let (statement, _) = match build_statement(&cmd.provenance, None) {
+    let (statement, _) = match build_statement(&cmd.provenance, &cmd.server.server_url, None) {
         Ok(s) => s,
         Err(code) => return code,
     };
     match &cmd.output {
-        Some(path) => match std::fs::write(path, &statement) {
-            Ok(()) => exit::OK,
-            Err(e) => fail(exit::UNREADABLE, format!("{}: {e}", path.display())),
-        },
+        Some(path) => {
+            let output = match create_output(path) {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
+            match output.commit(&statement) {
+                Ok(()) => exit::OK,
+                Err(e) => fail(exit::OUTPUT, e),
+            }
+        }
         None => {
-            use std::io::Write;
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(&statement);
             let _ = out.write_all(b"\n");
@@ -252,22 +436,16 @@ pub fn run_provenance(cmd: ProvenanceCmd) -> i32 {
 
 /// Run `attest sign`.
 pub fn run_sign(cmd: SignCmd) -> i32 {
-    let statement = match std::fs::read(&cmd.statement) {
-        Ok(s) => s,
-        Err(e) => {
-            return fail(
-                exit::UNREADABLE,
-                format!("{}: {e}", cmd.statement.display()),
-            )
-        }
+    let statement = match read_input(
+        &cmd.statement,
+        MAX_STATEMENT_BYTES,
+        "an in-toto statement (JSON)",
+    ) {
+        Ok(s) => s.into_bytes(),
+        Err(code) => return code,
     };
-    if let Err(e) = attest::bundle::Statement::from_payload(&statement) {
-        return fail(
-            exit::UNREADABLE,
-            format!("{}: {e}", cmd.statement.display()),
-        );
-    }
-    sign_and_store(&statement, None, &cmd.sign)
+    let source = cmd.statement.display().to_string();
+    sign_and_store(&statement, &source, None, &cmd.sign, &cmd.server.server_url)
 }
 
 /// Run `attest attest`.
@@ -284,7 +462,8 @@ pub fn run_attest(cmd: AttestCmd) -> i32 {
             },
         }
     };
-    let (statement, claims) = match build_statement(&cmd.provenance, token.as_deref()) {
+    let server = &cmd.server.server_url;
+    let (statement, claims) = match build_statement(&cmd.provenance, server, token.as_deref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -292,21 +471,158 @@ pub fn run_attest(cmd: AttestCmd) -> i32 {
     if sign.identity_token.is_none() {
         sign.identity_token = token;
     }
-    sign_and_store(&statement, claims.as_ref(), &sign)
+    let claims = claims.map(|c| (c, claims_source(&cmd.provenance)));
+    sign_and_store(&statement, "the statement", claims.as_ref(), &sign, server)
 }
 
-fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignArgs) -> i32 {
+/// Where `attest attest`'s claims came from, for messages.
+fn claims_source(args: &ProvenanceArgs) -> String {
+    match &args.claims {
+        Some(path) => path.display().to_string(),
+        None => "the OIDC token".to_string(),
+    }
+}
+
+/// Everything `sign_and_store` settles before anything is signed: a flag,
+/// claim or statement that would make the run fail afterwards must fail it
+/// before Fulcio, Rekor or the TSA is asked for anything.
+struct Plan {
+    /// The parsed statement.
+    statement: attest::bundle::Statement,
+    /// Every subject digest attest can verify the new bundle with.
+    digests: Vec<ArtifactDigest>,
+    /// Where the bundle goes.
+    output: PendingOutput,
+    /// `--upload github`: the API (with its token) and the repository.
+    upload: Option<(GitHubApi, GitHubRepo)>,
+    /// `--push-to-registry`: the image and the sha256 subjects to attach to.
+    push: Option<(Reference, Vec<ArtifactDigest>)>,
+}
+
+fn plan(
+    statement: &[u8],
+    source: &str,
+    claims: Option<&(ActionsClaims, String)>,
+    args: &SignArgs,
+    server: &ServerUrl,
+) -> Result<Plan, i32> {
+    let st = attest::bundle::Statement::from_payload(statement)
+        .map_err(|e| fail(exit::UNREADABLE, format!("{source}: {e}")))?;
+    let digests =
+        supported_digests(&st).map_err(|e| fail(exit::UNREADABLE, format!("{source}: {e}")))?;
+    let upload = match args.upload.as_deref() {
+        Some("github") => {
+            let (value, from) =
+                match (&args.repo, claims) {
+                    (Some(r), _) => (r.clone(), "--repo".to_string()),
+                    (None, Some((c, name))) => (
+                        c.get("repository").to_string(),
+                        format!("{name}: the repository claim"),
+                    ),
+                    (None, None) => return Err(fail(
+                        exit::USAGE,
+                        "--upload github needs --repo OWNER/REPO (or claims naming the repository)",
+                    )),
+                };
+            let repo =
+                GitHubRepo::parse(&value).map_err(|e| fail(exit::USAGE, format!("{from}: {e}")))?;
+            let api = GitHubApi::from_env(Some(&server.host));
+            if api.token.is_none() {
+                return Err(fail(
+                    exit::AUTH,
+                    attest::produce::store::StoreError::NoToken,
+                ));
+            }
+            Some((api, repo))
+        }
+        _ => None,
+    };
+    let push = match &args.push_to_registry {
+        Some(image) => {
+            let sha256: Vec<ArtifactDigest> = digests
+                .iter()
+                .filter(|d| d.algorithm() == DigestAlgorithm::Sha256)
+                .cloned()
+                .collect();
+            if sha256.is_empty() {
+                return Err(fail(
+                    exit::USAGE,
+                    format!("--push-to-registry: {source} has no sha256 subject digest; OCI referrers attach to sha256 image digests"),
+                ));
+            }
+            Some((image.clone(), sha256))
+        }
+        None => None,
+    };
+    let output = create_output(&args.output)?;
+    Ok(Plan {
+        statement: st,
+        digests,
+        output,
+        upload,
+        push,
+    })
+}
+
+/// The statement's subject digests attest can verify with (sha256, sha512).
+/// A subject may carry others (`sha1`, `gitCommit`), but a statement with
+/// none attest can check is refused: its bundle could not be verified
+/// before it is written. A supported digest that is malformed is an error.
+fn supported_digests(st: &attest::bundle::Statement) -> Result<Vec<ArtifactDigest>, String> {
+    let mut digests = Vec::new();
+    let mut others = std::collections::BTreeSet::new();
+    for subject in &st.subjects {
+        for (alg, hex) in &subject.digest {
+            if alg.parse::<DigestAlgorithm>().is_err() {
+                others.insert(alg.as_str());
+                continue;
+            }
+            let digest = ArtifactDigest::parse(&format!("{alg}:{hex}")).map_err(|e| {
+                format!(
+                    "subject {:?}: digest {alg}: {e}",
+                    attest::text::remote_text(&subject.name)
+                )
+            })?;
+            if !digests.contains(&digest) {
+                digests.push(digest);
+            }
+        }
+    }
+    if digests.is_empty() {
+        let found: Vec<String> = others
+            .iter()
+            .map(|a| attest::text::remote_text(a))
+            .collect();
+        return Err(format!(
+            "no subject has a sha256 or sha512 digest (found: {}); attest verifies every bundle before writing it and can check only those",
+            if found.is_empty() { "none".to_string() } else { found.join(", ") }
+        ));
+    }
+    Ok(digests)
+}
+
+fn sign_and_store(
+    statement: &[u8],
+    source: &str,
+    claims: Option<&(ActionsClaims, String)>,
+    args: &SignArgs,
+    server: &ServerUrl,
+) -> i32 {
+    let plan = match plan(statement, source, claims, args, server) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let bundle = match &args.key {
         Some(key_path) => {
-            let pem = match std::fs::read_to_string(key_path) {
+            let pem = match read_input(key_path, MAX_KEY_BYTES, "a PEM private key") {
                 Ok(p) => p,
-                Err(e) => return fail(exit::UNREADABLE, format!("{}: {e}", key_path.display())),
+                Err(code) => return code,
             };
             let key = match read_private_key(&pem) {
                 Ok(k) => k,
                 Err(e) => return fail(exit::UNREADABLE, format!("{}: {e}", key_path.display())),
             };
-            let endpoints = match endpoints_for(args) {
+            let endpoints = match endpoints_for(args, server) {
                 Ok(e) => e,
                 Err(code) => return code,
             };
@@ -324,7 +640,7 @@ fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignA
                 Ok(p) => p,
                 Err(e) => return fail(exit::INTERNAL, e),
             };
-            if let Err(e) = check_key_bundle(&bundle, statement, &public, args) {
+            if let Err(e) = check_key_bundle(&bundle, &plan.digests, &public, args) {
                 return fail(
                     exit::VERIFICATION,
                     format!("the new bundle does not verify, nothing written: {e}"),
@@ -333,6 +649,13 @@ fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignA
             bundle
         }
         None => {
+            let endpoints = match endpoints_for(args, server) {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
+            if args.signing_config.is_some() && args.trusted_root.is_none() {
+                return fail(exit::USAGE, "--signing-config needs --trusted-root: the bundle is verified before it is written");
+            }
             let jwt = match &args.identity_token {
                 Some(t) => t.clone(),
                 None => match actions_token("sigstore") {
@@ -340,13 +663,6 @@ fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignA
                     Err(e) => return fail(exit::UNREADABLE, e),
                 },
             };
-            let endpoints = match endpoints_for(args) {
-                Ok(e) => e,
-                Err(code) => return code,
-            };
-            if args.signing_config.is_some() && args.trusted_root.is_none() {
-                return fail(exit::USAGE, "--signing-config needs --trusted-root: the bundle is verified before it is written");
-            }
             let bundle = match sign_keyless(statement, &jwt, &endpoints) {
                 Ok(b) => b,
                 Err(e @ attest::produce::sign::SignError::Token(_)) => {
@@ -355,10 +671,10 @@ fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignA
                 Err(e) => return fail(EXIT_SERVICE, e),
             };
             let claims = match claims {
-                Some(c) => Some(c.clone()),
+                Some((c, _)) => Some(c.clone()),
                 None => ActionsClaims::from_jwt(&jwt, "the OIDC token").ok(),
             };
-            if let Err(e) = check_keyless_bundle(&bundle, statement, claims.as_ref(), args) {
+            if let Err(e) = check_keyless_bundle(&bundle, &plan, claims.as_ref(), args, server) {
                 return fail(
                     exit::VERIFICATION,
                     format!("the new bundle does not verify, nothing written: {e}"),
@@ -367,50 +683,21 @@ fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignA
             bundle
         }
     };
-    if let Err(e) = std::fs::write(&args.output, &bundle) {
-        return fail(exit::UNREADABLE, format!("{}: {e}", args.output.display()));
+    if let Err(e) = plan.output.commit(&bundle) {
+        return fail(exit::OUTPUT, e);
     }
     eprintln!("Wrote a verified bundle to {}", args.output.display());
-    if args.upload.as_deref() == Some("github") {
-        let Some(repo) = args
-            .repo
-            .clone()
-            .or_else(|| claims.map(|c| c.get("repository").to_string()))
-        else {
-            return fail(
-                exit::USAGE,
-                "--upload github needs --repo OWNER/REPO (or claims naming the repository)",
-            );
-        };
-        let api = GitHubApi::from_env(None);
-        match attest::produce::store::upload_to_github(&api, &repo, &bundle) {
+    if let Some((api, repo)) = &plan.upload {
+        match attest::produce::store::upload_to_github(api, repo, &bundle) {
             Ok(id) => eprintln!("Uploaded to {repo}: attestation {id}"),
             Err(e) => return fail(EXIT_SERVICE, e),
         }
     }
-    if let Some(image) = &args.push_to_registry {
-        let reference = match parse_oci_ref(image) {
-            Some(Ok(r)) => r,
-            Some(Err(e)) => return fail(exit::USAGE, e),
-            None => {
-                return fail(
-                    exit::USAGE,
-                    format!("--push-to-registry {image}: expected oci://REGISTRY/NAME"),
-                )
-            }
-        };
-        let Ok(st) = attest::bundle::Statement::from_payload(statement) else {
-            return fail(exit::INTERNAL, "the statement no longer parses");
-        };
+    if let Some((reference, digests)) = &plan.push {
         let auth = registry_auth(reference.resolve_registry());
-        for subject in &st.subjects {
-            let Some(hex) = subject.digest.get("sha256") else {
-                continue;
-            };
-            let Ok(digest) = ArtifactDigest::parse(&format!("sha256:{hex}")) else {
-                continue;
-            };
-            match push_bundle_referrer(&reference, &digest, &bundle, &auth) {
+        let image = format!("oci://{}", reference.whole());
+        for digest in digests {
+            match push_bundle_referrer(reference, digest, &bundle, &auth) {
                 Ok(d) => eprintln!("Pushed to {image} as a referrer of {digest} ({d})"),
                 Err(e) => return fail(EXIT_SERVICE, e),
             }
@@ -419,20 +706,25 @@ fn sign_and_store(statement: &[u8], claims: Option<&ActionsClaims>, args: &SignA
     exit::OK
 }
 
-fn endpoints_for(args: &SignArgs) -> Result<Endpoints, i32> {
+fn endpoints_for(args: &SignArgs, server: &ServerUrl) -> Result<Endpoints, i32> {
     let endpoints = match &args.signing_config {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Endpoints::from_signing_config(&text),
-            Err(e) => return Err(fail(exit::UNREADABLE, format!("{}: {e}", path.display()))),
-        },
+        Some(path) => {
+            let text = read_input(
+                path,
+                MAX_SIGNING_CONFIG_BYTES,
+                "a Sigstore signing config (JSON)",
+            )?;
+            Endpoints::from_signing_config(&text)
+                .map_err(|e| fail(exit::UNREADABLE, format!("{}: {e}", path.display())))?
+        }
         None => match args.instance {
-            Instance::PublicGood => Endpoints::public_good(),
-            Instance::Github => Ok(Endpoints::github(
-                &std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into()),
-            )),
+            Instance::PublicGood => {
+                Endpoints::public_good().map_err(|e| fail(exit::INTERNAL, e))?
+            }
+            Instance::Github => Endpoints::github(&server.url),
         },
     };
-    endpoints.map_err(|e| fail(exit::UNREADABLE, e))
+    Ok(endpoints)
 }
 
 fn trust_for(args: &SignArgs) -> Result<TrustStore, String> {
@@ -445,105 +737,85 @@ fn trust_for(args: &SignArgs) -> Result<TrustStore, String> {
     }
 }
 
-fn first_subject_digest(statement: &[u8]) -> Result<ArtifactDigest, String> {
-    let st = attest::bundle::Statement::from_payload(statement).map_err(|e| e.to_string())?;
-    st.subjects
-        .iter()
-        .find_map(|s| {
-            s.digest
-                .iter()
-                .find_map(|(alg, hex)| ArtifactDigest::parse(&format!("{alg}:{hex}")).ok())
-        })
-        .ok_or_else(|| "the statement has no sha256 or sha512 subject".to_string())
-}
-
-fn check_key_bundle(
-    bundle: &[u8],
-    statement: &[u8],
-    key: &attest::verify::DerPublicKey,
-    args: &SignArgs,
-) -> Result<(), String> {
-    let parsed = bundles_from_bytes(bundle, "new bundle").map_err(|e| e.to_string())?;
-    let loaded = parsed
+fn load_new_bundle(bundle: &[u8]) -> Result<attest::bundle::LoadedBundle, String> {
+    bundles_from_bytes(bundle, "new bundle")
+        .map_err(|e| e.to_string())?
         .into_iter()
         .next()
         .ok_or("no bundle")?
-        .map_err(|e| e.to_string())?;
-    let digest = first_subject_digest(statement)?;
+        .map_err(|e| e.to_string())
+}
+
+/// Verify a key-signed bundle with the public key, once per subject digest.
+fn check_key_bundle(
+    bundle: &[u8],
+    digests: &[ArtifactDigest],
+    key: &attest::verify::DerPublicKey,
+    args: &SignArgs,
+) -> Result<(), String> {
+    let loaded = load_new_bundle(bundle)?;
     let store = trust_for(args)?;
     let instance = store
         .instances()
         .first()
         .ok_or("the trusted root is empty")?;
-    verify_bundle_with_key(&loaded, ArtifactInput::Digest(&digest), instance, key)
-        .map_err(|e| e.to_string())?;
+    if digests.is_empty() {
+        return Err("no subject digest to verify with".into());
+    }
+    for digest in digests {
+        verify_bundle_with_key(&loaded, ArtifactInput::Digest(digest), instance, key)
+            .map_err(|e| format!("subject {digest}: {e}"))?;
+    }
     Ok(())
 }
 
+/// Verify a keyless bundle under the instance's root, with a policy from the
+/// claims, once per subject digest attest supports; never "nothing to check".
 fn check_keyless_bundle(
     bundle: &[u8],
-    statement: &[u8],
+    plan: &Plan,
     claims: Option<&ActionsClaims>,
     args: &SignArgs,
+    server: &ServerUrl,
 ) -> Result<(), String> {
     let trust = trust_for(args)?;
-    let parsed = bundles_from_bytes(bundle, "new bundle").map_err(|e| e.to_string())?;
-    let loaded = parsed
-        .into_iter()
-        .next()
-        .ok_or("no bundle")?
-        .map_err(|e| e.to_string())?;
-    let st = attest::bundle::Statement::from_payload(statement).map_err(|e| e.to_string())?;
+    let loaded = load_new_bundle(bundle)?;
+    let st = &plan.statement;
     let policy = match claims {
-        Some(c) => {
-            let server =
-                std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into());
-            let host = server
-                .trim_end_matches('/')
-                .trim_start_matches("https://")
-                .to_string();
-            Policy::from_flags(&PolicyFlags {
-                repo: Some(c.get("repository").to_string()),
-                cert_identity: Some(format!(
-                    "{}/{}",
-                    server.trim_end_matches('/'),
-                    c.get("job_workflow_ref")
-                )),
-                cert_oidc_issuer: Some(c.get("iss").to_string()),
-                source_ref: Some(c.get("ref").to_string()),
-                source_digest: Some(c.get("sha").to_string()),
-                predicate_type: Some(st.predicate_type.clone()),
-                hostname: Some(host),
-                ..Default::default()
-            })
-            .map_err(|e| e.to_string())?
-        }
+        Some(c) => Policy::from_flags(&PolicyFlags {
+            repo: Some(c.get("repository").to_string()),
+            cert_identity: Some(format!("{}/{}", server.url, c.get("job_workflow_ref"))),
+            cert_oidc_issuer: Some(c.get("iss").to_string()),
+            source_ref: Some(c.get("ref").to_string()),
+            source_digest: Some(c.get("sha").to_string()),
+            predicate_type: Some(st.predicate_type.clone()),
+            hostname: Some(server.host.clone()),
+            ..Default::default()
+        })
+        .map_err(|e| e.to_string())?,
         None => Policy::identity_only(None, None),
     };
-    // Every subject must verify, not just one.
-    for subject in &st.subjects {
-        for (alg, hex) in &subject.digest {
-            let Ok(digest) = ArtifactDigest::parse(&format!("{alg}:{hex}")) else {
-                continue;
-            };
-            match evaluate_one(&loaded, ArtifactInput::Digest(&digest), &trust, &policy) {
-                Outcome::Matched { attestation, .. } => {
-                    if claims.is_some() && st.predicate_type == attest::bundle::SLSA_PROVENANCE_V1 {
-                        if let Some(cert) = &attestation.certificate {
-                            let failed: Vec<String> =
-                                provenance_checks(&st.value["predicate"], cert)
-                                    .into_iter()
-                                    .filter(|c| !c.passed)
-                                    .map(|c| c.message)
-                                    .collect();
-                            if !failed.is_empty() {
-                                return Err(failed.join("; "));
-                            }
-                        }
+    if plan.digests.is_empty() {
+        return Err("no subject digest to verify with".into());
+    }
+    for digest in &plan.digests {
+        match evaluate_one(&loaded, ArtifactInput::Digest(digest), &trust, &policy) {
+            Outcome::Matched { attestation, .. } => {
+                if claims.is_some() && st.predicate_type == attest::bundle::SLSA_PROVENANCE_V1 {
+                    let Some(cert) = &attestation.certificate else {
+                        return Err("a keyless bundle without a certificate".into());
+                    };
+                    let failed: Vec<String> = provenance_checks(&st.value["predicate"], cert)
+                        .into_iter()
+                        .filter(|c| !c.passed)
+                        .map(|c| c.message)
+                        .collect();
+                    if !failed.is_empty() {
+                        return Err(failed.join("; "));
                     }
                 }
-                other => return Err(format!("subject {}: {}", subject.name, other.reason())),
             }
+            other => return Err(format!("subject {digest}: {}", other.reason())),
         }
     }
     Ok(())

@@ -31,6 +31,9 @@ pub mod exit {
     pub const VERIFICATION: i32 = 6;
     /// An attestation verified but did not match the policy.
     pub const POLICY: i32 = 7;
+    /// The output (a bundle, a statement) could not be written; a file that
+    /// was there is left as it was (`sign`, `attest`, `provenance`).
+    pub const OUTPUT: i32 = 9;
 }
 
 /// What happened to one attestation.

@@ -17,6 +17,7 @@ use sigstore_types::{DsseEnvelope, DsseSignature, KeyId, PayloadBytes};
 
 use crate::bundle::IN_TOTO_PAYLOAD_TYPE;
 use crate::source::http::{block_on, request_timeout};
+use crate::text::remote_text;
 
 /// Where to get a certificate, log the signature and timestamp it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +158,7 @@ pub fn sign_keyless(
                     .await
                     .map_err(|e| SignError::Service {
                         service: service_of(&e),
-                        detail: crate::error_chain(&e),
+                        detail: remote_text(&crate::error_chain(&e)),
                     })
             }
             None => sign_with_tsa_only(statement, &token, endpoints, http).await,
@@ -199,14 +200,14 @@ async fn sign_with_tsa_only(
         .build()
         .map_err(|e| SignError::Service {
             service: "Fulcio",
-            detail: crate::error_chain(&e),
+            detail: remote_text(&crate::error_chain(&e)),
         })?;
     let cert = fulcio
         .create_signing_certificate(token, &key)
         .await
         .map_err(|e| SignError::Service {
             service: "Fulcio",
-            detail: crate::error_chain(&e),
+            detail: remote_text(&crate::error_chain(&e)),
         })?;
     let envelope = dsse_envelope(statement, &key)?;
     let tsa = sigstore_tsa::TimestampClient::builder(tsa_url)
@@ -214,14 +215,14 @@ async fn sign_with_tsa_only(
         .build()
         .map_err(|e| SignError::Service {
             service: "timestamp authority",
-            detail: crate::error_chain(&e),
+            detail: remote_text(&crate::error_chain(&e)),
         })?;
     let ts = tsa
         .timestamp_signature(&envelope.signature.sig)
         .await
         .map_err(|e| SignError::Service {
             service: "timestamp authority",
-            detail: crate::error_chain(&e),
+            detail: remote_text(&crate::error_chain(&e)),
         })?;
     Ok(
         BundleV03::with_certificate_and_dsse(cert.leaf_certificate().clone(), envelope)
@@ -240,45 +241,127 @@ fn dsse_envelope(statement: &[u8], key: &KeyPair) -> Result<DsseEnvelope, SignEr
     ))
 }
 
-/// Read an ECDSA P-256 private key (PEM: `PRIVATE KEY` PKCS#8 or `EC PRIVATE KEY` SEC1).
+/// The key types `--key` signs with, for messages.
+pub const SUPPORTED_KEYS: &str =
+    "ECDSA P-256 (PEM \"PRIVATE KEY\" PKCS#8 or \"EC PRIVATE KEY\" SEC1)";
+
+/// Read an ECDSA P-256 private key from PEM text: the first private-key
+/// block, PKCS#8 (`PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`). Other blocks
+/// (`EC PARAMETERS`, which `openssl ecparam -genkey` writes first, a
+/// certificate, a public key) are skipped. Keys of other algorithms and
+/// encrypted keys are refused with a message that says what is supported.
 pub fn read_private_key(pem: &str) -> Result<KeyPair, SignError> {
-    let (label, der) =
-        pem_block(pem).ok_or_else(|| SignError::Key("not a PEM private key".into()))?;
-    match label.as_str() {
-        "PRIVATE KEY" => {
-            KeyPair::from_pkcs8_der(&der).map_err(|e| SignError::Key(format!("PKCS#8: {e}")))
+    let mut seen = Vec::new();
+    for block in pem_blocks(pem) {
+        let (label, headers, der) = block?;
+        match label.as_str() {
+            "PRIVATE KEY" => return pkcs8_key(&der),
+            "EC PRIVATE KEY" if headers.contains("ENCRYPTED") => return Err(encrypted()),
+            "EC PRIVATE KEY" => return sec1_key(&der),
+            "ENCRYPTED PRIVATE KEY" => return Err(encrypted()),
+            "RSA PRIVATE KEY" => return Err(unsupported("an RSA key")),
+            "OPENSSH PRIVATE KEY" => return Err(unsupported("an OpenSSH key")),
+            _ => seen.push(label),
         }
-        "EC PRIVATE KEY" => {
-            let kp = aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(
-                &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-                &der,
-            )
-            .map_err(|e| SignError::Key(format!("SEC1 key (P-256 expected): {e}")))?;
-            let pkcs8 = kp
-                .to_pkcs8v1()
-                .map_err(|e| SignError::Key(format!("cannot re-encode the key: {e}")))?;
-            KeyPair::from_pkcs8_der(pkcs8.as_ref()).map_err(|e| SignError::Key(e.to_string()))
-        }
-        other => Err(SignError::Key(format!(
-            "a PEM {other:?} block; expected PRIVATE KEY or EC PRIVATE KEY"
-        ))),
     }
+    Err(SignError::Key(if seen.is_empty() {
+        format!("no PEM block; expected {SUPPORTED_KEYS}")
+    } else {
+        format!(
+            "no private key among the PEM blocks ({}); expected {SUPPORTED_KEYS}",
+            seen.join(", ")
+        )
+    }))
 }
 
-fn pem_block(pem: &str) -> Option<(String, Vec<u8>)> {
-    use base64::Engine;
-    let start = pem.find("-----BEGIN ")?;
-    let rest = &pem[start + 11..];
-    let label_end = rest.find("-----")?;
-    let label = rest[..label_end].to_string();
-    let body_start = label_end + 5;
-    let end = rest.find(&format!("-----END {label}-----"))?;
-    let b64: String = rest[body_start..end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-    Some((label, der))
+fn encrypted() -> SignError {
+    SignError::Key("encrypted keys are not supported; decrypt with openssl pkey".into())
+}
+
+fn unsupported(what: &str) -> SignError {
+    SignError::Key(format!("{what}; attest signs with {SUPPORTED_KEYS}"))
+}
+
+fn pkcs8_key(der: &[u8]) -> Result<KeyPair, SignError> {
+    use aws_lc_rs::signature as sig;
+    if sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, der).is_ok() {
+        return KeyPair::from_pkcs8_der(der).map_err(|e| SignError::Key(format!("PKCS#8: {e}")));
+    }
+    // Name what the key is, so the message says why it is refused.
+    if sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, der).is_ok() {
+        return Err(unsupported("an ECDSA P-384 key"));
+    }
+    if sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).is_ok() {
+        return Err(unsupported("an Ed25519 key"));
+    }
+    if sig::RsaKeyPair::from_pkcs8(der).is_ok() {
+        return Err(unsupported("an RSA key"));
+    }
+    Err(unsupported("a PKCS#8 key that is not ECDSA P-256"))
+}
+
+fn sec1_key(der: &[u8]) -> Result<KeyPair, SignError> {
+    use aws_lc_rs::signature as sig;
+    let kp =
+        match sig::EcdsaKeyPair::from_private_key_der(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, der) {
+            Ok(kp) => kp,
+            Err(_) => {
+                if sig::EcdsaKeyPair::from_private_key_der(
+                    &sig::ECDSA_P384_SHA384_ASN1_SIGNING,
+                    der,
+                )
+                .is_ok()
+                {
+                    return Err(unsupported("an ECDSA P-384 key"));
+                }
+                return Err(unsupported("a SEC1 key that is not ECDSA P-256"));
+            }
+        };
+    let pkcs8 = kp
+        .to_pkcs8v1()
+        .map_err(|e| SignError::Key(format!("cannot re-encode the key: {e}")))?;
+    KeyPair::from_pkcs8_der(pkcs8.as_ref()).map_err(|e| SignError::Key(e.to_string()))
+}
+
+/// Every PEM block in `pem`: its label, its RFC 1421 headers (`Proc-Type:
+/// 4,ENCRYPTED`, …) and its decoded body. Text between blocks is ignored.
+fn pem_blocks(
+    pem: &str,
+) -> impl Iterator<Item = Result<(String, String, Vec<u8>), SignError>> + '_ {
+    let mut rest = pem;
+    std::iter::from_fn(move || {
+        use base64::Engine;
+        let start = rest.find("-----BEGIN ")?;
+        let after = &rest[start + 11..];
+        let Some(label_end) = after.find("-----") else {
+            rest = "";
+            return Some(Err(SignError::Key(
+                "a PEM BEGIN line without its closing dashes".into(),
+            )));
+        };
+        let label = after[..label_end].to_string();
+        let body = &after[label_end + 5..];
+        let end_line = format!("-----END {label}-----");
+        let Some(end) = body.find(&end_line) else {
+            rest = "";
+            return Some(Err(SignError::Key(format!(
+                "a PEM {label:?} block without its END line"
+            ))));
+        };
+        rest = &body[end + end_line.len()..];
+        let (headers, b64): (Vec<&str>, Vec<&str>) = body[..end]
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .partition(|l| l.contains(':'));
+        let b64: String = b64.concat();
+        Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map(|der| (label.clone(), headers.join("\n"), der))
+                .map_err(|e| SignError::Key(format!("PEM {label:?} block: not base64: {e}"))),
+        )
+    })
 }
 
 /// Sign an in-toto statement with a local key and have the signature
@@ -294,13 +377,13 @@ pub fn sign_with_key(statement: &[u8], key: &KeyPair, tsa_url: &str) -> Result<V
             .build()
             .map_err(|e| SignError::Service {
                 service: "timestamp authority",
-                detail: crate::error_chain(&e),
+                detail: remote_text(&crate::error_chain(&e)),
             })?;
         tsa.timestamp_signature(&envelope.signature.sig)
             .await
             .map_err(|e| SignError::Service {
                 service: "timestamp authority",
-                detail: crate::error_chain(&e),
+                detail: remote_text(&crate::error_chain(&e)),
             })
     })
     .map_err(|e| SignError::Config(e.to_string()))??;
@@ -375,5 +458,78 @@ mod tests {
             read_private_key("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")
                 .is_err()
         );
+    }
+
+    fn pem(label: &str, der: &[u8]) -> String {
+        use base64::Engine;
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    }
+
+    #[test]
+    fn keys_as_openssl_writes_them() {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature as sig;
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let p256 =
+            sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let sec1 =
+            sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, p256.as_ref())
+                .unwrap()
+                .private_key()
+                .as_der()
+                .unwrap();
+        // `openssl ecparam -name prime256v1 -genkey` writes EC PARAMETERS first.
+        let params = pem(
+            "EC PARAMETERS",
+            &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+        );
+        let k =
+            read_private_key(&format!("{params}{}", pem("EC PRIVATE KEY", sec1.as_ref()))).unwrap();
+        assert_eq!(k.algorithm(), sigstore_crypto::KeyAlgorithm::EcdsaP256);
+        read_private_key(&format!(
+            "junk\n{params}{}",
+            pem("PRIVATE KEY", p256.as_ref())
+        ))
+        .unwrap();
+
+        let p384 =
+            sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P384_SHA384_ASN1_SIGNING, &rng).unwrap();
+        let e = read_private_key(&pem("PRIVATE KEY", p384.as_ref()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("an ECDSA P-384 key; attest signs with ECDSA P-256"),
+            "{e}"
+        );
+        let ed = sig::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let e = read_private_key(&pem("PRIVATE KEY", ed.as_ref()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("an Ed25519 key; attest signs with ECDSA P-256"),
+            "{e}"
+        );
+
+        for encrypted in [
+            pem("ENCRYPTED PRIVATE KEY", b"x"),
+            "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END EC PRIVATE KEY-----\n".to_string(),
+        ] {
+            let e = read_private_key(&encrypted).unwrap_err().to_string();
+            assert_eq!(e, "signing key: encrypted keys are not supported; decrypt with openssl pkey");
+        }
+        let e = read_private_key(&pem("PUBLIC KEY", b"x"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no private key among the PEM blocks (PUBLIC KEY)"),
+            "{e}"
+        );
+        let e = read_private_key("-----BEGIN PRIVATE KEY-----\nAAAA\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("without its END line"), "{e}");
     }
 }

@@ -4,6 +4,86 @@
 
 use crate::source::github::GitHubApi;
 use crate::source::http::{self, block_on, HttpError};
+use crate::text::remote_text;
+
+/// Longest owner or repository name accepted. GitHub caps repository names
+/// at 100 characters and user and organisation names at 39; managed users
+/// (`name_shortcode`) can be longer, so owners get the repository limit.
+const MAX_NAME: usize = 100;
+
+/// Most of the upload's answer read: GitHub answers `{"id": N}`.
+const MAX_ANSWER_BYTES: u64 = 64 * 1024;
+
+/// A repository the upload may go to: `OWNER/REPO`, both GitHub names.
+///
+/// The token is sent to `POST /repos/OWNER/REPO/attestations` and nowhere
+/// else, so the two segments are checked against GitHub's naming rules
+/// (ASCII letters, digits, `-`, `_`, and `.` in repository names, never `.`
+/// or `..`): a `/`, `?`, `#` or `..` in either would move the request, and
+/// the token with it, to another endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitHubRepo {
+    owner: String,
+    name: String,
+}
+
+impl GitHubRepo {
+    /// Parse `OWNER/REPO`; the error says what is wrong and what is expected.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let shown = remote_text(value);
+        let (owner, name) = value
+            .split_once('/')
+            .ok_or_else(|| format!("{shown:?} is not OWNER/REPO"))?;
+        let bad = |what: &str, segment: &str, allowed: &str| {
+            format!(
+                "{shown:?} is not OWNER/REPO: the {what} {:?} is not a GitHub name (1 to {MAX_NAME} of {allowed})",
+                remote_text(segment)
+            )
+        };
+        let owner_ok = !owner.is_empty()
+            && owner.len() <= MAX_NAME
+            && owner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !owner_ok {
+            return Err(bad("owner", owner, "ASCII letters, digits, '-' and '_'"));
+        }
+        let name_ok = !name.is_empty()
+            && name.len() <= MAX_NAME
+            && name != "."
+            && name != ".."
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !name_ok {
+            return Err(bad(
+                "repository",
+                name,
+                "ASCII letters, digits, '-', '_' and '.'; not . or ..",
+            ));
+        }
+        Ok(Self {
+            owner: owner.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The owner (user or organisation).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The repository name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for GitHubRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
 
 /// Why the upload failed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -27,14 +107,18 @@ pub enum StoreError {
 /// Upload a bundle to `OWNER/REPO`'s attestations; returns the attestation ID.
 pub fn upload_to_github(
     api: &GitHubApi,
-    repo: &str,
+    repo: &GitHubRepo,
     bundle_json: &[u8],
 ) -> Result<u64, StoreError> {
     let token = api.token.as_ref().ok_or(StoreError::NoToken)?;
-    let (owner, name) = repo.split_once('/').ok_or_else(|| {
-        StoreError::Http(format!("invalid repository {repo:?}: expected OWNER/REPO"))
-    })?;
-    let url = format!("{}/repos/{owner}/{name}/attestations", api.base);
+    // Both segments are GitHub names (no '/', '?', '#', '%' or ".."), so the
+    // path is exactly /repos/OWNER/REPO/attestations under the API base.
+    let url = format!(
+        "{}/repos/{}/{}/attestations",
+        api.base,
+        repo.owner(),
+        repo.name()
+    );
     let bundle: serde_json::Value = serde_json::from_slice(bundle_json)
         .map_err(|e| StoreError::Http(format!("the bundle is not JSON: {e}")))?;
     let body = serde_json::to_vec(&serde_json::json!({ "bundle": bundle }))
@@ -64,21 +148,26 @@ pub fn upload_to_github(
                 tokio::time::sleep(std::time::Duration::from_millis(250 << attempt)).await;
                 continue;
             }
-            let text = resp.bytes().await.map_err(|e| HttpError::Transport {
-                url: url.clone(),
-                detail: e.to_string(),
-            })?;
+            // The answer is a small JSON object; an error body is only quoted.
+            let mut resp = resp;
+            let text = http::read_limited(&mut resp, MAX_ANSWER_BYTES, !status.is_success())
+                .await
+                .map_err(|e| HttpError::Transport {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                })?
+                .ok_or_else(|| HttpError::TooLarge {
+                    url: url.clone(),
+                    limit: MAX_ANSWER_BYTES,
+                })?;
             if !status.is_success() {
                 return Err(HttpError::Status {
                     url: url.clone(),
                     status: status.as_u16(),
-                    detail: String::from_utf8_lossy(&text)
-                        .chars()
-                        .take(200)
-                        .collect::<String>(),
+                    detail: format!(": {}", remote_text(&String::from_utf8_lossy(&text))),
                 });
             }
-            return Ok(text.to_vec());
+            return Ok(text);
         }
     })
     .map_err(|e| StoreError::Http(e.to_string()))?
@@ -92,4 +181,37 @@ pub fn upload_to_github(
         url,
         detail: "no numeric \"id\" in the answer".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_are_github_names() {
+        let r = GitHubRepo::parse("octo-org/octo.repo_2").unwrap();
+        assert_eq!((r.owner(), r.name()), ("octo-org", "octo.repo_2"));
+        assert_eq!(r.to_string(), "octo-org/octo.repo_2");
+        for bad in [
+            "o/r/../../../user/keys?x=",
+            "../../../orgs/victim/hooks?",
+            "o/..",
+            "o/.",
+            "o/r?x=1",
+            "o/r#frag",
+            "o/r%2f..",
+            "o./r",
+            "/r",
+            "o/",
+            "or",
+            "o/r/",
+            "o/r\u{1b}[2J",
+        ] {
+            let e = GitHubRepo::parse(bad).unwrap_err();
+            assert!(e.contains("is not OWNER/REPO"), "{bad}: {e}");
+            assert!(!e.contains('\u{1b}'), "{e:?}");
+        }
+        assert!(GitHubRepo::parse(&format!("o/{}", "r".repeat(MAX_NAME))).is_ok());
+        assert!(GitHubRepo::parse(&format!("o/{}", "r".repeat(MAX_NAME + 1))).is_err());
+    }
 }
