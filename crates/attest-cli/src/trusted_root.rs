@@ -98,12 +98,23 @@ pub fn run(args: TrustedRootArgs) -> i32 {
                 };
             }
         };
+        if let Some(why) = &target.cache_error {
+            // --verify-only exists to leave a verified cache behind; without
+            // one it has done nothing. Printing roots still succeeds.
+            if args.verify_only {
+                eprintln!("Error: {}: {why}", repo.url);
+                return exit::UNREADABLE;
+            }
+            eprintln!("Warning: {}: {why}", repo.url);
+        }
         if args.verify_only {
-            let _ = writeln!(
-                stdout,
-                "Local TUF repository for {} updated and verified",
-                repo.url
-            );
+            let what = if target.from_network {
+                "updated and verified"
+            } else {
+                // Nothing was fetched: say only what was done.
+                "verified from the cache (offline: not updated)"
+            };
+            let _ = writeln!(stdout, "Local TUF repository for {} {what}", repo.url);
             continue;
         }
         let mut line = compact_json(&target.bytes);

@@ -7,6 +7,12 @@
 //! and a freeze attack are each rejected as verification failures (never as
 //! network errors, which would allow a fallback), with a message naming the
 //! problem. The offline path re-verifies the cache and refuses a tampered one.
+//! Metadata signed by a key the root does not trust, for each of timestamp,
+//! snapshot and targets, and a target served longer than its signed length
+//! fail verification too. With the repository down (or offline), a valid
+//! cache is used, a tampered one is an error and an expired one falls back to
+//! the embedded root, saying so; "expired" is decided on the newest root the
+//! cache reaches, never on the (normally expired) starting root.
 
 #[path = "support/static_server.rs"]
 mod static_server;
@@ -225,15 +231,32 @@ fn a_tampered_cache_is_refused_offline() {
     }
 }
 
+/// A loopback server that accepts every connection and closes it at once:
+/// a repository that is "down" (the connection fails), on a port it bound
+/// itself and holds for its lifetime, so no other process can take it.
+struct DeadServer {
+    base: String,
+}
+
+impl DeadServer {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                drop(stream);
+            }
+        });
+        Self { base }
+    }
+}
+
 #[test]
 fn an_unreachable_repository_is_a_network_error() {
     let cache = tempfile::tempdir().unwrap();
-    // A port nothing listens on.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let dead = DeadServer::start();
     let r = TufRepository {
-        url: format!("http://127.0.0.1:{port}"),
+        url: dead.base.clone(),
         ..TufRepository::public_good()
     };
     let mut o = opts(cache.path());
@@ -242,6 +265,182 @@ fn an_unreachable_repository_is_a_network_error() {
         fetch_target(&r, &o),
         Err(TufError::Network { .. })
     ));
+}
+
+#[test]
+fn metadata_signed_by_an_untrusted_key_is_rejected() {
+    let f = fixture();
+    for role in ["timestamp", "snapshot", "targets"] {
+        let cache = tempfile::tempdir().unwrap();
+        let scenario = format!("wrong-key-{role}");
+        expect_verification_error(
+            &scenario,
+            fetch_target(&repo(f, &scenario), &opts(cache.path())),
+            &format!("signature threshold not met for role {role}: 0/1"),
+        );
+    }
+}
+
+#[test]
+fn a_target_longer_than_its_signed_length_is_an_integrity_failure() {
+    // Not a network failure: that class falls back to other trust material.
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let signed = f.target.len();
+    expect_verification_error(
+        "oversize-target",
+        fetch_target(&repo(f, "oversize-target"), &opts(cache.path())),
+        &format!("content-length {} exceeds max {signed}", signed + 1),
+    );
+}
+
+#[test]
+fn an_expired_starting_root_is_walked_past() {
+    let f = fixture();
+    let cache = tempfile::tempdir().unwrap();
+    let r = expired_start(f);
+    let t = fetch_target(&r, &opts(cache.path())).unwrap();
+    assert_eq!(t.bytes, f.target);
+    assert_eq!(t.cache_error, None);
+    // Offline, the cache reaches root version 2 and verifies.
+    let mut off = opts(cache.path());
+    off.offline = true;
+    let c = fetch_target(&r, &off).unwrap();
+    assert_eq!(c.bytes, f.target);
+    assert!(!c.from_network);
+}
+
+/// The repository whose own starting root has expired (see make_repos.py).
+fn expired_start(f: &Fixture) -> TufRepository {
+    TufRepository {
+        url: format!("{}/expired-start", f.server.base),
+        initial_root: std::fs::read(f.out.join("expired-start-initial_root.json")).unwrap(),
+        target: "trusted_root.json".into(),
+    }
+}
+
+#[test]
+fn a_broken_cache_behind_an_expired_starting_root_is_invalid_not_expired() {
+    // Before the fix, every such cache failed first on the expired starting
+    // root and was classed `expired: true`, which falls back to the embedded
+    // roots. Each tampering below must be named for what it is.
+    let f = fixture();
+    let r = expired_start(f);
+    type Tamper = fn(&Path);
+    let cases: [(&str, Tamper, &str); 4] = [
+        (
+            "timestamp replaced, newer root missing",
+            |dir| {
+                std::fs::remove_dir_all(dir.join("root_history")).unwrap();
+                std::fs::write(dir.join("timestamp.json"), "{\"tampered\":1}\n").unwrap();
+            },
+            "timestamp.json: malformed metadata",
+        ),
+        (
+            "timestamp re-versioned (signature no longer matches)",
+            |dir| {
+                edit(
+                    &dir.join("timestamp.json"),
+                    "\"version\": 1",
+                    "\"version\": 9",
+                )
+            },
+            "timestamp.json: signature threshold not met for role timestamp",
+        ),
+        (
+            "newer root altered",
+            |dir| {
+                edit(
+                    &dir.join("root_history/2.root.json"),
+                    "\"consistent_snapshot\": true",
+                    "\"consistent_snapshot\": false",
+                )
+            },
+            "root_history/2.root.json: signature threshold not met for role root",
+        ),
+        (
+            "target altered",
+            |dir| {
+                edit(
+                    &dir.join("targets/trusted_root.json"),
+                    "sigstore",
+                    "s1gstore",
+                )
+            },
+            "trusted_root.json",
+        ),
+    ];
+    for (what, tamper, needle) in cases {
+        let cache = tempfile::tempdir().unwrap();
+        fetch_target(&r, &opts(cache.path())).unwrap();
+        tamper(&r.cache_dir(cache.path()));
+        let mut off = opts(cache.path());
+        off.offline = true;
+        match fetch_target(&r, &off) {
+            Err(e @ TufError::CacheInvalid { expired: false, .. }) => {
+                let msg = e.to_string();
+                assert!(msg.contains(needle), "{what}: {msg}");
+                assert!(
+                    msg.contains("does not verify")
+                        && msg.contains("attest trusted-root --verify-only")
+                        && msg.contains("or remove"),
+                    "{what}: {msg}"
+                );
+            }
+            other => panic!("{what}: expected an invalid cache, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_reported_tampered_public_good_cache_is_invalid_not_expired() {
+    // The case from the issue, against the real embedded public-good TUF
+    // root (version 14, expired 2026-06-22), on a fixed date after that.
+    let cache = tempfile::tempdir().unwrap();
+    let r = TufRepository::public_good();
+    let dir = r.cache_dir(cache.path());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("timestamp.json"), "{\"tampered\":1}\n").unwrap();
+    let mut off = opts(cache.path());
+    off.offline = true;
+    off.now = "2026-12-01T00:00:00Z".parse().unwrap();
+    match fetch_target(&r, &off) {
+        Err(e @ TufError::CacheInvalid { expired: false, .. }) => {
+            assert!(
+                e.to_string().contains("timestamp.json: malformed metadata"),
+                "{e}"
+            )
+        }
+        other => panic!("expected an invalid cache, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_expired_cache_says_which_role_expired_on_the_newest_root() {
+    let f = fixture();
+    let r = expired_start(f);
+    let cache = tempfile::tempdir().unwrap();
+    fetch_target(&r, &opts(cache.path())).unwrap();
+    // make_repos.py signs expired-start's timestamp for a week.
+    let mut off = opts(cache.path());
+    off.offline = true;
+    off.now = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 8);
+    match fetch_target(&r, &off) {
+        Err(e @ TufError::CacheInvalid { expired: true, .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("verifies but has expired (timestamp metadata expired at"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected an expired cache, got {other:?}"),
+    }
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{}: no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -347,8 +546,9 @@ mod store_order {
         // 3. Repository unreachable: the verified cache, with a warning.
         let mut o = opts(cache.path());
         o.timeout = Duration::from_secs(2);
+        let dead = DeadServer::start();
         let unreachable = TufRepository {
-            url: "http://127.0.0.1:9/nowhere".into(),
+            url: format!("{}/nowhere", dead.base),
             ..repo(f, &name)
         };
         let mut moved = unreachable.cache_dir(cache.path());
@@ -411,24 +611,177 @@ mod store_order {
                 "{scenario}: {err}"
             );
         }
-        // A tampered cache offline fails closed too.
+        // A tampered cache offline fails closed too. The snapshot is cached
+        // under its versioned name and as snapshot.json; the check reads the
+        // versioned copy, so both are altered (a stray unused copy is ignored,
+        // as a TUF client ignores invalid local metadata it does not need).
         let cache = tempfile::tempdir().unwrap();
         fetch_target(&repo(f, "happy"), &opts(cache.path())).unwrap();
-        let snap = repo(f, "happy")
-            .cache_dir(cache.path())
-            .join("snapshot.json");
-        let text = std::fs::read_to_string(&snap).unwrap();
-        std::fs::write(
-            &snap,
-            text.replacen("\"length\"", "\"length\" ", 1)
-                .replacen("\"version\": 1", "\"version\": 1 ", 1)
-                .replace('1', "2"),
-        )
-        .unwrap();
+        let dir = repo(f, "happy").cache_dir(cache.path());
+        for name in ["snapshot.json", "1.snapshot.json"] {
+            edit(&dir.join(name), "\"version\": 1", "\"version\": 2");
+        }
         let mut o = opts(cache.path());
         o.offline = true;
         let err = verify_with(&store(f, "happy", o)).unwrap_err();
-        assert!(err.contains("does not verify"), "{err}");
+        assert!(
+            err.contains("does not verify: 1.snapshot.json: integrity check failed: snapshot.json: sha256 mismatch"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_target_longer_than_signed_fails_closed() {
+        // Before the fix it was a network error: the verified cache or the
+        // embedded root was used instead.
+        let f = fixture();
+        let cache = tempfile::tempdir().unwrap();
+        let s = store(f, "oversize-target", opts(cache.path()));
+        let err = verify_with(&s).unwrap_err();
+        assert!(
+            err.contains("TUF verification failed")
+                && err.contains("exceeds max")
+                && err.contains("will not fall back"),
+            "{err}"
+        );
+        assert!(s.notes().is_empty(), "{:?}", s.notes());
+    }
+
+    /// The state of the cache in the matrix below.
+    #[derive(Debug, Clone, Copy)]
+    enum CacheState {
+        Valid,
+        /// The issue's case: the newer root is gone (so the expired starting
+        /// root is the newest reached) and timestamp.json is garbage.
+        Tampered,
+        /// Sound, but the timestamp (signed for a week) has expired.
+        Expired,
+        Missing,
+    }
+
+    /// A cache for `r` in a new directory, in `state`; and the clock to use.
+    fn cache_in(
+        f: &Fixture,
+        r: &TufRepository,
+        state: CacheState,
+    ) -> (tempfile::TempDir, jiff::Timestamp) {
+        let cache = tempfile::tempdir().unwrap();
+        let mut now = jiff::Timestamp::now();
+        if matches!(state, CacheState::Missing) {
+            return (cache, now);
+        }
+        // Filled from the live repository, then moved under `r`'s URL (which
+        // may be a dead server's).
+        let live = expired_start(f);
+        fetch_target(&live, &opts(cache.path())).unwrap();
+        let dir = r.cache_dir(cache.path());
+        if dir != live.cache_dir(cache.path()) {
+            copy_dir(&live.cache_dir(cache.path()), &dir);
+            std::fs::remove_dir_all(live.cache_dir(cache.path())).unwrap();
+        }
+        match state {
+            CacheState::Tampered => {
+                std::fs::remove_dir_all(dir.join("root_history")).unwrap();
+                std::fs::write(dir.join("timestamp.json"), "{\"tampered\":1}\n").unwrap();
+            }
+            CacheState::Expired => now += jiff::SignedDuration::from_hours(24 * 8),
+            _ => {}
+        }
+        (cache, now)
+    }
+
+    #[test]
+    fn network_down_or_offline_with_each_cache_state() {
+        let f = fixture();
+        let dead = DeadServer::start();
+        let down = TufRepository {
+            url: format!("{}/expired-start", dead.base),
+            ..expired_start(f)
+        };
+        for offline in [false, true] {
+            for state in [
+                CacheState::Valid,
+                CacheState::Tampered,
+                CacheState::Expired,
+                CacheState::Missing,
+            ] {
+                let case = format!("offline={offline} cache={state:?}");
+                let (cache, now) = cache_in(f, &down, state);
+                let mut o = opts(cache.path());
+                o.offline = offline;
+                o.now = now;
+                o.timeout = Duration::from_secs(2);
+                let s = TrustStore::from_tuf_repositories(
+                    vec![(
+                        PUBLIC_GOOD_ORG.to_string(),
+                        down.clone(),
+                        EMBEDDED_PUBLIC_GOOD,
+                    )],
+                    o,
+                );
+                let result = verify_with(&s);
+                let notes = s.notes();
+                let prefix = if offline {
+                    "offline: using the embedded Sigstore public good root"
+                } else {
+                    "using the embedded Sigstore public good root"
+                };
+                match state {
+                    CacheState::Valid => {
+                        assert!(
+                            matches!(
+                                result,
+                                Ok(RootSource::Tuf {
+                                    from_network: false,
+                                    ..
+                                })
+                            ),
+                            "{case}: {result:?}"
+                        );
+                        if offline {
+                            assert!(notes.is_empty(), "{case}: {notes:?}");
+                        } else {
+                            assert!(
+                                notes.len() == 1
+                                    && notes[0]
+                                        .starts_with(&format!("could not reach {}", down.url))
+                                    && notes[0].ends_with("using the verified TUF cache"),
+                                "{case}: {notes:?}"
+                            );
+                        }
+                    }
+                    CacheState::Tampered => {
+                        let err = result.unwrap_err();
+                        assert!(
+                            err.contains("does not verify: timestamp.json: malformed metadata")
+                                && err.contains("attest trusted-root --verify-only")
+                                && err.contains("will not fall back"),
+                            "{case}: {err}"
+                        );
+                    }
+                    CacheState::Expired => {
+                        assert_eq!(result, Ok(RootSource::Embedded), "{case}");
+                        assert!(
+                            notes.len() == 1
+                                && notes[0].starts_with(prefix)
+                                && notes[0].contains(
+                                    "verifies but has expired (timestamp metadata expired at"
+                                ),
+                            "{case}: {notes:?}"
+                        );
+                    }
+                    CacheState::Missing => {
+                        assert_eq!(result, Ok(RootSource::Embedded), "{case}");
+                        assert!(
+                            notes.len() == 1
+                                && notes[0].starts_with(prefix)
+                                && notes[0].contains("no TUF cache for"),
+                            "{case}: {notes:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -288,49 +288,192 @@ impl TrustedInstance {
                         ))),
                     }
                 };
-                match tuf::fetch_target(repo, opts) {
-                    Ok(t) => {
-                        let (root, source) = from_tuf(t)?;
-                        Ok((root, source, None))
-                    }
-                    Err(TufError::Network { detail, .. }) => {
-                        let cached = tuf::fetch_target(
-                            repo,
-                            &FetchOptions {
-                                offline: true,
-                                ..(**opts).clone()
-                            },
-                        );
-                        match cached {
-                            Ok(t) => {
-                                let (root, source) = from_tuf(t)?;
-                                let note = format!(
+                let offline_opts = FetchOptions {
+                    offline: true,
+                    ..(**opts).clone()
+                };
+                let mut online: Option<Result<tuf::TufTarget, TufError>> = None;
+                let mut cache: Option<Result<tuf::TufTarget, TufError>> = None;
+                loop {
+                    let step = next_root_step(
+                        opts.offline,
+                        online.as_ref().map(online_refresh),
+                        cache.as_ref().map(cache_check),
+                    );
+                    // The arms below that take `online` or `cache` apart run only
+                    // after `next_root_step` saw that outcome; a mismatch would be
+                    // a bug here, reported rather than panicking.
+                    let internal = || {
+                        TrustError::Tuf(format!(
+                            "{}: internal error while choosing the trusted root source",
+                            repo.url
+                        ))
+                    };
+                    let unreachable_detail = || match &online {
+                        Some(Err(TufError::Network { detail, .. })) => detail.clone(),
+                        _ => String::new(),
+                    };
+                    match step {
+                        RootStep::RefreshOnline => {
+                            online = Some(tuf::fetch_target(repo, opts));
+                        }
+                        RootStep::CheckCache => {
+                            cache = Some(tuf::fetch_target(repo, &offline_opts));
+                        }
+                        RootStep::UseNetwork => {
+                            let Some(Ok(t)) = online else {
+                                return Err(internal());
+                            };
+                            let (root, source) = from_tuf(t)?;
+                            return Ok((root, source, None));
+                        }
+                        RootStep::UseCache => {
+                            let detail = unreachable_detail();
+                            let Some(Ok(t)) = cache else {
+                                return Err(internal());
+                            };
+                            let (root, source) = from_tuf(t)?;
+                            let note = (!opts.offline).then(|| {
+                                format!(
                                     "could not reach {} ({detail}); using the verified TUF cache",
                                     repo.url
-                                );
-                                Ok((root, source, Some(note)))
-                            }
-                            Err(TufError::CacheInvalid { expired: false, .. }) | Err(TufError::Setup(_)) => {
-                                Err(fail_closed(cached.unwrap_err()))
-                            }
-                            Err(e) => embedded_with(format!(
-                                "using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}): could not reach {} ({detail}), and {e}",
-                                self.kind.name(),
-                                repo.url,
-                            )),
+                                )
+                            });
+                            return Ok((root, source, note));
+                        }
+                        RootStep::UseEmbedded => {
+                            let why = match &cache {
+                                Some(Err(e)) => e.to_string(),
+                                _ => String::new(),
+                            };
+                            let note = if opts.offline {
+                                format!(
+                                    "offline: using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}); {why}",
+                                    self.kind.name()
+                                )
+                            } else {
+                                format!(
+                                    "using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}): could not reach {} ({}), and {why}",
+                                    self.kind.name(),
+                                    repo.url,
+                                    unreachable_detail(),
+                                )
+                            };
+                            return embedded_with(note);
+                        }
+                        RootStep::RefuseRepository => {
+                            let Some(Err(e)) = online else {
+                                return Err(internal());
+                            };
+                            return Err(fail_closed(e));
+                        }
+                        RootStep::RefuseCache => {
+                            let Some(Err(e)) = cache else {
+                                return Err(internal());
+                            };
+                            return Err(refuse_cache(e));
                         }
                     }
-                    Err(e @ TufError::NoCache { .. }) | Err(e @ TufError::CacheInvalid { expired: true, .. }) => {
-                        embedded_with(format!(
-                            "offline: using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}); {e}",
-                            self.kind.name()
-                        ))
-                    }
-                    Err(e) => Err(fail_closed(e)),
                 }
             }
         }
     }
+}
+
+/// What the online TUF refresh of a repository gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineRefresh {
+    /// The target verified (fetched now, or from a cache refreshed less than
+    /// [`tuf::CACHE_FRESH_FOR`] ago).
+    Verified,
+    /// The repository could not be reached: nothing was learned from it.
+    Unreachable,
+    /// The repository answered and failed a TUF check, or the client could
+    /// not be set up.
+    Failed,
+}
+
+/// What re-verifying the TUF cache from the embedded TUF root gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheCheck {
+    /// The cache verifies now.
+    Verified,
+    /// There is no cache for the repository.
+    Missing,
+    /// The cache verifies in every respect but its metadata has expired.
+    Expired,
+    /// The cache is malformed, mis-signed or inconsistent (or unreadable).
+    Invalid,
+}
+
+/// The next step in choosing where a TUF-backed root comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootStep {
+    /// Refresh from the repository.
+    RefreshOnline,
+    /// Re-verify the cache.
+    CheckCache,
+    /// Use the target just refreshed (or the fresh verified cache).
+    UseNetwork,
+    /// Use the verified cache.
+    UseCache,
+    /// Use the root embedded in the binary (and say why).
+    UseEmbedded,
+    /// Fail: the repository failed a TUF check.
+    RefuseRepository,
+    /// Fail: the cache failed a TUF check other than expiry.
+    RefuseCache,
+}
+
+/// The fallback order, as a pure function of what is known so far: the
+/// repository first (unless `offline`), the verified cache if the repository
+/// could not be reached, the embedded roots if there is no cache or it has
+/// only expired. A repository or cache that fails any other check is an
+/// error, never a fallback. `None` means "not tried yet"; the caller performs
+/// the step returned and asks again.
+pub fn next_root_step(
+    offline: bool,
+    online: Option<OnlineRefresh>,
+    cache: Option<CacheCheck>,
+) -> RootStep {
+    // Offline, the repository's outcome is never consulted: it is not asked.
+    if !offline {
+        match online {
+            None => return RootStep::RefreshOnline,
+            Some(OnlineRefresh::Verified) => return RootStep::UseNetwork,
+            Some(OnlineRefresh::Failed) => return RootStep::RefuseRepository,
+            Some(OnlineRefresh::Unreachable) => {}
+        }
+    }
+    match cache {
+        None => RootStep::CheckCache,
+        Some(CacheCheck::Verified) => RootStep::UseCache,
+        Some(CacheCheck::Missing | CacheCheck::Expired) => RootStep::UseEmbedded,
+        Some(CacheCheck::Invalid) => RootStep::RefuseCache,
+    }
+}
+
+fn online_refresh(r: &Result<tuf::TufTarget, TufError>) -> OnlineRefresh {
+    match r {
+        Ok(_) => OnlineRefresh::Verified,
+        Err(TufError::Network { .. }) => OnlineRefresh::Unreachable,
+        Err(_) => OnlineRefresh::Failed,
+    }
+}
+
+fn cache_check(r: &Result<tuf::TufTarget, TufError>) -> CacheCheck {
+    match r {
+        Ok(_) => CacheCheck::Verified,
+        Err(TufError::NoCache { .. }) => CacheCheck::Missing,
+        Err(TufError::CacheInvalid { expired: true, .. }) => CacheCheck::Expired,
+        Err(_) => CacheCheck::Invalid,
+    }
+}
+
+fn refuse_cache(e: TufError) -> TrustError {
+    TrustError::Tuf(format!(
+        "{e}. attest will not fall back to other trust material after a failed check"
+    ))
 }
 
 fn fail_closed(e: TufError) -> TrustError {

@@ -9,9 +9,12 @@
 //! hashes) before using it, so the writable cache is never trusted as is.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sigstore_tuf::{FileStore, HttpRepository, StoreRepository, Updater};
+use sigstore_tuf::{
+    FileStore, HttpRepository, MetadataStore, Repository, Role, TrustedMetadataSet, Updater,
+};
 
 /// The public-good TUF repository.
 pub const PUBLIC_GOOD_TUF_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
@@ -115,7 +118,8 @@ pub enum TufError {
     },
     /// The repository answered with metadata or a target that failed TUF
     /// verification (bad signatures, rollback, expiry, mix-and-match,
-    /// tampered target). This is what an attack looks like: fail closed.
+    /// tampered target, a target longer than its signed length). This is what
+    /// an attack looks like: fail closed.
     #[error("{url}: TUF verification failed: {detail}")]
     Verification {
         /// Repository.
@@ -131,21 +135,40 @@ pub enum TufError {
         /// Where it was looked for.
         dir: String,
     },
-    /// The local cache exists but does not verify (tampered or expired).
-    #[error("the TUF cache for {url} in {dir} does not verify: {detail}")]
+    /// The local cache exists but cannot be used: it is malformed,
+    /// mis-signed or inconsistent (`expired: false`), or it verifies in every
+    /// respect but its metadata has expired (`expired: true`).
+    #[error("{}", cache_message(url, dir, detail, *expired))]
     CacheInvalid {
         /// Repository.
         url: String,
         /// Where.
         dir: String,
-        /// Which check failed.
+        /// Which check failed (for an expired cache: which role expired when).
         detail: String,
-        /// Whether it failed only because metadata has expired.
+        /// Whether it failed only because metadata has expired: the same
+        /// check with expiry disabled passes. Decided on the newest root the
+        /// cache chains to, never on the (normally expired) embedded one.
         expired: bool,
     },
     /// Setting up (runtime, HTTP client, bad initial root).
     #[error("{0}")]
     Setup(String),
+}
+
+fn cache_message(url: &str, dir: &str, detail: &str, expired: bool) -> String {
+    if expired {
+        format!(
+            "the TUF cache for {url} in {dir} verifies but has expired ({detail}); \
+             refresh it online with `attest trusted-root --verify-only`"
+        )
+    } else {
+        format!(
+            "the TUF cache for {url} in {dir} does not verify: {detail}; \
+             refresh it online with `attest trusted-root --verify-only` (with the same \
+             --cache-dir) or remove {dir}"
+        )
+    }
 }
 
 /// A verified target and how it was obtained.
@@ -157,6 +180,10 @@ pub struct TufTarget {
     pub from_network: bool,
     /// When the cache was last refreshed online, if known.
     pub refreshed_at: Option<jiff::Timestamp>,
+    /// Why the refreshed metadata could not be written to the cache (a
+    /// network refresh with a cache directory only): the target itself is
+    /// verified, but the next offline run will not find it.
+    pub cache_error: Option<String>,
 }
 
 /// Options for one fetch.
@@ -187,8 +214,154 @@ impl FetchOptions {
     }
 }
 
-fn is_transport(e: &sigstore_tuf::Error) -> bool {
-    matches!(e, sigstore_tuf::Error::Transport { .. })
+/// Whether a fetch error means the repository could not be reached (so
+/// nothing was learned from it). A transport error about a response longer
+/// than its bound is not one: the server answered, with more bytes than the
+/// signed length of a target (or the limit for a metadata file), which is an
+/// integrity failure.
+fn is_unreachable(e: &sigstore_tuf::Error) -> bool {
+    match e {
+        sigstore_tuf::Error::Transport { message, .. } => {
+            // sigstore-tuf's bounded reader (pinned version) says "content-length
+            // N exceeds max M" or "response exceeds max length M".
+            !message.contains(" exceeds max ")
+        }
+        _ => false,
+    }
+}
+
+/// A [`FileStore`] that remembers why a write failed: the updater only logs
+/// failed cache writes, and a refresh that left nothing usable in the cache
+/// must not be reported as cached.
+#[derive(Debug, Clone)]
+struct RecordingStore {
+    inner: FileStore,
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+impl MetadataStore for RecordingStore {
+    fn load(&self, name: &str) -> sigstore_tuf::Result<Option<Vec<u8>>> {
+        self.inner.load(name)
+    }
+
+    fn store(&self, name: &str, bytes: &[u8]) -> sigstore_tuf::Result<()> {
+        let result = self.inner.store(name, bytes);
+        if let Err(e) = &result {
+            let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            failed.get_or_insert_with(|| crate::error_chain(e));
+        }
+        result
+    }
+}
+
+/// The cache directory as a TUF repository, for offline re-verification.
+///
+/// The updater writes what it verified under other names than a repository
+/// serves (`root_history/N.root.json`, `targets.json`, `targets/NAME`), so
+/// each request also tries the cached name; every file is still verified
+/// against its pin (version, length, hashes, signatures). It records the file
+/// read last, so a failed check can name the cache file at fault.
+#[derive(Debug, Clone)]
+struct CacheRepository {
+    store: FileStore,
+    last: Arc<Mutex<Option<String>>>,
+}
+
+impl CacheRepository {
+    fn new(dir: &Path) -> Self {
+        Self {
+            store: FileStore::new(dir),
+            last: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The cache file read last (none after a miss).
+    fn last_read(&self) -> Option<String> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn read(&self, names: &[String], max_length: u64) -> sigstore_tuf::Result<Option<Vec<u8>>> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        *last = None;
+        for name in names {
+            if let Some(bytes) = self.store.load(name)? {
+                *last = Some(name.clone());
+                if bytes.len() as u64 > max_length {
+                    return Err(sigstore_tuf::Error::IntegrityMismatch(format!(
+                        "{} bytes, over the {max_length}-byte limit",
+                        bytes.len()
+                    )));
+                }
+                return Ok(Some(bytes));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `name` without a leading `<digits>.` (a consistent-snapshot version).
+fn strip_version(name: &str) -> Option<&str> {
+    let (prefix, rest) = name.split_once('.')?;
+    (!prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit())).then_some(rest)
+}
+
+/// The cache names for a metadata file a repository serves as `name`.
+fn cached_metadata_names(name: &str) -> Vec<String> {
+    match strip_version(name) {
+        Some("root.json") => vec![format!("root_history/{name}"), name.to_string()],
+        Some(rest) => vec![name.to_string(), rest.to_string()],
+        None => vec![name.to_string()],
+    }
+}
+
+/// The cache names for a target a repository serves at `path`
+/// (`dir/<hash>.name` with consistent snapshots; cached as `targets/dir/name`).
+fn cached_target_names(path: &str) -> Vec<String> {
+    let mut names = vec![format!("targets/{path}")];
+    let (dir, file) = match path.rsplit_once('/') {
+        Some((dir, file)) => (format!("{dir}/"), file),
+        None => (String::new(), path),
+    };
+    if let Some((hash, name)) = file.split_once('.') {
+        if hash.len() >= 32 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            names.push(format!("targets/{dir}{name}"));
+        }
+    }
+    names
+}
+
+impl Repository for CacheRepository {
+    fn fetch_metadata<'a>(
+        &'a self,
+        name: &'a str,
+        max_length: u64,
+    ) -> sigstore_tuf::transport::FetchFuture<'a> {
+        let result = self.read(&cached_metadata_names(name), max_length);
+        Box::pin(async move { result })
+    }
+
+    fn fetch_target<'a>(
+        &'a self,
+        path: &'a str,
+        max_length: u64,
+    ) -> sigstore_tuf::transport::FetchFuture<'a> {
+        let result = self.read(&cached_target_names(path), max_length);
+        Box::pin(async move { result })
+    }
+}
+
+/// A cache view that never writes: the expiry-blind re-check only reads.
+#[derive(Debug, Clone)]
+struct ReadOnlyStore(FileStore);
+
+impl MetadataStore for ReadOnlyStore {
+    fn load(&self, name: &str) -> sigstore_tuf::Result<Option<Vec<u8>>> {
+        self.0.load(name)
+    }
+
+    fn store(&self, _name: &str, _bytes: &[u8]) -> sigstore_tuf::Result<()> {
+        Ok(())
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, TufError> {
@@ -252,13 +425,23 @@ async fn from_network(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTa
             ),
         })?;
     let cache_dir = opts.cache_root.as_ref().map(|r| repo.cache_dir(r));
+    let failed_write = Arc::new(Mutex::new(None::<String>));
     if let Some(dir) = &cache_dir {
-        if std::fs::create_dir_all(dir).is_ok() {
-            updater = updater.with_store(FileStore::new(dir));
+        match std::fs::create_dir_all(dir) {
+            Ok(()) => {
+                updater = updater.with_store(RecordingStore {
+                    inner: FileStore::new(dir),
+                    failed: failed_write.clone(),
+                })
+            }
+            Err(e) => {
+                *failed_write.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(format!("cannot create {}: {e}", dir.display()))
+            }
         }
     }
     let classify = |e: sigstore_tuf::Error| {
-        if is_transport(&e) {
+        if is_unreachable(&e) {
             TufError::Network {
                 url: repo.url.clone(),
                 detail: crate::error_chain(&e),
@@ -275,14 +458,77 @@ async fn from_network(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTa
         .get_target(&repo.target, opts.now)
         .await
         .map_err(classify)?;
-    if let Some(dir) = &cache_dir {
-        // Best effort: a read-only cache only costs a network trip next time.
-        let _ = std::fs::write(dir.join(REFRESH_STAMP), opts.now.to_string());
+    let mut cache_error = failed_write
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let (Some(dir), None) = (&cache_dir, &cache_error) {
+        // The stamp is written last, so it is only there when the metadata is.
+        let stamp = dir.join(REFRESH_STAMP);
+        if let Err(e) = std::fs::write(&stamp, opts.now.to_string()) {
+            cache_error = Some(format!("writing {}: {e}", stamp.display()));
+        }
     }
     Ok(TufTarget {
         bytes,
         from_network: true,
         refreshed_at: Some(opts.now),
+        cache_error: cache_error.map(|e| match &cache_dir {
+            Some(dir) => format!("the TUF cache in {} was not updated: {e}", dir.display()),
+            None => e,
+        }),
+    })
+}
+
+/// Verify the cached metadata in `dir` from the embedded root as of `now`
+/// and return the target, with the updater (whose trusted set says what it
+/// reached). A failure names the cache file read last when its message does
+/// not already.
+async fn verify_cache<S: MetadataStore + 'static>(
+    dir: &Path,
+    store: S,
+    repo: &TufRepository,
+    now: jiff::Timestamp,
+) -> Result<(Vec<u8>, Updater), String> {
+    let cache = CacheRepository::new(dir);
+    let name_file = |e: sigstore_tuf::Error| {
+        let detail = crate::error_chain(&e);
+        match cache.last_read() {
+            Some(file) if !detail.contains(&file) => format!("{file}: {detail}"),
+            _ => detail,
+        }
+    };
+    let mut updater = Updater::new(cache.clone(), &repo.initial_root)
+        .map_err(|e| {
+            format!(
+                "the initial root does not verify: {}",
+                crate::error_chain(&e)
+            )
+        })?
+        .with_store(store);
+    updater.refresh(now).await.map_err(name_file)?;
+    let bytes = updater
+        .get_target(&repo.target, now)
+        .await
+        .map_err(name_file)?;
+    Ok((bytes, updater))
+}
+
+/// The first top-level role of `trusted` expired at `now`, as
+/// "ROLE metadata expired at TIME".
+fn first_expired(trusted: &TrustedMetadataSet, now: jiff::Timestamp) -> Option<String> {
+    let roles: [(&str, Option<jiff::Timestamp>); 4] = [
+        ("root", Some(trusted.root().expires())),
+        ("timestamp", trusted.timestamp().map(|t| t.expires())),
+        ("snapshot", trusted.snapshot().map(|s| s.expires())),
+        (
+            "targets",
+            trusted.targets_role("targets").map(|t| t.expires()),
+        ),
+    ];
+    roles.into_iter().find_map(|(role, expires)| {
+        let expires = expires?;
+        (expires < now).then(|| format!("{role} metadata expired at {expires}"))
     })
 }
 
@@ -301,24 +547,37 @@ async fn from_cache(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarg
         });
     }
     let store = FileStore::new(&dir);
-    let invalid = |e: sigstore_tuf::Error| TufError::CacheInvalid {
+    let at_now = match verify_cache(&dir, store.clone(), repo, opts.now).await {
+        Ok((bytes, _)) => {
+            return Ok(TufTarget {
+                bytes,
+                from_network: false,
+                refreshed_at: last_refresh(repo, root),
+                cache_error: None,
+            })
+        }
+        Err(e) => e,
+    };
+    // Which check failed first depends on the order of the TUF workflow:
+    // the embedded starting root has expired by design, so a cache whose
+    // newer roots are missing or broken fails "root expired" whatever is
+    // wrong with it. The cause is decided by the same check with expiry
+    // disabled (no metadata expires before the earliest timestamp): if that
+    // passes, the cache is sound and only expired, as of the newest root,
+    // timestamp, snapshot and targets it reaches; else its error is the cause.
+    let blind = verify_cache(&dir, ReadOnlyStore(store), repo, jiff::Timestamp::MIN).await;
+    let (expired, detail) = match blind {
+        Ok((_, blind)) => match first_expired(blind.trusted(), opts.now) {
+            Some(which) => (true, which),
+            None => (false, at_now),
+        },
+        Err(cause) => (false, cause),
+    };
+    Err(TufError::CacheInvalid {
         url: repo.url.clone(),
         dir: dir.display().to_string(),
-        expired: matches!(e, sigstore_tuf::Error::Expired { .. }),
-        detail: crate::error_chain(&e),
-    };
-    let mut updater = Updater::new(StoreRepository::new(store.clone()), &repo.initial_root)
-        .map_err(invalid)?
-        .with_store(store);
-    updater.refresh(opts.now).await.map_err(invalid)?;
-    let bytes = updater
-        .get_target(&repo.target, opts.now)
-        .await
-        .map_err(invalid)?;
-    Ok(TufTarget {
-        bytes,
-        from_network: false,
-        refreshed_at: last_refresh(repo, root),
+        detail,
+        expired,
     })
 }
 

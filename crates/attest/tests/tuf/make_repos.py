@@ -19,6 +19,13 @@ Scenarios:
   tampered-target     the target's bytes changed after signing
   unsigned-root       2.root.json carries no valid signature
   freeze              valid until FREEZE_EXPIRY (see freeze-expiry.txt)
+  wrong-key-timestamp timestamp signed by a key the root does not trust
+  wrong-key-snapshot  snapshot signed by a key the root does not trust
+  wrong-key-targets   targets signed by a key the root does not trust
+  oversize-target     the target served one byte longer than its signed length
+  expired-start       its own starting root (expired-start-initial_root.json,
+                      version 1) expired a day ago, as the embedded TUF roots
+                      do; version 2 is valid: a client walks the chain to it
 """
 
 import copy
@@ -191,6 +198,30 @@ def main():
     r.write(os.path.join(out, "freeze"), r.build(expires=hour))
     with open(os.path.join(out, "freeze-expiry.txt"), "w") as f:
         f.write(hour.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    # wrong-key-<role>: that role's metadata signed by a fresh key that the
+    # root does not list (the other roles stay correctly signed)
+    for role in ("timestamp", "snapshot", "targets"):
+        r = fresh_copy()
+        r.signers[role] = new_signer()
+        r.write(os.path.join(out, f"wrong-key-{role}"), r.build())
+
+    # expired-start: a separate repository whose version-1 root has expired
+    es = Repo(target)
+    es.root.signed.expires = NOW - datetime.timedelta(days=1)
+    es.sign(es.root, "root")
+    with open(os.path.join(out, "expired-start-initial_root.json"), "wb") as f:
+        f.write(es.root.to_bytes(SER))
+    v2 = copy.deepcopy(es.root)
+    v2.signed.version = 2
+    v2.signed.expires = YEAR
+    es.sign(v2, "root")
+    es.roots = [es.root, v2]
+    es.write(os.path.join(out, "expired-start"), es.build())
+
+    # oversize-target: the signed length is len(target); one more byte is served
+    r = fresh_copy()
+    r.write(os.path.join(out, "oversize-target"), r.build(), target_bytes=target + b"\n")
 
 
 if __name__ == "__main__":
