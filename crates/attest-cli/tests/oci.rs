@@ -59,6 +59,8 @@ impl Signer {
 
 fn verify(image: &str, root: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
     run(common::attest()
+        // Online: `--offline` (the tests' default) refuses registries.
+        .env_remove("ATTEST_OFFLINE")
         .args([
             "verify",
             image,
@@ -184,6 +186,8 @@ fn basic_auth_registry() {
     )
     .unwrap();
     let (code, _, err) = run(common::attest()
+        // Online: `--offline` (the tests' default) refuses registries.
+        .env_remove("ATTEST_OFFLINE")
         .env("DOCKER_CONFIG", docker.path())
         .args([
             "verify",
@@ -196,19 +200,31 @@ fn basic_auth_registry() {
         .arg(signer.root.path()));
     assert_eq!(code, 0, "{err}");
 
-    // Credentials from the environment; a wrong password is exit 4.
-    let (code, _, err) = run(common::attest()
-        .env("ATTEST_REGISTRY_USERNAME", registry::USER)
-        .env("ATTEST_REGISTRY_PASSWORD", "wrong")
-        .args([
-            "verify",
-            &app,
-            "--bundle-from-oci",
-            "--repo",
-            "octo-org/octo-repo",
-            "--custom-trusted-root",
-        ])
-        .arg(signer.root.path()));
+    // Credentials from the environment, for the registry ATTEST_REGISTRY
+    // names: the right password verifies, a wrong one is exit 4, and
+    // credentials for another registry are not offered to this one.
+    let with_env = |registry: &str, password: &str| {
+        run(common::attest()
+            // Online: `--offline` (the tests' default) refuses registries.
+            .env_remove("ATTEST_OFFLINE")
+            .env("ATTEST_REGISTRY", registry)
+            .env("ATTEST_REGISTRY_USERNAME", registry::USER)
+            .env("ATTEST_REGISTRY_PASSWORD", password)
+            .args([
+                "verify",
+                &app,
+                "--bundle-from-oci",
+                "--repo",
+                "octo-org/octo-repo",
+                "--custom-trusted-root",
+            ])
+            .arg(signer.root.path()))
+    };
+    let (code, _, err) = with_env(&reg.host, registry::PASSWORD);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = with_env(&reg.host, "wrong");
+    assert_eq!(code, 4, "{err}");
+    let (code, _, err) = with_env("registry.example:5000", registry::PASSWORD);
     assert_eq!(code, 4, "{err}");
 }
 
@@ -230,6 +246,8 @@ fn a_registry_that_never_answers_times_out() {
     )
     .unwrap();
     let (code, _, err) = run(common::attest()
+        // Online: `--offline` (the tests' default) refuses registries.
+        .env_remove("ATTEST_OFFLINE")
         .env("ATTEST_HTTP_TIMEOUT", "1")
         .args([
             "verify",

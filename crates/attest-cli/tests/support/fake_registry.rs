@@ -1,7 +1,8 @@
 //! A hostile OCI registry for tests: a std::net server on 127.0.0.1 whose
 //! every answer comes from a handler, including answers no real registry
 //! gives (a body that never ends, headers sent one byte at a time). Each
-//! connection is answered once and closed; every request line is logged.
+//! connection is answered once and closed; every request is logged with
+//! its `Authorization` header, so tests can say where credentials went.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -17,6 +18,8 @@ pub struct Request {
     pub method: String,
     /// The path and query, e.g. `/v2/octo/app/manifests/1.0`.
     pub path: String,
+    /// The `Authorization` header, if the client sent one.
+    pub authorization: Option<String>,
 }
 
 /// How to answer.
@@ -74,8 +77,8 @@ type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 pub struct FakeRegistry {
     /// `127.0.0.1:PORT`.
     pub host: String,
-    /// `METHOD PATH` of every request, in order.
-    pub log: Arc<Mutex<Vec<String>>>,
+    /// Every request, in order.
+    pub log: Arc<Mutex<Vec<Request>>>,
     /// Body bytes written by endless answers before the client hung up.
     pub streamed: Arc<AtomicU64>,
 }
@@ -102,33 +105,75 @@ impl FakeRegistry {
         }
     }
 
-    /// The requests so far.
+    /// The requests so far, as `METHOD PATH`.
     pub fn requests(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    /// The requests so far, with their `Authorization` headers.
+    pub fn logged(&self) -> Vec<Request> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.host)
     }
 }
 
-fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<String>>, streamed: &AtomicU64) {
+/// A `307 Temporary Redirect` to `location`.
+pub fn redirect(location: &str) -> Reply {
+    Reply::Full {
+        status: 307,
+        headers: vec![("Location".into(), location.into())],
+        body: Vec::new(),
+    }
+}
+
+/// A `401` with `WWW-Authenticate: challenge`.
+pub fn challenge(challenge: &str) -> Reply {
+    Reply::Full {
+        status: 401,
+        headers: vec![
+            ("WWW-Authenticate".into(), challenge.into()),
+            ("Content-Type".into(), "application/json".into()),
+        ],
+        body: br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#
+            .to_vec(),
+    }
+}
+
+fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>, streamed: &AtomicU64) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return;
     }
     // Headers up to the blank line; the reads we answer carry no body.
+    let mut authorization = None;
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" || h == "\n" {
             break;
+        }
+        if let Some((name, value)) = h.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_string());
+            }
         }
     }
     let mut parts = line.split_whitespace();
     let req = Request {
         method: parts.next().unwrap_or_default().to_string(),
         path: parts.next().unwrap_or_default().to_string(),
+        authorization,
     };
-    log.lock()
-        .unwrap()
-        .push(format!("{} {}", req.method, req.path));
+    log.lock().unwrap().push(req.clone());
     let mut out = stream;
     match handler(&req) {
         Reply::Full {
