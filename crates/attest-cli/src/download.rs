@@ -13,7 +13,12 @@ use crate::verify::Alg;
 /// Download an artifact's attestations (one bundle per line) for offline use.
 #[derive(Debug, Args)]
 pub struct DownloadArgs {
-    /// The artifact: a file, a digest (sha256:HEX), or oci://IMAGE.
+    /// The artifact: a file, a digest (sha256:HEX), or an image,
+    /// oci://REGISTRY/NAME[:TAG|@DIGEST], named by its manifest (or
+    /// multi-arch index) digest; with --bundle-from-oci its attestations are
+    /// read from the registry's referrers. Registry credentials: the Docker
+    /// config, or ATTEST_REGISTRY_USERNAME/_PASSWORD for the one registry
+    /// ATTEST_REGISTRY=host[:port] names.
     #[arg(value_name = "FILE | DIGEST | oci://IMAGE")]
     pub artifact: String,
 
