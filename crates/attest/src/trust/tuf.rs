@@ -653,6 +653,114 @@ mod tests {
     }
 
     #[test]
+    fn only_an_unanswered_request_counts_as_unreachable() {
+        let t = sigstore_tuf::Error::transport;
+        assert!(is_unreachable(&t("GET http://x/timestamp.json failed")));
+        assert!(is_unreachable(&t("timestamp.json not found")));
+        // The server answered with more than the signed length: integrity.
+        assert!(!is_unreachable(&t(
+            "http://x/targets/a.json: content-length 6788 exceeds max 6787"
+        )));
+        assert!(!is_unreachable(&t(
+            "http://x/targets/a.json: response exceeds max length 6787"
+        )));
+        assert!(!is_unreachable(&sigstore_tuf::Error::IntegrityMismatch(
+            "x".into()
+        )));
+    }
+
+    #[test]
+    fn cache_names_map_repository_names_to_what_the_updater_wrote() {
+        assert_eq!(
+            cached_metadata_names("15.root.json"),
+            ["root_history/15.root.json", "15.root.json"]
+        );
+        assert_eq!(
+            cached_metadata_names("3.snapshot.json"),
+            ["3.snapshot.json", "snapshot.json"]
+        );
+        assert_eq!(
+            cached_metadata_names("12.targets.json"),
+            ["12.targets.json", "targets.json"]
+        );
+        assert_eq!(cached_metadata_names("timestamp.json"), ["timestamp.json"]);
+        // Not a version prefix: no alternative name.
+        assert_eq!(cached_metadata_names("a1.root.json"), ["a1.root.json"]);
+        assert_eq!(cached_metadata_names(".root.json"), [".root.json"]);
+        let hash = "ab".repeat(32);
+        assert_eq!(
+            cached_target_names(&format!("{hash}.trusted_root.json")),
+            [
+                format!("targets/{hash}.trusted_root.json"),
+                "targets/trusted_root.json".to_string()
+            ]
+        );
+        assert_eq!(
+            cached_target_names(&format!("dir/{hash}.x.json")),
+            [
+                format!("targets/dir/{hash}.x.json"),
+                "targets/dir/x.json".to_string()
+            ]
+        );
+        assert_eq!(
+            cached_target_names("plain.json"),
+            ["targets/plain.json".to_string()]
+        );
+        assert_eq!(
+            cached_target_names("abc.trusted_root.json"),
+            ["targets/abc.trusted_root.json".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_cache_file_over_its_limit_is_refused_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("timestamp.json"), b"12345").unwrap();
+        let repo = CacheRepository::new(dir.path());
+        let names = ["timestamp.json".to_string()];
+        assert_eq!(repo.read(&names, 5).unwrap().unwrap(), b"12345");
+        assert_eq!(repo.last_read().as_deref(), Some("timestamp.json"));
+        let e = repo.read(&names, 4).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "integrity check failed: 5 bytes, over the 4-byte limit"
+        );
+        // A miss forgets the last file, so a later error is not pinned on it.
+        assert!(repo.read(&["absent.json".into()], 5).unwrap().is_none());
+        assert_eq!(repo.last_read(), None);
+    }
+
+    #[test]
+    fn cache_messages_say_what_to_do() {
+        let invalid = TufError::CacheInvalid {
+            url: "https://tuf".into(),
+            dir: "/c/tuf/x".into(),
+            detail: "timestamp.json: malformed metadata".into(),
+            expired: false,
+        }
+        .to_string();
+        assert_eq!(
+            invalid,
+            "the TUF cache for https://tuf in /c/tuf/x does not verify: timestamp.json: \
+             malformed metadata; refresh it online with `attest trusted-root --verify-only` \
+             (with the same --cache-dir) or remove /c/tuf/x"
+        );
+        let expired = TufError::CacheInvalid {
+            url: "https://tuf".into(),
+            dir: "/c/tuf/x".into(),
+            detail: "timestamp metadata expired at 2026-01-01T00:00:00Z".into(),
+            expired: true,
+        }
+        .to_string();
+        assert_eq!(
+            expired,
+            "the TUF cache for https://tuf in /c/tuf/x verifies but has expired (timestamp \
+             metadata expired at 2026-01-01T00:00:00Z); refresh it online with \
+             `attest trusted-root --verify-only`"
+        );
+    }
+
+    #[test]
     fn offline_without_cache_says_so() {
         let dir = tempfile::tempdir().unwrap();
         let opts = FetchOptions {

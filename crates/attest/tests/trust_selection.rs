@@ -1,15 +1,17 @@
-//! Mutation-testing kills for `trust/mod.rs`: which roots a store holds,
-//! how a root is selected for a certificate, and how custom trusted-root
-//! files are read. Nothing here touches the network: TUF stores are built
-//! offline with an empty cache.
+//! Trusted-root selection (`trust/mod.rs`): which roots a store holds, how a
+//! root is selected for a certificate, how custom trusted-root files are
+//! read, and the order in which TUF-backed roots fall back (repository,
+//! verified cache, embedded roots: `next_root_step`). Nothing here touches the
+//! network: TUF stores are built offline with an empty cache.
 
 use std::path::Path;
 use std::time::Duration;
 
 use attest::trust::tuf::{FetchOptions, TufRepository};
 use attest::trust::{
-    InstanceKind, RootSource, TrustError, TrustStore, EMBEDDED_GITHUB, EMBEDDED_PUBLIC_GOOD,
-    GITHUB_ORG, MAX_TRUSTED_ROOT_FILE_BYTES, PUBLIC_GOOD_ORG,
+    next_root_step, CacheCheck, InstanceKind, OnlineRefresh, RootSource, RootStep, TrustError,
+    TrustStore, EMBEDDED_GITHUB, EMBEDDED_PUBLIC_GOOD, GITHUB_ORG, MAX_TRUSTED_ROOT_FILE_BYTES,
+    PUBLIC_GOOD_ORG,
 };
 use attest_testsign::{TestSigstore, TestSigstoreConfig};
 
@@ -359,5 +361,72 @@ fn malformed_roots_name_the_field_without_a_position() {
     assert_eq!(
         e,
         TrustError::Read("e.jsonl: no trusted root found (the file is empty)".into())
+    );
+}
+
+/// Every input of the fallback order, row by row: online, the repository is
+/// asked first and a verified answer or a failed check ends it; only an
+/// unreachable repository leads to the cache. Offline, the repository's
+/// outcome is never consulted. A verified cache is used; a missing or only
+/// expired one gives the embedded roots; an invalid one is an error.
+#[test]
+fn the_fallback_order_is_a_total_table() {
+    use CacheCheck as C;
+    use OnlineRefresh as O;
+    use RootStep as S;
+    let caches = [
+        None,
+        Some(C::Verified),
+        Some(C::Missing),
+        Some(C::Expired),
+        Some(C::Invalid),
+    ];
+    // What the cache leads to, once the cache is what decides.
+    let by_cache = |c: Option<CacheCheck>| match c {
+        None => S::CheckCache,
+        Some(C::Verified) => S::UseCache,
+        Some(C::Missing) => S::UseEmbedded,
+        Some(C::Expired) => S::UseEmbedded,
+        Some(C::Invalid) => S::RefuseCache,
+    };
+    for cache in caches {
+        // Online: the repository's outcome decides unless it was unreachable.
+        assert_eq!(next_root_step(false, None, cache), S::RefreshOnline);
+        assert_eq!(
+            next_root_step(false, Some(O::Verified), cache),
+            S::UseNetwork
+        );
+        assert_eq!(
+            next_root_step(false, Some(O::Failed), cache),
+            S::RefuseRepository
+        );
+        assert_eq!(
+            next_root_step(false, Some(O::Unreachable), cache),
+            by_cache(cache)
+        );
+        // Offline: never the network, whatever `online` holds.
+        for online in [
+            None,
+            Some(O::Verified),
+            Some(O::Unreachable),
+            Some(O::Failed),
+        ] {
+            assert_eq!(
+                next_root_step(true, online, cache),
+                by_cache(cache),
+                "{online:?} {cache:?}"
+            );
+        }
+    }
+    // The rows that matter most, spelled out.
+    assert_eq!(next_root_step(true, None, Some(C::Invalid)), S::RefuseCache);
+    assert_eq!(
+        next_root_step(false, Some(O::Unreachable), Some(C::Invalid)),
+        S::RefuseCache
+    );
+    assert_eq!(next_root_step(true, None, Some(C::Expired)), S::UseEmbedded);
+    assert_eq!(
+        next_root_step(false, Some(O::Failed), Some(C::Verified)),
+        S::RefuseRepository
     );
 }
