@@ -122,3 +122,62 @@ fn statements_are_byte_identical_to_actions_attest() {
         );
     }
 }
+
+/// Subjects as actions/attest's `subject-checksums` and `subject-path`
+/// build them (its `src/subject.ts`: blank lines skipped, a repeated name
+/// and digest listed once, one name with a sha256 and a sha512 digest kept
+/// as two subjects), serialised by the package's own `buildIntotoStatement`.
+#[test]
+fn subjects_are_deduplicated_as_actions_attest_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = claims(
+        "octo-org/octo-repo/.github/workflows/release.yml@refs/tags/v2.0.0",
+        "github-hosted",
+    );
+    let claims_file = dir.path().join("claims.json");
+    std::fs::write(&claims_file, c.to_string()).unwrap();
+    let wheel = dir.path().join("pkg-2.0.0-py3-none-any.whl");
+    std::fs::write(&wheel, b"wheel").unwrap();
+    let sha256 = |d: &[u8]| {
+        attest::artifact::digest_bytes(d, attest::artifact::DigestAlgorithm::Sha256).hex()
+    };
+    let sha512 = |d: &[u8]| {
+        attest::artifact::digest_bytes(d, attest::artifact::DigestAlgorithm::Sha512).hex()
+    };
+    let (w256, w512, s256) = (sha256(b"wheel"), sha512(b"wheel"), sha256(b"sdist"));
+    // The wheel twice, then with its sha512, blank lines between and after.
+    let manifest = dir.path().join("checksums.txt");
+    std::fs::write(
+        &manifest,
+        format!(
+            "{w256}  pkg-2.0.0-py3-none-any.whl\n\n{s256} *pkg-2.0.0.tar.gz\n{w256}  pkg-2.0.0-py3-none-any.whl\n{w512}  pkg-2.0.0-py3-none-any.whl\n\n\n"
+        ),
+    )
+    .unwrap();
+    let subjects = json!([
+        {"name": "pkg-2.0.0-py3-none-any.whl", "digest": {"sha256": w256}},
+        {"name": "pkg-2.0.0.tar.gz", "digest": {"sha256": s256}},
+        {"name": "pkg-2.0.0-py3-none-any.whl", "digest": {"sha512": w512}},
+    ]);
+    let expected = String::from_utf8(node_statement(&c, &subjects, "https://github.com")).unwrap();
+    let (code, ours, err) = run(attest()
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .args(["provenance", "--claims"])
+        .arg(&claims_file)
+        .arg("--subject-checksums")
+        .arg(&manifest));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ours.trim_end_matches('\n'), expected);
+
+    // `subject-path` naming one file twice gives one subject.
+    let one = json!([{"name": "pkg-2.0.0-py3-none-any.whl", "digest": {"sha256": w256}}]);
+    let expected = String::from_utf8(node_statement(&c, &one, "https://github.com")).unwrap();
+    let (code, ours, err) = run(attest()
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .args(["provenance", "--claims"])
+        .arg(&claims_file)
+        .arg(&wheel)
+        .arg(&wheel));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ours.trim_end_matches('\n'), expected);
+}

@@ -534,17 +534,21 @@ fn upload_to_github_and_push_to_a_registry() {
             .unwrap();
     assert_eq!(posted, json!({ "bundle": written }));
     // The registry now serves it to `verify --bundle-from-oci`.
-    let (code, _, err) = run(attest().current_dir(r.path()).args([
-        "verify",
-        &image,
-        "--bundle-from-oci",
-        "--custom-trusted-root",
-        "root.jsonl",
-        "--repo",
-        "octo-org/octo-repo",
-        "--cert-oidc-issuer",
-        &r.sigstore.oidc_issuer(),
-    ]));
+    let (code, _, err) = run(attest()
+        // Online: `--offline` (the tests' default) refuses registries.
+        .env_remove("ATTEST_OFFLINE")
+        .current_dir(r.path())
+        .args([
+            "verify",
+            &image,
+            "--bundle-from-oci",
+            "--custom-trusted-root",
+            "root.jsonl",
+            "--repo",
+            "octo-org/octo-repo",
+            "--cert-oidc-issuer",
+            &r.sigstore.oidc_issuer(),
+        ]));
     assert_eq!(code, 0, "{err}");
 }
 
@@ -635,4 +639,454 @@ fn bad_inputs_write_nothing() {
     // And with all faults cleared, it works.
     let (code, _, err) = r.attest_release(&[]);
     assert_eq!(code, 0, "{err}");
+}
+
+/// The requests Fulcio, Rekor and the TSA received (the Actions token
+/// endpoint, which only hands out the job's token, left out).
+fn signing_requests(r: &Release) -> Vec<String> {
+    r.sigstore
+        .requests()
+        .into_iter()
+        .map(|q| q.path)
+        .filter(|p| !p.starts_with("/actions/"))
+        .collect()
+}
+
+/// An ECDSA P-256 key written by `openssl ecparam -genkey` at `path`
+/// (SEC1, with the `EC PARAMETERS` block first unless `noout`).
+fn openssl_key(path: &Path, noout: bool) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["ecparam", "-name", "prime256v1", "-genkey"]);
+    if noout {
+        cmd.arg("-noout");
+    }
+    assert!(cmd.arg("-out").arg(path).status().unwrap().success());
+}
+
+/// A loopback GitHub API that answers every POST with `status` and `body`
+/// and logs every request.
+fn github_api(status: u16, body: &'static [u8]) -> mock_http::MockServer {
+    mock_http::MockServer::start(move |_| mock_http::Response {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.to_vec(),
+        claimed_length: None,
+    })
+}
+
+/// `attest sign statement.json --key key.pem` against the loopback TSA,
+/// with `extra` flags, a GitHub token and the API at `api`.
+fn sign_with_key(
+    r: &Release,
+    api: &mock_http::MockServer,
+    extra: &[&str],
+) -> (i32, String, String) {
+    run(attest()
+        .current_dir(r.path())
+        .env("GH_TOKEN", "ghp_SECRET")
+        .env("GITHUB_API_URL", &api.base)
+        .args([
+            "sign",
+            "statement.json",
+            "--key",
+            "key.pem",
+            "--signing-config",
+            "signing-config.json",
+            "--trusted-root",
+            "root.json",
+        ])
+        .args(extra))
+}
+
+#[test]
+fn upload_token_goes_only_to_the_repositorys_attestations() {
+    let r = Release::new(None);
+    openssl_key(&r.path().join("key.pem"), true);
+    r.provenance_statement();
+    let api = github_api(201, br#"{"id": 42}"#);
+
+    // A forged --repo: refused before anything is signed or sent.
+    let (code, _, err) = sign_with_key(
+        &r,
+        &api,
+        &[
+            "-o",
+            "up.json",
+            "--upload",
+            "github",
+            "--repo",
+            "o/r/../../../user/keys?x=",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--repo: \"o/r/../../../user/keys?x=\" is not OWNER/REPO"),
+        "{err}"
+    );
+    assert!(api.requests().is_empty(), "{:?}", api.requests());
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+    assert!(!r.path().join("up.json").exists());
+
+    // A forged repository claim through `attest attest`.
+    let mut c = default_actions_claims();
+    c["iss"] = json!(r.sigstore.oidc_issuer());
+    c["repository"] = json!("../../../orgs/victim/hooks?");
+    std::fs::write(r.path().join("forged.json"), c.to_string()).unwrap();
+    let (code, _, err) = run(r
+        .in_actions()
+        .env("GH_TOKEN", "ghp_SECRET")
+        .env("GITHUB_API_URL", &api.base)
+        .args([
+            "attest",
+            "--claims",
+            "forged.json",
+            "dist/octo_repo-1.0.tar.gz",
+            "-o",
+            "up.json",
+            "--signing-config",
+            "signing-config.json",
+            "--trusted-root",
+            "root.json",
+            "--upload",
+            "github",
+        ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "forged.json: the repository claim: \"../../../orgs/victim/hooks?\" is not OWNER/REPO"
+        ),
+        "{err}"
+    );
+    assert!(api.requests().is_empty(), "{:?}", api.requests());
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+    assert!(!r.path().join("up.json").exists());
+
+    // A real name goes to exactly that path, with the token.
+    let (code, _, err) = sign_with_key(
+        &r,
+        &api,
+        &[
+            "-o",
+            "up.json",
+            "--upload",
+            "github",
+            "--repo",
+            "octo-org/octo-repo",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let reqs = api.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path, "/repos/octo-org/octo-repo/attestations");
+    assert_eq!(reqs[0].headers["authorization"], "token ghp_SECRET");
+}
+
+#[test]
+fn upload_error_text_never_reaches_the_terminal_raw() {
+    let r = Release::new(None);
+    openssl_key(&r.path().join("key.pem"), true);
+    r.provenance_statement();
+    let api = github_api(
+        422,
+        b"\x1b[2J\x1b[HUploaded to octo-org/octo-repo: attestation 42",
+    );
+    let (code, _, err) = sign_with_key(
+        &r,
+        &api,
+        &[
+            "-o",
+            "up.json",
+            "--upload",
+            "github",
+            "--repo",
+            "octo-org/octo-repo",
+        ],
+    );
+    assert_eq!(code, 8, "{err}");
+    assert!(!err.contains('\x1b'), "raw ESC on stderr: {err:?}");
+    assert!(
+        err.contains("HTTP 422: \\x1b[2J\\x1b[HUploaded to octo-org/octo-repo"),
+        "{err}"
+    );
+}
+
+/// A statement whose subjects carry only `digests` (JSON objects).
+fn statement_with_digests(r: &Release, digests: &[Value]) {
+    let subjects: Vec<Value> = digests
+        .iter()
+        .enumerate()
+        .map(|(i, d)| json!({ "name": format!("s{i}"), "digest": d }))
+        .collect();
+    let st = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": subjects,
+        "predicateType": "https://example.com/custom/v1",
+        "predicate": {}
+    });
+    std::fs::write(r.path().join("custom.json"), st.to_string()).unwrap();
+}
+
+#[test]
+fn a_statement_attest_cannot_check_is_refused_before_signing() {
+    let r = Release::new(None);
+    let token = r.sigstore.mint_token(&default_actions_claims(), "sigstore");
+    let sign = |extra: &[&str]| {
+        run(attest()
+            .current_dir(r.path())
+            .args([
+                "sign",
+                "custom.json",
+                "-o",
+                "custom-bundle.json",
+                "--identity-token",
+                &token,
+                "--signing-config",
+                "signing-config.json",
+                "--trusted-root",
+                "root.json",
+            ])
+            .args(extra))
+    };
+    statement_with_digests(
+        &r,
+        &[
+            json!({ "sha1": "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3" }),
+            json!({ "gitCommit": "a6c23b9806c593664f68637c8f9d45dfcf98b2db" }),
+        ],
+    );
+    let (code, _, err) = sign(&[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(
+            "custom.json: no subject has a sha256 or sha512 digest (found: gitCommit, sha1)"
+        ),
+        "{err}"
+    );
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+    assert!(!r.path().join("custom-bundle.json").exists());
+
+    // A malformed sha256 is not skipped either.
+    statement_with_digests(&r, &[json!({ "sha256": "abc" })]);
+    let (code, _, err) = sign(&[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("subject \"s0\": digest sha256"), "{err}");
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+
+    // With a sha512 beside the sha1, the bundle is verified with it and written.
+    statement_with_digests(
+        &r,
+        &[json!({ "sha1": "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3", "sha512": "ab".repeat(64) })],
+    );
+    let (code, _, err) = sign(&[]);
+    assert_eq!(code, 0, "{err}");
+
+    // --push-to-registry needs a sha256 subject: refused before signing.
+    let before = signing_requests(&r).len();
+    let (code, _, err) = sign(&["--push-to-registry", "oci://127.0.0.1:1/demo/app"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--push-to-registry: custom.json has no sha256 subject digest"),
+        "{err}"
+    );
+    assert_eq!(
+        signing_requests(&r).len(),
+        before,
+        "a signing service was called"
+    );
+}
+
+#[test]
+fn push_target_without_oci_scheme_is_a_usage_error_before_signing() {
+    let r = Release::new(None);
+    let (code, _, err) = r.attest_release(&["--push-to-registry", "127.0.0.1:5000/demo/app"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--push-to-registry"), "{err}");
+    assert!(err.contains("expected oci://REGISTRY/NAME"), "{err}");
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+    assert!(!r.path().join("bundle.json").exists());
+}
+
+#[test]
+fn an_output_that_cannot_be_written_costs_no_service_call() {
+    let r = Release::new(None);
+    let (code, _, err) = run(r.in_actions().args([
+        "attest",
+        "--subject-checksums",
+        "dist/release-artifact-digests.txt",
+        "-o",
+        "nodir/b.json",
+        "--signing-config",
+        "signing-config.json",
+        "--trusted-root",
+        "root.json",
+    ]));
+    assert_eq!(code, 9, "{err}");
+    assert!(
+        err.contains("nodir/b.json: cannot create a file in nodir"),
+        "{err}"
+    );
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_the_old_file_as_it_was() {
+    let r = Release::new(None);
+    let mut c = default_actions_claims();
+    c["iss"] = json!(r.sigstore.oidc_issuer());
+    std::fs::write(r.path().join("claims.json"), c.to_string()).unwrap();
+    std::fs::write(r.path().join("statement.json"), b"GOOD").unwrap();
+    // A file size limit of 1 KiB makes the write of the (larger) statement
+    // fail with EFBIG, as a full disk would fail it.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 1; exec '{}' provenance --claims claims.json --subject-checksums dist/release-artifact-digests.txt -o statement.json",
+        env!("CARGO_BIN_EXE_attest")
+    );
+    let (code, _, err) = run(attest_env(
+        Command::new("bash")
+            .current_dir(r.path())
+            .args(["-c", &script]),
+    ));
+    assert_eq!(code, 9, "{err}");
+    assert!(err.contains("statement.json: "), "{err}");
+    assert_eq!(
+        std::fs::read(r.path().join("statement.json")).unwrap(),
+        b"GOOD"
+    );
+    let left: Vec<_> = std::fs::read_dir(r.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
+
+/// `cmd` with the environment `common::attest()` gives the binary.
+fn attest_env(cmd: &mut Command) -> &mut Command {
+    let template = attest();
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd
+}
+
+#[test]
+fn the_server_url_flag_is_honoured_by_the_check_before_writing() {
+    let r = Release::new(None);
+    // The environment names another server; the flag (as the loopback
+    // Fulcio certifies) wins everywhere, not only in the predicate.
+    let (code, _, err) = run(r
+        .in_actions()
+        .env("GITHUB_SERVER_URL", "https://acme.ghe.com")
+        .args([
+            "attest",
+            "--subject-checksums",
+            "dist/release-artifact-digests.txt",
+            "-o",
+            "bundle.json",
+            "--signing-config",
+            "signing-config.json",
+            "--trusted-root",
+            "root.json",
+            "--server-url",
+            "https://github.com",
+        ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = r.verify_release("bundle.json");
+    assert_eq!(code, 0, "{err}");
+
+    let (code, _, err) =
+        run(attest().args(["provenance", "--server-url", "http://github.com", "x"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected https://HOST"), "{err}");
+}
+
+#[test]
+fn release_inputs_are_bounded() {
+    let r = Release::new(None);
+    let token = r.sigstore.mint_token(&default_actions_claims(), "sigstore");
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "sign",
+        "/dev/zero",
+        "-o",
+        "zero.json",
+        "--identity-token",
+        &token,
+        "--signing-config",
+        "signing-config.json",
+        "--trusted-root",
+        "root.json",
+    ]));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("/dev/zero: not a regular file"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // A checksums file over actions/attest's 512 KiB, though every line is good.
+    let line = format!("{}  {}\n", "ab".repeat(32), "n".repeat(600));
+    std::fs::write(r.path().join("big.txt"), line.repeat(900)).unwrap();
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "provenance",
+        "--claims",
+        "claims.json",
+        "--subject-checksums",
+        "big.txt",
+    ]));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("big.txt: "), "{err}");
+    assert!(err.contains("over the 524288-byte limit"), "{err}");
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+}
+
+#[test]
+fn keys_as_openssl_writes_them_by_default() {
+    let r = Release::new(None);
+    // Without -noout: an EC PARAMETERS block, then the key.
+    openssl_key(&r.path().join("key.pem"), false);
+    let pem = std::fs::read_to_string(r.path().join("key.pem")).unwrap();
+    assert!(pem.starts_with("-----BEGIN EC PARAMETERS-----"), "{pem}");
+    r.provenance_statement();
+    let api = github_api(404, b"{}");
+    let (code, _, err) = sign_with_key(&r, &api, &["-o", "keyed.json"]);
+    assert_eq!(code, 0, "{err}");
+
+    // An encrypted key is named as such.
+    assert!(Command::new("openssl")
+        .current_dir(r.path())
+        .args(["pkcs8", "-topk8", "-in", "key.pem", "-out", "enc.pem", "-passout", "pass:pw"])
+        .status()
+        .unwrap()
+        .success());
+    std::fs::copy(r.path().join("enc.pem"), r.path().join("key.pem")).unwrap();
+    let (code, _, err) = sign_with_key(&r, &api, &["-o", "enc.json"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(
+            "key.pem: signing key: encrypted keys are not supported; decrypt with openssl pkey"
+        ),
+        "{err}"
+    );
 }

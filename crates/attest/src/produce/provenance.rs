@@ -186,41 +186,69 @@ pub struct SubjectSpec {
     pub digest: ArtifactDigest,
 }
 
-/// Subjects from a `shasum`-format manifest (`subject-checksums`).
+/// Subjects from a `shasum`-format manifest (`subject-checksums`), as
+/// actions/attest builds them: blank lines are skipped, a line repeating an
+/// earlier one (same name, same digest) adds nothing, and one name may be
+/// listed with a sha256 and a sha512 digest (two subjects). A name listed
+/// again with a *different* digest of the same algorithm is refused: one of
+/// the two lines is wrong, and attest will not guess which.
 pub fn subjects_from_manifest(
     bytes: &[u8],
     source_name: &str,
 ) -> Result<Vec<SubjectSpec>, ProvenanceError> {
     let m = parse_manifest(bytes, None);
-    if let Some(e) = m.errors.first() {
+    let blank: std::collections::HashSet<usize> = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| l.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let errors: Vec<_> = m
+        .errors
+        .iter()
+        .filter(|e| !blank.contains(&e.line))
+        .collect();
+    if let Some(e) = errors.first() {
         return Err(ProvenanceError::Subjects(format!(
             "{source_name}: {e}{}",
-            if m.errors.len() > 1 {
-                format!(" (and {} more bad lines)", m.errors.len() - 1)
+            if errors.len() > 1 {
+                format!(" (and {} more bad lines)", errors.len() - 1)
             } else {
                 String::new()
             }
         )));
     }
-    if let Some((dup, first)) = m.duplicates().first() {
-        return Err(ProvenanceError::Subjects(format!(
-            "{source_name}: line {}: {:?} is listed again (first on line {first})",
-            dup.line, dup.name
-        )));
+    let mut subjects: Vec<(usize, SubjectSpec)> = Vec::new();
+    for e in m.entries {
+        let same_name_and_alg = subjects
+            .iter()
+            .find(|(_, s)| s.name == e.name && s.digest.algorithm() == e.digest.algorithm());
+        match same_name_and_alg {
+            Some((_, s)) if s.digest == e.digest => continue,
+            Some((first, _)) => {
+                return Err(ProvenanceError::Subjects(format!(
+                    "{source_name}: line {}: {:?} is listed again with another {} digest (first on line {first})",
+                    e.line,
+                    e.name,
+                    e.digest.algorithm()
+                )))
+            }
+            None => subjects.push((
+                e.line,
+                SubjectSpec {
+                    name: e.name,
+                    digest: e.digest,
+                },
+            )),
+        }
     }
-    let subjects: Vec<SubjectSpec> = m
-        .entries
-        .into_iter()
-        .map(|e| SubjectSpec {
-            name: e.name,
-            digest: e.digest,
-        })
-        .collect();
+    let subjects: Vec<SubjectSpec> = subjects.into_iter().map(|(_, s)| s).collect();
     check_count(&subjects)?;
     Ok(subjects)
 }
 
-/// Subjects from files: their base names and sha256 digests.
+/// Subjects from files: their base names and sha256 digests, each distinct
+/// name and digest once.
 pub fn subjects_from_files(
     paths: &[std::path::PathBuf],
 ) -> Result<Vec<SubjectSpec>, ProvenanceError> {
@@ -239,7 +267,11 @@ pub fn subjects_from_files(
                 ProvenanceError::Subjects(format!("{}: not a UTF-8 file name", path.display()))
             })?
             .to_string();
-        out.push(SubjectSpec { name, digest });
+        let subject = SubjectSpec { name, digest };
+        // actions/attest lists a file named twice (same name, same digest) once.
+        if !out.contains(&subject) {
+            out.push(subject);
+        }
     }
     check_count(&out)?;
     Ok(out)
@@ -355,5 +387,37 @@ mod tests {
             String::from_utf8(s).unwrap(),
             r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a.whl","digest":{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{"x":1}}"#
         );
+    }
+
+    #[test]
+    fn manifest_subjects_as_actions_attest_builds_them() {
+        let a256 = "ab".repeat(32);
+        let a512 = "cd".repeat(64);
+        let text = format!("{a256}  a.whl\n\n{a256}  a.whl\n{a512}  a.whl\n\n\n");
+        let s = subjects_from_manifest(text.as_bytes(), "m.txt").unwrap();
+        let got: Vec<String> = s
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.digest))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                format!("a.whl sha256:{a256}"),
+                format!("a.whl sha512:{a512}")
+            ]
+        );
+        let conflict = format!("{a256}  a.whl\n{}  a.whl\n", "ef".repeat(32));
+        let e = subjects_from_manifest(conflict.as_bytes(), "m.txt")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "m.txt: line 2: \"a.whl\" is listed again with another sha256 digest (first on line 1)"
+        );
+        let bad = format!("{a256}  a.whl\n\nnot a line\n");
+        let e = subjects_from_manifest(bad.as_bytes(), "m.txt")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("m.txt: line 3: "), "{e}");
     }
 }
