@@ -56,7 +56,7 @@ fn parse_server_url(value: &str) -> Result<ServerUrl, String> {
     let expected = "expected https://HOST, such as https://github.com or https://acme.ghe.com";
     let host = url
         .strip_prefix("https://")
-        .ok_or_else(|| format!("{expected}"))?;
+        .ok_or_else(|| expected.to_string())?;
     if host.is_empty()
         || !host
             .bytes()
