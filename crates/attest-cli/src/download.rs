@@ -8,6 +8,7 @@ use attest::outcome::exit;
 use clap::Args;
 
 use crate::fetch;
+use crate::plan::Evidence;
 use crate::verify::Alg;
 
 /// Download an artifact's attestations (one bundle per line) for offline use.
@@ -71,10 +72,12 @@ pub fn run(args: DownloadArgs) -> i32 {
             Err(code) => return code,
         };
     let source = if args.bundle_from_oci {
-        fetch::Source::Oci
+        Evidence::Oci {
+            limit: args.limit as usize,
+        }
     } else {
-        let owner = crate::fetch::owner_of(&args.owner, &args.repo);
-        fetch::Source::GitHub {
+        let owner = crate::plan::owner_of(&args.owner, &args.repo);
+        Evidence::GitHub {
             owner,
             repo: args.repo.clone(),
             // gh filters client-side for download and sends no query parameter.
@@ -83,7 +86,7 @@ pub fn run(args: DownloadArgs) -> i32 {
             hostname: args.hostname.clone(),
         }
     };
-    let (bundles, _) = match fetch::load(source, &resolved) {
+    let (bundles, _) = match fetch::load(&source, std::slice::from_ref(&resolved)) {
         Ok(b) => b,
         Err(code) => return code,
     };

@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
+use crate::plan::Evidence;
+
 use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle};
 use attest::outcome::exit;
 use attest::source::github::{fetch_attestations, AttestationQuery, GitHubApi, GitHubError};
 use attest::source::oci::{
-    fetch_referrer_bundles, parse_oci_ref, registry_auth, resolve_digest, OciError,
+    fetch_referrer_bundles_limited, parse_oci_ref, registry_auth, resolve_digest, OciError,
 };
 use attest::source::read_bundle_file;
 use oci_client::Reference;
@@ -88,7 +90,7 @@ pub fn oci_exit(e: &OciError) -> i32 {
     match e {
         OciError::Unauthorized { .. } => exit::AUTH,
         OciError::NoReferrers { .. } => exit::NO_ATTESTATION,
-        OciError::Reference { .. } => exit::USAGE,
+        OciError::Reference { .. } | OciError::Settings { .. } => exit::USAGE,
         _ => exit::UNREADABLE,
     }
 }
@@ -102,55 +104,45 @@ pub fn github_exit(e: &GitHubError) -> i32 {
     }
 }
 
-/// Where attestations come from.
-pub enum Source<'a> {
-    /// `--bundle` files.
-    Files(&'a [PathBuf]),
-    /// OCI referrers of the image.
-    Oci,
-    /// GitHub's attestations API.
-    GitHub {
-        /// `--owner` (or the owner of `--repo`).
-        owner: String,
-        /// `--repo`.
-        repo: Option<String>,
-        /// `--predicate-type` to send (`None`: no filter).
-        predicate_type: Option<String>,
-        /// `--limit`.
-        limit: usize,
-        /// `--hostname`.
-        hostname: Option<String>,
-    },
-}
-
 /// Bundles plus where they came from ("file.jsonl", "GitHub API", "OCI registry").
 pub type Loaded = (Vec<Result<LoadedBundle, BundleError>>, String);
 
-/// Fetch the attestations for a resolved artifact.
-pub fn load(source: Source<'_>, artifact: &Resolved) -> Result<Loaded, i32> {
-    match source {
-        Source::Files(paths) => {
+/// Fetch the attestations for resolved artifacts, from the plan's source:
+/// the `--bundle` files once; each image's OCI referrers; GitHub's API once
+/// per distinct digest (a digest GitHub has none for contributes none when
+/// there are several artifacts, and is "no attestation" for one).
+pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> {
+    match evidence {
+        Evidence::Files(paths) => {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             Ok((load_bundles(paths)?, names.join(", ")))
         }
-        Source::Oci => {
-            let Some(reference) = &artifact.oci else {
-                return Err(crate::verify::usage_error(
-                    "--bundle-from-oci can only be used with oci:// artifacts",
-                ));
-            };
-            fetch_referrer_bundles(
-                reference,
-                &artifact.digest,
-                &registry_auth(reference.resolve_registry()),
-            )
-            .map(|b| (b, "OCI registry".to_string()))
-            .map_err(|e| {
-                eprintln!("Error: failed to load attestations from the OCI registry: {e}");
-                oci_exit(&e)
-            })
+        Evidence::Oci { limit } => {
+            let mut all = Vec::new();
+            for artifact in artifacts {
+                let Some(reference) = &artifact.oci else {
+                    return Err(crate::verify::usage_error(&format!(
+                        "--bundle-from-oci can only be used with oci:// artifacts, not {}",
+                        artifact.name
+                    )));
+                };
+                // `--limit` bounds each image's attestations, as it bounds
+                // each digest's on GitHub: referrers past it are not fetched.
+                let bundles = fetch_referrer_bundles_limited(
+                    reference,
+                    &artifact.digest,
+                    &registry_auth(reference.resolve_registry()),
+                    *limit,
+                )
+                .map_err(|e| {
+                    eprintln!("Error: failed to load attestations from the OCI registry: {e}");
+                    oci_exit(&e)
+                })?;
+                all.extend(bundles);
+            }
+            Ok((all, "OCI registry".to_string()))
         }
-        Source::GitHub {
+        Evidence::GitHub {
             owner,
             repo,
             predicate_type,
@@ -158,19 +150,29 @@ pub fn load(source: Source<'_>, artifact: &Resolved) -> Result<Loaded, i32> {
             hostname,
         } => {
             let api = GitHubApi::from_env(hostname.as_deref());
-            let query = AttestationQuery {
-                owner,
-                repo,
-                digest: artifact.digest.clone(),
-                predicate_type,
-                limit,
-            };
-            fetch_attestations(&api, &query)
-                .map(|b| (b, "GitHub API".to_string()))
-                .map_err(|e| {
-                    eprintln!("Error: failed to fetch attestations from GitHub: {e}");
-                    github_exit(&e)
-                })
+            let mut seen = std::collections::HashSet::new();
+            let mut all = Vec::new();
+            for artifact in artifacts {
+                if !seen.insert(artifact.digest.to_string()) {
+                    continue;
+                }
+                let query = AttestationQuery {
+                    owner: owner.clone(),
+                    repo: repo.clone(),
+                    digest: artifact.digest.clone(),
+                    predicate_type: predicate_type.clone(),
+                    limit: *limit,
+                };
+                match fetch_attestations(&api, &query) {
+                    Ok(b) => all.extend(b),
+                    Err(GitHubError::NotFound { .. }) if artifacts.len() > 1 => {}
+                    Err(e) => {
+                        eprintln!("Error: failed to fetch attestations from GitHub: {e}");
+                        return Err(github_exit(&e));
+                    }
+                }
+            }
+            Ok((all, "GitHub API".to_string()))
         }
     }
 }
@@ -188,17 +190,6 @@ pub fn load_bundles(paths: &[PathBuf]) -> Result<Vec<Result<LoadedBundle, Bundle
         }
     }
     Ok(all)
-}
-
-/// The owner to query: `--owner`, else the owner part of `--repo`.
-pub fn owner_of(owner: &Option<String>, repo: &Option<String>) -> String {
-    owner
-        .clone()
-        .or_else(|| {
-            repo.as_ref()
-                .and_then(|r| r.split('/').next().map(str::to_string))
-        })
-        .unwrap_or_default()
 }
 
 /// For a GHE.com tenant (`--hostname NAME.ghe.com`), its artifact

@@ -5,11 +5,14 @@
 
 #![forbid(unsafe_code)]
 
+mod args;
 mod digest;
 mod download;
+mod error;
 mod fetch;
 mod jq;
 mod output;
+mod plan;
 mod produce;
 mod progress;
 mod release;

@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 use attest::artifact::{digest_files, ArtifactRef, DigestAlgorithm};
 use attest::manifest::{check_release_name, parse_manifest};
 use attest::outcome::exit;
-use attest::policy::Policy;
-use attest::release::{verify_release, ReleaseArtifact};
+use attest::release::ReleaseArtifact;
 use attest::report;
-use attest::trust::TrustStore;
 
-use crate::fetch::load_bundles;
-use crate::output::Terminal;
+use attest::source::oci::parse_oci_ref;
+
+use crate::error::CliError;
+use crate::fetch::Resolved;
+use crate::plan::{Evidence, Plan, Subjects};
 use crate::progress::HashProgress;
-use crate::verify::VerifyArgs;
 
 /// An artifact to hash, or one already decided.
 enum Pending {
@@ -28,23 +28,21 @@ enum Pending {
 }
 
 /// Run release verification; returns the exit code.
-pub fn run(
-    args: &VerifyArgs,
-    trust: &TrustStore,
-    policy: &Policy,
-    alg: DigestAlgorithm,
-    term: Terminal,
-) -> i32 {
+pub fn run(plan: &Plan) -> i32 {
+    run_checked(plan).unwrap_or_else(|e| e.report())
+}
+
+fn run_checked(plan: &Plan) -> Result<i32, CliError> {
+    let term = plan.term;
     let mut problems = 0usize;
-    let pending = match &args.manifest {
-        Some(manifest) => match from_manifest(manifest, args, &mut problems) {
-            Ok(p) => p,
-            Err(code) => return code,
-        },
-        None => match from_args(&args.artifacts, alg) {
-            Ok(p) => p,
-            Err(code) => return code,
-        },
+    let mut images = Vec::new();
+    let pending = match &plan.subjects {
+        Subjects::Manifest {
+            path,
+            dir,
+            digests_only,
+        } => from_manifest(plan, path, dir.as_deref(), *digests_only, &mut problems)?,
+        Subjects::Args(list) => from_args(plan, list, &mut images)?,
     };
 
     // Hash every file in parallel, streaming, then put results back in order.
@@ -58,45 +56,56 @@ pub fn run(
     let progress = HashProgress::for_files(&jobs);
     let mut digests = digest_files(&jobs, &|n| progress.add(n)).into_iter();
     progress.finish();
-    let artifacts: Vec<ReleaseArtifact> = pending
-        .into_iter()
-        .map(|p| match p {
+    let mut artifacts: Vec<ReleaseArtifact> = Vec::with_capacity(pending.len());
+    for p in pending {
+        artifacts.push(match p {
             Pending::Ready(a) => a,
-            Pending::Hash { name, listed, .. } => ReleaseArtifact {
-                name,
-                listed,
-                computed: Some(
-                    digests
-                        .next()
-                        .expect("one digest per job")
-                        .map_err(|e| e.to_string()),
-                ),
-            },
-        })
-        .collect();
+            Pending::Hash { name, listed, .. } => {
+                let computed = digests.next().ok_or_else(|| {
+                    CliError::new(
+                        exit::INTERNAL,
+                        "a file was not hashed (one digest per file)",
+                    )
+                })?;
+                ReleaseArtifact {
+                    name,
+                    listed,
+                    computed: Some(computed.map_err(|e| e.to_string())),
+                }
+            }
+        });
+    }
 
-    let bundles = if args.bundle.is_empty() {
-        match fetch_from_github(args, &artifacts) {
-            Ok(b) => b,
-            Err(code) => return code,
-        }
-    } else {
-        match load_bundles(&args.bundle) {
-            Ok(b) => b,
-            Err(code) => return code,
-        }
+    // The evidence for every artifact: images are asked for their own
+    // referrers; GitHub once per distinct digest.
+    let targets: Vec<Resolved> = match plan.evidence {
+        Evidence::Oci { .. } => images,
+        _ => artifacts
+            .iter()
+            .filter_map(|a| {
+                a.digest().map(|d| Resolved {
+                    digest: d.clone(),
+                    display: a.name.clone(),
+                    name: a.name.clone(),
+                    oci: None,
+                })
+            })
+            .collect(),
     };
-    let verdict = verify_release(artifacts, &bundles, trust, policy);
-    crate::verify::print_trust_notes(trust);
+    let (bundles, _) = crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
+    let verifier = &plan.verifier;
+    let policy = verifier.policy();
+    let verdict = verifier.verify_release(artifacts, &bundles);
+    crate::verify::print_trust_notes(verifier.trust());
 
     // The JSON is printed whatever the verdict (it says which artifacts
     // failed); a failing --jq filter only decides the exit code when
     // verification itself succeeded.
     let mut output_code = exit::OK;
-    if args.format.is_some() {
+    if plan.json {
         output_code = crate::verify::print_json(
             &report::release_json(&verdict, policy),
-            crate::verify::jq_filter(args),
+            plan.jq.as_deref(),
             term.tty,
             serde_json::to_string,
         );
@@ -128,91 +137,89 @@ pub fn run(
     eprintln!("{}", report::release_summary(&verdict));
     let code = verdict.exit_code();
     if code == exit::OK && output_code != exit::OK {
-        return output_code;
+        return Ok(output_code);
     }
     if code == exit::OK && problems > 0 {
         eprintln!(
             "Error: the manifest has {}",
             report::plural(problems, "problem")
         );
-        return exit::UNREADABLE;
+        return Ok(exit::UNREADABLE);
     }
-    code
+    Ok(code)
 }
 
-/// Ask GitHub for each distinct digest's attestations; a digest GitHub has
-/// none for (404) simply contributes none.
-fn fetch_from_github(
-    args: &VerifyArgs,
-    artifacts: &[ReleaseArtifact],
-) -> Result<Vec<Result<attest::bundle::LoadedBundle, attest::bundle::BundleError>>, i32> {
-    use attest::source::github::{fetch_attestations, AttestationQuery, GitHubApi, GitHubError};
-    let api = GitHubApi::from_env(args.hostname.as_deref());
-    let owner = crate::fetch::owner_of(&args.owner, &args.repo);
-    let mut seen = std::collections::HashSet::new();
-    let mut all = Vec::new();
-    for a in artifacts {
-        let Some(digest) = a.digest() else { continue };
-        if !seen.insert(digest.to_string()) {
+/// Positional artifacts: files are hashed, digests taken as given, images
+/// resolved (by the registry unless the digest is pinned and the bundles
+/// come from files); `images` collects the images for their referrers.
+fn from_args(
+    plan: &Plan,
+    list: &[String],
+    images: &mut Vec<Resolved>,
+) -> Result<Vec<Pending>, CliError> {
+    let mut out = Vec::with_capacity(list.len());
+    for arg in list {
+        if parse_oci_ref(arg).is_some() {
+            let resolved = crate::fetch::resolve_artifact(
+                arg,
+                plan.file_alg(),
+                matches!(plan.evidence, Evidence::Oci { .. }),
+            )
+            .map_err(CliError::printed)?;
+            out.push(Pending::Ready(ReleaseArtifact {
+                name: arg.clone(),
+                listed: Some(resolved.digest.clone()),
+                computed: None,
+            }));
+            images.push(resolved);
             continue;
         }
-        let query = AttestationQuery {
-            owner: owner.clone(),
-            repo: args.repo.clone(),
-            digest: digest.clone(),
-            predicate_type: Some(args.predicate_type.clone()),
-            limit: args.limit as usize,
-        };
-        match fetch_attestations(&api, &query) {
-            Ok(b) => all.extend(b),
-            Err(GitHubError::NotFound { .. }) => {}
-            Err(e) => {
-                eprintln!("Error: failed to fetch attestations from GitHub: {e}");
-                return Err(crate::fetch::github_exit(&e));
-            }
-        }
-    }
-    Ok(all)
-}
-
-fn from_args(args: &[String], alg: DigestAlgorithm) -> Result<Vec<Pending>, i32> {
-    args.iter()
-        .map(|arg| match ArtifactRef::from_arg(arg) {
-            Ok(ArtifactRef::File(path)) => Ok(Pending::Hash {
+        match ArtifactRef::from_arg(arg) {
+            Ok(ArtifactRef::File(path)) => out.push(Pending::Hash {
                 name: arg.clone(),
                 path,
                 listed: None,
-                alg,
+                alg: plan.file_alg(),
             }),
-            Ok(ArtifactRef::Digest(d)) => Ok(Pending::Ready(ReleaseArtifact {
-                name: arg.clone(),
-                listed: Some(d),
-                computed: None,
-            })),
-            Err(e) => Err(crate::verify::usage_error(&format!("{arg}: {e}"))),
-        })
-        .collect()
+            Ok(ArtifactRef::Digest(d)) => {
+                plan.check_alg(arg, &d)?;
+                out.push(Pending::Ready(ReleaseArtifact {
+                    name: arg.clone(),
+                    listed: Some(d),
+                    computed: None,
+                }))
+            }
+            Err(e) => return Err(CliError::usage(format!("{arg}: {e}"))),
+        }
+    }
+    Ok(out)
 }
 
 fn from_manifest(
+    plan: &Plan,
     manifest: &Path,
-    args: &VerifyArgs,
+    dir: Option<&Path>,
+    digests_only: bool,
     problems: &mut usize,
-) -> Result<Vec<Pending>, i32> {
+) -> Result<Vec<Pending>, CliError> {
     let label = manifest.display().to_string();
     let file = match attest::artifact::open_regular_file(manifest) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("Error: failed to read the manifest: {e}");
-            return Err(exit::UNREADABLE);
+            return Err(CliError::new(
+                exit::UNREADABLE,
+                format!("failed to read the manifest: {e}"),
+            ))
         }
     };
     let mut bytes = Vec::new();
     if let Err(e) =
         std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024 * 1024), &mut bytes)
     {
-        eprintln!("Error: failed to read the manifest: {label}: {e}");
-        return Err(exit::UNREADABLE);
+        return Err(CliError::new(
+            exit::UNREADABLE,
+            format!("failed to read the manifest: {label}: {e}"),
+        ));
     }
     let parsed = parse_manifest(&bytes, None);
     for e in &parsed.errors {
@@ -220,8 +227,10 @@ fn from_manifest(
         *problems += 1;
     }
     if parsed.entries.is_empty() {
-        eprintln!("Error: {label}: no properly formatted digest lines");
-        return Err(exit::UNREADABLE);
+        return Err(CliError::new(
+            exit::UNREADABLE,
+            format!("{label}: no properly formatted digest lines"),
+        ));
     }
     let dups: Vec<usize> = parsed
         .duplicates()
@@ -235,8 +244,11 @@ fn from_manifest(
         })
         .collect();
     *problems += dups.len();
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
+    for e in &parsed.entries {
+        plan.check_alg(&format!("{label}: line {}", e.line), &e.digest)?;
+    }
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
         None => manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
     let pending = parsed
@@ -244,7 +256,7 @@ fn from_manifest(
         .into_iter()
         .filter(|e| !dups.contains(&e.line))
         .map(|e| {
-            if args.digests_only {
+            if digests_only {
                 return Pending::Ready(ReleaseArtifact {
                     name: e.name,
                     listed: Some(e.digest),

@@ -34,7 +34,9 @@ fn sha512_of_tgz() -> String {
 /// against the API at `base`, each request bounded by `timeout` seconds.
 fn online_cmd(base: &str, timeout: &str) -> std::process::Command {
     let mut cmd = attest();
-    cmd.current_dir(gh_dir())
+    // Online: `--offline` (the tests' default) refuses GitHub's API.
+    cmd.env_remove("ATTEST_OFFLINE")
+        .current_dir(gh_dir())
         .env("GITHUB_API_URL", base)
         .env("ATTEST_HTTP_TIMEOUT", timeout)
         .args([

@@ -31,7 +31,9 @@ fn run_bounded(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, Dur
     let dir = tempfile::tempdir().unwrap();
     let err_path = dir.path().join("stderr");
     let mut cmd = common::attest();
-    cmd.args(args)
+    // Online: `--offline` (the tests' default) refuses registries.
+    cmd.env_remove("ATTEST_OFFLINE")
+        .args(args)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&err_path).unwrap());
     for (k, v) in env {

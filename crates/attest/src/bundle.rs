@@ -91,6 +91,8 @@ impl Statement {
     pub fn from_payload(payload: &[u8]) -> Result<Self, BundleError> {
         let value: serde_json::Value = serde_json::from_slice(payload)
             .map_err(|e| BundleError::statement(format!("payload is not JSON: {e}")))?;
+        crate::json::check_unique_keys(payload)
+            .map_err(|e| BundleError::statement(e.to_string()))?;
         let wire: StatementWire = serde_path_to_error::deserialize(&value)
             .map_err(|e| BundleError::statement(field_error(&e)))?;
         if !STATEMENT_TYPES.contains(&wire.statement_type.as_str()) {
@@ -239,6 +241,10 @@ pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, Bu
         });
     }
     let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| BundleError::Json {
+        origin: origin.to_string(),
+        detail: e.to_string(),
+    })?;
+    crate::json::check_unique_keys(text.as_bytes()).map_err(|e| BundleError::Shape {
         origin: origin.to_string(),
         detail: e.to_string(),
     })?;

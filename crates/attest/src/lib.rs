@@ -18,6 +18,7 @@
 pub mod artifact;
 pub mod bundle;
 pub mod certificate;
+pub mod json;
 pub mod manifest;
 pub mod outcome;
 pub mod policy;
@@ -27,6 +28,7 @@ pub mod report;
 pub mod source;
 pub mod text;
 pub mod trust;
+pub mod verifier;
 pub mod verify;
 
 /// An error with its causes, one line: `outer: cause: root cause` (each

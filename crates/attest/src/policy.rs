@@ -46,6 +46,36 @@ pub struct PolicyFlags {
     pub hostname: Option<String>,
 }
 
+impl PolicyFlags {
+    /// An empty value is refused, never read as "no constraint": an empty
+    /// `--cert-identity-regex` would otherwise match every identity and
+    /// drop the default owner check.
+    pub fn check_non_empty(&self) -> Result<(), PolicyError> {
+        let values = [
+            ("--owner", &self.owner),
+            ("--repo", &self.repo),
+            ("--signer-repo", &self.signer_repo),
+            ("--signer-workflow", &self.signer_workflow),
+            ("--cert-identity", &self.cert_identity),
+            ("--cert-identity-regex", &self.cert_identity_regex),
+            ("--cert-oidc-issuer", &self.cert_oidc_issuer),
+            ("--predicate-type", &self.predicate_type),
+            ("--signer-digest", &self.signer_digest),
+            ("--source-digest", &self.source_digest),
+            ("--source-ref", &self.source_ref),
+            ("--hostname", &self.hostname),
+        ];
+        for (flag, value) in values {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(usage(format!(
+                    "{flag}: empty value; give a value or leave the flag out"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How the certificate's SAN must look.
 #[derive(Debug, Clone)]
 pub enum SanMatcher {
@@ -300,6 +330,7 @@ fn host_urls(hostname: Option<&str>) -> Result<(String, String), PolicyError> {
 impl Policy {
     /// Build the policy gh would enforce for these flags.
     pub fn from_flags(flags: &PolicyFlags) -> Result<Self, PolicyError> {
+        flags.check_non_empty()?;
         let (server, default_issuer) = host_urls(flags.hostname.as_deref())?;
         let host = server.trim_start_matches("https://").to_string();
 
@@ -386,6 +417,14 @@ impl Policy {
                 .deny_self_hosted_runners
                 .then(|| "github-hosted".to_string()),
         })
+    }
+
+    /// The policy for key-signed bundles: a key has no identity, so only
+    /// the statement's predicate type is constrained.
+    pub fn statement_only(predicate_type: String) -> Self {
+        let mut p = Self::identity_only(None, None);
+        p.predicate_type = predicate_type;
+        p
     }
 
     /// The policy of the sigstore-conformance protocol: an exact identity
@@ -853,8 +892,39 @@ mod tests {
         f.predicate_type = Some(String::new());
         assert_eq!(
             Policy::from_flags(&f).unwrap_err().to_string(),
-            "PredicateType must be set"
+            "--predicate-type: empty value; give a value or leave the flag out"
         );
+    }
+
+    #[test]
+    fn an_empty_value_never_means_no_constraint() {
+        let setters: [(&str, fn(&mut PolicyFlags)); 10] = [
+            ("--cert-identity", |f| f.cert_identity = Some(String::new())),
+            ("--cert-identity-regex", |f| {
+                f.cert_identity_regex = Some(String::new())
+            }),
+            ("--cert-oidc-issuer", |f| {
+                f.cert_oidc_issuer = Some(" ".into())
+            }),
+            ("--signer-repo", |f| f.signer_repo = Some(String::new())),
+            ("--signer-workflow", |f| {
+                f.signer_workflow = Some(String::new())
+            }),
+            ("--signer-digest", |f| f.signer_digest = Some(String::new())),
+            ("--source-digest", |f| f.source_digest = Some(String::new())),
+            ("--source-ref", |f| f.source_ref = Some(String::new())),
+            ("--hostname", |f| f.hostname = Some(String::new())),
+            ("--owner", |f| f.owner = Some(String::new())),
+        ];
+        for (flag, set) in setters {
+            let mut f = flags();
+            set(&mut f);
+            let err = Policy::from_flags(&f).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{flag}: empty value")),
+                "{flag}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -91,12 +91,27 @@ impl ReleaseVerdict {
     }
 }
 
-/// Verify every artifact against every bundle, each bundle once.
+/// Verify every artifact against every bundle, each bundle once, keylessly.
+/// [`crate::verifier::Verifier::verify_release`] is the front door (it also
+/// covers key-signed bundles).
 pub fn verify_release(
     artifacts: Vec<ReleaseArtifact>,
     bundles: &[Result<LoadedBundle, BundleError>],
     trust: &TrustStore,
     policy: &Policy,
+) -> ReleaseVerdict {
+    verify_release_with(artifacts, bundles, policy, |b, input| {
+        evaluate_one(b, input, trust, policy)
+    })
+}
+
+/// [`verify_release`] with the verification of one bundle supplied by the
+/// caller (the verifier's mode decides keyless or key).
+pub(crate) fn verify_release_with(
+    artifacts: Vec<ReleaseArtifact>,
+    bundles: &[Result<LoadedBundle, BundleError>],
+    policy: &Policy,
+    evaluate: impl Fn(&LoadedBundle, ArtifactInput<'_>) -> Outcome + Sync,
 ) -> ReleaseVerdict {
     use rayon::prelude::*;
 
@@ -157,7 +172,7 @@ pub fn verify_release(
                         let digest = artifacts[first]
                             .digest()
                             .expect("covered artifacts have a digest");
-                        evaluate_one(bundle, ArtifactInput::Digest(digest), trust, policy)
+                        evaluate(bundle, ArtifactInput::Digest(digest))
                     }
                 },
             })

@@ -524,7 +524,10 @@ fn bad_flag_values_are_usage_errors() {
         ..Default::default()
     })
     .unwrap_err();
-    assert_eq!(e.to_string(), "--owner must not be empty");
+    assert_eq!(
+        e.to_string(),
+        "--owner: empty value; give a value or leave the flag out"
+    );
     let e = Policy::from_flags(&PolicyFlags {
         cert_identity_regex: Some("(".into()),
         ..repo_flags()

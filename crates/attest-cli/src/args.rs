@@ -1,0 +1,212 @@
+//! `attest verify`'s flags, declared once in groups (policy, trust, output)
+//! and resolved once into a plan by [`crate::plan`].
+
+use std::path::PathBuf;
+
+use attest::artifact::DigestAlgorithm;
+use clap::builder::NonEmptyStringValueParser;
+use clap::{Args, ValueEnum};
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// gh's JSON array of verification results.
+    Json,
+}
+
+/// `-d/--digest-alg` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Alg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-512.
+    Sha512,
+}
+
+impl From<Alg> for DigestAlgorithm {
+    fn from(a: Alg) -> Self {
+        match a {
+            Alg::Sha256 => DigestAlgorithm::Sha256,
+            Alg::Sha512 => DigestAlgorithm::Sha512,
+        }
+    }
+}
+
+/// Verify an artifact's attestations: the signature, the certificate chain,
+/// the transparency log or timestamp, the subject digest, then the policy.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 verified, 2 usage error, 3 unreadable input, 4 authentication \
+required (GitHub API or registry), 5 no attestation for this artifact, 6 cryptographic or trust \
+failure, 7 policy mismatch."
+)]
+pub struct VerifyArgs {
+    /// The artifacts: file paths, digests as sha256:HEX / sha512:HEX, or
+    /// images as oci://IMAGE[:TAG|@DIGEST]. One artifact gives gh's report;
+    /// several give one line per artifact.
+    #[arg(
+        value_name = "FILE | DIGEST | oci://IMAGE",
+        required_unless_present = "manifest"
+    )]
+    pub artifacts: Vec<String>,
+
+    /// Bundle file: one Sigstore bundle (JSON) or several (JSON Lines). Repeatable.
+    #[arg(short = 'b', long, value_name = "FILE")]
+    pub bundle: Vec<PathBuf>,
+
+    /// Read the bundles from the images' OCI referrers (oci:// artifacts only).
+    #[arg(long, conflicts_with = "bundle")]
+    pub bundle_from_oci: bool,
+
+    /// Verify every artifact listed in this digest manifest (sha256sum format).
+    #[arg(long, value_name = "MANIFEST", conflicts_with = "artifacts")]
+    pub manifest: Option<PathBuf>,
+
+    /// Directory holding the manifest's files (default: the manifest's directory).
+    #[arg(long, value_name = "DIR", requires = "manifest")]
+    pub dir: Option<PathBuf>,
+
+    /// Verify the manifest's listed digests without reading the files.
+    #[arg(long, requires = "manifest", conflicts_with = "dir")]
+    pub digests_only: bool,
+
+    /// Digest algorithm for file artifacts (default sha256). A digest or a
+    /// manifest line names its own; a different -d for it is refused.
+    #[arg(short = 'd', long, value_enum)]
+    pub digest_alg: Option<Alg>,
+
+    /// Verify key-signed bundles with this public key (PEM) instead of a
+    /// certificate identity. Needs --bundle or --bundle-from-oci; the
+    /// certificate-claim flags do not apply and are refused.
+    #[arg(
+        long,
+        value_name = "PUB.pem",
+        conflicts_with_all = [
+            "owner", "repo", "identity", "cert_oidc_issuer", "signer_digest",
+            "source_digest", "source_ref", "deny_self_hosted_runners", "hostname"
+        ]
+    )]
+    pub key: Option<PathBuf>,
+
+    /// Maximum number of attestations to fetch (online only; ignored with --bundle, as in gh).
+    #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The identity and claim flags, gh's names. Every value that constrains
+/// the verdict must be non-empty: an empty value is a usage error, never
+/// "no constraint".
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("identity").multiple(false)))]
+pub struct PolicyArgs {
+    /// Repository owner the artifact must come from (SourceRepositoryOwnerURI).
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "OWNER",
+        value_parser = NonEmptyStringValueParser::new(),
+        required_unless_present_any = ["repo", "key"]
+    )]
+    pub owner: Option<String>,
+
+    /// Repository the artifact must come from, OWNER/REPO (SourceRepositoryURI).
+    #[arg(short = 'R', long, value_name = "OWNER/REPO", conflicts_with = "owner",
+          value_parser = NonEmptyStringValueParser::new())]
+    pub repo: Option<String>,
+
+    /// Repository of the workflow that signed (reusable workflows), OWNER/REPO.
+    #[arg(long, value_name = "OWNER/REPO", group = "identity",
+          value_parser = NonEmptyStringValueParser::new())]
+    pub signer_repo: Option<String>,
+
+    /// Workflow that signed, [HOST/]OWNER/REPO/PATH[@REF].
+    #[arg(long, value_name = "WORKFLOW", group = "identity",
+          value_parser = NonEmptyStringValueParser::new())]
+    pub signer_workflow: Option<String>,
+
+    /// Exact certificate identity (SAN), case-sensitive.
+    #[arg(long, value_name = "SAN", group = "identity",
+          value_parser = NonEmptyStringValueParser::new())]
+    pub cert_identity: Option<String>,
+
+    /// Regular expression the certificate identity (SAN) must match.
+    #[arg(short = 'i', long, value_name = "REGEX", group = "identity",
+          value_parser = NonEmptyStringValueParser::new())]
+    pub cert_identity_regex: Option<String>,
+
+    /// OIDC issuer the certificate must name.
+    #[arg(long, value_name = "URL", value_parser = NonEmptyStringValueParser::new())]
+    pub cert_oidc_issuer: Option<String>,
+
+    /// Reject attestations built on self-hosted runners.
+    #[arg(long)]
+    pub deny_self_hosted_runners: bool,
+
+    /// Predicate type the attestation must carry.
+    #[arg(long, value_name = "URI", default_value = attest::bundle::SLSA_PROVENANCE_V1,
+          value_parser = NonEmptyStringValueParser::new())]
+    pub predicate_type: String,
+
+    /// Commit the signing workflow was taken from (BuildSignerDigest).
+    #[arg(long, value_name = "DIGEST", value_parser = NonEmptyStringValueParser::new())]
+    pub signer_digest: Option<String>,
+
+    /// Commit the artifact was built from (SourceRepositoryDigest).
+    #[arg(long, value_name = "DIGEST", value_parser = NonEmptyStringValueParser::new())]
+    pub source_digest: Option<String>,
+
+    /// Ref the artifact was built from, e.g. refs/heads/main (SourceRepositoryRef).
+    #[arg(long, value_name = "REF", value_parser = NonEmptyStringValueParser::new())]
+    pub source_ref: Option<String>,
+
+    /// GitHub host (github.com or a GHE.com tenant).
+    #[arg(long, env = "GH_HOST", value_name = "HOST", value_parser = NonEmptyStringValueParser::new())]
+    pub hostname: Option<String>,
+}
+
+/// Where trust material comes from.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Trusted roots (JSON, or JSON Lines of several) instead of the embedded ones.
+    #[arg(long, value_name = "FILE")]
+    pub custom_trusted_root: Option<PathBuf>,
+
+    /// Use no network at all: trust material from the verified TUF cache,
+    /// else the embedded roots; attestations from --bundle only.
+    #[arg(long, env = "ATTEST_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub offline: bool,
+
+    /// Cache directory for TUF metadata (default: the platform cache directory).
+    #[arg(long, env = "ATTEST_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Refuse attestations signed by the Sigstore public-good instance.
+    #[arg(long)]
+    pub no_public_good: bool,
+}
+
+/// How results are printed.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Filter the --format json output with a jq expression, as gh does
+    /// (strings raw, one result per line).
+    #[arg(short = 'q', long, value_name = "EXPRESSION")]
+    pub jq: Option<String>,
+
+    /// Go templates are not supported: use --jq.
+    #[arg(short = 't', long, value_name = "STRING")]
+    pub template: Option<String>,
+}

@@ -1,0 +1,345 @@
+//! `attest verify`'s arguments resolved once into a [`Plan`]: the verifier
+//! (trust, mode, policy), the subjects, where the evidence comes from, and
+//! how to print. Every mode (one artifact, several, a manifest, images, any
+//! source) runs from the same plan, so no mode can forget a flag; a flag
+//! that cannot apply to the mode at hand is refused here, before any
+//! network or file access beyond the flags' own files.
+
+use std::path::PathBuf;
+
+use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
+use attest::policy::{Policy, PolicyFlags};
+use attest::source::oci::parse_oci_ref;
+use attest::trust::TrustStore;
+use attest::verifier::Verifier;
+
+use crate::args::VerifyArgs;
+use crate::error::CliError;
+use crate::output::Terminal;
+
+/// What is verified.
+#[derive(Debug)]
+pub enum Subjects {
+    /// Positional artifacts: files, `sha256:`/`sha512:` digests, `oci://` images.
+    Args(Vec<String>),
+    /// The entries of a digest manifest.
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// Where its files are (default: the manifest's directory).
+        dir: Option<PathBuf>,
+        /// Check the listed digests only, without reading files.
+        digests_only: bool,
+    },
+}
+
+/// Where the attestations come from.
+#[derive(Debug, Clone)]
+pub enum Evidence {
+    /// `--bundle` files.
+    Files(Vec<PathBuf>),
+    /// Each image's OCI referrers (`--bundle-from-oci`).
+    Oci {
+        /// `--limit`.
+        limit: usize,
+    },
+    /// GitHub's attestations API.
+    GitHub {
+        /// `--owner`, or the owner of `--repo`.
+        owner: String,
+        /// `--repo`.
+        repo: Option<String>,
+        /// `--predicate-type`, sent as the API's filter (`None`: no filter).
+        predicate_type: Option<String>,
+        /// `--limit`.
+        limit: usize,
+        /// `--hostname`.
+        hostname: Option<String>,
+    },
+}
+
+/// Everything a verify run needs, decided once.
+pub struct Plan {
+    /// Trust material, mode and policy.
+    pub verifier: Verifier,
+    /// What to verify.
+    pub subjects: Subjects,
+    /// Where attestations come from.
+    pub evidence: Evidence,
+    /// `-d`, when given; `None` means sha256 for files.
+    pub alg: Option<DigestAlgorithm>,
+    /// `--format json`.
+    pub json: bool,
+    /// The `--jq` expression (gh treats an empty one as none).
+    pub jq: Option<String>,
+    /// Terminal facts.
+    pub term: Terminal,
+}
+
+impl Plan {
+    /// The one artifact of a single-artifact run (gh's report), if it is one.
+    pub fn single(&self) -> Option<&str> {
+        match &self.subjects {
+            Subjects::Args(a) if a.len() == 1 => Some(&a[0]),
+            _ => None,
+        }
+    }
+
+    /// The algorithm to hash files with.
+    pub fn file_alg(&self) -> DigestAlgorithm {
+        self.alg.unwrap_or(DigestAlgorithm::Sha256)
+    }
+
+    /// An explicit `-d` must agree with a digest that names its own
+    /// algorithm (a `sha512:` argument, a manifest line): a mismatch is a
+    /// usage error, never silently ignored.
+    pub fn check_alg(&self, what: &str, digest: &ArtifactDigest) -> Result<(), CliError> {
+        match self.alg {
+            Some(alg) if alg != digest.algorithm() => Err(CliError::usage(format!(
+                "-d {alg} does not apply to {what}, a {} digest; drop -d or pass -d {}",
+                digest.algorithm(),
+                digest.algorithm()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Resolve the arguments. Flag checks come first; then the policy, the key
+/// and the trust material.
+pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
+    check_output_flags(&args)?;
+    let alg = args.digest_alg.map(DigestAlgorithm::from);
+    let subjects = match &args.manifest {
+        Some(path) => Subjects::Manifest {
+            path: path.clone(),
+            dir: args.dir.clone(),
+            digests_only: args.digests_only,
+        },
+        None => Subjects::Args(args.artifacts.clone()),
+    };
+    check_subjects(&args, &subjects, alg)?;
+
+    let evidence = if !args.bundle.is_empty() {
+        Evidence::Files(args.bundle.clone())
+    } else if args.bundle_from_oci {
+        Evidence::Oci {
+            limit: args.limit as usize,
+        }
+    } else {
+        if args.key.is_some() {
+            return Err(CliError::usage(
+                "--key needs --bundle FILE or --bundle-from-oci: GitHub's API is queried by --owner or --repo, which identify a certificate, not a key",
+            ));
+        }
+        Evidence::GitHub {
+            owner: owner_of(&args.policy.owner, &args.policy.repo),
+            repo: args.policy.repo.clone(),
+            predicate_type: Some(args.policy.predicate_type.clone()),
+            limit: args.limit as usize,
+            hostname: args.policy.hostname.clone(),
+        }
+    };
+    if args.trust.offline {
+        check_offline(&args, &subjects, &evidence)?;
+    }
+
+    let flags = PolicyFlags {
+        owner: args.policy.owner.clone(),
+        repo: args.policy.repo.clone(),
+        signer_repo: args.policy.signer_repo.clone(),
+        signer_workflow: args.policy.signer_workflow.clone(),
+        cert_identity: args.policy.cert_identity.clone(),
+        cert_identity_regex: args.policy.cert_identity_regex.clone(),
+        cert_oidc_issuer: args.policy.cert_oidc_issuer.clone(),
+        deny_self_hosted_runners: args.policy.deny_self_hosted_runners,
+        predicate_type: Some(args.policy.predicate_type.clone()),
+        signer_digest: args.policy.signer_digest.clone(),
+        source_digest: args.policy.source_digest.clone(),
+        source_ref: args.policy.source_ref.clone(),
+        hostname: args.policy.hostname.clone(),
+    };
+    let key = match &args.key {
+        Some(path) => Some(read_key(path)?),
+        None => None,
+    };
+    let policy = if key.is_some() {
+        Policy::statement_only(args.policy.predicate_type.clone())
+    } else {
+        Policy::from_flags(&flags).map_err(|e| CliError::usage(e.to_string()))?
+    };
+    let trust = trust_store(&args)?;
+    let verifier = match key {
+        Some(key) => Verifier::with_key(trust, key, policy)
+            .map_err(|e| CliError::new(attest::outcome::exit::UNREADABLE, e.to_string()))?,
+        None => Verifier::keyless(trust, policy),
+    };
+    Ok(Plan {
+        verifier,
+        subjects,
+        evidence,
+        alg,
+        json: args.output.format.is_some(),
+        jq: args.output.jq.clone().filter(|e| !e.is_empty()),
+        term,
+    })
+}
+
+/// gh's rules for `--jq` and `--template`: both need `--format json`,
+/// templates are not implemented, and a `--jq` expression must compile.
+fn check_output_flags(args: &VerifyArgs) -> Result<(), CliError> {
+    if args.output.template.is_some() {
+        return Err(CliError::usage(
+            "--template (Go templates) is not supported; use --format json with --jq EXPRESSION instead",
+        ));
+    }
+    if args.output.jq.is_some() && args.output.format.is_none() {
+        return Err(CliError::usage(
+            "cannot use `--jq` without specifying `--format json`",
+        ));
+    }
+    if let Some(expr) = args.output.jq.as_deref().filter(|e| !e.is_empty()) {
+        crate::jq::check(expr).map_err(|e| CliError::usage(format!("--jq: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Flags that depend on what the subjects are.
+fn check_subjects(
+    args: &VerifyArgs,
+    subjects: &Subjects,
+    alg: Option<DigestAlgorithm>,
+) -> Result<(), CliError> {
+    if args.manifest.is_none() {
+        // Enforced here: clap's `requires` did not fire for these.
+        if args.dir.is_some() {
+            return Err(CliError::usage(
+                "--dir applies to --manifest (the directory of its files); give the files as arguments instead",
+            ));
+        }
+        if args.digests_only {
+            return Err(CliError::usage(
+                "--digests-only applies to --manifest (check its listed digests without the files)",
+            ));
+        }
+    }
+    let Subjects::Args(list) = subjects else {
+        if args.bundle_from_oci {
+            return Err(CliError::usage(
+                "--bundle-from-oci applies to oci:// artifacts, not to --manifest entries",
+            ));
+        }
+        return Ok(());
+    };
+    for arg in list {
+        if let (Some(alg), Ok(ArtifactRef::Digest(d))) = (alg, ArtifactRef::from_arg(arg)) {
+            if d.algorithm() != alg {
+                return Err(CliError::usage(format!(
+                    "-d {alg} does not apply to {arg}, a {} digest; drop -d or pass -d {}",
+                    d.algorithm(),
+                    d.algorithm()
+                )));
+            }
+        }
+        match parse_oci_ref(arg) {
+            Some(parsed) => {
+                parsed.map_err(|e| CliError::usage(e.to_string()))?;
+                if let Some(alg) = alg {
+                    return Err(CliError::usage(format!(
+                        "-d {alg} does not apply to {arg}: an image is named by its registry digest"
+                    )));
+                }
+            }
+            None if args.bundle_from_oci => {
+                return Err(CliError::usage(format!(
+                    "--bundle-from-oci can only be used with oci:// artifacts, not {arg}"
+                )));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// `--offline` opens no socket: a source or a subject that needs the
+/// network is refused, saying what supplies the evidence instead.
+fn check_offline(
+    args: &VerifyArgs,
+    subjects: &Subjects,
+    evidence: &Evidence,
+) -> Result<(), CliError> {
+    match evidence {
+        Evidence::GitHub { .. } => {
+            return Err(CliError::usage(
+                "--offline: without --bundle the attestations come from GitHub's API, which needs the network",
+            )
+            .hint("pass --bundle FILE; `attest download` writes it on a connected machine"))
+        }
+        Evidence::Oci { .. } => {
+            return Err(CliError::usage(
+                "--offline: --bundle-from-oci reads the attestations from the registry, which needs the network",
+            )
+            .hint("pass --bundle FILE; `attest download oci://IMAGE` writes it on a connected machine"))
+        }
+        Evidence::Files(_) => {}
+    }
+    if let Subjects::Args(list) = subjects {
+        for arg in list {
+            if let Some(Ok(reference)) = parse_oci_ref(arg) {
+                if reference.digest().is_none() {
+                    return Err(CliError::usage(format!(
+                        "--offline: {arg} names a tag, and only the registry can say which digest it points to"
+                    ))
+                    .hint("pin the digest: oci://IMAGE@sha256:HEX"));
+                }
+            }
+        }
+    }
+    let _ = args;
+    Ok(())
+}
+
+fn read_key(path: &std::path::Path) -> Result<attest::verify::DerPublicKey, CliError> {
+    let unreadable = |e: String| {
+        CliError::new(
+            attest::outcome::exit::UNREADABLE,
+            format!("{}: {e}", path.display()),
+        )
+    };
+    let pem = attest::artifact::read_text_file(path, 64 * 1024, "a PEM public key")
+        .map_err(unreadable)?;
+    attest::verify::parse_public_key_pem(&pem).map_err(|e| unreadable(e.to_string()))
+}
+
+fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
+    let unreadable = |e: attest::trust::TrustError| {
+        CliError::new(attest::outcome::exit::UNREADABLE, e.to_string())
+    };
+    if let Some(path) = &args.trust.custom_trusted_root {
+        return TrustStore::from_file(path, args.trust.no_public_good).map_err(unreadable);
+    }
+    let hostname = args.policy.hostname.as_deref();
+    let remedy = format!(
+        "pass --custom-trusted-root with the tenant's root (`attest trusted-root --hostname {}` prints it on a connected machine)",
+        hostname.unwrap_or_default().trim()
+    );
+    crate::verify::refuse_offline_tenant(hostname, args.trust.offline, &remedy)
+        .map_err(CliError::printed)?;
+    let td = crate::fetch::tenant_trust_domain(hostname).map_err(CliError::printed)?;
+    Ok(TrustStore::tuf_with_github(
+        args.trust.no_public_good,
+        crate::verify::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
+        td.as_deref(),
+    ))
+}
+
+/// The owner to query: `--owner`, else the owner part of `--repo`.
+pub fn owner_of(owner: &Option<String>, repo: &Option<String>) -> String {
+    owner
+        .clone()
+        .or_else(|| {
+            repo.as_ref()
+                .and_then(|r| r.split('/').next().map(str::to_string))
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,569 @@
+//! Every verdict-changing flag of `attest verify`, in every mode.
+//!
+//! The flag list comes from clap's own definition (`attest verify --help`),
+//! so a new flag that is not classified here fails the test. Each verdict
+//! flag has a case that must turn the baseline's pass into a failure (or a
+//! usage error where the flag cannot apply to the mode), run in each mode:
+//! one file, a digest, several files, a manifest with `--dir` and with
+//! `--digests-only`, pinned `oci://` images with `--bundle` (one and
+//! several), GitHub's API on loopback, and `--bundle-from-oci` against a
+//! real registry. A flag that one mode silently ignored (as `--key` was with
+//! several files) leaves that mode passing, and this test names it.
+
+mod common;
+#[path = "support/mock_http.rs"]
+mod mock_http;
+#[path = "support/registry.rs"]
+mod registry;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
+use attest::source::oci::{
+    parse_oci_ref, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
+};
+use attest_testsign::{
+    provenance_predicate, statement, FulcioClaims, TestSigstore, TestSigstoreConfig,
+    SLSA_PROVENANCE_V1,
+};
+use common::run;
+use mock_http::{MockServer, Response};
+use registry::Registry;
+
+/// Flags that select the mode, the source or the output, not the verdict;
+/// each with why. Every other flag must have a row in [`verdict_rows`].
+const NOT_VERDICT: &[(&str, &str)] = &[
+    ("bundle", "selects the source (a mode of this matrix)"),
+    (
+        "bundle-from-oci",
+        "selects the source (a mode of this matrix)",
+    ),
+    ("manifest", "selects the subjects (a mode of this matrix)"),
+    (
+        "dir",
+        "where the manifest's files are (a mode of this matrix)",
+    ),
+    (
+        "digests-only",
+        "manifest without files (a mode of this matrix)",
+    ),
+    ("limit", "bounds how many attestations are fetched online"),
+    ("cache-dir", "where the TUF cache lives"),
+    ("format", "output"),
+    ("jq", "output"),
+    ("template", "output (refused: not supported)"),
+    ("help", "help"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// Any exit code but 0 and 2: the evidence was judged and refused.
+    Fail,
+    /// Exit 2: the flag cannot apply to this mode and is refused up front.
+    Refused,
+    /// Exit 0: the flag does not change this mode's verdict (said explicitly).
+    Pass,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Mode {
+    File,
+    Digest,
+    Files,
+    ManifestDir,
+    ManifestDigestsOnly,
+    ImagePinned,
+    ImagesPinned,
+    GitHubApi,
+    BundleFromOci,
+}
+
+const MODES: &[Mode] = &[
+    Mode::File,
+    Mode::Digest,
+    Mode::Files,
+    Mode::ManifestDir,
+    Mode::ManifestDigestsOnly,
+    Mode::ImagePinned,
+    Mode::ImagesPinned,
+    Mode::GitHubApi,
+    Mode::BundleFromOci,
+];
+
+impl Mode {
+    fn online(self) -> bool {
+        matches!(self, Mode::GitHubApi | Mode::BundleFromOci)
+    }
+    /// Subjects that name their own digest (a `-d` for them is refused).
+    fn digests_given(self) -> bool {
+        !matches!(self, Mode::File | Mode::Files | Mode::GitHubApi)
+    }
+}
+
+/// One row: a flag, the policy arguments that replace the baseline's, and
+/// what each mode must do.
+struct Row {
+    flag: &'static str,
+    policy: Vec<String>,
+    expect: fn(Mode) -> Expect,
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    other_root: PathBuf,
+    bundle: PathBuf,
+    key: PathBuf,
+    a: ArtifactDigest,
+    images: Vec<String>,
+    registry: Registry,
+    api: MockServer,
+}
+
+fn image(arch: &str) -> ImageSpec {
+    ImageSpec {
+        platform: ("linux".into(), arch.into()),
+        config: format!(
+            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
+        )
+        .into_bytes(),
+        layers: vec![format!("flag matrix layer for {arch}").into_bytes()],
+    }
+}
+
+/// Two files, two images in a real registry, and one bundle from the test
+/// Sigstore over all four (a self-hosted runner, so that
+/// `--deny-self-hosted-runners` has something to refuse), also served as a
+/// referrer of each image and by a loopback GitHub API.
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = d.join("dist");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("a.bin"), b"artifact a\n").unwrap();
+    std::fs::write(files.join("b.bin"), b"artifact b\n").unwrap();
+    let a = digest_bytes(b"artifact a\n", DigestAlgorithm::Sha256);
+    let b = digest_bytes(b"artifact b\n", DigestAlgorithm::Sha256);
+    std::fs::write(
+        d.join("SHA256SUMS"),
+        format!("{}  a.bin\n{}  b.bin\n", a.hex(), b.hex()),
+    )
+    .unwrap();
+
+    let registry = Registry::start(false);
+    let anon = RegistryAuth::Anonymous;
+    let mut images = Vec::new();
+    let mut image_digests = Vec::new();
+    for (name, arch) in [("app", "amd64"), ("tool", "arm64")] {
+        let tagged = format!("oci://{}/octo/{name}:1.0", registry.host);
+        let r = parse_oci_ref(&tagged).unwrap().unwrap();
+        let digest = push_image(&r, &[image(arch)], &anon).unwrap();
+        images.push(format!("oci://{}/octo/{name}@{digest}", registry.host));
+        image_digests.push((r, digest));
+    }
+
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims {
+        runner_environment: "self-hosted".into(),
+        ..FulcioClaims::default()
+    };
+    let subjects: Vec<(String, String)> = [("a.bin", &a), ("b.bin", &b)]
+        .into_iter()
+        .map(|(n, d)| (n.to_string(), d.hex()))
+        .chain(
+            image_digests
+                .iter()
+                .map(|(r, d)| (r.repository().to_string(), d.hex())),
+        )
+        .collect();
+    let subject_refs: Vec<(&str, &str, &str)> = subjects
+        .iter()
+        .map(|(n, h)| (n.as_str(), "sha256", h.as_str()))
+        .collect();
+    let st = statement(
+        &subject_refs,
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&claims),
+    );
+    let opts = sigstore.default_sign_options();
+    let bundle = sigstore.sign_statement(&st, &claims, &opts);
+    let bundle_json = serde_json::to_vec(&bundle).unwrap();
+    for (r, digest) in &image_digests {
+        push_bundle_referrer(r, digest, &bundle_json, &anon).unwrap();
+    }
+    let bundle_path = d.join("bundle.json");
+    std::fs::write(&bundle_path, &bundle_json).unwrap();
+    let root = d.join("root.json");
+    std::fs::write(&root, sigstore.trusted_root_json() + "\n").unwrap();
+    let other = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let other_root = d.join("other-root.json");
+    std::fs::write(&other_root, other.trusted_root_json() + "\n").unwrap();
+
+    let key = d.join("pub.pem");
+    let private = d.join("key.pem");
+    assert!(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out"
+        ])
+        .arg(&private)
+        .status()
+        .expect("openssl")
+        .success());
+    assert!(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(&key)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+
+    let served: serde_json::Value = serde_json::from_slice(&bundle_json).unwrap();
+    let api = MockServer::start(move |_| {
+        Response::json(serde_json::json!({"attestations": [{"bundle": served}]}).to_string())
+    });
+    World {
+        dir,
+        root,
+        other_root,
+        bundle: bundle_path,
+        key,
+        a,
+        images,
+        registry,
+        api,
+    }
+}
+
+impl World {
+    fn path(&self, p: &str) -> String {
+        self.dir.path().join(p).display().to_string()
+    }
+
+    fn root(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    /// The baseline policy: the repository and the test Sigstore's root.
+    fn baseline(&self) -> Vec<String> {
+        strings(&[
+            "--repo",
+            "octo-org/octo-repo",
+            "--custom-trusted-root",
+            &self.root(),
+        ])
+    }
+
+    /// The subjects and the source of a mode.
+    fn mode_args(&self, mode: Mode) -> Vec<String> {
+        let bundle = self.bundle.display().to_string();
+        let dist = self.path("dist");
+        let sums = self.path("SHA256SUMS");
+        match mode {
+            Mode::File => strings(&[&format!("{dist}/a.bin"), "--bundle", &bundle]),
+            Mode::Digest => strings(&[&self.a.to_string(), "--bundle", &bundle]),
+            Mode::Files => strings(&[
+                &format!("{dist}/a.bin"),
+                &format!("{dist}/b.bin"),
+                "--bundle",
+                &bundle,
+            ]),
+            Mode::ManifestDir => {
+                strings(&["--manifest", &sums, "--dir", &dist, "--bundle", &bundle])
+            }
+            Mode::ManifestDigestsOnly => {
+                strings(&["--manifest", &sums, "--digests-only", "--bundle", &bundle])
+            }
+            Mode::ImagePinned => strings(&[&self.images[0], "--bundle", &bundle]),
+            Mode::ImagesPinned => strings(&[&self.images[0], &self.images[1], "--bundle", &bundle]),
+            Mode::GitHubApi => strings(&[&format!("{dist}/a.bin")]),
+            Mode::BundleFromOci => strings(&[&self.images[0], "--bundle-from-oci"]),
+        }
+    }
+
+    fn run(&self, mode: Mode, policy: &[String]) -> (i32, String, String) {
+        let mut cmd = common::attest();
+        cmd.arg("verify").args(self.mode_args(mode)).args(policy);
+        if mode.online() {
+            cmd.env_remove("ATTEST_OFFLINE")
+                .env("GITHUB_API_URL", &self.api.base)
+                .env("ATTEST_HTTP_TIMEOUT", "10");
+        }
+        let _ = &self.registry;
+        run(&mut cmd)
+    }
+}
+
+fn strings(s: &[&str]) -> Vec<String> {
+    s.iter().map(|s| s.to_string()).collect()
+}
+
+fn verdict_rows(w: &World) -> Vec<Row> {
+    let root = w.root();
+    let with_root = |extra: &[&str]| {
+        let mut v = strings(extra);
+        v.extend(strings(&["--custom-trusted-root", &root]));
+        v
+    };
+    let repo_and = |extra: &[&str]| {
+        let mut v = w.baseline();
+        v.extend(strings(extra));
+        v
+    };
+    let zeros = "0000000000000000000000000000000000000000";
+    vec![
+        Row {
+            flag: "owner",
+            policy: with_root(&["--owner", "other-org"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "repo",
+            policy: with_root(&["--repo", "octo-org/other-repo"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "signer-repo",
+            policy: repo_and(&["--signer-repo", "other-org/workflows"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "signer-workflow",
+            policy: repo_and(&[
+                "--signer-workflow",
+                "octo-org/octo-repo/.github/workflows/other.yml",
+            ]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "cert-identity",
+            policy: repo_and(&[
+                "--cert-identity",
+                "https://github.com/octo-org/octo-repo/.github/workflows/other.yml@refs/heads/main",
+            ]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "cert-identity-regex",
+            policy: repo_and(&["--cert-identity-regex", "^https://github\\.com/other-org/"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "cert-oidc-issuer",
+            policy: repo_and(&["--cert-oidc-issuer", "https://issuer.example"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "deny-self-hosted-runners",
+            policy: repo_and(&["--deny-self-hosted-runners"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "predicate-type",
+            policy: repo_and(&["--predicate-type", "https://example.com/other/v1"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "signer-digest",
+            policy: repo_and(&["--signer-digest", zeros]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "source-digest",
+            policy: repo_and(&["--source-digest", zeros]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "source-ref",
+            policy: repo_and(&["--source-ref", "refs/heads/other"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "hostname",
+            policy: repo_and(&["--hostname", "acme.ghe.com"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "no-public-good",
+            policy: repo_and(&["--no-public-good"]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "custom-trusted-root",
+            policy: strings(&[
+                "--repo",
+                "octo-org/octo-repo",
+                "--custom-trusted-root",
+                &w.other_root.display().to_string(),
+            ]),
+            expect: |_| Expect::Fail,
+        },
+        Row {
+            flag: "digest-alg",
+            policy: repo_and(&["-d", "sha512"]),
+            // Files are hashed with it (no sha512 subject: no attestation);
+            // a digest, a manifest line or an image names its own algorithm.
+            expect: |m| {
+                if m.digests_given() {
+                    Expect::Refused
+                } else {
+                    Expect::Fail
+                }
+            },
+        },
+        Row {
+            flag: "key",
+            policy: with_root(&["--key", &w.key.display().to_string()]),
+            // GitHub's API is asked by owner or repo, which a key has not.
+            expect: |m| {
+                if m == Mode::GitHubApi {
+                    Expect::Refused
+                } else {
+                    Expect::Fail
+                }
+            },
+        },
+        Row {
+            flag: "offline",
+            policy: repo_and(&["--offline"]),
+            // Offline opens no socket: online sources are refused.
+            expect: |m| {
+                if m.online() {
+                    Expect::Refused
+                } else {
+                    Expect::Pass
+                }
+            },
+        },
+    ]
+}
+
+/// The long flags of `attest verify`, from clap's own help.
+fn verify_flags() -> BTreeSet<String> {
+    let (code, out, err) = run(common::attest().args(["verify", "--help"]));
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("-").and_then(|r| {
+                if let Some(long) = r.strip_prefix('-') {
+                    Some(long)
+                } else {
+                    r.split_once(", --").map(|(_, long)| long)
+                }
+            })?;
+            let name: String = l
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect()
+}
+
+#[test]
+fn every_verdict_flag_changes_the_verdict_in_every_mode() {
+    let w = world();
+    let rows = verdict_rows(&w);
+
+    // Every flag clap defines is classified, and nothing else is.
+    let flags = verify_flags();
+    let classified: BTreeSet<String> = rows
+        .iter()
+        .map(|r| r.flag.to_string())
+        .chain(NOT_VERDICT.iter().map(|(f, _)| f.to_string()))
+        .collect();
+    let unclassified: Vec<_> = flags.difference(&classified).collect();
+    let stale: Vec<_> = classified.difference(&flags).collect();
+    assert!(
+        unclassified.is_empty(),
+        "flags of `attest verify` missing from the flag matrix: {unclassified:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "flag matrix rows for flags that do not exist: {stale:?}"
+    );
+
+    let mut wrong = Vec::new();
+    for &mode in MODES {
+        let (code, _, err) = w.run(mode, &w.baseline());
+        assert_eq!(code, 0, "baseline must pass in {mode:?}: {err}");
+        for row in &rows {
+            let want = (row.expect)(mode);
+            let (code, _, err) = w.run(mode, &row.policy);
+            let ok = match want {
+                Expect::Fail => code != 0 && code != 2,
+                Expect::Refused => code == 2,
+                Expect::Pass => code == 0,
+            };
+            if !ok {
+                let last = err.lines().last().unwrap_or_default().to_string();
+                wrong.push(format!(
+                    "--{} in {mode:?}: expected {want:?}, got exit {code}: {last}",
+                    row.flag
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn key_is_never_ignored_with_several_artifacts() {
+    // The bypass of issue 11: with two files, --key was dropped and any
+    // keyless bundle passed. The shipped real npm bundle is keyless.
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["a.tgz", "b.tgz"] {
+        std::fs::copy(ex.join("sigstore-js-2.1.0.tgz"), dir.path().join(n)).unwrap();
+    }
+    let private = dir.path().join("k.pem");
+    let public = dir.path().join("pub.pem");
+    assert!(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out"
+        ])
+        .arg(&private)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(&public)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+    let bundle = ex.join("sigstore-js-2.1.0-bundle.json");
+    for files in [&["a.tgz"][..], &["a.tgz", "b.tgz"][..]] {
+        let (code, out, err) = run(common::attest()
+            .current_dir(dir.path())
+            .arg("verify")
+            .args(files)
+            .args(["-d", "sha512", "--key"])
+            .arg(&public)
+            .arg("--bundle")
+            .arg(&bundle));
+        assert_eq!(code, 6, "{files:?} with --key: {out}{err}");
+    }
+}

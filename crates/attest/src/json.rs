@@ -1,0 +1,196 @@
+//! Strict JSON: an object that names a member twice is refused.
+//!
+//! RFC 8259 leaves duplicate names to the parser, and parsers disagree:
+//! serde_json keeps the last, some keep the first, protojson (gh) refuses.
+//! A bundle whose `dsseEnvelope` appears twice could be verified through one
+//! and reported through the other, so every document from outside (bundles,
+//! in-toto statements, trusted roots, API responses) is checked with
+//! [`check_unique_keys`] before it is used.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+
+/// Why a document is not strict JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StrictJsonError {
+    /// A member name appears twice in one object.
+    #[error("duplicate key {key:?} in {path} (a JSON object must name each member once)")]
+    DuplicateKey {
+        /// The repeated name.
+        key: String,
+        /// Where the object is, as `a.b[2].c` (`the top-level object` at the top).
+        path: String,
+    },
+    /// Not JSON at all (the caller's own parser says more).
+    #[error("{0}")]
+    Syntax(String),
+}
+
+/// Check that no object in `text` names a member twice. Syntax errors are
+/// reported too, but callers usually parse first and give their own message.
+pub fn check_unique_keys(text: &[u8]) -> Result<(), StrictJsonError> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let mut found = None;
+    let result = Walk {
+        path: &mut Vec::new(),
+        found: &mut found,
+    }
+    .deserialize(&mut de);
+    if let Some(e) = found {
+        return Err(e);
+    }
+    result
+        .and_then(|()| de.end())
+        .map_err(|e| StrictJsonError::Syntax(e.to_string()))
+}
+
+/// A path segment: a member name or an array index.
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn render(path: &[Seg]) -> String {
+    if path.is_empty() {
+        return "the top-level object".into();
+    }
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Walks a value, remembering where it is, and stops at the first duplicate.
+struct Walk<'a> {
+    path: &'a mut Vec<Seg>,
+    found: &'a mut Option<StrictJsonError>,
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        loop {
+            self.path.push(Seg::Index(i));
+            let next = seq.next_element_seed(Walk {
+                path: self.path,
+                found: self.found,
+            });
+            self.path.pop();
+            if next?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                *self.found = Some(StrictJsonError::DuplicateKey {
+                    key,
+                    path: render(self.path),
+                });
+                return Err(A::Error::custom("duplicate key"));
+            }
+            self.path.push(Seg::Key(key));
+            let r = map.next_value_seed(Walk {
+                path: self.path,
+                found: self.found,
+            });
+            self.path.pop();
+            r?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_named_with_their_path() {
+        assert_eq!(check_unique_keys(br#"{"a":1,"b":[{"c":1}]}"#), Ok(()));
+        assert_eq!(
+            check_unique_keys(br#"{"a":1,"a":2}"#),
+            Err(StrictJsonError::DuplicateKey {
+                key: "a".into(),
+                path: "the top-level object".into()
+            })
+        );
+        assert_eq!(
+            check_unique_keys(br#"{"x":{"y":[1,{"k":1,"k":1}]}}"#),
+            Err(StrictJsonError::DuplicateKey {
+                key: "k".into(),
+                path: "x.y[1]".into()
+            })
+        );
+        // Escapes are decoded before comparing: "\u0061" is "a".
+        assert!(matches!(
+            check_unique_keys(br#"{"a":1,"\u0061":2}"#),
+            Err(StrictJsonError::DuplicateKey { .. })
+        ));
+        // The same name in sibling objects is fine.
+        assert_eq!(check_unique_keys(br#"[{"a":1},{"a":2}]"#), Ok(()));
+    }
+
+    #[test]
+    fn syntax_errors_and_trailing_data_are_errors() {
+        assert!(matches!(
+            check_unique_keys(b"{\"a\":"),
+            Err(StrictJsonError::Syntax(_))
+        ));
+        assert!(matches!(
+            check_unique_keys(b"{} {}"),
+            Err(StrictJsonError::Syntax(_))
+        ));
+        let deep = "[".repeat(100_000);
+        assert!(check_unique_keys(deep.as_bytes()).is_err());
+    }
+}

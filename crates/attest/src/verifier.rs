@@ -1,0 +1,150 @@
+//! The front door: one [`Verifier`], configured once, applied everywhere.
+//!
+//! A verifier is built from trust material and a verification mode (a
+//! keyless identity policy, or a public key) and then applied to one
+//! artifact, to many, or to a manifest's entries, whatever the bundles'
+//! source. Every path of the command line goes through it, so a flag that
+//! changes the verdict is decided once, here, and no mode can forget it.
+//!
+//! ```
+//! use attest::verifier::Verifier;
+//! use attest::policy::{Policy, PolicyFlags};
+//! use attest::trust::TrustStore;
+//! use attest::artifact::{ArtifactRef, DigestAlgorithm};
+//!
+//! let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+//! let policy = Policy::from_flags(&PolicyFlags {
+//!     owner: Some("sigstore".into()),
+//!     ..PolicyFlags::default()
+//! })
+//! .unwrap();
+//! let verifier = Verifier::keyless(TrustStore::embedded(false), policy);
+//!
+//! let artifact = ArtifactRef::from_arg(&format!("{examples}/sigstore-js-2.1.0.tgz")).unwrap();
+//! let digest = artifact.digest(DigestAlgorithm::Sha512).unwrap();
+//! let bundles = attest::source::read_bundle_file(std::path::Path::new(&format!(
+//!     "{examples}/sigstore-js-2.1.0-bundle.json"
+//! )))
+//! .unwrap();
+//! let verdict = verifier.verify_artifact(&bundles, &digest);
+//! assert!(verdict.verified());
+//! ```
+
+use crate::artifact::ArtifactDigest;
+use crate::bundle::{BundleError, LoadedBundle};
+use crate::outcome::Outcome;
+use crate::outcome::{evaluate_bundles_by, evaluate_one, evaluate_one_with_key, ArtifactVerdict};
+use crate::policy::Policy;
+use crate::release::{ReleaseArtifact, ReleaseVerdict};
+use crate::trust::TrustStore;
+use crate::verify::{ArtifactInput, DerPublicKey};
+
+/// How a bundle's signature is tied to someone.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Mode {
+    /// A Fulcio certificate whose identity the policy constrains.
+    Keyless,
+    /// A public key: the bundle must be signed by it (no certificate, so the
+    /// policy can only constrain the statement, e.g. its predicate type).
+    Key(DerPublicKey),
+}
+
+/// Why a verifier cannot be built.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifierError {
+    /// Key mode needs a trusted root for the bundle's log and timestamps.
+    #[error("no trusted root to verify key-signed bundles against")]
+    NoTrustedRoot,
+}
+
+/// Trust material, a mode and a policy: everything that decides a verdict.
+#[derive(Debug)]
+pub struct Verifier {
+    trust: TrustStore,
+    mode: Mode,
+    policy: Policy,
+}
+
+impl Verifier {
+    /// Keyless verification under `trust` with `policy`.
+    pub fn keyless(trust: TrustStore, policy: Policy) -> Self {
+        Self {
+            trust,
+            mode: Mode::Keyless,
+            policy,
+        }
+    }
+
+    /// Verification of bundles signed by `key`. The policy constrains the
+    /// statement only (a key has no identity); the trust store's first
+    /// instance supplies the log and timestamp roots.
+    pub fn with_key(
+        trust: TrustStore,
+        key: DerPublicKey,
+        policy: Policy,
+    ) -> Result<Self, VerifierError> {
+        if trust.first().is_none() {
+            return Err(VerifierError::NoTrustedRoot);
+        }
+        Ok(Self {
+            trust,
+            mode: Mode::Key(key),
+            policy,
+        })
+    }
+
+    /// The policy every verified attestation must match.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The trust material.
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// Verify one bundle for one artifact and apply the policy.
+    pub fn evaluate(&self, bundle: &LoadedBundle, artifact: ArtifactInput<'_>) -> Outcome {
+        match &self.mode {
+            Mode::Keyless => evaluate_one(bundle, artifact, &self.trust, &self.policy),
+            Mode::Key(key) => match self.trust.first() {
+                Some(instance) => {
+                    evaluate_one_with_key(bundle, artifact, instance, key, &self.policy)
+                }
+                // `with_key` refuses a store without instances; fail closed anyway.
+                None => Outcome::Failed(crate::verify::VerifyError::Check {
+                    check: "trusted root",
+                    detail: VerifierError::NoTrustedRoot.to_string(),
+                }),
+            },
+        }
+    }
+
+    /// Every bundle's outcome for one artifact.
+    pub fn verify_artifact(
+        &self,
+        bundles: &[Result<LoadedBundle, BundleError>],
+        digest: &ArtifactDigest,
+    ) -> ArtifactVerdict {
+        evaluate_bundles_by(bundles, digest, |b, input| self.evaluate(b, input))
+    }
+
+    /// A whole release: each distinct bundle verified once, every artifact
+    /// matched against the verified statements.
+    pub fn verify_release(
+        &self,
+        artifacts: Vec<ReleaseArtifact>,
+        bundles: &[Result<LoadedBundle, BundleError>],
+    ) -> ReleaseVerdict {
+        crate::release::verify_release_with(artifacts, bundles, &self.policy, |b, input| {
+            self.evaluate(b, input)
+        })
+    }
+}
