@@ -149,13 +149,39 @@ pub struct CertificateNames {
     pub issuer: String,
     /// Every `O=` value of the issuer, in order.
     pub issuer_organizations: Vec<String>,
+    /// The identity of a Fulcio OtherName SAN (`1.3.6.1.4.1.57264.1.7`, a
+    /// UTF8String such as `foo!oidc.local`), which Fulcio issues for
+    /// username identities and which `sigstore-crypto` does not read.
+    pub other_name_identity: Option<String>,
+}
+
+/// Fulcio's OtherName SAN type for username identities.
+pub const OTHER_NAME_SAN_OID: &str = "1.3.6.1.4.1.57264.1.7";
+
+/// The first Fulcio OtherName SAN's value, if the certificate has one. A
+/// value that is not a UTF8String is not an identity (`None`), never a
+/// guess.
+fn other_name_identity(cert: &Certificate) -> Option<String> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::SubjectAltName;
+    let (_, san): (bool, SubjectAltName) = cert.tbs_certificate.get().ok()??;
+    san.0.iter().find_map(|name| match name {
+        GeneralName::OtherName(other) if other.type_id.to_string() == OTHER_NAME_SAN_OID => other
+            .value
+            .decode_as::<Utf8StringRef<'_>>()
+            .ok()
+            .map(|s| s.as_str().to_string()),
+        _ => None,
+    })
 }
 
 /// Read the issuer name of a DER certificate.
 pub fn certificate_names(der: &DerCertificate) -> Result<CertificateNames, CertificateError> {
     let cert = Certificate::from_der(der.as_bytes())
         .map_err(|e| CertificateError::Malformed(e.to_string()))?;
-    Ok(name_parts(&cert.tbs_certificate.issuer))
+    let mut names = name_parts(&cert.tbs_certificate.issuer);
+    names.other_name_identity = other_name_identity(&cert);
+    Ok(names)
 }
 
 /// The `O=` values of the issuer of each CA chain's lowest certificate, used
@@ -251,6 +277,7 @@ fn name_parts(name: &Name) -> CertificateNames {
     CertificateNames {
         issuer: rdns.join(","),
         issuer_organizations: organizations,
+        other_name_identity: None,
     }
 }
 

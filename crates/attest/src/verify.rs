@@ -382,7 +382,13 @@ pub fn verify_bundle(
         instance: instance.kind,
         organization: instance.organization.clone(),
         root_source: prepared.source.clone(),
-        certificate: Some(CertificateSummary::new(info, Some(names.issuer))),
+        certificate: Some({
+            let mut summary = CertificateSummary::new(info, Some(names.issuer));
+            if summary.subject_alternative_name.is_none() {
+                summary.subject_alternative_name = names.other_name_identity;
+            }
+            summary
+        }),
         timestamps,
         tlog_entries_verified: if result.tlog_verified() {
             tlog_count
