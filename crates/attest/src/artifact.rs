@@ -201,7 +201,7 @@ pub enum ArtifactError {
         path: PathBuf,
     },
     /// An I/O error while opening or reading.
-    #[error("{path}: {source}")]
+    #[error("{path}: {}", crate::text::io_error(source))]
     Io {
         /// The path.
         path: PathBuf,
@@ -253,7 +253,7 @@ pub fn open_regular_file(path: &Path) -> Result<File, ArtifactError> {
 /// `what` names the expected content for messages ("a bundle JSON or JSONL
 /// file"). Errors are one line, without the path (callers add it).
 pub fn read_text_file(path: &Path, limit: u64, what: &str) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let meta = std::fs::metadata(path).map_err(|e| crate::text::io_error(&e))?;
     if !meta.is_file() {
         return Err(format!(
             "not a regular file ({}); expected {what}",
@@ -266,12 +266,12 @@ pub fn read_text_file(path: &Path, limit: u64, what: &str) -> Result<String, Str
             meta.len()
         ));
     }
-    let file = File::open(path).map_err(|e| e.to_string())?;
+    let file = File::open(path).map_err(|e| crate::text::io_error(&e))?;
     // The size can change between stat and read; never read past the limit.
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::text::io_error(&e))?;
     if bytes.len() as u64 > limit {
         return Err(format!("grew past the {limit}-byte limit while being read"));
     }
@@ -439,6 +439,19 @@ mod tests {
         assert!(matches!(r, Err(ArtifactError::Changed { .. })), "{r:?}");
         // Unchanged, the same file hashes fine.
         assert!(digest_path(&path, DigestAlgorithm::Sha256, &|_| {}).is_ok());
+    }
+
+    #[test]
+    fn a_missing_file_is_named_without_the_os_error_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nonexist.tgz");
+        let err = digest_file(&path, DigestAlgorithm::Sha256).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: No such file or directory", path.display())
+        );
+        let err = read_text_file(&path, 10, "text").unwrap_err();
+        assert_eq!(err, "No such file or directory");
     }
 
     #[test]

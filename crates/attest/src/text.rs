@@ -34,6 +34,21 @@ pub fn remote_text(text: &str) -> String {
     out
 }
 
+/// An I/O error as a user reads it: the system's message without Rust's
+/// `(os error N)` suffix (`No such file or directory`, not `No such file or
+/// directory (os error 2)`); the number says nothing the words do not.
+/// Errors that are not from the OS print as they are.
+pub fn io_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .map(str::to_string)
+            .unwrap_or(text),
+        None => text,
+    }
+}
+
 /// Unicode bidirectional overrides and isolates, which reorder what a
 /// terminal shows (a "Trojan Source" line) without being control characters.
 fn is_bidi_control(c: char) -> bool {
@@ -55,6 +70,16 @@ mod tests {
         );
         assert_eq!(remote_text("a\nb\r\tc\u{7f}"), "a\\nb\\r\\tc\\x7f");
         assert_eq!(remote_text("x\u{202e}y\u{85}"), "x\\u{202e}y\\x85");
+    }
+
+    #[test]
+    fn io_errors_lose_the_os_error_number() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(io_error(&e), "No such file or directory");
+        let e = std::fs::File::open("/nonexistent/attest-io-error").unwrap_err();
+        assert_eq!(io_error(&e), "No such file or directory");
+        let e = std::io::Error::other("grew past the limit");
+        assert_eq!(io_error(&e), "grew past the limit");
     }
 
     #[test]

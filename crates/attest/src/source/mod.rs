@@ -106,7 +106,11 @@ mod tests {
         assert!(e.contains("over the 1024-byte limit"), "{e}");
 
         let missing = dir.path().join("nope.json");
-        assert!(read_bundle_file(&missing).is_err());
+        let e = read_bundle_file(&missing).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("{}: No such file or directory", missing.display())
+        );
     }
 
     #[cfg(unix)]
