@@ -1,4 +1,4 @@
-//! Mutation-testing kills for `policy.rs`: every check of [`Policy`] is
+//! Tests of `policy.rs`: every check of [`Policy`] is
 //! evaluated against synthetic verified attestations (no cryptography), so
 //! each test changes exactly one claim or one flag and asserts the verdict,
 //! the expected value and the message.
@@ -51,6 +51,7 @@ fn attestation(certificate: Option<CertificateSummary>) -> VerifiedAttestation {
         certificate,
         timestamps: Vec::new(),
         tlog_entries_verified: 1,
+        inclusion: attest::verify::Inclusion::Proven,
         sct_verified: true,
         statement: None,
     }

@@ -1,4 +1,4 @@
-//! Mutation-testing kills for `release.rs`: which bundles cover which
+//! Tests of `release.rs`: which bundles cover which
 //! artifacts, how often each bundle is verified, and how every artifact's
 //! verdict and the run's exit code are decided.
 

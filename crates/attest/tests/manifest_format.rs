@@ -1,4 +1,4 @@
-//! Mutation-testing kills for `manifest.rs`: `sha256sum`-format digest
+//! Tests of `manifest.rs`: `sha256sum`-format digest
 //! manifests, read line by line with numbered errors, and written back.
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};

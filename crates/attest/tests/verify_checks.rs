@@ -1,4 +1,4 @@
-//! Mutation-testing kills for `verify.rs`: which check a failure is
+//! Tests of `verify.rs`: which check a failure is
 //! attributed to (by exact name), the requirements of each kind of instance
 //! (public good, GitHub, custom with and without logs), the labelling of
 //! verified times, and key-signed bundles. Bundles come from the test
@@ -151,6 +151,11 @@ fn synthetic(
             })
             .collect(),
         tlog_entries_verified: tlog_entries,
+        inclusion: if tlog_entries > 0 {
+            attest::verify::Inclusion::Proven
+        } else {
+            attest::verify::Inclusion::NotLogged
+        },
         sct_verified: sct,
         statement: statement.then(|| Statement::from_payload(&provenance()).expect("a statement")),
     }

@@ -1,4 +1,4 @@
-//! Mutation-testing kills for the subject matching and bundle splitting of
+//! Tests of the subject matching and bundle splitting of
 //! `bundle.rs`: `Statement::subjects_matching`, `subject_algorithms`,
 //! `check_shape` (through `parse_bundle`) and `split_bundles`.
 

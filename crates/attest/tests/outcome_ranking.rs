@@ -1,4 +1,4 @@
-//! Mutation-testing kills for `outcome.rs`: the ranking of attestation
+//! Tests of `outcome.rs`: the ranking of attestation
 //! outcomes, the exit codes, the predicate filter and the evaluation of
 //! keyless and key-signed bundles.
 
@@ -57,6 +57,7 @@ fn attestation() -> VerifiedAttestation {
         certificate: Some(CertificateSummary::default()),
         timestamps: Vec::new(),
         tlog_entries_verified: 1,
+        inclusion: attest::verify::Inclusion::Proven,
         sct_verified: true,
         statement: None,
     }
