@@ -510,14 +510,40 @@ mod tests {
 
     #[test]
     fn statement_needs_subjects_and_type() {
-        assert!(Statement::from_payload(
-            br#"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"p"}"#
+        // Each refusal names its field; both would pass as `is_err()` even
+        // if the other check refused them, so the message is asserted.
+        let empty = Statement::from_payload(
+            br#"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"p"}"#,
         )
-        .is_err());
-        assert!(Statement::from_payload(
-            br#"{"_type":"x","subject":[{"digest":{"sha256":"00"}}],"predicateType":"p"}"#
+        .unwrap_err();
+        assert_eq!(
+            empty,
+            BundleError::Statement("field subject: the statement has no subjects".into())
+        );
+        assert_eq!(
+            empty.to_string(),
+            "in-toto statement: field subject: the statement has no subjects"
+        );
+        let wrong_type = Statement::from_payload(
+            br#"{"_type":"x","subject":[{"digest":{"sha256":"00"}}],"predicateType":"p"}"#,
         )
-        .is_err());
+        .unwrap_err();
+        assert_eq!(
+            wrong_type.to_string(),
+            "in-toto statement: field _type: \"x\" is not an in-toto statement type \
+             (expected https://in-toto.io/Statement/v1)"
+        );
+        // A subject list and a type that are both wrong: the type is named.
+        let both = Statement::from_payload(
+            br#"{"_type":"https://in-toto.io/Statement/v2","subject":[],"predicateType":"p"}"#,
+        )
+        .unwrap_err();
+        assert!(both.to_string().contains("field _type: "), "{both}");
+        // The older statement type is accepted.
+        assert!(Statement::from_payload(
+            br#"{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"00"}}],"predicateType":"p"}"#
+        )
+        .is_ok());
         let s = Statement::from_payload(br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"AB"}},{"digest":{"sha512":"cd"}}],"predicateType":"p"}"#).unwrap();
         assert_eq!(s.subjects_matching("sha256", "ab").count(), 1);
         assert_eq!(s.subjects_matching("sha512", "cd").count(), 1);
