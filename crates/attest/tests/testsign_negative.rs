@@ -4,11 +4,11 @@
 //! the flip, so it fails only because of the flipped thing.
 
 use attest::artifact::{digest_bytes, DigestAlgorithm};
-use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict};
+use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict, Outcome};
 use attest::policy::{Policy, PolicyFlags};
 use attest::source::bundles_from_bytes;
 use attest::trust::TrustStore;
-use attest::verify::{verify_bundle, ArtifactInput};
+use attest::verify::{verify_bundle, ArtifactInput, VerifyError};
 use attest_testsign::{
     provenance_predicate, sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore,
     TestSigstoreConfig, ValidFor, DEFAULT_COMMIT, SLSA_PROVENANCE_V1,
@@ -71,15 +71,38 @@ fn assert_verified(v: &ArtifactVerdict) {
     assert_eq!(v.exit_code(), exit::OK);
 }
 
+/// A failure with `code` whose reason contains `needle`. For a failed
+/// verification (exit 6) `needle` is the exact name of the check the failure
+/// is attributed to, so a failure at another check does not pass.
 #[track_caller]
 fn assert_fails(v: &ArtifactVerdict, code: i32, needle: &str) {
     let why = reason(v);
     assert!(!v.verified(), "expected a failure naming {needle:?}");
     assert_eq!(v.exit_code(), code, "exit code; reason: {why}");
+    if code == exit::VERIFICATION {
+        assert_eq!(failed_check(v), Some(needle), "reason: {why}");
+    }
     assert!(
         why.contains(needle),
         "reason should name {needle:?}, got: {why}"
     );
+}
+
+/// The name of the check the best outcome failed at, if it is a failed
+/// check.
+fn failed_check(v: &ArtifactVerdict) -> Option<&'static str> {
+    match v.best().map(|r| &r.outcome) {
+        Some(Outcome::Failed(VerifyError::Check { check, .. })) => Some(check),
+        _ => None,
+    }
+}
+
+/// A failure at the check named `check` whose detail contains `detail`.
+#[track_caller]
+fn assert_check(v: &ArtifactVerdict, check: &str, detail: &str) {
+    assert_fails(v, exit::VERIFICATION, check);
+    let why = reason(v);
+    assert!(why.contains(detail), "expected {detail:?} in: {why}");
 }
 
 /// Sign the provenance of ARTIFACT twice with the same instance, once with
@@ -181,11 +204,16 @@ fn public_good_positive_control() {
     assert!(sigstore.log_size() >= 7);
 }
 
-/// Bundle v0.1 lets a log entry carry only a SET; a promise of inclusion is
-/// not a proof, so such an entry fails. Control: the same v0.1 bundle with
-/// its inclusion proof verifies.
+/// Bundle v0.1 lets a log entry carry only a SET, a promise of inclusion:
+/// accepted by default (as the bundle spec and sigstore-go accept it) and
+/// reported as promised, refused when inclusion proofs are required; a
+/// v0.1 entry with neither proof nor promise, and a v0.3 entry without a
+/// proof, are refused either way. Control: the same v0.1 bundle with its
+/// inclusion proof verifies as proven.
 #[test]
-fn public_good_v01_entry_without_inclusion_proof_fails() {
+fn public_good_v01_entry_without_inclusion_proof_is_only_a_promise() {
+    use attest::verifier::Verifier;
+    use attest::verify::{Inclusion, VerifyOptions};
     let mut sigstore = TestSigstore::new(public_good());
     let root = sigstore.trusted_root_json();
     let bundle = sigstore.sign_statement(
@@ -204,16 +232,60 @@ fn public_good_v01_entry_without_inclusion_proof_fails() {
         serde_json::json!({ "certificates": [cert] }),
     );
     assert!(v01["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"].is_object());
-    assert_verified(&evaluate(&v01, &root, ARTIFACT, &repo_policy()));
+    let inclusion = |v: &ArtifactVerdict| {
+        v.matched()
+            .next()
+            .and_then(|r| r.outcome.attestation())
+            .map(|a| a.inclusion)
+    };
+    let proven = evaluate(&v01, &root, ARTIFACT, &repo_policy());
+    assert_verified(&proven);
+    assert_eq!(inclusion(&proven), Some(Inclusion::Proven));
 
-    let mut promise_only = v01.clone();
-    promise_only["verificationMaterial"]["tlogEntries"][0]
-        .as_object_mut()
-        .expect("entry")
-        .remove("inclusionProof")
-        .expect("an inclusion proof");
+    let strip = |b: &Value, key: &str| {
+        let mut b = b.clone();
+        b["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .expect("entry")
+            .remove(key)
+            .expect("the member");
+        b
+    };
+    let promise_only = strip(&v01, "inclusionProof");
+    let promised = evaluate(&promise_only, &root, ARTIFACT, &repo_policy());
+    assert_verified(&promised);
+    assert_eq!(inclusion(&promised), Some(Inclusion::Promised));
+
+    // Required proofs: the promise fails, naming the check.
+    let bytes = serde_json::to_vec(&promise_only).unwrap();
+    let bundles = bundles_from_bytes(&bytes, "bundle.jsonl").unwrap();
+    let trust = TrustStore::from_jsonl(&root, "trusted_root.jsonl", false).unwrap();
+    let strict = Verifier::keyless(trust, repo_policy())
+        .with_options(VerifyOptions::default().require_inclusion_proof(true));
     assert_fails(
-        &evaluate(&promise_only, &root, ARTIFACT, &repo_policy()),
+        &strict.verify_artifact(&bundles, &digest_bytes(ARTIFACT, DigestAlgorithm::Sha256)),
+        exit::VERIFICATION,
+        "inclusion proof",
+    );
+    // Neither proof nor promise: refused by default too.
+    assert_fails(
+        &evaluate(
+            &strip(&promise_only, "inclusionPromise"),
+            &root,
+            ARTIFACT,
+            &repo_policy(),
+        ),
+        exit::VERIFICATION,
+        "inclusion proof",
+    );
+    // A v0.3 bundle may not trade its proof for a promise.
+    assert_fails(
+        &evaluate(
+            &strip(&bundle, "inclusionProof"),
+            &root,
+            ARTIFACT,
+            &repo_policy(),
+        ),
         exit::VERIFICATION,
         "inclusion proof",
     );
@@ -252,6 +324,8 @@ fn public_good_bad_checkpoint_signature() {
     );
 }
 
+/// The core reports a checkpoint for another tree as a bundle-structure
+/// error ("inclusion proof root hash does not match checkpoint root hash").
 #[test]
 fn public_good_checkpoint_root_mismatch() {
     control_and_flip(
@@ -259,7 +333,7 @@ fn public_good_checkpoint_root_mismatch() {
         tlog_only,
         |o| o.checkpoint_wrong_root = true,
         exit::VERIFICATION,
-        "checkpoint",
+        "bundle structure",
     );
 }
 
@@ -331,7 +405,7 @@ fn public_good_leaf_expired() {
         tlog_only,
         |o| o.leaf_expired = true,
         exit::VERIFICATION,
-        "certificate",
+        "certificate chain",
     );
 }
 
@@ -342,7 +416,7 @@ fn public_good_leaf_expired_with_timestamp_too() {
         defaults,
         |o| o.leaf_expired = true,
         exit::VERIFICATION,
-        "certificate",
+        "certificate chain",
     );
 }
 
@@ -476,7 +550,7 @@ fn github_requires_a_timestamp() {
         defaults,
         |o| o.tsa = false,
         exit::VERIFICATION,
-        "timestamp",
+        "RFC 3161 timestamp",
     );
 }
 
@@ -530,7 +604,7 @@ fn github_timestamp_outside_leaf_validity() {
         defaults,
         |o| o.tsa_time_offset_secs = 3600,
         exit::VERIFICATION,
-        "certificate",
+        "certificate chain",
     );
 }
 
@@ -803,7 +877,7 @@ fn custom_instance_without_logs_needs_no_log_entry() {
         defaults,
         |o| o.tsa = false,
         exit::VERIFICATION,
-        "timestamp",
+        "bundle structure",
     );
 }
 
@@ -831,4 +905,90 @@ fn message_signature_blob() {
             assert!(e.to_string().contains("signature"), "{e}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Checks pinned by name: each negative fails at exactly this check.
+// ---------------------------------------------------------------------------
+
+/// A public-good-like instance whose signatures are made at `time`.
+fn public_good_at(time: jiff::Timestamp) -> TestSigstoreConfig {
+    TestSigstoreConfig {
+        signing_time: time,
+        ca_valid_for: ValidFor::from(time - jiff::SignedDuration::from_hours(24 * 365)),
+        ..public_good()
+    }
+}
+
+/// A log entry whose (SET-signed) integrated time is in the future: the
+/// leaf is valid then, so only the integrated-time check can refuse it.
+/// Control: the same instance an hour in the past verifies.
+#[test]
+fn public_good_integrated_time_in_the_future() {
+    let now = jiff::Timestamp::now();
+    let claims = FulcioClaims::default();
+    let mut past = TestSigstore::new(public_good_at(now - jiff::SignedDuration::from_hours(1)));
+    let good = past.sign_statement(&provenance(ARTIFACT), &claims, &SignOptions::tlog_only());
+    assert_verified(&evaluate(
+        &good,
+        &past.trusted_root_json(),
+        ARTIFACT,
+        &repo_policy(),
+    ));
+
+    let mut future = TestSigstore::new(public_good_at(now + jiff::SignedDuration::from_mins(5)));
+    let bad = future.sign_statement(&provenance(ARTIFACT), &claims, &SignOptions::tlog_only());
+    assert_check(
+        &evaluate(&bad, &future.trusted_root_json(), ARTIFACT, &repo_policy()),
+        "integrated time",
+        "is in the future",
+    );
+}
+
+/// A root that lists no transparency log, given a bundle that carries a log
+/// entry: the entry cannot be checked, so it is refused rather than
+/// ignored. Control: the same instance's timestamp-only bundle verifies.
+/// Both a custom root and a GitHub one.
+#[test]
+fn a_root_without_logs_refuses_a_bundle_with_a_log_entry() {
+    for config in [
+        TestSigstoreConfig {
+            tlog: false,
+            ..TestSigstoreConfig::custom("Example Corp")
+        },
+        github(),
+    ] {
+        control_and_flip(
+            config,
+            |_| SignOptions::tsa_only(),
+            |o| o.tlog = true,
+            exit::VERIFICATION,
+            "SET",
+        );
+    }
+}
+
+/// GitHub's instance needs a timestamp from its TSA even when its root
+/// lists a log and the bundle's log entry gives a verified time. Control:
+/// the same entry with a timestamp verifies.
+#[test]
+fn github_with_a_log_entry_still_requires_a_timestamp() {
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig {
+        tlog: true,
+        ..github()
+    });
+    let root = sigstore.trusted_root_json();
+    let claims = FulcioClaims::default();
+    let both = SignOptions {
+        tlog: true,
+        ..SignOptions::tsa_only()
+    };
+    let good = sigstore.sign_statement(&provenance(ARTIFACT), &claims, &both);
+    assert_verified(&evaluate(&good, &root, ARTIFACT, &repo_policy()));
+    let bad = sigstore.sign_statement(&provenance(ARTIFACT), &claims, &SignOptions::tlog_only());
+    assert_check(
+        &evaluate(&bad, &root, ARTIFACT, &repo_policy()),
+        "RFC 3161 timestamp",
+        "GitHub's instance requires a signed timestamp from its timestamp authority; the bundle has none",
+    );
 }
