@@ -747,3 +747,57 @@ fn derived_uris_need_all_their_parts() {
     assert!(!uri.passed);
     assert_eq!(uri.expected, "");
 }
+
+/// The SAN check of `flags` on the default certificate: (passed, expected).
+fn san_check(flags: PolicyFlags) -> (bool, String, Option<String>) {
+    let checks = policy(flags).evaluate(&attestation(Some(cert())));
+    let san = check(&checks, "SubjectAlternativeName");
+    (san.passed, san.expected.clone(), san.actual.clone())
+}
+
+#[test]
+fn signer_repo_mismatches_fail_the_san_check() {
+    let flags = |repo: &str| PolicyFlags {
+        signer_repo: Some(repo.into()),
+        owner: Some("octo-org".into()),
+        ..Default::default()
+    };
+    assert!(san_check(flags("octo-org/octo-repo")).0);
+    // Another repository, another owner, and a name the signer's is only a
+    // prefix of (the rule ends at the `/` after the name).
+    for other in ["octo-org/other-repo", "evil-org/octo-repo", "octo-org/octo"] {
+        let (passed, expected, actual) = san_check(flags(other));
+        assert!(!passed, "{other}");
+        assert_eq!(
+            expected,
+            format!("(?i)^https://github\\.com/{}/", other.replace('.', "\\."))
+        );
+        assert_eq!(actual.as_deref(), Some(&*workflow()));
+    }
+}
+
+#[test]
+fn cert_identity_regex_mismatches_fail_the_san_check() {
+    let flags = |re: &str| PolicyFlags {
+        cert_identity_regex: Some(re.into()),
+        owner: Some("octo-org".into()),
+        ..Default::default()
+    };
+    // Unanchored, as in gh: a match anywhere in the SAN passes.
+    for good in [
+        "^https://github\\.com/octo-org/octo-repo/",
+        "release\\.yml@",
+    ] {
+        assert!(san_check(flags(good)).0, "{good}");
+    }
+    for bad in [
+        "^https://github\\.com/octo-org/other-repo/",
+        "release\\.yml@refs/tags/",
+        "^github\\.com/",
+    ] {
+        let (passed, expected, actual) = san_check(flags(bad));
+        assert!(!passed, "{bad}");
+        assert!(expected.contains(bad), "{bad}: expected {expected}");
+        assert_eq!(actual.as_deref(), Some(&*workflow()));
+    }
+}
