@@ -34,15 +34,48 @@ pub fn attest() -> Command {
         .env_remove("DOCKER_CONFIG")
         .env_remove("ATTEST_REGISTRY_USERNAME")
         .env_remove("ATTEST_REGISTRY_PASSWORD")
-        .env(
-            "GH_CONFIG_DIR",
-            std::env::temp_dir().join("attest-test-no-gh-config"),
-        )
-        .env(
-            "ATTEST_CACHE_DIR",
-            std::env::temp_dir().join("attest-test-no-cache"),
-        );
+        .env("GH_CONFIG_DIR", fresh_path("no-gh-config"))
+        .env("ATTEST_CACHE_DIR", fresh_path("no-cache"));
     c
+}
+
+/// A path no other command has been given: in this test process's own
+/// temporary directory (under the target directory, created with mode 0700
+/// and a random name), numbered per call. It does not exist, so a command
+/// finds no gh config or cache there, and anything it writes is its own: no
+/// shared `/tmp` path another process (or test) could plant files in.
+pub fn fresh_path(what: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("attest-test-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("a temporary directory under the target directory")
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    dir.path().join(format!("{what}-{n}"))
+}
+
+/// The path of `tool` on `PATH`, for tests that run another program. When it
+/// is missing: under `CI=true` the test fails (a CI run must not pass by
+/// skipping); elsewhere the skip is printed and `None` returned.
+pub fn require_tool(tool: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(tool))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is not installed, and CI=true: install it (scripts/install-test-deps.sh)"
+        );
+        eprintln!("SKIPPED: {tool} is not installed (under CI=true this fails)");
+    }
+    found
 }
 
 /// `attest verify` of the sigstore-js 2.1.0 tarball (a sha512 subject), run

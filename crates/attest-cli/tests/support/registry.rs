@@ -1,9 +1,11 @@
 //! A real OCI registry for tests: Debian's `docker-registry` (distribution
-//! 2.8), started on a free 127.0.0.1 port with a config of ours, optionally
-//! with htpasswd basic auth; stopped when dropped.
+//! 2.8), started with a config of ours on `127.0.0.1:0` (it binds the port
+//! itself and logs it, so no other process can take the port between a
+//! probe and the bind), optionally with htpasswd basic auth; stopped when
+//! dropped.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,13 +39,9 @@ impl Registry {
     /// Start a registry, with basic auth if `auth`.
     pub fn start(auth: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let host = format!("127.0.0.1:{port}");
+        // Info level: the one line that says which port it bound.
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n",
             dir.path().join("data").display()
         );
         if auth {
@@ -61,18 +59,45 @@ impl Registry {
         }
         let cfg = dir.path().join("config.yml");
         std::fs::write(&cfg, config).unwrap();
-        let child = Command::new(binary())
+        let mut child = Command::new(binary())
             .arg("serve")
             .arg(&cfg)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start docker-registry");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Read the log until the registry names its address, then keep
+        // draining it so the registry never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = listening_address(&line) {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(Ok(addr));
+                    }
+                } else if line.contains("level=fatal") || line.contains("level=panic") {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(Err(line));
+                    }
+                }
+            }
+        });
+        let host = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Ok(host)) => host,
+            Ok(Err(line)) => panic!("docker-registry failed to start: {line}"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("docker-registry did not log a listening address within 20 s")
+            }
+        };
         let start = Instant::now();
         while std::net::TcpStream::connect(&host).is_err() {
             assert!(
                 start.elapsed() < Duration::from_secs(20),
-                "registry did not start"
+                "registry at {host} does not accept connections"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -89,4 +114,11 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The address in distribution's `msg="listening on 127.0.0.1:PORT"` line.
+fn listening_address(line: &str) -> Option<String> {
+    let rest = line.split("msg=\"listening on ").nth(1)?;
+    let addr = rest.split('"').next()?;
+    addr.starts_with("127.0.0.1:").then(|| addr.to_string())
 }
