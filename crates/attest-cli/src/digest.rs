@@ -1,13 +1,15 @@
 //! `attest digest`: write a release's digest manifest, or check one, with
 //! `sha256sum`'s output and exit status.
 
-use std::io::Write;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use attest::artifact::{digest_files, ArtifactError, DigestAlgorithm};
-use attest::manifest::{format_manifest, parse_manifest};
+use attest::manifest::{check_line_name, format_manifest, parse_manifest};
+use attest::text::io_error;
 use clap::Args;
 
+use crate::output::out;
 use crate::progress::HashProgress;
 use crate::verify::Alg;
 
@@ -116,47 +118,53 @@ fn write(args: &DigestArgs) -> i32 {
     }
     let text = format_manifest(&entries);
     match &args.output {
-        Some(out) if !ok => {
+        Some(path) if !ok => {
             eprintln!(
                 "attest: {} not written: some files could not be read",
-                out.display()
+                path.display()
             );
             1
         }
-        Some(out) => match std::fs::write(out, text) {
+        Some(path) => match std::fs::write(path, text) {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("attest: {}: {e}", out.display());
-                1
+                eprintln!("attest: {}: {}", path.display(), io_error(&e));
+                out::FAILED
             }
         },
         None => {
-            let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-                .is_err()
-            {
-                return 1;
-            }
+            out::write_all(text.as_bytes());
             i32::from(!ok)
         }
     }
 }
 
-fn read_manifest(path: &Path) -> std::io::Result<Vec<u8>> {
-    if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)?;
-        return Ok(buf);
-    }
-    let file = attest::artifact::open_regular_file(path).map_err(|e| match e {
-        ArtifactError::Io { source, .. } => source,
-        other => std::io::Error::other(other.to_string()),
-    })?;
+/// Largest manifest `--check` reads: a thousand sha512 lines are ~150 KB.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read a manifest to check: a file, a FIFO or process substitution
+/// (`<(sha256sum f)`), a device such as `/dev/stdin`, or `-` for stdin, as
+/// `sha256sum --check` reads them; at most [`MAX_MANIFEST_BYTES`]. The error
+/// is the reason alone (the caller names the manifest).
+fn read_manifest(path: &Path) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
-    // A manifest of a thousand sha512 lines is ~150 KB; refuse the absurd.
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, 64 * 1024 * 1024), &mut buf)?;
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_MANIFEST_BYTES + 1)
+            .read_to_end(&mut buf)
+    } else {
+        // A directory opens but fails to read ("Is a directory"), as in
+        // sha256sum.
+        std::fs::File::open(path).and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut buf))
+    };
+    read.map_err(|e| io_error(&e))?;
+    if buf.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "more than {} MiB; expected a checksum manifest",
+            MAX_MANIFEST_BYTES / (1024 * 1024)
+        ));
+    }
     Ok(buf)
 }
 
@@ -166,11 +174,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
     let alg: DigestAlgorithm = args.algorithm.into();
-    let label = manifest_path.display().to_string();
+    let label = if manifest_path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        manifest_path.display().to_string()
+    };
     let bytes = match read_manifest(manifest_path) {
         Ok(b) => b,
-        Err(e) => {
-            eprintln!("attest: {label}: {e}");
+        Err(why) => {
+            eprintln!("attest: {label}: {why}");
             return 1;
         }
     };
@@ -197,18 +209,17 @@ fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
     let results = digest_files(&jobs, &|n| progress.add(n));
     progress.finish();
 
-    let mut stdout = std::io::stdout().lock();
     let (mut mismatched, mut unreadable, mut verified) = (0usize, 0usize, 0usize);
     for (entry, result) in manifest.entries.iter().zip(results) {
-        let line = match result {
+        let status = match result {
             Ok(d) if d == entry.digest => {
                 verified += 1;
-                (!args.quiet && !args.status).then(|| format!("{}: OK", entry.name))
+                (!args.quiet && !args.status).then_some("OK")
             }
             Ok(_) => {
                 verified += 1;
                 mismatched += 1;
-                (!args.status).then(|| format!("{}: FAILED", entry.name))
+                (!args.status).then_some("FAILED")
             }
             Err(e) => {
                 let missing = matches!(&e, ArtifactError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
@@ -219,14 +230,13 @@ fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
                 if !args.status {
                     eprintln!("attest: {e}");
                 }
-                (!args.status).then(|| format!("{}: FAILED open or read", entry.name))
+                (!args.status).then_some("FAILED open or read")
             }
         };
-        if let Some(l) = line {
-            let _ = writeln!(stdout, "{l}");
+        if let Some(status) = status {
+            out::line(&format!("{}: {status}", check_line_name(&entry.name)));
         }
     }
-    let _ = stdout.flush();
     if !args.status {
         if !manifest.errors.is_empty() {
             eprintln!(

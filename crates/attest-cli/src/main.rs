@@ -21,13 +21,41 @@ mod verify;
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes, for `attest --help`: one code per cause, the same in
+/// every command (the README's table, plus 1, 9 and 141).
+const EXIT_CODES: &str = "\
+Exit codes (one per cause, the same in every command):
+    0  verified: an attestation passed every check and the policy (else: success)
+    1  digest --check: a file did not match or could not be read, as sha256sum;
+       elsewhere an unexpected internal error
+    2  usage error: a bad, empty or conflicting flag, a flag that cannot apply,
+       a --jq filter that fails
+    3  an input could not be read: artifact, bundle file, trusted root
+       (missing, not a regular file, malformed)
+    4  authentication required (GitHub API or registry), as gh's 4
+    5  no attestation for this artifact: no subject has its digest, or none
+       has the predicate type
+    6  an attestation failed a cryptographic or trust check (signature,
+       certificate chain, SCT, log inclusion, checkpoint, SET, timestamp,
+       trusted root)
+    7  an attestation verified but did not match the policy (owner, repo,
+       signer, ref, digest, runner, issuer)
+    8  sign/attest: a signing service failed (Fulcio, Rekor, TSA, upload, push)
+    9  the output could not be written (standard output, a -o file); stderr
+       says why
+  141  standard output was a pipe its reader closed (`| head`): the run ends
+       quietly, as a command killed by SIGPIPE does
+When attestations or artifacts fail in different ways, the one that got
+furthest decides (for a release: 6, then 7, then 5, then 3).";
+
 /// Verify and produce build provenance (SLSA, in-toto, Sigstore) for release artifacts.
 #[derive(Debug, Parser)]
 #[command(
     name = "attest",
     version,
     about = "Verify and produce build provenance (SLSA, in-toto, Sigstore) for release artifacts",
-    long_about = None
+    long_about = None,
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -53,7 +81,16 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version go to stdout; off a terminal, through the one
+        // writer, so `attest --help > /dev/full` fails as every command does.
+        Err(e) if !e.use_stderr() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            output::out::write_all(e.render().to_string().as_bytes());
+            std::process::exit(e.exit_code());
+        }
+        Err(e) => e.exit(),
+    };
     let code = match cli.command {
         Command::Verify(args) => verify::run(*args),
         Command::Digest(args) => digest::run(args),

@@ -32,3 +32,70 @@ impl Terminal {
         }
     }
 }
+
+/// The one way to write to standard output, with coreutils' rules: a
+/// closed pipe (`attest … | head -c 1`) ends the run quietly with
+/// [`out::BROKEN_PIPE`], as a process killed by SIGPIPE shows in a shell,
+/// and any other failed write (a full disk, `> /dev/full`) is a one-line
+/// error on stderr and exit [`out::FAILED`]. Nothing here can panic, unlike
+/// `print!`, and no failed write goes unnoticed.
+///
+/// The functions do not return on failure: once stdout is lost, the rest of
+/// the report has nowhere to go, and the exit status must not claim success.
+pub mod out {
+    use std::io::Write;
+
+    use attest::outcome::exit;
+
+    /// Exit status when the reader of stdout has gone away: 128 + SIGPIPE,
+    /// what a shell reports for `sha256sum` killed by the signal. We cannot
+    /// take the signal itself without `unsafe`, so we exit with its status.
+    pub const BROKEN_PIPE: i32 = 141;
+
+    /// Exit status when stdout cannot be written for any other reason.
+    pub const FAILED: i32 = exit::OUTPUT;
+
+    /// Write `bytes` to stdout and flush them.
+    pub fn write_all(bytes: &[u8]) {
+        let written = {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes).and_then(|()| stdout.flush())
+        };
+        if let Err(e) = written {
+            fail(&e);
+        }
+    }
+
+    /// Write `text` and a newline to stdout.
+    pub fn line(text: &str) {
+        let mut bytes = Vec::with_capacity(text.len() + 1);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.push(b'\n');
+        write_all(&bytes);
+    }
+
+    /// Flush stdout (after writing through another handle, such as the
+    /// `--jq` filter's).
+    pub fn flush() {
+        let flushed = std::io::stdout().lock().flush();
+        if let Err(e) = flushed {
+            fail(&e);
+        }
+    }
+
+    /// End the run for a failed write to stdout: quietly with
+    /// [`BROKEN_PIPE`] when the reader has gone, else with one line on
+    /// stderr and [`FAILED`].
+    pub fn fail(e: &std::io::Error) -> ! {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(BROKEN_PIPE);
+        }
+        // stderr may be gone too; that must not turn into a panic.
+        let _ = writeln!(
+            std::io::stderr(),
+            "Error: could not write to standard output: {}",
+            attest::text::io_error(e)
+        );
+        std::process::exit(FAILED);
+    }
+}

@@ -110,7 +110,7 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
             serde_json::to_string,
         );
     } else {
-        print!("{}", report::release_lines(&verdict, term.style));
+        crate::output::out::write_all(report::release_lines(&verdict, term.style).as_bytes());
     }
     let unmatched: Vec<_> = verdict
         .attestations

@@ -62,37 +62,35 @@ pub fn usage_error(msg: &str) -> i32 {
 /// (indented on a terminal, as gh does), else as `text` produces it.
 /// Returns the exit code: OK, USAGE when the filter fails on this input (the
 /// expression is the user's, and the exit code must not claim a
-/// verification result), INTERNAL when stdout cannot be written.
+/// verification result), INTERNAL when the JSON cannot be encoded. A failed
+/// write ends the run in [`crate::output::out`].
 pub fn print_json(
     value: &serde_json::Value,
     jq: Option<&str>,
     tty: bool,
     text: impl FnOnce(&serde_json::Value) -> serde_json::Result<String>,
 ) -> i32 {
-    use std::io::Write;
-    let mut stdout = std::io::stdout();
-    let written = match jq {
+    use crate::output::out;
+    match jq {
         // The filter runs on its own thread, which needs a `Send` handle;
         // `Stdout` flushes each line, so results stream as in gh.
         Some(expr) => match crate::jq::run(expr, value, tty, &mut std::io::stdout()) {
-            Ok(()) => Ok(()),
+            Ok(()) => out::flush(),
             Err(crate::jq::RunError::Jq(e)) => {
                 eprintln!("Error: --jq: {e}");
                 return exit::USAGE;
             }
-            Err(crate::jq::RunError::Write(e)) => Err(e.to_string()),
+            Err(crate::jq::RunError::Write(e)) => out::fail(&e),
         },
-        None => text(value)
-            .map_err(|e| e.to_string())
-            .and_then(|t| writeln!(stdout, "{t}").map_err(|e| e.to_string())),
-    };
-    match written.and_then(|()| stdout.flush().map_err(|e| e.to_string())) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("Error: could not write JSON: {e}");
-            exit::INTERNAL
-        }
+        None => match text(value) {
+            Ok(t) => out::line(&t),
+            Err(e) => {
+                eprintln!("Error: could not encode the JSON output: {e}");
+                return exit::INTERNAL;
+            }
+        },
     }
+    exit::OK
 }
 
 /// Run `attest verify`; returns the exit code.

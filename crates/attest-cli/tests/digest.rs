@@ -175,3 +175,97 @@ fn writing_refuses_duplicates_directories_and_missing_files() {
         assert!(!out.exists(), "a manifest was written despite errors");
     }
 }
+
+#[test]
+fn check_prints_names_as_sha256sum_does() {
+    // Names with a newline are escaped (leading `\`); GNU coreutils 9.1
+    // prints a backslash or carriage return alone as it is.
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "new\nline",
+        "back\\slash",
+        "cr\rx",
+        "all\\of\nthem\r",
+        "plain",
+    ];
+    for n in names {
+        std::fs::write(dir.path().join(n), n).unwrap();
+    }
+    let (code, _) = sh(
+        dir.path(),
+        "sha256sum * > SUMS && printf '%064d  gone\\nlost\\n' 0 >> SUMS",
+    );
+    assert_eq!(code, 0);
+    // One changed file, so FAILED lines are compared too.
+    std::fs::write(dir.path().join("all\\of\nthem\r"), "changed").unwrap();
+    for flags in [&[][..], &["--quiet"], &["--ignore-missing"]] {
+        let (gnu_code, gnu_out) = sh(
+            dir.path(),
+            &format!("sha256sum --check {} SUMS", flags.join(" ")),
+        );
+        if flags.is_empty() {
+            assert!(gnu_out.contains("\\new\\nline: OK\n"), "{gnu_out:?}");
+        }
+        let (code, out, err) = run(attest()
+            .current_dir(dir.path())
+            .args(["digest", "--check"])
+            .args(flags)
+            .arg("SUMS"));
+        assert_eq!((code, &out), (gnu_code, &gnu_out), "{flags:?}\n{err}");
+    }
+}
+
+#[test]
+fn check_reads_a_fifo_and_process_substitution() {
+    let dir = release_dir();
+    let (gnu_code, gnu_out) = sh(
+        dir.path(),
+        "sha256sum --check <(sha256sum empty pkg-1.0.tar.gz)",
+    );
+    assert_eq!(gnu_code, 0);
+    let exe = env!("CARGO_BIN_EXE_attest");
+    let (code, out) = sh(
+        dir.path(),
+        &format!("'{exe}' digest --check <(sha256sum empty pkg-1.0.tar.gz)"),
+    );
+    assert_eq!((code, &out), (gnu_code, &gnu_out));
+    // A named FIFO (its writer gives up after 10 s if nothing reads it, so a
+    // refusal cannot hang the test), and /dev/stdin.
+    let (code, out) = sh(
+        dir.path(),
+        &format!("mkfifo f && (timeout 10 sh -c 'sha256sum empty > f' >/dev/null 2>&1 &) && '{exe}' digest --check f"),
+    );
+    assert_eq!((code, out.as_str()), (0, "empty: OK\n"));
+    let (code, out) = sh(
+        dir.path(),
+        &format!("sha256sum empty | '{exe}' digest --check /dev/stdin"),
+    );
+    assert_eq!((code, out.as_str()), (0, "empty: OK\n"));
+}
+
+#[test]
+fn check_names_an_unreadable_manifest_once_and_bounds_its_size() {
+    let dir = release_dir();
+    let (code, out, err) = run(attest()
+        .current_dir(dir.path())
+        .args(["digest", "--check", "nope.txt", "."]));
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "attest: nope.txt: No such file or directory\nattest: .: Is a directory\n"
+    );
+    // Over 64 MiB from a pipe: refused, not cut silently to its first 64 MiB.
+    let exe = env!("CARGO_BIN_EXE_attest");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "head -c 67108865 /dev/zero | '{exe}' digest --check -"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "attest: standard input: more than 64 MiB; expected a checksum manifest\n"
+    );
+}

@@ -349,3 +349,24 @@ fn release_json_is_filtered_too() {
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(!err.contains("artifacts verified"), "{err}");
 }
+
+#[test]
+fn a_failed_write_of_jq_results_is_an_error_with_a_message() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let out = attest()
+        .current_dir(gh_dir())
+        .args(CASE)
+        .args(["--format", "json", "--jq", ".[0].verificationResult"])
+        .stdout(std::process::Stdio::from(full))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(
+        err.ends_with("Error: could not write to standard output: No space left on device\n"),
+        "{err}"
+    );
+}

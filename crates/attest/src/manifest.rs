@@ -241,6 +241,21 @@ pub fn format_line(digest: &ArtifactDigest, name: &str) -> String {
     }
 }
 
+/// A name as `sha256sum --check` prints it before `: OK` / `: FAILED`
+/// (GNU coreutils 9.1): one with a newline gets a leading `\` and its
+/// backslashes, newlines and carriage returns escaped, so every result is
+/// one line; any other name is printed as it is.
+pub fn check_line_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.contains('\n') {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let escaped = name
+        .replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r");
+    std::borrow::Cow::Owned(format!("\\{escaped}"))
+}
+
 /// A whole manifest, sorted by name in byte order (`LC_ALL=C sort -k 2`).
 pub fn format_manifest(entries: &[(String, ArtifactDigest)]) -> String {
     let mut sorted: Vec<&(String, ArtifactDigest)> = entries.iter().collect();
@@ -283,6 +298,15 @@ mod tests {
     use crate::artifact::digest_bytes;
 
     const H: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn check_lines_escape_a_name_only_when_it_has_a_newline() {
+        assert_eq!(check_line_name("new\nline"), "\\new\\nline");
+        assert_eq!(check_line_name("a\\b\nc\rd"), "\\a\\\\b\\nc\\rd");
+        // sha256sum --check prints these raw; so do we.
+        assert_eq!(check_line_name("back\\slash"), "back\\slash");
+        assert_eq!(check_line_name("cr\rx"), "cr\rx");
+    }
 
     #[test]
     fn reads_gnu_lines_spaces_stars_crlf_and_tags() {
