@@ -218,6 +218,32 @@ fn by_name<'a>(items: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no JSON object for {name:?}"))
 }
 
+/// A copy of `cmd` (program, arguments, environment, directory) that runs,
+/// when `setpriv` is given, without CAP_DAC_OVERRIDE and
+/// CAP_DAC_READ_SEARCH: file permissions then bind root as they bind anyone.
+fn without_dac_override(cmd: &mut Command, setpriv: Option<&std::path::Path>) -> Command {
+    let mut copy = match setpriv {
+        Some(setpriv) => {
+            let mut c = Command::new(setpriv);
+            c.args(["--bounding-set", "-dac_override,-dac_read_search", "--"])
+                .arg(cmd.get_program());
+            c
+        }
+        None => Command::new(cmd.get_program()),
+    };
+    copy.args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => copy.env(key, v),
+            None => copy.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        copy.current_dir(dir);
+    }
+    copy
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -570,25 +596,33 @@ fn unreadable_entries_fail_on_their_own_lines_and_the_rest_verify() {
         ("ping.whl", "symbolic links"),
         ("dangling.whl", "No such file or directory"),
     ];
-    if !is_root() {
+    // Root reads a mode-000 file anyway; run attest without the
+    // capabilities that allow it, so the case holds for root too.
+    let setpriv = if is_root() {
+        common::require_tool("setpriv")
+    } else {
+        None
+    };
+    if !is_root() || setpriv.is_some() {
         use std::os::unix::fs::PermissionsExt;
         let locked = dist.join("locked.whl");
         std::fs::write(&locked, b"secret").unwrap();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
         bad.push(("locked.whl", "Permission denied"));
     }
+    let unprivileged = |cmd: &mut Command| without_dac_override(cmd, setpriv.as_deref());
     for (name, _) in &bad {
         text.push_str(&format!("{}  {name}\n", sha256_hex(name.as_bytes())));
     }
     std::fs::write(&manifest, &text).unwrap();
 
-    let (code, out, err) = run_bounded(
+    let (code, out, err) = run_bounded(&mut unprivileged(
         r.verify()
             .arg("--manifest")
             .arg(&manifest)
             .arg("--bundle")
             .arg(&bundle),
-    );
+    ));
     assert_eq!(code, 3, "{out}{err}");
     assert_eq!(out.lines().count(), 3 + bad.len(), "{out}");
     for (name, _) in FILES {
@@ -609,7 +643,9 @@ fn unreadable_entries_fail_on_their_own_lines_and_the_rest_verify() {
     // The same entries given on the command line.
     let mut args: Vec<&str> = vec![WHEEL];
     args.extend(bad.iter().map(|(n, _)| *n));
-    let (code, out, err) = run_bounded(r.verify().args(&args).arg("--bundle").arg(&bundle));
+    let (code, out, err) = run_bounded(&mut unprivileged(
+        r.verify().args(&args).arg("--bundle").arg(&bundle),
+    ));
     assert_eq!(code, 3, "{out}{err}");
     assert_ok(&out, WHEEL);
     for (name, why) in &bad {
