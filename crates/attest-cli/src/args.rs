@@ -192,6 +192,12 @@ pub struct TrustArgs {
     /// Refuse attestations signed by the Sigstore public-good instance.
     #[arg(long)]
     pub no_public_good: bool,
+
+    /// Require an inclusion proof for every log entry: a bundle v0.1 entry
+    /// with only a signed entry timestamp (a promise) fails, unless the
+    /// proof can be fetched from the log (online).
+    #[arg(long)]
+    pub require_inclusion_proof: bool,
 }
 
 /// How results are printed.

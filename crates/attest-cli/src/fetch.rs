@@ -210,3 +210,30 @@ pub fn tenant_trust_domain(hostname: Option<&str>) -> Result<Option<String>, i32
             github_exit(&e)
         })
 }
+
+/// Online, a v0.1 bundle's log entries that carry only a promise (a signed
+/// entry timestamp) get their inclusion proofs from the log, so they are
+/// verified as proven; a proof that cannot be fetched leaves the promise
+/// (which `--require-inclusion-proof` then refuses), with a warning.
+pub fn complete_inclusion_proofs(
+    bundles: &mut [Result<LoadedBundle, BundleError>],
+    trust: &attest::trust::TrustStore,
+    offline: bool,
+) {
+    use attest::source::rekor;
+    if offline {
+        return;
+    }
+    for b in bundles.iter_mut().flatten() {
+        if !rekor::needs_proof(b) {
+            continue;
+        }
+        match rekor::with_inclusion_proofs(b, trust) {
+            Ok(patched) => *b = patched,
+            Err(e) => eprintln!(
+                "Warning: {}: could not fetch the inclusion proof ({e}); the log entry stays promised",
+                b.origin
+            ),
+        }
+    }
+}

@@ -12,6 +12,7 @@ use attest::policy::{Policy, PolicyFlags};
 use attest::source::oci::parse_oci_ref;
 use attest::trust::TrustStore;
 use attest::verifier::Verifier;
+use attest::verify::VerifyOptions;
 
 use crate::args::VerifyArgs;
 use crate::error::CliError;
@@ -74,6 +75,8 @@ pub struct Plan {
     pub jq: Option<String>,
     /// Terminal facts.
     pub term: Terminal,
+    /// `--offline`: no network at all.
+    pub offline: bool,
 }
 
 impl Plan {
@@ -173,7 +176,10 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         Some(key) => Verifier::with_key(trust, key, policy)
             .map_err(|e| CliError::new(attest::outcome::exit::UNREADABLE, e.to_string()))?,
         None => Verifier::keyless(trust, policy),
-    };
+    }
+    .with_options(
+        VerifyOptions::default().require_inclusion_proof(args.trust.require_inclusion_proof),
+    );
     Ok(Plan {
         verifier,
         subjects,
@@ -182,6 +188,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         json: args.output.format.is_some(),
         jq: args.output.jq.clone().filter(|e| !e.is_empty()),
         term,
+        offline: args.trust.offline,
     })
 }
 

@@ -92,7 +92,9 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
             })
             .collect(),
     };
-    let (bundles, _) = crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
+    let (mut bundles, _) =
+        crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
+    crate::fetch::complete_inclusion_proofs(&mut bundles, plan.verifier.trust(), plan.offline);
     let verifier = &plan.verifier;
     let policy = verifier.policy();
     let verdict = verifier.verify_release(artifacts, &bundles);

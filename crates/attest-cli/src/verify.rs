@@ -122,8 +122,9 @@ fn run_one(plan: &Plan, arg: &str) -> Result<i32, CliError> {
             report::printable_name(&resolved.display)
         );
     }
-    let (bundles, from) =
+    let (mut bundles, from) =
         fetch::load(&plan.evidence, std::slice::from_ref(&resolved)).map_err(CliError::printed)?;
+    fetch::complete_inclusion_proofs(&mut bundles, plan.verifier.trust(), plan.offline);
     let policy = plan.verifier.policy();
     if term.tty {
         eprintln!(

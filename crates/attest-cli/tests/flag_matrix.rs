@@ -25,7 +25,7 @@ use attest::source::oci::{
     parse_oci_ref, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
 };
 use attest_testsign::{
-    provenance_predicate, statement, FulcioClaims, TestSigstore, TestSigstoreConfig,
+    provenance_predicate, statement, FulcioClaims, ServiceUrls, TestSigstore, TestSigstoreConfig,
     SLSA_PROVENANCE_V1,
 };
 use common::run;
@@ -108,18 +108,38 @@ struct Row {
     flag: &'static str,
     policy: Vec<String>,
     expect: fn(Mode) -> Expect,
+    /// Which set of [`World::sets`] the row runs on (0 unless the flag is
+    /// about what only the second set has).
+    set: usize,
+}
+
+/// Two files, their manifest, two images and one bundle over all four.
+struct Set {
+    /// `dist/NAME` of the two files.
+    files: [String; 2],
+    /// The manifest of the two files.
+    sums: String,
+    /// The first file's digest.
+    first: ArtifactDigest,
+    /// The two images, pinned by digest.
+    images: Vec<String>,
+    /// The bundle.
+    bundle: PathBuf,
+    /// Every digest the bundle covers (the GitHub API serves it for them).
+    digests: Vec<String>,
 }
 
 struct World {
     dir: tempfile::TempDir,
     root: PathBuf,
     other_root: PathBuf,
-    bundle: PathBuf,
     key: PathBuf,
-    a: ArtifactDigest,
-    images: Vec<String>,
+    /// The main set (a v0.3 bundle with inclusion proofs), and a set whose
+    /// bundle is v0.1 with only a promise (SET) for its log entry.
+    sets: [Set; 2],
     registry: Registry,
     api: MockServer,
+    _dead_log: MockServer,
 }
 
 fn image(arch: &str) -> ImageSpec {
@@ -133,68 +153,105 @@ fn image(arch: &str) -> ImageSpec {
     }
 }
 
-/// Two files, two images in a real registry, and one bundle from the test
-/// Sigstore over all four (a self-hosted runner, so that
+/// Two sets of two files and two images in a real registry, each with one
+/// bundle from the test Sigstore over all four (a self-hosted runner, so that
 /// `--deny-self-hosted-runners` has something to refuse), also served as a
-/// referrer of each image and by a loopback GitHub API.
+/// referrer of each image and by a loopback GitHub API. The second set's
+/// bundle is v0.1 with only a promise of log inclusion; its log (a loopback
+/// server that knows no entry) cannot turn it into a proof.
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let files = d.join("dist");
-    std::fs::create_dir(&files).unwrap();
-    std::fs::write(files.join("a.bin"), b"artifact a\n").unwrap();
-    std::fs::write(files.join("b.bin"), b"artifact b\n").unwrap();
-    let a = digest_bytes(b"artifact a\n", DigestAlgorithm::Sha256);
-    let b = digest_bytes(b"artifact b\n", DigestAlgorithm::Sha256);
-    std::fs::write(
-        d.join("SHA256SUMS"),
-        format!("{}  a.bin\n{}  b.bin\n", a.hex(), b.hex()),
-    )
-    .unwrap();
-
+    std::fs::create_dir(d.join("dist")).unwrap();
     let registry = Registry::start(false);
-    let anon = RegistryAuth::Anonymous;
-    let mut images = Vec::new();
-    let mut image_digests = Vec::new();
-    for (name, arch) in [("app", "amd64"), ("tool", "arm64")] {
-        let tagged = format!("oci://{}/octo/{name}:1.0", registry.host);
-        let r = parse_oci_ref(&tagged).unwrap().unwrap();
-        let digest = push_image(&r, &[image(arch)], &anon).unwrap();
-        images.push(format!("oci://{}/octo/{name}@{digest}", registry.host));
-        image_digests.push((r, digest));
-    }
-
+    let dead_log = MockServer::start(|_| Response::status(404, "no such entry"));
     let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    sigstore.set_service_urls(ServiceUrls {
+        rekor: format!("{}/rekor", dead_log.base),
+        ..ServiceUrls::default()
+    });
     let claims = FulcioClaims {
         runner_environment: "self-hosted".into(),
         ..FulcioClaims::default()
     };
-    let subjects: Vec<(String, String)> = [("a.bin", &a), ("b.bin", &b)]
-        .into_iter()
-        .map(|(n, d)| (n.to_string(), d.hex()))
-        .chain(
-            image_digests
-                .iter()
-                .map(|(r, d)| (r.repository().to_string(), d.hex())),
+    let anon = RegistryAuth::Anonymous;
+    let mut sets = Vec::new();
+    for (n, promise_only) in [(0, false), (1, true)] {
+        let names = [format!("a{n}.bin"), format!("b{n}.bin")];
+        let mut digests = Vec::new();
+        let mut subjects: Vec<(String, String)> = Vec::new();
+        for name in &names {
+            let content = format!("artifact {name}\n");
+            std::fs::write(d.join("dist").join(name), &content).unwrap();
+            let digest = digest_bytes(content.as_bytes(), DigestAlgorithm::Sha256);
+            subjects.push((name.clone(), digest.hex()));
+            digests.push(digest);
+        }
+        let sums = d.join(format!("SHA256SUMS-{n}"));
+        std::fs::write(
+            &sums,
+            format!(
+                "{}  {}\n{}  {}\n",
+                digests[0].hex(),
+                names[0],
+                digests[1].hex(),
+                names[1]
+            ),
         )
-        .collect();
-    let subject_refs: Vec<(&str, &str, &str)> = subjects
-        .iter()
-        .map(|(n, h)| (n.as_str(), "sha256", h.as_str()))
-        .collect();
-    let st = statement(
-        &subject_refs,
-        SLSA_PROVENANCE_V1,
-        provenance_predicate(&claims),
-    );
-    let opts = sigstore.default_sign_options();
-    let bundle = sigstore.sign_statement(&st, &claims, &opts);
-    let bundle_json = serde_json::to_vec(&bundle).unwrap();
-    for (r, digest) in &image_digests {
-        push_bundle_referrer(r, digest, &bundle_json, &anon).unwrap();
+        .unwrap();
+        let mut images = Vec::new();
+        let mut pushed = Vec::new();
+        for (name, arch) in [("app", "amd64"), ("tool", "arm64")] {
+            let tagged = format!("oci://{}/octo/{name}{n}:1.0", registry.host);
+            let r = parse_oci_ref(&tagged).unwrap().unwrap();
+            let digest = push_image(&r, &[image(&format!("{arch}-{n}"))], &anon).unwrap();
+            images.push(format!("oci://{}/octo/{name}{n}@{digest}", registry.host));
+            subjects.push((r.repository().to_string(), digest.hex()));
+            digests.push(digest.clone());
+            pushed.push((r, digest));
+        }
+        let subject_refs: Vec<(&str, &str, &str)> = subjects
+            .iter()
+            .map(|(n, h)| (n.as_str(), "sha256", h.as_str()))
+            .collect();
+        let st = statement(
+            &subject_refs,
+            SLSA_PROVENANCE_V1,
+            provenance_predicate(&claims),
+        );
+        let opts = sigstore.default_sign_options();
+        let mut bundle = sigstore.sign_statement(&st, &claims, &opts);
+        if promise_only {
+            bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+            let material = bundle["verificationMaterial"].as_object_mut().unwrap();
+            let cert = material.remove("certificate").unwrap();
+            material.insert(
+                "x509CertificateChain".into(),
+                serde_json::json!({ "certificates": [cert] }),
+            );
+            let entry = bundle["verificationMaterial"]["tlogEntries"][0]
+                .as_object_mut()
+                .unwrap();
+            assert!(entry.contains_key("inclusionPromise"));
+            entry.remove("inclusionProof").unwrap();
+        }
+        let bundle_json = serde_json::to_vec(&bundle).unwrap();
+        for (r, digest) in &pushed {
+            push_bundle_referrer(r, digest, &bundle_json, &anon).unwrap();
+        }
+        let bundle_path = d.join(format!("bundle-{n}.json"));
+        std::fs::write(&bundle_path, &bundle_json).unwrap();
+        sets.push(Set {
+            files: names.map(|n| d.join("dist").join(n).display().to_string()),
+            sums: sums.display().to_string(),
+            first: digests[0].clone(),
+            images,
+            bundle: bundle_path,
+            digests: digests.iter().map(|d| d.to_string()).collect(),
+        });
     }
-    let bundle_path = d.join("bundle.json");
-    std::fs::write(&bundle_path, &bundle_json).unwrap();
+    let sets: [Set; 2] = sets.try_into().ok().unwrap();
+
     let root = d.join("root.json");
     std::fs::write(&root, sigstore.trusted_root_json() + "\n").unwrap();
     let other = TestSigstore::new(TestSigstoreConfig::public_good_like());
@@ -226,20 +283,36 @@ fn world() -> World {
         .unwrap()
         .success());
 
-    let served: serde_json::Value = serde_json::from_slice(&bundle_json).unwrap();
-    let api = MockServer::start(move |_| {
-        Response::json(serde_json::json!({"attestations": [{"bundle": served}]}).to_string())
+    // The API serves each set's bundle for the digests it covers.
+    let served: Vec<(Vec<String>, serde_json::Value)> = sets
+        .iter()
+        .map(|set| {
+            (
+                set.digests.clone(),
+                serde_json::from_slice(&std::fs::read(&set.bundle).unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    let api = MockServer::start(move |req| {
+        let bundles: Vec<_> = served
+            .iter()
+            .filter(|(digests, _)| digests.iter().any(|d| req.path.contains(d.as_str())))
+            .map(|(_, b)| serde_json::json!({ "bundle": b }))
+            .collect();
+        if bundles.is_empty() {
+            return Response::status(404, "Not Found");
+        }
+        Response::json(serde_json::json!({ "attestations": bundles }).to_string())
     });
     World {
         dir,
         root,
         other_root,
-        bundle: bundle_path,
         key,
-        a,
-        images,
+        sets,
         registry,
         api,
+        _dead_log: dead_log,
     }
 }
 
@@ -262,36 +335,37 @@ impl World {
         ])
     }
 
-    /// The subjects and the source of a mode.
-    fn mode_args(&self, mode: Mode) -> Vec<String> {
-        let bundle = self.bundle.display().to_string();
+    /// The subjects and the source of a mode, for one set.
+    fn mode_args(&self, mode: Mode, set: &Set) -> Vec<String> {
+        let bundle = set.bundle.display().to_string();
         let dist = self.path("dist");
-        let sums = self.path("SHA256SUMS");
+        let [a, b] = &set.files;
         match mode {
-            Mode::File => strings(&[&format!("{dist}/a.bin"), "--bundle", &bundle]),
-            Mode::Digest => strings(&[&self.a.to_string(), "--bundle", &bundle]),
-            Mode::Files => strings(&[
-                &format!("{dist}/a.bin"),
-                &format!("{dist}/b.bin"),
+            Mode::File => strings(&[a, "--bundle", &bundle]),
+            Mode::Digest => strings(&[&set.first.to_string(), "--bundle", &bundle]),
+            Mode::Files => strings(&[a, b, "--bundle", &bundle]),
+            Mode::ManifestDir => {
+                strings(&["--manifest", &set.sums, "--dir", &dist, "--bundle", &bundle])
+            }
+            Mode::ManifestDigestsOnly => strings(&[
+                "--manifest",
+                &set.sums,
+                "--digests-only",
                 "--bundle",
                 &bundle,
             ]),
-            Mode::ManifestDir => {
-                strings(&["--manifest", &sums, "--dir", &dist, "--bundle", &bundle])
-            }
-            Mode::ManifestDigestsOnly => {
-                strings(&["--manifest", &sums, "--digests-only", "--bundle", &bundle])
-            }
-            Mode::ImagePinned => strings(&[&self.images[0], "--bundle", &bundle]),
-            Mode::ImagesPinned => strings(&[&self.images[0], &self.images[1], "--bundle", &bundle]),
-            Mode::GitHubApi => strings(&[&format!("{dist}/a.bin")]),
-            Mode::BundleFromOci => strings(&[&self.images[0], "--bundle-from-oci"]),
+            Mode::ImagePinned => strings(&[&set.images[0], "--bundle", &bundle]),
+            Mode::ImagesPinned => strings(&[&set.images[0], &set.images[1], "--bundle", &bundle]),
+            Mode::GitHubApi => strings(&[a]),
+            Mode::BundleFromOci => strings(&[&set.images[0], "--bundle-from-oci"]),
         }
     }
 
-    fn run(&self, mode: Mode, policy: &[String]) -> (i32, String, String) {
+    fn run(&self, mode: Mode, set: usize, policy: &[String]) -> (i32, String, String) {
         let mut cmd = common::attest();
-        cmd.arg("verify").args(self.mode_args(mode)).args(policy);
+        cmd.arg("verify")
+            .args(self.mode_args(mode, &self.sets[set]))
+            .args(policy);
         if mode.online() {
             cmd.env_remove("ATTEST_OFFLINE")
                 .env("GITHUB_API_URL", &self.api.base)
@@ -318,97 +392,68 @@ fn verdict_rows(w: &World) -> Vec<Row> {
         v.extend(strings(extra));
         v
     };
+    let row = |flag: &'static str, policy: Vec<String>| Row {
+        flag,
+        policy,
+        expect: |_| Expect::Fail,
+        set: 0,
+    };
     let zeros = "0000000000000000000000000000000000000000";
     vec![
-        Row {
-            flag: "owner",
-            policy: with_root(&["--owner", "other-org"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "repo",
-            policy: with_root(&["--repo", "octo-org/other-repo"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "signer-repo",
-            policy: repo_and(&["--signer-repo", "other-org/workflows"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "signer-workflow",
-            policy: repo_and(&[
+        row("owner", with_root(&["--owner", "other-org"])),
+        row("repo", with_root(&["--repo", "octo-org/other-repo"])),
+        row(
+            "signer-repo",
+            repo_and(&["--signer-repo", "other-org/workflows"]),
+        ),
+        row(
+            "signer-workflow",
+            repo_and(&[
                 "--signer-workflow",
                 "octo-org/octo-repo/.github/workflows/other.yml",
             ]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "cert-identity",
-            policy: repo_and(&[
+        ),
+        row(
+            "cert-identity",
+            repo_and(&[
                 "--cert-identity",
                 "https://github.com/octo-org/octo-repo/.github/workflows/other.yml@refs/heads/main",
             ]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "cert-identity-regex",
-            policy: repo_and(&["--cert-identity-regex", "^https://github\\.com/other-org/"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "cert-oidc-issuer",
-            policy: repo_and(&["--cert-oidc-issuer", "https://issuer.example"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "deny-self-hosted-runners",
-            policy: repo_and(&["--deny-self-hosted-runners"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "predicate-type",
-            policy: repo_and(&["--predicate-type", "https://example.com/other/v1"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "signer-digest",
-            policy: repo_and(&["--signer-digest", zeros]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "source-digest",
-            policy: repo_and(&["--source-digest", zeros]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "source-ref",
-            policy: repo_and(&["--source-ref", "refs/heads/other"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "hostname",
-            policy: repo_and(&["--hostname", "acme.ghe.com"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "no-public-good",
-            policy: repo_and(&["--no-public-good"]),
-            expect: |_| Expect::Fail,
-        },
-        Row {
-            flag: "custom-trusted-root",
-            policy: strings(&[
+        ),
+        row(
+            "cert-identity-regex",
+            repo_and(&["--cert-identity-regex", "^https://github\\.com/other-org/"]),
+        ),
+        row(
+            "cert-oidc-issuer",
+            repo_and(&["--cert-oidc-issuer", "https://issuer.example"]),
+        ),
+        row(
+            "deny-self-hosted-runners",
+            repo_and(&["--deny-self-hosted-runners"]),
+        ),
+        row(
+            "predicate-type",
+            repo_and(&["--predicate-type", "https://example.com/other/v1"]),
+        ),
+        row("signer-digest", repo_and(&["--signer-digest", zeros])),
+        row("source-digest", repo_and(&["--source-digest", zeros])),
+        row(
+            "source-ref",
+            repo_and(&["--source-ref", "refs/heads/other"]),
+        ),
+        row("hostname", repo_and(&["--hostname", "acme.ghe.com"])),
+        row("no-public-good", repo_and(&["--no-public-good"])),
+        row(
+            "custom-trusted-root",
+            strings(&[
                 "--repo",
                 "octo-org/octo-repo",
                 "--custom-trusted-root",
                 &w.other_root.display().to_string(),
             ]),
-            expect: |_| Expect::Fail,
-        },
+        ),
         Row {
-            flag: "digest-alg",
-            policy: repo_and(&["-d", "sha512"]),
             // Files are hashed with it (no sha512 subject: no attestation);
             // a digest, a manifest line or an image names its own algorithm.
             expect: |m| {
@@ -418,10 +463,9 @@ fn verdict_rows(w: &World) -> Vec<Row> {
                     Expect::Fail
                 }
             },
+            ..row("digest-alg", repo_and(&["-d", "sha512"]))
         },
         Row {
-            flag: "key",
-            policy: with_root(&["--key", &w.key.display().to_string()]),
             // GitHub's API is asked by owner or repo, which a key has not.
             expect: |m| {
                 if m == Mode::GitHubApi {
@@ -430,10 +474,9 @@ fn verdict_rows(w: &World) -> Vec<Row> {
                     Expect::Fail
                 }
             },
+            ..row("key", with_root(&["--key", &w.key.display().to_string()]))
         },
         Row {
-            flag: "offline",
-            policy: repo_and(&["--offline"]),
             // Offline opens no socket: online sources are refused.
             expect: |m| {
                 if m.online() {
@@ -442,6 +485,16 @@ fn verdict_rows(w: &World) -> Vec<Row> {
                     Expect::Pass
                 }
             },
+            ..row("offline", repo_and(&["--offline"]))
+        },
+        Row {
+            // The second set's entry is only promised, and its log cannot
+            // prove it: required proofs fail it in every mode.
+            set: 1,
+            ..row(
+                "require-inclusion-proof",
+                repo_and(&["--require-inclusion-proof"]),
+            )
         },
     ]
 }
@@ -494,11 +547,16 @@ fn every_verdict_flag_changes_the_verdict_in_every_mode() {
 
     let mut wrong = Vec::new();
     for &mode in MODES {
-        let (code, _, err) = w.run(mode, &w.baseline());
-        assert_eq!(code, 0, "baseline must pass in {mode:?}: {err}");
+        for set in 0..w.sets.len() {
+            let (code, _, err) = w.run(mode, set, &w.baseline());
+            assert_eq!(
+                code, 0,
+                "baseline must pass in {mode:?} for set {set}: {err}"
+            );
+        }
         for row in &rows {
             let want = (row.expect)(mode);
-            let (code, _, err) = w.run(mode, &row.policy);
+            let (code, _, err) = w.run(mode, row.set, &row.policy);
             let ok = match want {
                 Expect::Fail => code != 0 && code != 2,
                 Expect::Refused => code == 2,

@@ -115,6 +115,15 @@ fn json_output_equals_gh_output() {
                 .remove("trustedRoot")
                 .expect("trustedRoot key");
             assert_eq!(source["source"], "custom", "{name}");
+            let inclusion = item["verificationResult"]
+                .as_object_mut()
+                .unwrap()
+                .remove("inclusion")
+                .expect("inclusion key");
+            assert!(
+                inclusion == "proven" || inclusion == "none",
+                "{name}: {inclusion}"
+            );
         }
         let theirs: Value =
             serde_json::from_str(&std::fs::read_to_string(gh_dir().join(gh_json)).unwrap())
@@ -152,7 +161,7 @@ fn json_key_order_follows_gh() {
             .as_object()
             .unwrap()
             .keys()
-            .filter(|k| *k != "trustedRoot")
+            .filter(|k| *k != "trustedRoot" && *k != "inclusion")
             .cloned()
             .collect();
         k.extend(

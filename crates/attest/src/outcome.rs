@@ -10,7 +10,9 @@ use crate::artifact::ArtifactDigest;
 use crate::bundle::{BundleError, BundleOrigin, LoadedBundle, IN_TOTO_PAYLOAD_TYPE};
 use crate::policy::{Policy, PolicyCheck};
 use crate::trust::TrustStore;
-use crate::verify::{verify_bundle, ArtifactInput, VerifiedAttestation, VerifyError};
+use crate::verify::{
+    verify_bundle_with, ArtifactInput, VerifiedAttestation, VerifyError, VerifyOptions,
+};
 
 /// Documented process exit codes.
 pub mod exit {
@@ -238,10 +240,21 @@ pub fn evaluate_one(
     trust: &TrustStore,
     policy: &Policy,
 ) -> Outcome {
+    evaluate_one_with(bundle, artifact, trust, policy, VerifyOptions::default())
+}
+
+/// [`evaluate_one`] with verification options.
+pub fn evaluate_one_with(
+    bundle: &LoadedBundle,
+    artifact: ArtifactInput<'_>,
+    trust: &TrustStore,
+    policy: &Policy,
+    options: VerifyOptions,
+) -> Outcome {
     if let Err(skip) = predicate_filter(bundle, &policy.predicate_type) {
         return skip;
     }
-    match verify_bundle(bundle, artifact, trust) {
+    match verify_bundle_with(bundle, artifact, trust, options) {
         Err(e) if e.is_no_match() => Outcome::NotForArtifact(e),
         Err(e) => Outcome::Failed(e),
         Ok(att) => policy_outcome(att, policy),

@@ -96,6 +96,10 @@ pub fn verification_result_json(att: &VerifiedAttestation, policy: &Policy) -> V
         "source": att.root_source.kind(),
         "description": att.root_source.to_string(),
     });
+    // Another attest addition: how the log inclusion was established
+    // (`proven`, `promised` for a v0.1 signed entry timestamp alone, or
+    // `none` without a log).
+    v["inclusion"] = json!(att.inclusion.as_str());
     if let Some(st) = &att.statement {
         v["statement"] = st.value.clone();
     }
@@ -276,10 +280,19 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
                     .or(c.subject_alternative_name.clone())
             })
             .unwrap_or_default();
+        let promised = verdict
+            .matched()
+            .filter_map(|r| r.outcome.attestation())
+            .all(|a| a.inclusion == crate::verify::Inclusion::Promised);
         format!(
-            "verified {artifact} ({}): {matched} of {} matched the policy; signer {signer}",
+            "verified {artifact} ({}): {matched} of {} matched the policy; signer {signer}{}",
             verdict.digest,
-            plural(total, "attestation")
+            plural(total, "attestation"),
+            if promised {
+                " (log inclusion promised by a signed entry timestamp, not proven)"
+            } else {
+                ""
+            }
         )
     } else {
         let (_, msg) = failure_headline(verdict, policy);

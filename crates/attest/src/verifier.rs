@@ -32,12 +32,13 @@
 
 use crate::artifact::ArtifactDigest;
 use crate::bundle::{BundleError, LoadedBundle};
-use crate::outcome::Outcome;
-use crate::outcome::{evaluate_bundles_by, evaluate_one, evaluate_one_with_key, ArtifactVerdict};
+use crate::outcome::{
+    evaluate_bundles_by, evaluate_one_with, evaluate_one_with_key, ArtifactVerdict, Outcome,
+};
 use crate::policy::Policy;
 use crate::release::{ReleaseArtifact, ReleaseVerdict};
 use crate::trust::TrustStore;
-use crate::verify::{ArtifactInput, DerPublicKey};
+use crate::verify::{ArtifactInput, DerPublicKey, Inclusion, VerifyError, VerifyOptions};
 
 /// How a bundle's signature is tied to someone.
 #[derive(Debug, Clone)]
@@ -65,6 +66,7 @@ pub struct Verifier {
     trust: TrustStore,
     mode: Mode,
     policy: Policy,
+    options: VerifyOptions,
 }
 
 impl Verifier {
@@ -74,6 +76,7 @@ impl Verifier {
             trust,
             mode: Mode::Keyless,
             policy,
+            options: VerifyOptions::default(),
         }
     }
 
@@ -92,7 +95,20 @@ impl Verifier {
             trust,
             mode: Mode::Key(key),
             policy,
+            options: VerifyOptions::default(),
         })
+    }
+
+    /// Verification options (e.g. requiring inclusion proofs), for every
+    /// mode.
+    pub fn with_options(mut self, options: VerifyOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The verification options.
+    pub fn options(&self) -> VerifyOptions {
+        self.options
     }
 
     /// The policy every verified attestation must match.
@@ -112,8 +128,29 @@ impl Verifier {
 
     /// Verify one bundle for one artifact and apply the policy.
     pub fn evaluate(&self, bundle: &LoadedBundle, artifact: ArtifactInput<'_>) -> Outcome {
+        let outcome = self.evaluate_in_mode(bundle, artifact);
+        // Whatever the mode, an entry that is only promised fails when
+        // proofs are required (the keyless path refuses it earlier).
+        match outcome.attestation() {
+            Some(att)
+                if self.options.require_inclusion_proof && att.inclusion == Inclusion::Promised =>
+            {
+                Outcome::Failed(VerifyError::Check {
+                    check: "inclusion proof",
+                    detail: "a log entry has only a signed entry timestamp (a promise), and \
+                             --require-inclusion-proof asks for an inclusion proof"
+                        .into(),
+                })
+            }
+            _ => outcome,
+        }
+    }
+
+    fn evaluate_in_mode(&self, bundle: &LoadedBundle, artifact: ArtifactInput<'_>) -> Outcome {
         match &self.mode {
-            Mode::Keyless => evaluate_one(bundle, artifact, &self.trust, &self.policy),
+            Mode::Keyless => {
+                evaluate_one_with(bundle, artifact, &self.trust, &self.policy, self.options)
+            }
             Mode::Key(key) => match self.trust.first() {
                 Some(instance) => {
                     evaluate_one_with_key(bundle, artifact, instance, key, &self.policy)

@@ -73,6 +73,49 @@ pub struct VerifiedTimestamp {
     pub time: jiff::Timestamp,
 }
 
+/// Options of a keyless verification that are not about identity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Refuse a log entry that carries only a signed entry timestamp (an
+    /// inclusion promise, which bundle v0.1 allows): every entry must then be
+    /// proven by an inclusion proof and a signed checkpoint.
+    pub require_inclusion_proof: bool,
+}
+
+impl VerifyOptions {
+    /// Whether every log entry must carry an inclusion proof.
+    pub fn require_inclusion_proof(mut self, yes: bool) -> Self {
+        self.require_inclusion_proof = yes;
+        self
+    }
+}
+
+/// How the bundle's presence in the transparency log was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inclusion {
+    /// Every log entry was proven: an inclusion proof up to a checkpoint the
+    /// log signed.
+    Proven,
+    /// At least one entry is only promised: the log signed an entry
+    /// timestamp (SET) saying it would include the entry, and attest
+    /// verified that signature, but no inclusion proof was checked.
+    Promised,
+    /// No log entry was verified (an instance without a log).
+    NotLogged,
+}
+
+impl Inclusion {
+    /// `proven`, `promised` or `none`, as printed and in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proven => "proven",
+            Self::Promised => "promised",
+            Self::NotLogged => "none",
+        }
+    }
+}
+
 /// A bundle whose signature, certificate, log and timestamps verified, and
 /// whose statement covers the artifact. Identity policy is not yet applied.
 #[derive(Debug, Clone)]
@@ -87,8 +130,10 @@ pub struct VerifiedAttestation {
     pub certificate: Option<CertificateSummary>,
     /// Authenticated times, logs first then TSAs (gh's order).
     pub timestamps: Vec<VerifiedTimestamp>,
-    /// Number of transparency-log entries whose inclusion was verified.
+    /// Number of transparency-log entries whose inclusion proof was verified.
     pub tlog_entries_verified: usize,
+    /// How the log inclusion was established.
+    pub inclusion: Inclusion,
     /// Whether the certificate's SCT was verified.
     pub sct_verified: bool,
     /// The in-toto statement, if the bundle carries one.
@@ -121,7 +166,7 @@ impl VerifiedAttestation {
         if self.sct_verified {
             checks.push("SCT");
         }
-        if self.tlog_entries_verified > 0 {
+        if self.tlog_entries_verified > 0 && self.inclusion == Inclusion::Proven {
             checks.push("inclusion proof");
             checks.push("checkpoint");
         }
@@ -259,11 +304,26 @@ pub fn check_subject(statement: &Statement, digest: &ArtifactDigest) -> Result<(
     })
 }
 
-/// Verify one keyless (certificate-signed) bundle against the artifact.
+/// Verify one keyless (certificate-signed) bundle against the artifact,
+/// with the default options (a v0.1 inclusion promise is accepted).
 pub fn verify_bundle(
     loaded: &LoadedBundle,
     artifact: ArtifactInput<'_>,
     trust: &TrustStore,
+) -> Result<VerifiedAttestation, VerifyError> {
+    verify_bundle_with(loaded, artifact, trust, VerifyOptions::default())
+}
+
+/// Bundle v0.1's media type, the only one whose log entries may carry a
+/// promise instead of a proof.
+const BUNDLE_V01: &str = "application/vnd.dev.sigstore.bundle+json;version=0.1";
+
+/// Verify one keyless (certificate-signed) bundle against the artifact.
+pub fn verify_bundle_with(
+    loaded: &LoadedBundle,
+    artifact: ArtifactInput<'_>,
+    trust: &TrustStore,
+    options: VerifyOptions,
 ) -> Result<VerifiedAttestation, VerifyError> {
     let statement = statement_of(loaded)?;
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
@@ -318,22 +378,39 @@ pub fn verify_bundle(
             "GitHub's instance requires a signed timestamp from its timestamp authority; the bundle has none",
         ));
     }
+    let mut promised = false;
     if verify_tlog {
         // Bundle v0.1 lets an entry carry only a SET, a promise of
-        // inclusion; the core accepts that for v0.1. A promise is not a
-        // proof: every entry attest verifies must be proven in the log.
+        // inclusion, which the core verifies for v0.1 (as the bundle spec
+        // and sigstore-go accept it). Any other version, an entry without
+        // even a promise, or --require-inclusion-proof needs a proof.
         let entries = &bundle.verification_material.tlog_entries;
-        if let Some(n) = entries.iter().position(|e| e.inclusion_proof.is_none()) {
-            return Err(VerifyError::check(
-                "inclusion proof",
-                format!(
-                    "log entry {} of {} has no inclusion proof; every log entry must be \
-                     proven by an inclusion proof and a signed checkpoint (a signed entry \
-                     timestamp alone, which bundle v0.1 allows, is only a promise)",
-                    n + 1,
-                    entries.len()
-                ),
-            ));
+        let v01 = loaded.media_type() == BUNDLE_V01;
+        for (n, e) in entries.iter().enumerate() {
+            if e.inclusion_proof.is_some() {
+                continue;
+            }
+            let promise_ok =
+                v01 && e.inclusion_promise.is_some() && !options.require_inclusion_proof;
+            if !promise_ok {
+                let why = if !v01 {
+                    "bundles after v0.1 must carry one"
+                } else if e.inclusion_promise.is_none() {
+                    "nor a signed entry timestamp"
+                } else {
+                    "a signed entry timestamp alone is a promise, and --require-inclusion-proof asks for a proof"
+                };
+                return Err(VerifyError::check(
+                    "inclusion proof",
+                    format!(
+                        "log entry {} of {} has no inclusion proof ({why}); every log entry must be \
+                         proven by an inclusion proof and a signed checkpoint",
+                        n + 1,
+                        entries.len()
+                    ),
+                ));
+            }
+            promised = true;
         }
     }
 
@@ -391,9 +468,21 @@ pub fn verify_bundle(
         }),
         timestamps,
         tlog_entries_verified: if result.tlog_verified() {
-            tlog_count
+            bundle
+                .verification_material
+                .tlog_entries
+                .iter()
+                .filter(|e| e.inclusion_proof.is_some())
+                .count()
         } else {
             0
+        },
+        inclusion: if !result.tlog_verified() || tlog_count == 0 {
+            Inclusion::NotLogged
+        } else if promised {
+            Inclusion::Promised
+        } else {
+            Inclusion::Proven
         },
         sct_verified: result.sct_verified(),
         statement,
@@ -436,16 +525,24 @@ pub fn verify_bundle_with_key(
     }
     let result = run_core(&prepared.verifier, artifact, bundle, &policy)?;
     let timestamps = label_timestamps(loaded, &prepared.root)?;
+    let entries = &bundle.verification_material.tlog_entries;
+    let proven = entries
+        .iter()
+        .filter(|e| e.inclusion_proof.is_some())
+        .count();
     Ok(VerifiedAttestation {
         instance: instance.kind,
         organization: instance.organization.clone(),
         root_source: prepared.source.clone(),
         certificate: None,
         timestamps,
-        tlog_entries_verified: if result.tlog_verified() {
-            bundle.verification_material.tlog_entries.len()
+        tlog_entries_verified: if result.tlog_verified() { proven } else { 0 },
+        inclusion: if !result.tlog_verified() || entries.is_empty() {
+            Inclusion::NotLogged
+        } else if proven < entries.len() {
+            Inclusion::Promised
         } else {
-            0
+            Inclusion::Proven
         },
         sct_verified: false,
         statement,
