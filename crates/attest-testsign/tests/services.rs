@@ -653,11 +653,22 @@ async fn write_fixtures(sigstore: &LoopbackSigstore, dir: &Path) {
     .expect("write");
 }
 
-fn available(program: &str) -> bool {
-    Command::new(program)
+/// Whether `program` runs (`PROGRAM --version` succeeds). When it does not:
+/// under `CI=true` the test fails, since a CI run must not pass by skipping;
+/// elsewhere the skip is printed and the test returns early.
+fn require_tool(program: &str, install: &str) -> bool {
+    let runs = Command::new(program)
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !runs {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} is not installed, and CI=true: {install}"
+        );
+        eprintln!("SKIPPED: {program} is not installed ({install}); under CI=true this fails");
+    }
+    runs
 }
 
 fn show(output: &std::process::Output) -> String {
@@ -671,8 +682,7 @@ fn show(output: &std::process::Output) -> String {
 
 #[tokio::test]
 async fn sigstore_python_verifies_a_dsse_bundle() {
-    if !available("sigstore") {
-        eprintln!("skipped: sigstore-python is not installed (pip install sigstore)");
+    if !require_tool("sigstore", "pip install sigstore") {
         return;
     }
     let sigstore = start();
@@ -693,8 +703,7 @@ async fn sigstore_python_verifies_a_dsse_bundle() {
 
 #[tokio::test]
 async fn sigstore_python_signs_through_the_services() {
-    if !available("sigstore") {
-        eprintln!("skipped: sigstore-python is not installed (pip install sigstore)");
+    if !require_tool("sigstore", "pip install sigstore") {
         return;
     }
     let sigstore = start();
@@ -773,8 +782,7 @@ async fn sigstore_python_signs_through_the_services() {
 
 #[tokio::test]
 async fn gh_verifies_a_dsse_bundle() {
-    if !available("gh") {
-        eprintln!("skipped: gh is not installed");
+    if !require_tool("gh", "scripts/install-test-deps.sh installs it") {
         return;
     }
     let sigstore = start();
