@@ -11,9 +11,53 @@
 //! The Sigstore cryptographic core (the `sigstore-*` crates, pinned exactly)
 //! is only used from [`verify`], [`trust`], [`bundle`] and [`certificate`],
 //! so it can be swapped without touching the rest.
+//!
+//! # The front door
+//!
+//! Build one [`Verifier`] from trust material and a mode (a keyless
+//! identity [`Policy`], or a public key), then apply it to one artifact
+//! ([`Verifier::verify_artifact`]) or a whole release
+//! ([`Verifier::verify_release`]), with bundles from any source:
+//!
+//! ```
+//! use attest::{ArtifactRef, DigestAlgorithm, Policy, PolicyFlags, TrustStore, Verifier};
+//!
+//! let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+//! // gh's `--owner sigstore`, with the Sigstore roots embedded in the binary.
+//! let policy = Policy::from_flags(&PolicyFlags {
+//!     owner: Some("sigstore".into()),
+//!     ..PolicyFlags::default()
+//! })?;
+//! let verifier = Verifier::keyless(TrustStore::embedded(false), policy);
+//!
+//! let tarball = ArtifactRef::from_arg(&format!("{examples}/sigstore-js-2.1.0.tgz"))?;
+//! let digest = tarball.digest(DigestAlgorithm::Sha512)?;
+//! let bundles = attest::read_bundle_file(std::path::Path::new(&format!(
+//!     "{examples}/sigstore-js-2.1.0-bundle.json"
+//! )))?;
+//!
+//! let verdict = verifier.verify_artifact(&bundles, &digest);
+//! assert!(verdict.verified());
+//! let signer = verdict.matched().next().and_then(|r| r.outcome.attestation());
+//! assert_eq!(
+//!     signer.and_then(|a| a.certificate.as_ref()?.source_repository_uri.as_deref()),
+//!     Some("https://github.com/sigstore/sigstore-js")
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub use artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
+pub use bundle::{BundleError, LoadedBundle};
+pub use outcome::{ArtifactVerdict, AttestationResult, Outcome};
+pub use policy::{Policy, PolicyFlags};
+pub use release::{ReleaseArtifact, ReleaseVerdict};
+pub use source::read_bundle_file;
+pub use trust::TrustStore;
+pub use verifier::{Mode, Verifier, VerifierError};
+pub use verify::{Inclusion, VerifiedAttestation, VerifyError, VerifyOptions};
 
 pub mod artifact;
 pub mod bundle;

@@ -15,7 +15,7 @@ use crate::release::ReleaseVerdict;
 use crate::verify::{VerifiedAttestation, VerifyError};
 
 /// The media type gh gives its verification results.
-pub const VERIFICATION_RESULT_MEDIA_TYPE: &str =
+pub(crate) const VERIFICATION_RESULT_MEDIA_TYPE: &str =
     "application/vnd.dev.sigstore.verificationresult+json;version=0.1";
 
 /// Terminal styling: colour only on a terminal and without `NO_COLOR`.
@@ -69,7 +69,7 @@ pub fn gh_json(verdict: &ArtifactVerdict, policy: &Policy) -> Value {
 }
 
 /// gh's `verificationResult` object for one attestation.
-pub fn verification_result_json(att: &VerifiedAttestation, policy: &Policy) -> Value {
+pub(crate) fn verification_result_json(att: &VerifiedAttestation, policy: &Policy) -> Value {
     let signature = match &att.certificate {
         Some(cert) => json!({ "certificate": cert }),
         None => json!({}),
@@ -107,7 +107,7 @@ pub fn verification_result_json(att: &VerifiedAttestation, policy: &Policy) -> V
 }
 
 /// RFC 3339 in UTC with second precision and a `Z`, as gh prints times.
-pub fn rfc3339(t: jiff::Timestamp) -> String {
+pub(crate) fn rfc3339(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -134,7 +134,7 @@ fn aligned_rows(rows: &[(&str, String)], prefix: &str) -> String {
 
 /// Split a GitHub workflow URI (`https://host/owner/repo/path@ref`) into
 /// `owner/repo` and `path@ref`, as gh's text output shows them.
-pub fn split_workflow_uri(uri: &str) -> (String, String) {
+pub(crate) fn split_workflow_uri(uri: &str) -> (String, String) {
     let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or(uri);
     let mut parts = rest.splitn(4, '/');
     let _host = parts.next();
@@ -175,7 +175,7 @@ pub fn matched_block(verdict: &ArtifactVerdict) -> String {
 }
 
 /// "Verified by …" with the instance, the root's source and the times.
-pub fn trust_line(att: &VerifiedAttestation) -> String {
+pub(crate) fn trust_line(att: &VerifiedAttestation) -> String {
     let source = &att.root_source;
     let times: Vec<String> = att
         .timestamps
@@ -322,7 +322,7 @@ pub fn printable_name(name: &str) -> String {
 }
 
 /// A short digest for text output: `sha256:0123456789ab…`.
-pub fn short_digest(d: &ArtifactDigest) -> String {
+pub(crate) fn short_digest(d: &ArtifactDigest) -> String {
     let hex = d.hex();
     format!("{}:{}…", d.algorithm(), &hex[..12.min(hex.len())])
 }
@@ -403,7 +403,7 @@ pub fn release_summary(verdict: &ReleaseVerdict) -> String {
 }
 
 /// The JSON of one attestation's outcome with every check's result.
-pub fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value {
+pub(crate) fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value {
     let (result, checks) = match &r.outcome {
         Outcome::Matched {
             attestation,

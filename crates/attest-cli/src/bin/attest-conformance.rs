@@ -14,11 +14,12 @@
 use std::path::PathBuf;
 
 use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
-use attest::outcome::{evaluate_one, exit, policy_outcome, Outcome};
+use attest::outcome::{exit, Outcome};
 use attest::policy::Policy;
 use attest::source::read_bundle_file;
 use attest::trust::TrustStore;
-use attest::verify::{verify_bundle_with_key, ArtifactInput};
+use attest::verifier::Verifier;
+use attest::verify::ArtifactInput;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -120,30 +121,31 @@ fn run(args: VerifyBundle) -> i32 {
             ArtifactInput::Digest(&digest)
         }
     };
-    let outcome = match &args.key {
+    // The same front door as `attest verify`: one verifier per mode.
+    let verifier = match &args.key {
         Some(key_path) => {
-            let pem = match std::fs::read_to_string(key_path) {
-                Ok(p) => p,
-                Err(e) => return fail(exit::UNREADABLE, format!("{}: {e}", key_path.display())),
-            };
+            let pem =
+                match attest::artifact::read_text_file(key_path, 64 * 1024, "a PEM public key") {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return fail(exit::UNREADABLE, format!("{}: {e}", key_path.display()))
+                    }
+                };
             let key = match attest::verify::parse_public_key_pem(&pem) {
                 Ok(k) => k,
                 Err(e) => return fail(exit::UNREADABLE, format!("{}: {e}", key_path.display())),
             };
-            let Some(instance) = trust.first() else {
-                return fail(exit::UNREADABLE, "no trusted root");
-            };
-            match verify_bundle_with_key(bundle, input, instance, &key) {
-                Ok(att) => policy_outcome(att, &Policy::identity_only(None, None)),
-                Err(e) => Outcome::Failed(e),
+            match Verifier::with_key(trust, key, Policy::identity_only(None, None)) {
+                Ok(v) => v,
+                Err(e) => return fail(exit::UNREADABLE, e),
             }
         }
-        None => {
-            let policy =
-                Policy::identity_only(args.certificate_identity, args.certificate_oidc_issuer);
-            evaluate_one(bundle, input, &trust, &policy)
-        }
+        None => Verifier::keyless(
+            trust,
+            Policy::identity_only(args.certificate_identity, args.certificate_oidc_issuer),
+        ),
     };
+    let outcome = verifier.evaluate(bundle, input);
     match outcome {
         Outcome::Matched { .. } => exit::OK,
         other => fail(other.exit_code(), other.reason()),

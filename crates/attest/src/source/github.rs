@@ -382,7 +382,7 @@ fn encode_component(s: &str) -> String {
 }
 
 /// The first URL of the query.
-pub fn first_page_url(api: &GitHubApi, q: &AttestationQuery) -> String {
+pub(crate) fn first_page_url(api: &GitHubApi, q: &AttestationQuery) -> String {
     let path = match &q.repo {
         Some(nwo) => {
             let (o, r) = nwo.split_once('/').unwrap_or((nwo, ""));
