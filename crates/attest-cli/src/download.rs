@@ -2,8 +2,6 @@
 //! verification, as `gh attestation download` does (`<alg>:<hex>.jsonl` in
 //! the current directory, `<alg>-<hex>.jsonl` on Windows).
 
-use std::io::Write;
-
 use attest::outcome::exit;
 use clap::Args;
 
@@ -123,7 +121,7 @@ pub fn run(args: DownloadArgs) -> i32 {
         }
     }
     if lines.is_empty() {
-        println!("No attestations found for {}", resolved.display);
+        crate::output::out::line(&format!("No attestations found for {}", resolved.display));
         return exit::OK;
     }
     let sep = if cfg!(windows) { "-" } else { ":" };
@@ -135,13 +133,12 @@ pub fn run(args: DownloadArgs) -> i32 {
     let mut text = lines.join("\n");
     text.push('\n');
     if let Err(e) = std::fs::write(&file, text) {
-        eprintln!("Error: {file}: {e}");
-        return exit::UNREADABLE;
+        // The output could not be written: its own exit code, as for -o.
+        eprintln!("Error: {file}: {}", attest::text::io_error(&e));
+        return exit::OUTPUT;
     }
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
+    crate::output::out::line(&format!(
         "Wrote attestations to file {file}.\nAny previous content has been overwritten\n\nThe trusted metadata is now available at {file}"
-    );
+    ));
     exit::OK
 }

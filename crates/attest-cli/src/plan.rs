@@ -320,7 +320,16 @@ fn read_key(path: &std::path::Path) -> Result<attest::verify::DerPublicKey, CliE
 
 fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
     let unreadable = |e: attest::trust::TrustError| {
-        CliError::new(attest::outcome::exit::UNREADABLE, e.to_string())
+        // Refusing the public-good instance is a trust decision (exit 6),
+        // whether the embedded roots or a custom root supplied it: one
+        // cause, one code.
+        let code = match e {
+            attest::trust::TrustError::PublicGoodInCustomRoot { .. } => {
+                attest::outcome::exit::VERIFICATION
+            }
+            _ => attest::outcome::exit::UNREADABLE,
+        };
+        CliError::new(code, e.to_string())
     };
     if let Some(path) = &args.trust.custom_trusted_root {
         return TrustStore::from_file(path, args.trust.no_public_good).map_err(unreadable);

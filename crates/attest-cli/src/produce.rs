@@ -426,9 +426,9 @@ pub fn run_provenance(cmd: ProvenanceCmd) -> i32 {
             }
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&statement);
-            let _ = out.write_all(b"\n");
+            let mut text = statement.to_vec();
+            text.push(b'\n');
+            crate::output::out::write_all(&text);
             exit::OK
         }
     }

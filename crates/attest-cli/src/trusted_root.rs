@@ -3,7 +3,6 @@
 //! over TUF. The output is what `--custom-trusted-root` takes, for offline
 //! and air-gapped verification.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use attest::outcome::exit;
@@ -12,6 +11,7 @@ use attest::trust::tuf::{
 };
 use clap::Args;
 
+use crate::output::out;
 use crate::verify::fetch_options;
 
 /// Print the Sigstore public-good and GitHub trusted roots, verified over TUF.
@@ -64,17 +64,20 @@ pub fn run(args: TrustedRootArgs) -> i32 {
         }
     }
     let repos = match (&args.tuf_url, &args.tuf_root) {
-        (Some(url), Some(root)) => match std::fs::read(root) {
-            Ok(bytes) => vec![TufRepository {
-                url: url.clone(),
-                initial_root: bytes,
-                target: TRUSTED_ROOT_TARGET.into(),
-            }],
-            Err(e) => {
-                eprintln!("Error: {}: {e}", root.display());
-                return exit::UNREADABLE;
+        // A root.json is a few KiB; the bound keeps /dev/zero out.
+        (Some(url), Some(root)) => {
+            match attest::artifact::read_text_file(root, 1024 * 1024, "a TUF root.json") {
+                Ok(text) => vec![TufRepository {
+                    url: url.clone(),
+                    initial_root: text.into_bytes(),
+                    target: TRUSTED_ROOT_TARGET.into(),
+                }],
+                Err(e) => {
+                    eprintln!("Error: {}: {e}", root.display());
+                    return exit::UNREADABLE;
+                }
             }
-        },
+        }
         _ => vec![
             TufRepository::public_good(),
             match &tenant {
@@ -86,7 +89,6 @@ pub fn run(args: TrustedRootArgs) -> i32 {
     let mut opts = fetch_options(args.offline, args.cache_dir.clone());
     // gh's trusted-root always refreshes; so do we, unless told to stay offline.
     opts.use_fresh_cache = false;
-    let mut stdout = std::io::stdout().lock();
     for repo in &repos {
         let target = match fetch_target(repo, &opts) {
             Ok(t) => t,
@@ -114,15 +116,12 @@ pub fn run(args: TrustedRootArgs) -> i32 {
                 // Nothing was fetched: say only what was done.
                 "verified from the cache (offline: not updated)"
             };
-            let _ = writeln!(stdout, "Local TUF repository for {} {what}", repo.url);
+            out::line(&format!("Local TUF repository for {} {what}", repo.url));
             continue;
         }
         let mut line = compact_json(&target.bytes);
         line.push(b'\n');
-        if stdout.write_all(&line).is_err() {
-            return exit::INTERNAL;
-        }
+        out::write_all(&line);
     }
-    let _ = stdout.flush();
     exit::OK
 }

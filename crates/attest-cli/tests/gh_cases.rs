@@ -83,7 +83,9 @@ fn exit_codes_say_how_far_verification_got() {
         ("missing-verification-material", 3),
         ("not-in-toto-payload", 5),
         ("source-ref-mismatch", 7),
-        ("no-public-good-with-public-good-root", 3),
+        // Refusing the public-good instance is a trust failure, with a
+        // custom root as with the embedded ones (see strict_input.rs).
+        ("no-public-good-with-public-good-root", 6),
     ];
     let cases = cases();
     for (name, code) in expected {

@@ -351,3 +351,22 @@ fn flags_that_cannot_apply_are_refused() {
     ]));
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn refusing_public_good_is_one_exit_code_whatever_the_root() {
+    let embedded = run(verify_sigstore_js().args([
+        "--bundle",
+        "sigstore-js-2.1.0-bundle.json",
+        "--no-public-good",
+    ]));
+    let custom = run(verify_sigstore_js().args([
+        "--bundle",
+        "sigstore-js-2.1.0-bundle.json",
+        "--no-public-good",
+        "--custom-trusted-root",
+        "trusted_root.json",
+    ]));
+    assert_eq!(embedded.0, 6, "{}", embedded.2);
+    assert_eq!(custom.0, 6, "{}", custom.2);
+    assert!(custom.2.contains("public good"), "{}", custom.2);
+}
