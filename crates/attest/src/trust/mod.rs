@@ -248,8 +248,10 @@ impl TrustedInstance {
 
     fn load(&self) -> Result<(TrustedRoot, RootSource, Option<String>), TrustError> {
         let parse_embedded = |json: &str| {
+            let origin = format!("embedded {} root", self.kind.name());
+            strict(json, &origin)?;
             TrustedRoot::from_json(json).map_err(|e| TrustError::Root {
-                origin: format!("embedded {} root", self.kind.name()),
+                origin,
                 detail: e.to_string(),
             })
         };
@@ -266,6 +268,9 @@ impl TrustedInstance {
                         origin: repo.url.clone(),
                         detail: "the trusted_root.json target is not UTF-8".into(),
                     })?;
+                    // TUF vouches for the bytes, not for how they parse: a
+                    // duplicate key is refused here as in a custom root.
+                    strict(&text, &format!("{} (TUF target {})", repo.url, repo.target))?;
                     let root = TrustedRoot::from_json(&text).map_err(|e| TrustError::Root {
                         origin: repo.url.clone(),
                         detail: e.to_string(),
@@ -498,6 +503,16 @@ pub enum TrustError {
         /// What is wrong.
         detail: String,
     },
+    /// A trusted root names a member twice in one object. Parsers disagree on
+    /// which one counts (serde_json keeps the last, protojson refuses), so a
+    /// root that could be read two ways is not read at all.
+    #[error("{origin}: invalid trusted root: {error}")]
+    DuplicateKey {
+        /// File and line, a TUF repository's target, or "embedded".
+        origin: String,
+        /// The key and where it is.
+        error: crate::json::StrictJsonError,
+    },
     /// `--no-public-good` with a custom root that contains the public-good CA.
     #[error("{origin}: detected public good instance but requested verification without public good instance")]
     PublicGoodInCustomRoot {
@@ -664,6 +679,7 @@ impl TrustStore {
                     })
                 }
             };
+            strict(raw.get(), &origin)?;
             let mut de = serde_json::Deserializer::from_str(raw.get());
             let root: TrustedRoot =
                 serde_path_to_error::deserialize(&mut de).map_err(|e| TrustError::Root {
@@ -794,6 +810,21 @@ impl TrustStore {
     }
 }
 
+/// Refuse a trusted root that names a member twice (see
+/// [`TrustError::DuplicateKey`]); syntax errors are left to the parser, whose
+/// message says more.
+fn strict(json: &str, origin: &str) -> Result<(), TrustError> {
+    match crate::json::check_unique_keys(json.as_bytes()) {
+        Err(error @ crate::json::StrictJsonError::DuplicateKey { .. }) => {
+            Err(TrustError::DuplicateKey {
+                origin: origin.to_string(),
+                error,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(pos) => msg[..pos].to_string(),
@@ -890,5 +921,42 @@ mod tests {
                 .unwrap_err();
         assert!(err.to_string().starts_with("r.jsonl:3:"), "{err}");
         assert!(TrustStore::from_jsonl("  \n", "e.jsonl", false).is_err());
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused_with_its_line_and_path() {
+        let good = std::fs::read_to_string(format!("{GH}/trusted_root.json")).unwrap();
+        let good = good.trim_end();
+        // The real CAs last: serde_json alone would keep them and accept the root.
+        let dup = good.replacen(
+            "\"certificateAuthorities\":",
+            "\"certificateAuthorities\":[],\"certificateAuthorities\":",
+            1,
+        );
+        assert_ne!(dup, good);
+        let err =
+            TrustStore::from_jsonl(&format!("{good}\n{dup}\n"), "r.jsonl", false).unwrap_err();
+        assert!(matches!(err, TrustError::DuplicateKey { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "r.jsonl:2: invalid trusted root: duplicate key \"certificateAuthorities\" in \
+             the top-level object (a JSON object must name each member once)"
+        );
+        let nested = good.replacen(
+            "\"hashAlgorithm\":",
+            "\"hashAlgorithm\":1,\"hashAlgorithm\":",
+            1,
+        );
+        let err = TrustStore::from_jsonl(&nested, "r.json", false).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "r.json:1: invalid trusted root: duplicate key \"hashAlgorithm\" in tlogs[0] "
+            ),
+            "{err}"
+        );
+        // The embedded roots pass the same check (`prepared` runs it).
+        for inst in TrustStore::embedded(false).instances() {
+            inst.prepared().unwrap();
+        }
     }
 }
