@@ -18,7 +18,6 @@ mod registry;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::source::oci::{
@@ -258,30 +257,7 @@ fn world() -> World {
     let other_root = d.join("other-root.json");
     std::fs::write(&other_root, other.trusted_root_json() + "\n").unwrap();
 
-    let key = d.join("pub.pem");
-    let private = d.join("key.pem");
-    assert!(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out"
-        ])
-        .arg(&private)
-        .status()
-        .expect("openssl")
-        .success());
-    assert!(Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&private)
-        .arg("-out")
-        .arg(&key)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success());
+    let (_, key) = common::openssl_p256_key_pair(d, "key");
 
     // The API serves each set's bundle for the digests it covers.
     let served: Vec<(Vec<String>, serde_json::Value)> = sets
@@ -588,30 +564,7 @@ fn key_is_never_ignored_with_several_artifacts() {
     for n in ["a.tgz", "b.tgz"] {
         std::fs::copy(ex.join("sigstore-js-2.1.0.tgz"), dir.path().join(n)).unwrap();
     }
-    let private = dir.path().join("k.pem");
-    let public = dir.path().join("pub.pem");
-    assert!(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out"
-        ])
-        .arg(&private)
-        .status()
-        .unwrap()
-        .success());
-    assert!(Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&private)
-        .arg("-out")
-        .arg(&public)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success());
+    let (_, public) = common::openssl_p256_key_pair(dir.path(), "k");
     let bundle = ex.join("sigstore-js-2.1.0-bundle.json");
     for files in [&["a.tgz"][..], &["a.tgz", "b.tgz"][..]] {
         let (code, out, err) = run(common::attest()

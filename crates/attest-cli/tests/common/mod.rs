@@ -106,3 +106,29 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&stderr).into_owned(),
     )
 }
+
+/// An ECDSA P-256 key pair as `openssl` writes it: `<stem>.pem` (the
+/// private key, SEC1) and `<stem>.pub.pem` (the SPKI public key) in `dir`.
+/// Returns (private, public).
+pub fn openssl_p256_key_pair(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
+    let private = dir.join(format!("{stem}.pem"));
+    let public = dir.join(format!("{stem}.pub.pem"));
+    let ok = |c: &mut Command| c.status().expect("openssl").success();
+    assert!(ok(Command::new("openssl")
+        .args([
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out"
+        ])
+        .arg(&private)));
+    assert!(ok(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(&public)
+        .stderr(std::process::Stdio::null())));
+    (private, public)
+}
