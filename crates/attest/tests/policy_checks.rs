@@ -697,7 +697,8 @@ fn a_missing_required_field_fails_an_optional_one_is_skipped() {
     assert_eq!(c.expected, "push");
     assert_eq!(
         c.message,
-        "the provenance says github.event_name is (nothing), the certificate says push"
+        "the provenance says buildDefinition.internalParameters.github.event_name is (nothing), \
+         the certificate says BuildTrigger is push"
     );
     // Missing in both: still a failure (nothing to compare is not agreement).
     let mut c2 = cert();
@@ -727,6 +728,28 @@ fn legacy_runner_builders_compare_the_runner_environment() {
     p["runDetails"]["builder"]["id"] = json!("https://github.com/actions/runner/self-hosted");
     let checks = provenance_checks(&p, &cert());
     assert!(!check(&checks, "builder.id runner").passed);
+}
+
+/// The build config URI is named as what it is on each side: the predicate's
+/// workflow path (joined with its repository and ref) and the certificate's
+/// BuildConfigURI, not `workflow.path` for both.
+#[test]
+fn the_build_config_uri_is_labelled_by_its_sources() {
+    let mut p = predicate();
+    p["buildDefinition"]["externalParameters"]["workflow"]["path"] =
+        json!(".github/workflows/other.yml");
+    let checks = provenance_checks(&p, &cert());
+    let path = check(&checks, "workflow.path");
+    assert!(!path.passed);
+    assert_eq!(
+        path.message,
+        format!(
+            "the provenance says buildDefinition.externalParameters.workflow.path (with its \
+             repository and ref) is {REPO}/.github/workflows/other.yml@refs/heads/main, the \
+             certificate says BuildConfigURI is {}",
+            workflow()
+        )
+    );
 }
 
 #[test]

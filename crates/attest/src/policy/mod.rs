@@ -12,6 +12,12 @@ use regex::Regex;
 use crate::bundle::SLSA_PROVENANCE_V1;
 use crate::verify::VerifiedAttestation;
 
+mod goregex;
+mod provenance;
+
+pub use goregex::{go_quote_meta, GoRegex};
+pub use provenance::provenance_checks;
+
 /// GitHub Actions' OIDC issuer on github.com.
 pub const GITHUB_ACTIONS_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
@@ -130,165 +136,6 @@ pub enum PolicyError {
 
 fn usage(msg: impl Into<String>) -> PolicyError {
     PolicyError::Usage(msg.into())
-}
-
-/// Escape regex metacharacters as Go's `regexp.QuoteMeta` does, so the
-/// patterns we print are byte-identical to gh's (Rust's `regex::escape`
-/// escapes more characters, e.g. `-`).
-pub fn go_quote_meta(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A regular expression in Go's RE2 syntax, as gh takes it, matched with
-/// Rust's `regex`. The two differ at the edges: Go has `\Q…\E` literals,
-/// Rust does not; Rust has the flags `x`, `R` and `u` and class set
-/// operations (`&&`, `--`, `~~`, nested `[`), which Go reads as literal
-/// characters or refuses. The pattern is translated so that it matches what
-/// Go's would, and shown as the user wrote it.
-#[derive(Debug, Clone)]
-pub struct GoRegex {
-    source: String,
-    regex: Regex,
-}
-
-impl GoRegex {
-    /// Compile a Go RE2 pattern; an error names what is wrong with it.
-    pub fn new(pattern: &str) -> Result<Self, PolicyError> {
-        let invalid = |why: String| usage(format!("invalid regular expression {pattern:?}: {why}"));
-        let translated = go_to_rust_regex(pattern).map_err(invalid)?;
-        let regex = Regex::new(&translated).map_err(|e| invalid(e.to_string()))?;
-        Ok(Self {
-            source: pattern.to_string(),
-            regex,
-        })
-    }
-
-    /// The pattern as given (Go syntax), for messages and JSON.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    /// Whether the pattern matches somewhere in `text`.
-    pub fn is_match(&self, text: &str) -> bool {
-        self.regex.is_match(text)
-    }
-}
-
-/// Rewrite a Go RE2 pattern into Rust `regex` syntax with the same meaning.
-fn go_to_rust_regex(pattern: &str) -> Result<String, String> {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len());
-    let mut in_class = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            match chars.get(i + 1) {
-                Some('Q') => {
-                    // A literal up to `\E` or the end of the pattern.
-                    let rest: String = chars[i + 2..].iter().collect();
-                    let (literal, after) = match rest.find("\\E") {
-                        Some(end) => (&rest[..end], end + 2),
-                        None => (rest.as_str(), rest.len()),
-                    };
-                    out.push_str(&regex::escape(literal));
-                    i += 2 + rest[..after].chars().count();
-                    continue;
-                }
-                Some(&next @ ('<' | '>')) => {
-                    // Word-boundary assertions in Rust, an error in Go.
-                    return Err(format!("invalid escape sequence `\\{next}`"));
-                }
-                Some(&next) => {
-                    out.push(c);
-                    out.push(next);
-                    i += 2;
-                    continue;
-                }
-                None => return Err("trailing backslash".into()),
-            }
-        }
-        if in_class {
-            match c {
-                ']' => in_class = false,
-                '[' if chars.get(i + 1) == Some(&':') => {
-                    // A POSIX class, `[:alpha:]`, which both read alike.
-                    let rest: String = chars[i..].iter().collect();
-                    if let Some(end) = rest.find(":]") {
-                        out.push_str(&rest[..end + 2]);
-                        i += rest[..end + 2].chars().count();
-                        continue;
-                    }
-                    out.push_str("\\[");
-                    i += 1;
-                    continue;
-                }
-                '[' => {
-                    out.push_str("\\[");
-                    i += 1;
-                    continue;
-                }
-                '&' | '-' | '~' if chars.get(i + 1) == Some(&c) => {
-                    // Rust's set operators; in Go, two literal characters
-                    // (for `--`, a range ending in `-` would be a Go error
-                    // too, so escaping both keeps the meaning of the rest).
-                    out.push('\\');
-                    out.push(c);
-                    out.push('\\');
-                    out.push(c);
-                    i += 2;
-                    continue;
-                }
-                _ => {}
-            }
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        match c {
-            '[' => {
-                in_class = true;
-                out.push(c);
-                i += 1;
-                // `]` right after `[` or `[^` is a literal in both.
-                if chars.get(i) == Some(&'^') {
-                    out.push('^');
-                    i += 1;
-                }
-                if chars.get(i) == Some(&']') {
-                    out.push_str("\\]");
-                    i += 1;
-                }
-                continue;
-            }
-            '(' if chars.get(i + 1) == Some(&'?') => {
-                // A flag group, `(?flags)` or `(?flags:…)`: Go knows i, m, s, U.
-                let flags: String = chars[i + 2..]
-                    .iter()
-                    .take_while(|f| f.is_ascii_alphabetic() || **f == '-')
-                    .collect();
-                let end = chars.get(i + 2 + flags.chars().count());
-                if matches!(end, Some(':') | Some(')')) {
-                    if let Some(bad) = flags.chars().find(|f| !"imsU-".contains(*f)) {
-                        return Err(format!(
-                            "flag `{bad}` in `(?{flags}…`: Go's RE2, which gh uses, knows only i, m, s and U"
-                        ));
-                    }
-                }
-            }
-            _ => {}
-        }
-        out.push(c);
-        i += 1;
-    }
-    Ok(out)
 }
 
 fn compile(pattern: &str) -> Result<GoRegex, PolicyError> {
@@ -634,121 +481,6 @@ impl Policy {
     }
 }
 
-/// Cross-check an actions/attest SLSA provenance predicate against the
-/// signing certificate's claims (provenance-formats.md §4.1): the predicate
-/// is signer-supplied, the certificate is Fulcio's record of the same job.
-/// Older-generation predicates (npm, actions/attest before 1.3) name the
-/// runner as the builder; for those the builder check compares the runner
-/// environment instead.
-pub fn provenance_checks(
-    predicate: &serde_json::Value,
-    cert: &crate::certificate::CertificateSummary,
-) -> Vec<PolicyCheck> {
-    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    let bd = &predicate["buildDefinition"];
-    let wf = &bd["externalParameters"]["workflow"];
-    let gh = &bd["internalParameters"]["github"];
-    let dep = &bd["resolvedDependencies"][0];
-    let builder = s(&predicate["runDetails"]["builder"]["id"]);
-    let mut checks = Vec::new();
-    let mut eq =
-        |name: &'static str, pred: Option<String>, cert_value: &Option<String>, optional: bool| {
-            if optional && pred.is_none() {
-                return;
-            }
-            let expected = cert_value.clone().unwrap_or_default();
-            let passed = pred.is_some() && pred == *cert_value;
-            checks.push(PolicyCheck::new(
-                name,
-                &expected,
-                pred.clone(),
-                passed,
-                format!(
-                    "the provenance says {name} is {}, the certificate says {}",
-                    pred.as_deref().unwrap_or("(nothing)"),
-                    cert_value.as_deref().unwrap_or("(nothing)")
-                ),
-            ));
-        };
-    let legacy_builder = builder
-        .as_deref()
-        .and_then(|b| b.strip_prefix("https://github.com/actions/runner/"))
-        .map(str::to_string);
-    match legacy_builder {
-        Some(env) => eq(
-            "builder.id runner",
-            Some(env),
-            &cert.runner_environment,
-            false,
-        ),
-        None => eq("builder.id", builder, &cert.build_signer_uri, false),
-    }
-    eq(
-        "workflow.repository",
-        s(&wf["repository"]),
-        &cert.source_repository_uri,
-        false,
-    );
-    eq(
-        "workflow.ref",
-        s(&wf["ref"]),
-        &cert.source_repository_ref,
-        false,
-    );
-    let config_uri = match (s(&wf["repository"]), s(&wf["path"]), s(&wf["ref"])) {
-        (Some(r), Some(p), Some(rf)) => Some(format!("{r}/{p}@{rf}")),
-        _ => None,
-    };
-    eq("workflow.path", config_uri, &cert.build_config_uri, false);
-    eq(
-        "resolvedDependencies[0].digest.gitCommit",
-        s(&dep["digest"]["gitCommit"]),
-        &cert.source_repository_digest,
-        false,
-    );
-    let dep_uri = match (&cert.source_repository_uri, &cert.source_repository_ref) {
-        (Some(u), Some(r)) => Some(format!("git+{u}@{r}")),
-        _ => None,
-    };
-    eq(
-        "resolvedDependencies[0].uri",
-        s(&dep["uri"]),
-        &dep_uri,
-        false,
-    );
-    eq(
-        "github.event_name",
-        s(&gh["event_name"]),
-        &cert.build_trigger,
-        false,
-    );
-    eq(
-        "github.repository_id",
-        s(&gh["repository_id"]),
-        &cert.source_repository_identifier,
-        false,
-    );
-    eq(
-        "github.repository_owner_id",
-        s(&gh["repository_owner_id"]),
-        &cert.source_repository_owner_identifier,
-        false,
-    );
-    eq(
-        "github.runner_environment",
-        s(&gh["runner_environment"]),
-        &cert.runner_environment,
-        true,
-    );
-    eq(
-        "metadata.invocationId",
-        s(&predicate["runDetails"]["metadata"]["invocationId"]),
-        &cert.run_invocation_uri,
-        false,
-    );
-    checks
-}
-
 /// The `--signer-workflow` SAN pattern, as gh builds it: host-qualified or
 /// not, metacharacters escaped, anchored, case-sensitive, with an optional
 /// `@ref` suffix unless the value already names one.
@@ -898,7 +630,8 @@ mod tests {
 
     #[test]
     fn an_empty_value_never_means_no_constraint() {
-        let setters: [(&str, fn(&mut PolicyFlags)); 10] = [
+        type Setter = fn(&mut PolicyFlags);
+        let setters: [(&str, Setter); 10] = [
             ("--cert-identity", |f| f.cert_identity = Some(String::new())),
             ("--cert-identity-regex", |f| {
                 f.cert_identity_regex = Some(String::new())
@@ -925,54 +658,6 @@ mod tests {
                 "{flag}: {err}"
             );
         }
-    }
-
-    #[test]
-    fn regexes_are_read_as_go_reads_them() {
-        let re = |p: &str| GoRegex::new(p);
-        // `\Q…\E` is a literal, to `\E` or the end.
-        let r = re(r"^\Qhttps://x.y/a+b\E/.*$").unwrap();
-        assert!(r.is_match("https://x.y/a+b/c"));
-        assert!(!r.is_match("https://xzy/aab/c"));
-        assert_eq!(r.as_str(), r"^\Qhttps://x.y/a+b\E/.*$");
-        assert!(re(r"\Q(a|b").unwrap().is_match("x(a|b"));
-        assert!(re(r"\Q<a>").unwrap().is_match("<a>"));
-        // Flags Go lacks, and Rust-only escapes, are refused.
-        for bad in ["(?x) a", "(?R)a", "(?u:a)", "(?i-x:a)", r"\<a", "a\\"] {
-            assert!(re(bad).is_err(), "{bad}");
-        }
-        for good in ["(?i)A", "(?s:a.b)", "(?U)a+", "(?im-s:a)", "(?P<n>a)"] {
-            assert!(re(good).is_ok(), "{good}");
-        }
-        assert!(re("(?i)SIGSTORE").unwrap().is_match("sigstore"));
-        // Class set operators and nested `[` are literals in Go.
-        let r = re("^[a&&b]$").unwrap();
-        assert!(r.is_match("&") && r.is_match("a") && !r.is_match("c"));
-        let r = re("^[a~~]$").unwrap();
-        assert!(r.is_match("~"));
-        let r = re("^[[]$").unwrap();
-        assert!(r.is_match("["));
-        let r = re("^[]a]$").unwrap();
-        assert!(r.is_match("]") && r.is_match("a"));
-        let r = re("^[^]a]$").unwrap();
-        assert!(!r.is_match("]") && r.is_match("b"));
-        let r = re("^[[:digit:]x]+$").unwrap();
-        assert!(r.is_match("12x") && !r.is_match("y"));
-        assert!(re(r"^[\]]$").unwrap().is_match("]"));
-        // What follows `\E` is read as a pattern again.
-        let r = re(r"^\Qa.b\E/c$").unwrap();
-        assert!(r.is_match("a.b/c") && !r.is_match("a.b/cd") && !r.is_match("axb/c"));
-        // A class ends at its `]`; what follows is outside it.
-        let r = re("^[a][b]$").unwrap();
-        assert!(r.is_match("ab") && !r.is_match("a[b]"));
-        // `[` followed by `:` but no `:]`, and `[` in a class: literals.
-        let r = re("^[[:a]$").unwrap();
-        assert!(r.is_match("[") && r.is_match(":") && r.is_match("a"));
-        let r = re("^[[x:]]$").unwrap();
-        assert!(r.is_match("[]") && r.is_match("x]") && !r.is_match("x"));
-        // Ranges still work: only doubled `&`, `-`, `~` are escaped.
-        let r = re("^[a-c]$").unwrap();
-        assert!(r.is_match("b") && !r.is_match("-"));
     }
 
     #[test]
