@@ -2,6 +2,7 @@
 //! one place ([`CliError::report`]).
 
 use attest::outcome::exit;
+use attest::verify::Hint;
 
 /// A failure that ends a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,5 +50,54 @@ impl CliError {
             eprintln!("  hint: {h}");
         }
         self.code
+    }
+}
+
+/// A library hint in the CLI's own terms: the flag that changes the outcome.
+pub fn render_hint(hint: Hint) -> String {
+    match hint {
+        Hint::DigestAlgorithm(alg) => format!("pass -d {alg}"),
+        Hint::PublicKey => "a key-signed bundle needs --key: pass --key PUBLIC_KEY.pem".to_string(),
+        Hint::NoPublicGood => {
+            "--no-public-good was given; leave it out to accept public-good bundles".to_string()
+        }
+        Hint::RequireInclusionProof => "--require-inclusion-proof asks for an inclusion proof; \
+             leave it out to accept a v0.1 signed entry timestamp as a promise"
+            .to_string(),
+        // A hint this CLI does not know yet is not worth a wrong flag.
+        _ => String::new(),
+    }
+}
+
+/// Print each distinct hint once on stderr, as [`CliError::report`] does.
+pub fn print_hints(hints: impl IntoIterator<Item = Hint>) {
+    let mut seen = Vec::new();
+    for h in hints {
+        if seen.contains(&h) {
+            continue;
+        }
+        seen.push(h);
+        let text = render_hint(h);
+        if !text.is_empty() {
+            eprintln!("  hint: {text}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attest::DigestAlgorithm;
+
+    /// The flags the library no longer names are named here, once each.
+    #[test]
+    fn hints_name_the_flag() {
+        assert_eq!(
+            render_hint(Hint::DigestAlgorithm(DigestAlgorithm::Sha512)),
+            "pass -d sha512"
+        );
+        assert!(render_hint(Hint::PublicKey).contains("--key"));
+        assert!(render_hint(Hint::NoPublicGood).contains("--no-public-good"));
+        assert!(render_hint(Hint::RequireInclusionProof).contains("--require-inclusion-proof"));
     }
 }

@@ -137,6 +137,7 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
         }
     }
     eprintln!("{}", report::release_summary(&verdict));
+    crate::error::print_hints(verdict.artifacts.iter().filter_map(|a| a.hint));
     let code = verdict.exit_code();
     if code == exit::OK && output_code != exit::OK {
         return Ok(output_code);

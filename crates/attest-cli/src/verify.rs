@@ -183,6 +183,7 @@ fn print_verdict(
         eprintln!("{}", style.bad(&format!("✗ {stage} failed")));
     }
     eprintln!("\nError: {message}");
+    crate::error::print_hints(verdict.hint());
     if verdict.results.len() > 1 {
         eprintln!(
             "\nNone of {} matched:\n{}",

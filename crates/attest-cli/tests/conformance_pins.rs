@@ -145,7 +145,7 @@ const PINS: &[Pin] = &[
     ),
     check(
         "managed-key-no-key_fail",
-        "verification failed: the bundle has no signing certificate (a key-signed bundle needs --key)",
+        "verification failed: the bundle has no signing certificate (a key-signed bundle needs a public key to verify it)",
     ),
     // Upstream's "wrong key" is not valid base64, so it never reaches the
     // signature check.

@@ -443,6 +443,57 @@ fn key_signed_bundles_verify_with_the_public_key_only() {
     };
     let (code, _, err) = verify("pub.pem");
     assert_eq!(code, 0, "{err}");
+    // The success line names the key as cosign does: base64 of the SHA-256
+    // of its DER SubjectPublicKeyInfo (computed here by openssl).
+    let der = Command::new("openssl")
+        .args(["pkey", "-pubin", "-outform", "DER", "-in"])
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(der.status.success());
+    let fingerprint = {
+        use base64::Engine;
+        let sha = Command::new("openssl")
+            .args(["dgst", "-sha256", "-binary"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(&der.stdout)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert!(sha.status.success());
+        base64::engine::general_purpose::STANDARD.encode(sha.stdout)
+    };
+    assert!(
+        err.contains(&format!("; signer key {fingerprint}")),
+        "expected the key's fingerprint {fingerprint} as the signer: {err}"
+    );
+    // Without --key: refused, and the flag to pass is a hint of the CLI's
+    // (the library's message names no flag).
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "verify",
+        "dist/octo_repo-1.0.tar.gz",
+        "--bundle",
+        "keyed.json",
+        "--owner",
+        "octo-org",
+        "--custom-trusted-root",
+        "root.jsonl",
+    ]));
+    assert_eq!(code, 6, "{err}");
+    let error = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("");
+    assert!(
+        error.contains("no signing certificate") && !error.contains("--key"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("  hint: ") && l.contains("--key")),
+        "{err}"
+    );
     // Another key does not verify it.
     let other = r.path().join("other.pem");
     assert!(Command::new("openssl")

@@ -11,7 +11,7 @@ use crate::bundle::{BundleError, BundleOrigin, LoadedBundle, IN_TOTO_PAYLOAD_TYP
 use crate::policy::{Policy, PolicyCheck};
 use crate::trust::TrustStore;
 use crate::verify::{
-    verify_bundle_with, ArtifactInput, VerifiedAttestation, VerifyError, VerifyOptions,
+    verify_bundle_with, ArtifactInput, Hint, VerifiedAttestation, VerifyError, VerifyOptions,
 };
 
 /// Documented process exit codes.
@@ -105,6 +105,14 @@ impl Outcome {
         }
     }
 
+    /// What the caller could change to get past this outcome, if anything.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            Self::Failed(e) | Self::NotForArtifact(e) => e.hint(),
+            _ => None,
+        }
+    }
+
     /// The verified attestation, if it got that far.
     pub fn attestation(&self) -> Option<&VerifiedAttestation> {
         match self {
@@ -152,6 +160,14 @@ impl ArtifactVerdict {
     /// The attestation that got furthest, for the headline of a failure.
     pub fn best(&self) -> Option<&AttestationResult> {
         self.results.iter().rev().max_by_key(|r| r.outcome.rank())
+    }
+
+    /// The hint of the attestation that got furthest, for a failure.
+    pub fn hint(&self) -> Option<Hint> {
+        if self.verified() {
+            return None;
+        }
+        self.best().and_then(|r| r.outcome.hint())
     }
 
     /// The process exit code for this artifact.

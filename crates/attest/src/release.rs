@@ -13,7 +13,7 @@ use crate::bundle::{BundleError, BundleOrigin, LoadedBundle};
 use crate::outcome::{evaluate_one, exit, predicate_filter, AttestationResult, Outcome};
 use crate::policy::Policy;
 use crate::trust::TrustStore;
-use crate::verify::{ArtifactInput, VerifyError};
+use crate::verify::{ArtifactInput, Check, Hint, VerifyError};
 
 /// One artifact of a release, as given.
 #[derive(Debug, Clone)]
@@ -50,6 +50,8 @@ pub struct ArtifactReport {
     pub verified: bool,
     /// Why not, if not.
     pub error: Option<String>,
+    /// What the caller could change, if the failure is due to an option.
+    pub hint: Option<Hint>,
     /// The exit code its failure alone would give (0 if verified).
     pub exit_code: i32,
 }
@@ -161,11 +163,10 @@ pub(crate) fn verify_release_with(
                         // Let the predicate filter speak first, as in gh.
                         match predicate_filter(bundle, &policy.predicate_type) {
                             Err(skip) => skip,
-                            Ok(()) => Outcome::NotForArtifact(VerifyError::Check {
-                                check: "subject digest",
-                                detail: "none of its subjects is an artifact of this release"
-                                    .into(),
-                            }),
+                            Ok(()) => Outcome::NotForArtifact(VerifyError::check(
+                                Check::SubjectDigest,
+                                "none of its subjects is an artifact of this release",
+                            )),
                         }
                     }
                     Some(&first) => {
@@ -264,23 +265,28 @@ fn report_for(
     covering: Vec<usize>,
     attestations: &[AttestationResult],
 ) -> ArtifactReport {
-    let fail = |artifact: ReleaseArtifact, covering: Vec<usize>, code: i32, error: String| {
+    let fail = |artifact: ReleaseArtifact,
+                covering: Vec<usize>,
+                code: i32,
+                error: String,
+                hint: Option<Hint>| {
         ArtifactReport {
             artifact,
             covering,
             verified: false,
             error: Some(error),
+            hint,
             exit_code: code,
         }
     };
     if let Some(Err(e)) = &artifact.computed {
         let e = e.clone();
-        return fail(artifact, covering, exit::UNREADABLE, e);
+        return fail(artifact, covering, exit::UNREADABLE, e, None);
     }
     if let (Some(listed), Some(Ok(actual))) = (&artifact.listed, &artifact.computed) {
         if listed != actual {
             let msg = format!("the file's digest {actual} does not match the manifest's {listed}");
-            return fail(artifact, covering, exit::VERIFICATION, msg);
+            return fail(artifact, covering, exit::VERIFICATION, msg, None);
         }
     }
     if covering
@@ -292,6 +298,7 @@ fn report_for(
             covering,
             verified: true,
             error: None,
+            hint: None,
             exit_code: exit::OK,
         };
     }
@@ -311,12 +318,13 @@ fn report_for(
                 covering,
                 exit::NO_ATTESTATION,
                 format!("no attestation lists {digest} as a subject"),
+                None,
             )
         }
         Some(r) => {
             let code = r.outcome.exit_code();
             let msg = format!("{}: {}", r.origin, r.outcome.reason());
-            fail(artifact, covering, code, msg)
+            fail(artifact, covering, code, msg, r.outcome.hint())
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::artifact::ArtifactDigest;
 use crate::outcome::{ArtifactVerdict, AttestationResult, Outcome};
 use crate::policy::Policy;
 use crate::release::ReleaseVerdict;
-use crate::verify::{VerifiedAttestation, VerifyError};
+use crate::verify::{Check, VerifiedAttestation};
 
 /// The media type gh gives its verification results.
 pub(crate) const VERIFICATION_RESULT_MEDIA_TYPE: &str =
@@ -174,6 +174,11 @@ pub fn matched_block(verdict: &ArtifactVerdict) -> String {
     out
 }
 
+/// What a verified attestation without any verified time proves (a
+/// key-signed bundle made with `attest sign --key --no-timestamp`; keyless
+/// ones always have a time): possession of the key, at an unknown time.
+const UNTIMED: &str = "signed at an unknown time: no timestamp";
+
 /// "Verified by …" with the instance, the root's source and the times.
 pub(crate) fn trust_line(att: &VerifiedAttestation) -> String {
     let source = &att.root_source;
@@ -186,7 +191,7 @@ pub(crate) fn trust_line(att: &VerifiedAttestation) -> String {
         "Verified by: {} instance ({source}); {}",
         att.instance.name(),
         if times.is_empty() {
-            "no timestamps".to_string()
+            UNTIMED.to_string()
         } else {
             times.join(", ")
         }
@@ -273,25 +278,29 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
         let signer = verdict
             .matched()
             .find_map(|r| r.outcome.attestation())
-            .and_then(|a| a.certificate.as_ref())
-            .and_then(|c| {
-                c.build_signer_uri
-                    .clone()
-                    .or(c.subject_alternative_name.clone())
-            })
+            .and_then(signer_of)
             .unwrap_or_default();
         let promised = verdict
             .matched()
             .filter_map(|r| r.outcome.attestation())
             .all(|a| a.inclusion == crate::verify::Inclusion::Promised);
+        let untimed = verdict
+            .matched()
+            .filter_map(|r| r.outcome.attestation())
+            .all(|a| a.timestamps.is_empty());
         format!(
-            "verified {artifact} ({}): {matched} of {} matched the policy; signer {signer}{}",
+            "verified {artifact} ({}): {matched} of {} matched the policy; signer {signer}{}{}",
             verdict.digest,
             plural(total, "attestation"),
             if promised {
                 " (log inclusion promised by a signed entry timestamp, not proven)"
             } else {
                 ""
+            },
+            if untimed {
+                format!("; {UNTIMED}")
+            } else {
+                String::new()
             }
         )
     } else {
@@ -301,6 +310,18 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
             verdict.digest,
             plural(total, "attestation")
         )
+    }
+}
+
+/// Who signed: the certificate's signer workflow (or its SAN), or for a
+/// key-signed bundle `key <fingerprint>`, as cosign names keys.
+fn signer_of(att: &VerifiedAttestation) -> Option<String> {
+    match &att.certificate {
+        Some(c) => c
+            .build_signer_uri
+            .clone()
+            .or(c.subject_alternative_name.clone()),
+        None => att.key_fingerprint.as_ref().map(|f| format!("key {f}")),
     }
 }
 
@@ -416,7 +437,7 @@ pub(crate) fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value 
             let mut all: Vec<Value> = attestation
                 .checks_applied()
                 .into_iter()
-                .map(|c| json!({ "check": c, "passed": true }))
+                .map(|c| json!({ "check": c.name(), "passed": true }))
                 .collect();
             all.extend(checks.iter().map(|c| {
                 json!({
@@ -434,12 +455,7 @@ pub(crate) fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value 
             (result, all)
         }
         Outcome::Failed(e) | Outcome::NotForArtifact(e) => {
-            let check = match e {
-                VerifyError::Check { check, .. } => *check,
-                VerifyError::Trust(_) => "trusted root",
-                VerifyError::Bundle(_) => "bundle structure",
-                VerifyError::NoMatchingSubject { .. } => "subject digest",
-            };
+            let check = e.failed_check().name();
             let result = if matches!(r.outcome, Outcome::Failed(_)) {
                 "verification-failed"
             } else {
@@ -452,11 +468,13 @@ pub(crate) fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value 
         }
         Outcome::Skipped(why) => (
             "skipped",
-            vec![json!({ "check": "predicate type", "passed": false, "detail": why })],
+            vec![json!({ "check": Check::PredicateType.name(), "passed": false, "detail": why })],
         ),
         Outcome::Unreadable(e) => (
             "unreadable",
-            vec![json!({ "check": "bundle structure", "passed": false, "detail": e.to_string() })],
+            vec![
+                json!({ "check": Check::BundleStructure.name(), "passed": false, "detail": e.to_string() }),
+            ],
         ),
     };
     let mut v = json!({

@@ -38,7 +38,9 @@ use crate::outcome::{
 use crate::policy::Policy;
 use crate::release::{ReleaseArtifact, ReleaseVerdict};
 use crate::trust::TrustStore;
-use crate::verify::{ArtifactInput, DerPublicKey, Inclusion, VerifyError, VerifyOptions};
+use crate::verify::{
+    ArtifactInput, Check, DerPublicKey, Hint, Inclusion, VerifyError, VerifyOptions,
+};
 
 /// How a bundle's signature is tied to someone.
 #[derive(Debug, Clone)]
@@ -135,12 +137,14 @@ impl Verifier {
             Some(att)
                 if self.options.require_inclusion_proof && att.inclusion == Inclusion::Promised =>
             {
-                Outcome::Failed(VerifyError::Check {
-                    check: "inclusion proof",
-                    detail: "a log entry has only a signed entry timestamp (a promise), and \
-                             --require-inclusion-proof asks for an inclusion proof"
-                        .into(),
-                })
+                Outcome::Failed(
+                    VerifyError::check(
+                        Check::InclusionProof,
+                        "a log entry has only a signed entry timestamp (a promise), and this \
+                         verifier requires an inclusion proof",
+                    )
+                    .with_hint(Hint::RequireInclusionProof),
+                )
             }
             _ => outcome,
         }
@@ -156,10 +160,10 @@ impl Verifier {
                     evaluate_one_with_key(bundle, artifact, instance, key, &self.policy)
                 }
                 // `with_key` refuses a store without instances; fail closed anyway.
-                None => Outcome::Failed(crate::verify::VerifyError::Check {
-                    check: "trusted root",
-                    detail: VerifierError::NoTrustedRoot.to_string(),
-                }),
+                None => Outcome::Failed(VerifyError::check(
+                    Check::TrustedRoot,
+                    VerifierError::NoTrustedRoot.to_string(),
+                )),
             },
         }
     }

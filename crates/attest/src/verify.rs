@@ -138,49 +138,162 @@ pub struct VerifiedAttestation {
     pub sct_verified: bool,
     /// The in-toto statement, if the bundle carries one.
     pub statement: Option<Statement>,
+    /// For a key-signed bundle, the [`key_fingerprint`] of the public key
+    /// that verified it (the signer, where a certificate would name one).
+    pub key_fingerprint: Option<String>,
 }
 
 impl VerifiedAttestation {
-    /// The checks that were applied and passed, by name, in the order the
-    /// core runs them.
-    pub fn checks_applied(&self) -> Vec<&'static str> {
+    /// The checks that were applied and passed, in the order the core runs
+    /// them.
+    pub fn checks_applied(&self) -> Vec<Check> {
         let mut checks = Vec::new();
         if self
             .timestamps
             .iter()
             .any(|t| t.kind == TimestampKind::TimestampAuthority)
         {
-            checks.push("RFC 3161 timestamp");
+            checks.push(Check::Rfc3161Timestamp);
         }
         if self
             .timestamps
             .iter()
             .any(|t| t.kind == TimestampKind::Tlog)
         {
-            checks.push("SET");
+            checks.push(Check::SignedEntryTimestamp);
         }
         if self.certificate.is_some() {
-            checks.push("certificate chain");
-            checks.push("certificate validity");
+            checks.push(Check::CertificateChain);
+            checks.push(Check::CertificateValidity);
         }
         if self.sct_verified {
-            checks.push("SCT");
+            checks.push(Check::Sct);
         }
         if self.tlog_entries_verified > 0 && self.inclusion == Inclusion::Proven {
-            checks.push("inclusion proof");
-            checks.push("checkpoint");
+            checks.push(Check::InclusionProof);
+            checks.push(Check::Checkpoint);
         }
-        checks.push("signature");
+        checks.push(Check::Signature);
         if self.statement.is_some() {
-            checks.push("subject digest");
+            checks.push(Check::SubjectDigest);
         }
-        checks.push("log entry consistency");
+        checks.push(Check::LogEntryConsistency);
         checks
     }
 }
 
+/// A verification check, as reports and errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Check {
+    /// The signature over the artifact or the DSSE envelope.
+    Signature,
+    /// The statement's subject (or the message digest) covers the artifact.
+    SubjectDigest,
+    /// The artifact's digest is usable (algorithm, length).
+    ArtifactDigest,
+    /// The certificate's identity (SAN) against an expected one.
+    Identity,
+    /// The certificate's OIDC issuer against an expected one.
+    Issuer,
+    /// The signing certificate could be read at all.
+    Certificate,
+    /// The certificate was valid at the verified time.
+    CertificateValidity,
+    /// The certificate's signed certificate timestamp from a CT log.
+    Sct,
+    /// A certificate authority of the root was valid at the verified time.
+    CertificateAuthorityValidity,
+    /// The certificate chains to a certificate authority of the root.
+    CertificateChain,
+    /// The log entries' logs are in the root, and an entry is present where
+    /// the instance requires one.
+    TransparencyLog,
+    /// A log entry's inclusion proof.
+    InclusionProof,
+    /// The signed checkpoint an inclusion proof leads to.
+    Checkpoint,
+    /// A log entry's signed entry timestamp (inclusion promise).
+    SignedEntryTimestamp,
+    /// A log entry's body agrees with the bundle's content.
+    LogEntryConsistency,
+    /// A log entry's integrated time.
+    IntegratedTime,
+    /// Anything else about a log entry (a malformed entry).
+    LogEntry,
+    /// At least one time was verified (by a log or a TSA).
+    VerifiedTimestamp,
+    /// An RFC 3161 timestamp from a timestamp authority.
+    Rfc3161Timestamp,
+    /// The bundle's structure and version.
+    BundleStructure,
+    /// A trusted root that fits the bundle.
+    TrustedRoot,
+    /// The predicate type filter (the statement was not considered).
+    PredicateType,
+    /// A failure of the verification core that names no check.
+    Verification,
+}
+
+impl Check {
+    /// The check's name as printed and in the JSON (`checks[].check`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Signature => "signature",
+            Self::SubjectDigest => "subject digest",
+            Self::ArtifactDigest => "artifact digest",
+            Self::Identity => "identity",
+            Self::Issuer => "issuer",
+            Self::Certificate => "certificate",
+            Self::CertificateValidity => "certificate validity",
+            Self::Sct => "SCT",
+            Self::CertificateAuthorityValidity => "certificate authority validity",
+            Self::CertificateChain => "certificate chain",
+            Self::TransparencyLog => "transparency log",
+            Self::InclusionProof => "inclusion proof",
+            Self::Checkpoint => "checkpoint",
+            Self::SignedEntryTimestamp => "SET",
+            Self::LogEntryConsistency => "log entry consistency",
+            Self::IntegratedTime => "integrated time",
+            Self::LogEntry => "log entry",
+            Self::VerifiedTimestamp => "verified timestamp",
+            Self::Rfc3161Timestamp => "RFC 3161 timestamp",
+            Self::BundleStructure => "bundle structure",
+            Self::TrustedRoot => "trusted root",
+            Self::PredicateType => "predicate type",
+            Self::Verification => "verification",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the user could change to get past a failure, as data: the library
+/// knows the cause, the caller (the CLI) knows its flags and renders it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// The statement's subjects carry digests of this algorithm only:
+    /// digest the artifact with it.
+    DigestAlgorithm(DigestAlgorithm),
+    /// The bundle is signed with a key, not a certificate: verify it with
+    /// the public key.
+    PublicKey,
+    /// The trust store excludes the Sigstore public good instance, as the
+    /// caller asked.
+    NoPublicGood,
+    /// Inclusion proofs are required, so a v0.1 inclusion promise (a signed
+    /// entry timestamp alone) was refused, as the caller asked.
+    RequireInclusionProof,
+}
+
 /// A named verification check that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// No usable root for this bundle.
     Trust(TrustError),
@@ -193,12 +306,18 @@ pub enum VerifyError {
         /// The subject digests the statement has, for the message.
         available: Vec<String>,
     },
+    /// The bundle carries no signing certificate (it is signed with a key)
+    /// and was verified without a public key.
+    NoCertificate,
     /// A cryptographic or trust check failed.
     Check {
-        /// Which check (e.g. "checkpoint", "SCT", "certificate chain").
-        check: &'static str,
+        /// Which check.
+        check: Check,
         /// What the core reported.
         detail: String,
+        /// What the caller could change, when the failure is due to an
+        /// option rather than to the bundle.
+        hint: Option<Hint>,
     },
 }
 
@@ -211,16 +330,14 @@ impl fmt::Display for VerifyError {
                 write!(f, "no subject of the statement has digest {digest}")?;
                 let alg = digest.split(':').next().unwrap_or("");
                 if !available.is_empty() && !available.iter().any(|a| a == alg) {
-                    write!(
-                        f,
-                        " (the subjects have {} digests only; try -d {})",
-                        available.join(" and "),
-                        available[0]
-                    )?;
+                    write!(f, " (the subjects have {} digests only)", available.join(" and "))?;
                 }
                 Ok(())
             }
-            Self::Check { check, detail } => write!(f, "{check}: {detail}"),
+            Self::NoCertificate => f.write_str(
+                "the bundle has no signing certificate (a key-signed bundle needs a public key to verify it)",
+            ),
+            Self::Check { check, detail, .. } => write!(f, "{check}: {detail}"),
         }
     }
 }
@@ -233,11 +350,53 @@ impl VerifyError {
         matches!(self, Self::NoMatchingSubject { .. })
     }
 
-    fn check(check: &'static str, detail: impl Into<String>) -> Self {
+    /// The check this error is about (`bundle structure` for a malformed
+    /// bundle, `trusted root` when no root fits).
+    pub fn failed_check(&self) -> Check {
+        match self {
+            Self::Check { check, .. } => *check,
+            Self::Trust(_) => Check::TrustedRoot,
+            Self::Bundle(_) | Self::NoCertificate => Check::BundleStructure,
+            Self::NoMatchingSubject { .. } => Check::SubjectDigest,
+        }
+    }
+
+    /// What the caller could change to get past this failure, if anything.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            Self::Check { hint, .. } => *hint,
+            Self::NoCertificate => Some(Hint::PublicKey),
+            Self::Trust(TrustError::PublicGoodRefused) => Some(Hint::NoPublicGood),
+            Self::NoMatchingSubject { digest, available } => {
+                let alg = digest.split(':').next().unwrap_or("");
+                if available.iter().any(|a| a == alg) {
+                    return None;
+                }
+                // Suggest only an algorithm that can be verified with.
+                available
+                    .iter()
+                    .find_map(|a| a.parse::<DigestAlgorithm>().ok())
+                    .map(Hint::DigestAlgorithm)
+            }
+            Self::Trust(_) | Self::Bundle(_) => None,
+        }
+    }
+
+    /// A failed check without a hint.
+    pub fn check(check: Check, detail: impl Into<String>) -> Self {
         Self::Check {
             check,
             detail: detail.into(),
+            hint: None,
         }
+    }
+
+    /// This error with a hint (for a failed check; other kinds derive theirs).
+    pub fn with_hint(mut self, new: Hint) -> Self {
+        if let Self::Check { hint, .. } = &mut self {
+            *hint = Some(new);
+        }
+        self
     }
 }
 
@@ -245,39 +404,39 @@ impl VerifyError {
 fn classify(err: CoreError) -> VerifyError {
     let detail = err.to_string();
     let check = match &err {
-        CoreError::SignatureInvalid(_) => "signature",
-        CoreError::ArtifactMismatch(_) => "subject digest",
-        CoreError::UnsupportedArtifact(_) => "artifact digest",
-        CoreError::IdentityMismatch { .. } => "identity",
-        CoreError::IssuerMismatch { .. } => "issuer",
+        CoreError::SignatureInvalid(_) => Check::Signature,
+        CoreError::ArtifactMismatch(_) => Check::SubjectDigest,
+        CoreError::UnsupportedArtifact(_) => Check::ArtifactDigest,
+        CoreError::IdentityMismatch { .. } => Check::Identity,
+        CoreError::IssuerMismatch { .. } => Check::Issuer,
         CoreError::Certificate(c) => match c {
             CoreCertError::NotYetValid { .. } | CoreCertError::Expired { .. } => {
-                "certificate validity"
+                Check::CertificateValidity
             }
-            CoreCertError::Sct(_) => "SCT",
-            CoreCertError::NoValidAuthority { .. } => "certificate authority validity",
-            _ => "certificate chain",
+            CoreCertError::Sct(_) => Check::Sct,
+            CoreCertError::NoValidAuthority { .. } => Check::CertificateAuthorityValidity,
+            _ => Check::CertificateChain,
         },
         CoreError::TransparencyLog(t) => match t {
-            CoreTlogError::UnknownLog { .. } => "transparency log",
-            CoreTlogError::InclusionProof(_) => "inclusion proof",
-            CoreTlogError::Checkpoint(_) => "checkpoint",
-            CoreTlogError::InclusionPromise(_) => "SET",
-            CoreTlogError::EntryMismatch(_) => "log entry consistency",
-            CoreTlogError::IntegratedTime(_) => "integrated time",
-            _ => "log entry",
+            CoreTlogError::UnknownLog { .. } => Check::TransparencyLog,
+            CoreTlogError::InclusionProof(_) => Check::InclusionProof,
+            CoreTlogError::Checkpoint(_) => Check::Checkpoint,
+            CoreTlogError::InclusionPromise(_) => Check::SignedEntryTimestamp,
+            CoreTlogError::EntryMismatch(_) => Check::LogEntryConsistency,
+            CoreTlogError::IntegratedTime(_) => Check::IntegratedTime,
+            _ => Check::LogEntry,
         },
         CoreError::Timestamp(t) => match t {
-            CoreTimestampError::NoVerifiedTimestamp(_) => "verified timestamp",
-            _ => "RFC 3161 timestamp",
+            CoreTimestampError::NoVerifiedTimestamp(_) => Check::VerifiedTimestamp,
+            _ => Check::Rfc3161Timestamp,
         },
         CoreError::InvalidBundle(_) | CoreError::UnsupportedBundle(_) | CoreError::Bundle(_) => {
-            "bundle structure"
+            Check::BundleStructure
         }
         CoreError::InvalidTrustRoot(_)
         | CoreError::TrustRoot(_)
-        | CoreError::TrustedCertificate(_) => "trusted root",
-        _ => "verification",
+        | CoreError::TrustedCertificate(_) => Check::TrustedRoot,
+        _ => Check::Verification,
     };
     VerifyError::check(check, detail)
 }
@@ -330,13 +489,11 @@ pub fn verify_bundle_with(
         check_subject(st, d)?;
     }
     let bundle = &loaded.bundle;
-    let leaf = bundle.signing_certificate().ok_or_else(|| {
-        VerifyError::Bundle(
-            "the bundle has no signing certificate (a key-signed bundle needs --key)".into(),
-        )
-    })?;
-    let names =
-        certificate_names(leaf).map_err(|e| VerifyError::check("certificate", e.to_string()))?;
+    let leaf = bundle
+        .signing_certificate()
+        .ok_or(VerifyError::NoCertificate)?;
+    let names = certificate_names(leaf)
+        .map_err(|e| VerifyError::check(Check::Certificate, e.to_string()))?;
     let instance = trust
         .select(&names.issuer, &names.issuer_organizations)
         .map_err(VerifyError::Trust)?;
@@ -365,7 +522,7 @@ pub fn verify_bundle_with(
         .len();
     if require_tlog && tlog_count == 0 {
         return Err(VerifyError::check(
-            "transparency log",
+            Check::TransparencyLog,
             format!(
                 "the {} instance requires a transparency log entry; the bundle has none",
                 instance.kind.name()
@@ -374,7 +531,7 @@ pub fn verify_bundle_with(
     }
     if instance.kind == InstanceKind::GitHub && tsa_count == 0 {
         return Err(VerifyError::check(
-            "RFC 3161 timestamp",
+            Check::Rfc3161Timestamp,
             "GitHub's instance requires a signed timestamp from its timestamp authority; the bundle has none",
         ));
     }
@@ -398,17 +555,23 @@ pub fn verify_bundle_with(
                 } else if e.inclusion_promise.is_none() {
                     "nor a signed entry timestamp"
                 } else {
-                    "a signed entry timestamp alone is a promise, and --require-inclusion-proof asks for a proof"
+                    "a signed entry timestamp alone is a promise, and this verifier requires proofs"
                 };
-                return Err(VerifyError::check(
-                    "inclusion proof",
+                let err = VerifyError::check(
+                    Check::InclusionProof,
                     format!(
                         "log entry {} of {} has no inclusion proof ({why}); every log entry must be \
                          proven by an inclusion proof and a signed checkpoint",
                         n + 1,
                         entries.len()
                     ),
-                ));
+                );
+                // Only the option stands between a v0.1 promise and a pass.
+                return Err(if v01 && e.inclusion_promise.is_some() {
+                    err.with_hint(Hint::RequireInclusionProof)
+                } else {
+                    err
+                });
             }
             promised = true;
         }
@@ -437,13 +600,13 @@ pub fn verify_bundle_with(
         // The core reports what it checked; a policy we asked for that it
         // did not apply is a failure, not a pass.
         return Err(VerifyError::check(
-            "verification",
+            Check::Verification,
             "the verification core did not apply every required check",
         ));
     }
     let info = result
         .certificate()
-        .ok_or_else(|| VerifyError::check("certificate", "no certificate in the result"))?;
+        .ok_or_else(|| VerifyError::check(Check::Certificate, "no certificate in the result"))?;
     let timestamps = label_timestamps(loaded, root)?;
     if instance.kind == InstanceKind::GitHub
         && !timestamps
@@ -451,7 +614,7 @@ pub fn verify_bundle_with(
             .any(|t| t.kind == TimestampKind::TimestampAuthority)
     {
         return Err(VerifyError::check(
-            "RFC 3161 timestamp",
+            Check::Rfc3161Timestamp,
             "no timestamp from GitHub's timestamp authority verified",
         ));
     }
@@ -486,6 +649,7 @@ pub fn verify_bundle_with(
         },
         sct_verified: result.sct_verified(),
         statement,
+        key_fingerprint: None,
     })
 }
 
@@ -546,6 +710,7 @@ pub fn verify_bundle_with_key(
         },
         sct_verified: false,
         statement,
+        key_fingerprint: Some(key_fingerprint(key)),
     })
 }
 
@@ -572,7 +737,7 @@ fn run_core(
                 DigestAlgorithm::Sha512 => sigstore_types::HashAlgorithm::Sha2512,
             };
             let digest = sigstore_types::ArtifactDigest::new(algorithm, d.as_bytes().to_vec())
-                .map_err(|e| VerifyError::check("artifact digest", e.to_string()))?;
+                .map_err(|e| VerifyError::check(Check::ArtifactDigest, e.to_string()))?;
             verifier.verify(digest, bundle, policy)
         }
     }
@@ -644,7 +809,7 @@ fn label_timestamps(
         // here means the two disagree, so fail closed.
         let (uri, time) = found.ok_or_else(|| {
             VerifyError::check(
-                "RFC 3161 timestamp",
+                Check::Rfc3161Timestamp,
                 "a timestamp the core accepted matches no timestamp authority of the trusted root",
             )
         })?;
@@ -661,6 +826,15 @@ fn mid_certs(
     certs: &[sigstore_trust_root::trusted_root::CertificateEntry],
 ) -> Vec<sigstore_types::DerCertificate> {
     certs.iter().map(|c| c.raw_bytes.clone()).collect()
+}
+
+/// A public key's fingerprint: the base64 SHA-256 of its DER
+/// SubjectPublicKeyInfo, as cosign and Sigstore bundles' key hints write it,
+/// so a user can tell which of their keys verified a bundle.
+pub fn key_fingerprint(key: &DerPublicKey) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
 }
 
 /// Parse a PEM (`PUBLIC KEY`) SubjectPublicKeyInfo, for `--key`.
@@ -681,7 +855,7 @@ mod tests {
 
     fn name(err: CoreError) -> &'static str {
         match classify(err) {
-            VerifyError::Check { check, .. } => check,
+            VerifyError::Check { check, .. } => check.name(),
             other => panic!("classify returned {other:?}"),
         }
     }

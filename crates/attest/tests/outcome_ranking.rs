@@ -12,7 +12,9 @@ use attest::outcome::{
 use attest::policy::{Policy, PolicyCheck, PolicyFlags};
 use attest::source::bundles_from_bytes;
 use attest::trust::{InstanceKind, RootSource, TrustStore};
-use attest::verify::{parse_public_key_pem, ArtifactInput, VerifiedAttestation, VerifyError};
+use attest::verify::{
+    parse_public_key_pem, ArtifactInput, Check, VerifiedAttestation, VerifyError,
+};
 use attest_testsign::{
     provenance_predicate, sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore,
     TestSigstoreConfig, SLSA_PROVENANCE_V1,
@@ -60,6 +62,7 @@ fn attestation() -> VerifiedAttestation {
         inclusion: attest::verify::Inclusion::Proven,
         sct_verified: true,
         statement: None,
+        key_fingerprint: None,
     }
 }
 
@@ -73,11 +76,8 @@ fn pcheck(name: &'static str, passed: bool, message: &str) -> PolicyCheck {
     }
 }
 
-fn check_err(check: &'static str) -> VerifyError {
-    VerifyError::Check {
-        check,
-        detail: "detail".into(),
-    }
+fn check_err(check: Check) -> VerifyError {
+    VerifyError::check(check, "detail")
 }
 
 /// One outcome of every kind, from furthest to least far.
@@ -95,7 +95,7 @@ fn outcomes() -> Vec<Outcome> {
                 pcheck("C", false, "second wrong"),
             ],
         },
-        Outcome::Failed(check_err("SCT")),
+        Outcome::Failed(check_err(Check::Sct)),
         Outcome::NotForArtifact(VerifyError::NoMatchingSubject {
             digest: "sha256:00".into(),
             available: vec!["sha256".into()],
@@ -194,8 +194,8 @@ fn the_furthest_outcome_decides_whatever_the_order() {
     }
     // Equal rank: the first one in input order is reported.
     let v = verdict(vec![
-        Outcome::Failed(check_err("SCT")),
-        Outcome::Failed(check_err("checkpoint")),
+        Outcome::Failed(check_err(Check::Sct)),
+        Outcome::Failed(check_err(Check::Checkpoint)),
     ]);
     assert_eq!(v.best().unwrap().origin.index, 1);
 }

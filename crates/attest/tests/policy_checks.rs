@@ -54,6 +54,7 @@ fn attestation(certificate: Option<CertificateSummary>) -> VerifiedAttestation {
         inclusion: attest::verify::Inclusion::Proven,
         sct_verified: true,
         statement: None,
+        key_fingerprint: None,
     }
 }
 

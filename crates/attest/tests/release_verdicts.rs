@@ -384,6 +384,7 @@ fn synthetic(codes: &[(bool, i32)]) -> ReleaseVerdict {
                 covering: Vec::new(),
                 verified,
                 error: (!verified).then(|| "why".to_string()),
+                hint: None,
                 exit_code,
             })
             .collect(),

@@ -92,7 +92,7 @@ fn assert_fails(v: &ArtifactVerdict, code: i32, needle: &str) {
 /// check.
 fn failed_check(v: &ArtifactVerdict) -> Option<&'static str> {
     match v.best().map(|r| &r.outcome) {
-        Some(Outcome::Failed(VerifyError::Check { check, .. })) => Some(check),
+        Some(Outcome::Failed(VerifyError::Check { check, .. })) => Some(check.name()),
         _ => None,
     }
 }
@@ -167,7 +167,7 @@ fn public_good_positive_control() {
         assert_eq!(att.instance, attest::trust::InstanceKind::PublicGood);
         assert!(att.sct_verified);
         assert_eq!(att.tlog_entries_verified, 1);
-        let checks = att.checks_applied();
+        let checks: Vec<&str> = att.checks_applied().into_iter().map(|c| c.name()).collect();
         for c in ["SET", "SCT", "inclusion proof", "checkpoint", "signature"] {
             assert!(checks.contains(&c), "{c} missing from {checks:?}");
         }
@@ -262,22 +262,24 @@ fn public_good_v01_entry_without_inclusion_proof_is_only_a_promise() {
     let trust = TrustStore::from_jsonl(&root, "trusted_root.jsonl", false).unwrap();
     let strict = Verifier::keyless(trust, repo_policy())
         .with_options(VerifyOptions::default().require_inclusion_proof(true));
-    assert_fails(
-        &strict.verify_artifact(&bundles, &digest_bytes(ARTIFACT, DigestAlgorithm::Sha256)),
-        exit::VERIFICATION,
-        "inclusion proof",
+    let refused =
+        strict.verify_artifact(&bundles, &digest_bytes(ARTIFACT, DigestAlgorithm::Sha256));
+    assert_fails(&refused, exit::VERIFICATION, "inclusion proof");
+    // Only the option refused it: the hint says so, the message names no flag.
+    assert_eq!(
+        refused.hint(),
+        Some(attest::verify::Hint::RequireInclusionProof)
     );
-    // Neither proof nor promise: refused by default too.
-    assert_fails(
-        &evaluate(
-            &strip(&promise_only, "inclusionPromise"),
-            &root,
-            ARTIFACT,
-            &repo_policy(),
-        ),
-        exit::VERIFICATION,
-        "inclusion proof",
+    assert!(!reason(&refused).contains("--"), "{}", reason(&refused));
+    // Neither proof nor promise: refused by default too, and no option helps.
+    let neither = evaluate(
+        &strip(&promise_only, "inclusionPromise"),
+        &root,
+        ARTIFACT,
+        &repo_policy(),
     );
+    assert_fails(&neither, exit::VERIFICATION, "inclusion proof");
+    assert_eq!(neither.hint(), None);
     // A v0.3 bundle may not trade its proof for a promise.
     assert_fails(
         &evaluate(
@@ -858,7 +860,19 @@ fn sha512_subjects_match_sha512_digests_only() {
         &repo_policy(),
     ));
     let v = evaluate(&bundle, &root, ARTIFACT, &repo_policy());
-    assert_fails(&v, exit::NO_ATTESTATION, "try -d sha512");
+    // The reason says why; which algorithm to use instead is a hint (data),
+    // which the CLI renders as its flag.
+    assert_fails(
+        &v,
+        exit::NO_ATTESTATION,
+        "the subjects have sha512 digests only",
+    );
+    assert_eq!(
+        v.hint(),
+        Some(attest::verify::Hint::DigestAlgorithm(
+            DigestAlgorithm::Sha512
+        ))
+    );
 }
 
 // ---------------------------------------------------------------------------

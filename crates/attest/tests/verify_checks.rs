@@ -12,7 +12,7 @@ use attest::source::bundles_from_bytes;
 use attest::trust::{InstanceKind, RootSource, TrustStore};
 use attest::verify::{
     check_subject, parse_public_key_pem, verify_bundle, verify_bundle_with_key, ArtifactInput,
-    TimestampKind, VerifiedAttestation, VerifiedTimestamp, VerifyError,
+    Check, Hint, TimestampKind, VerifiedAttestation, VerifiedTimestamp, VerifyError,
 };
 use attest_testsign::{
     sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore, TestSigstoreConfig,
@@ -96,8 +96,8 @@ fn verify(
 #[track_caller]
 fn assert_check(result: Result<VerifiedAttestation, VerifyError>, expected: &str) {
     match result {
-        Err(VerifyError::Check { check, detail }) => {
-            assert_eq!(check, expected, "detail: {detail}")
+        Err(VerifyError::Check { check, detail, .. }) => {
+            assert_eq!(check.name(), expected, "detail: {detail}")
         }
         Err(e) => panic!("expected a failed {expected} check, got {e:?}"),
         Ok(a) => panic!(
@@ -113,6 +113,11 @@ fn assert_ok(result: Result<VerifiedAttestation, VerifyError>) -> VerifiedAttest
         Ok(a) => a,
         Err(e) => panic!("expected to verify, got {e:?}"),
     }
+}
+
+/// The applied checks by name, as printed.
+fn names(att: &VerifiedAttestation) -> Vec<&'static str> {
+    att.checks_applied().into_iter().map(|c| c.name()).collect()
 }
 
 fn kinds(att: &VerifiedAttestation) -> Vec<TimestampKind> {
@@ -158,6 +163,7 @@ fn synthetic(
         },
         sct_verified: sct,
         statement: statement.then(|| Statement::from_payload(&provenance()).expect("a statement")),
+        key_fingerprint: None,
     }
 }
 
@@ -165,7 +171,7 @@ fn synthetic(
 fn checks_applied_lists_what_was_checked_in_core_order() {
     use TimestampKind::{TimestampAuthority as Tsa, Tlog};
     assert_eq!(
-        synthetic(&[Tlog, Tsa], true, true, 1, true).checks_applied(),
+        names(&synthetic(&[Tlog, Tsa], true, true, 1, true)),
         [
             "RFC 3161 timestamp",
             "SET",
@@ -180,11 +186,11 @@ fn checks_applied_lists_what_was_checked_in_core_order() {
         ]
     );
     assert_eq!(
-        synthetic(&[], false, false, 0, false).checks_applied(),
+        names(&synthetic(&[], false, false, 0, false)),
         ["signature", "log entry consistency"]
     );
     assert_eq!(
-        synthetic(&[Tsa], true, false, 0, false).checks_applied(),
+        names(&synthetic(&[Tsa], true, false, 0, false)),
         [
             "RFC 3161 timestamp",
             "certificate chain",
@@ -194,7 +200,7 @@ fn checks_applied_lists_what_was_checked_in_core_order() {
         ]
     );
     assert_eq!(
-        synthetic(&[Tlog], false, false, 2, false).checks_applied(),
+        names(&synthetic(&[Tlog], false, false, 2, false)),
         [
             "SET",
             "inclusion proof",
@@ -219,13 +225,53 @@ fn only_a_missing_subject_is_no_match() {
     assert!(no_match.is_no_match());
     for e in [
         VerifyError::Bundle("x".into()),
-        VerifyError::Check {
-            check: "SCT",
-            detail: "x".into(),
-        },
+        VerifyError::check(Check::Sct, "x"),
         VerifyError::Trust(attest::trust::TrustError::PublicGoodRefused),
     ] {
         assert!(!e.is_no_match(), "{e:?}");
+    }
+}
+
+/// Hints are data: a digest algorithm the subjects have (only one that can
+/// be verified with), the public-good refusal; messages quote no flag.
+#[test]
+fn errors_carry_hints_and_quote_no_flag() {
+    let only = |available: &[&str]| VerifyError::NoMatchingSubject {
+        digest: "sha256:00".into(),
+        available: available.iter().map(|s| s.to_string()).collect(),
+    };
+    let e = only(&["sha512"]);
+    assert_eq!(
+        e.hint(),
+        Some(Hint::DigestAlgorithm(DigestAlgorithm::Sha512))
+    );
+    assert_eq!(
+        e.to_string(),
+        "no subject of the statement has digest sha256:00 (the subjects have sha512 digests only)"
+    );
+    // The old message suggested `-d sha1`, which attest cannot verify with.
+    assert_eq!(only(&["sha1"]).hint(), None);
+    assert_eq!(
+        only(&["sha1", "sha512"]).hint(),
+        Some(Hint::DigestAlgorithm(DigestAlgorithm::Sha512))
+    );
+    // The artifact's algorithm is there: another digest, not another algorithm.
+    assert_eq!(only(&["sha256"]).hint(), None);
+    let refused = VerifyError::Trust(attest::trust::TrustError::PublicGoodRefused);
+    assert_eq!(refused.hint(), Some(Hint::NoPublicGood));
+    assert_eq!(refused.failed_check(), Check::TrustedRoot);
+    assert_eq!(VerifyError::check(Check::Sct, "x").hint(), None);
+    assert_eq!(
+        VerifyError::check(Check::InclusionProof, "x")
+            .with_hint(Hint::RequireInclusionProof)
+            .hint(),
+        Some(Hint::RequireInclusionProof)
+    );
+    for e in [only(&["sha512"]), VerifyError::NoCertificate] {
+        assert!(
+            !e.to_string().contains("-d ") && !e.to_string().contains("--"),
+            "{e}"
+        );
     }
 }
 
@@ -394,7 +440,7 @@ fn message_signature_digest_failures_name_their_check() {
         ]
     );
     assert!(att.statement.is_none());
-    assert!(!att.checks_applied().contains(&"subject digest"));
+    assert!(!names(&att).contains(&"subject digest"));
     assert_ok(verify_bundle(&bundle, ArtifactInput::Bytes(blob), &trust));
     assert_check(
         verify_bundle(
@@ -446,8 +492,10 @@ fn conformance_failures_name_their_check() {
             DigestAlgorithm::Sha256,
         );
         match verify_bundle(&bundle, ArtifactInput::Digest(&d), &trust) {
-            Err(VerifyError::Check { check: c, detail }) => {
-                assert_eq!(c, check, "{case}: {detail}")
+            Err(VerifyError::Check {
+                check: c, detail, ..
+            }) => {
+                assert_eq!(c.name(), check, "{case}: {detail}")
             }
             other => panic!("{case}: {other:?}"),
         }
@@ -466,7 +514,7 @@ fn public_good_requirements() {
     assert_eq!(att.tlog_entries_verified, 1);
     assert_eq!(kinds(&att), [TimestampKind::Tlog]);
     assert!(att.statement.is_some());
-    assert!(att.checks_applied().contains(&"subject digest"));
+    assert!(names(&att).contains(&"subject digest"));
     assert_check(verify(pg(), SignOptions::tsa_only()), "transparency log");
     // A v1 entry without a SET is no verified time, even with a timestamp.
     let att = assert_ok(verify_edited(pg(), both(), strip_promise, |_| {}));
@@ -495,7 +543,7 @@ fn github_requirements() {
     let with_log = || TestSigstoreConfig { tlog: true, ..gh() };
     let att = assert_ok(verify(with_log(), SignOptions::tsa_only()));
     assert_eq!(att.tlog_entries_verified, 0);
-    assert!(!att.checks_applied().contains(&"inclusion proof"));
+    assert!(!names(&att).contains(&"inclusion proof"));
     // ... and one with an entry has it verified.
     let att = assert_ok(verify(with_log(), both()));
     assert_eq!(att.tlog_entries_verified, 1);
@@ -503,7 +551,7 @@ fn github_requirements() {
         kinds(&att),
         [TimestampKind::Tlog, TimestampKind::TimestampAuthority]
     );
-    assert!(att.checks_applied().contains(&"inclusion proof"));
+    assert!(names(&att).contains(&"inclusion proof"));
 }
 
 #[test]
@@ -617,6 +665,21 @@ fn verify_key(
         trust.first().unwrap(),
         key,
     )
+}
+
+/// A key-signed bundle verified keylessly is refused as such; what to pass
+/// instead is a hint, not a flag in the library's message.
+#[test]
+fn a_key_signed_bundle_without_a_key_hints_at_a_public_key() {
+    let (bundle, root, d, _) = key_case();
+    let trust = TrustStore::from_jsonl(&root.to_string(), "r.jsonl", false).unwrap();
+    let err = verify_bundle(&load(&bundle), ArtifactInput::Digest(&d), &trust).unwrap_err();
+    assert_eq!(err, VerifyError::NoCertificate);
+    assert_eq!(err.hint(), Some(Hint::PublicKey));
+    assert_eq!(err.failed_check(), Check::BundleStructure);
+    let text = err.to_string();
+    assert!(text.contains("no signing certificate"), "{text}");
+    assert!(!text.contains("--"), "{text}");
 }
 
 #[test]
