@@ -176,6 +176,7 @@ impl LoadedBundle {
 
 /// Why a bundle (or its statement) could not be read.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BundleError {
     /// The JSON text is not valid JSON.
     #[error("{origin}: not valid JSON: {detail}")]

@@ -136,6 +136,7 @@ impl CertificateSummary {
 
 /// Why a certificate's names could not be read.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CertificateError {
     /// The DER does not parse as an X.509 certificate.
     #[error("the signing certificate is not valid DER X.509: {0}")]

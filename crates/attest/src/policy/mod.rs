@@ -128,6 +128,7 @@ pub struct Policy {
 
 /// A flag value or combination gh would refuse.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// A usage error with gh's message.
     #[error("{0}")]
