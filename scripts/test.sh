@@ -15,6 +15,7 @@ export PATH
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+! grep -rn "std::env::var" crates/attest/src || { echo "the attest library reads the environment (above): read it in attest-cli/src/settings.rs" >&2; exit 1; }
 cargo build --release --bins
 cargo test --workspace
 

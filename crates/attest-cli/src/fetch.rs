@@ -8,9 +8,9 @@ use crate::plan::Evidence;
 use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle};
 use attest::outcome::exit;
-use attest::source::github::{fetch_attestations, AttestationQuery, GitHubApi, GitHubError};
+use attest::source::github::{fetch_attestations, AttestationQuery, GitHubError};
 use attest::source::oci::{
-    fetch_referrer_bundles_limited, parse_oci_ref, registry_auth, resolve_digest, OciError,
+    fetch_referrer_bundles_limited, parse_oci_ref, resolve_digest, OciError, RegistryAuth,
 };
 use attest::source::read_bundle_file;
 use oci_client::Reference;
@@ -37,6 +37,9 @@ pub fn resolve_artifact(
 ) -> Result<Resolved, i32> {
     if let Some(parsed) = parse_oci_ref(arg) {
         let reference = parsed.map_err(|e| crate::verify::usage_error(&e.to_string()))?;
+        // Misconfigured registry settings are a usage error before any request.
+        let credentials = crate::settings::registry_credentials()
+            .map_err(|e| crate::verify::usage_error(&e.to_string()))?;
         let failed = |e: OciError| {
             eprintln!("Error: failed to load the digest of {arg}: {e}");
             oci_exit(&e)
@@ -52,8 +55,11 @@ pub fn resolve_artifact(
                     "{arg}: expected a sha256 or sha512 digest after '@': {e}"
                 ))
             })?,
-            _ => resolve_digest(&reference, &registry_auth(reference.resolve_registry()))
-                .map_err(failed)?,
+            _ => resolve_digest(
+                &reference,
+                &credentials.auth_for(reference.resolve_registry()),
+            )
+            .map_err(failed)?,
         };
         return Ok(Resolved {
             digest,
@@ -83,6 +89,14 @@ pub fn resolve_artifact(
         name,
         oci: None,
     })
+}
+
+/// The credentials for `reference`'s registry; misconfigured registry
+/// settings are a usage error (exit 2), printed here.
+pub fn registry_auth(reference: &Reference) -> Result<RegistryAuth, i32> {
+    crate::settings::registry_credentials()
+        .map(|c| c.auth_for(reference.resolve_registry()))
+        .map_err(|e| crate::verify::usage_error(&e.to_string()))
 }
 
 /// The exit code for an OCI failure.
@@ -131,7 +145,7 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
                 let bundles = fetch_referrer_bundles_limited(
                     reference,
                     &artifact.digest,
-                    &registry_auth(reference.resolve_registry()),
+                    &registry_auth(reference)?,
                     *limit,
                 )
                 .map_err(|e| {
@@ -149,7 +163,7 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
             limit,
             hostname,
         } => {
-            let api = GitHubApi::from_env(hostname.as_deref());
+            let api = crate::settings::github_api(hostname.as_deref());
             let mut seen = std::collections::HashSet::new();
             let mut all = Vec::new();
             for artifact in artifacts {
@@ -202,7 +216,7 @@ pub fn tenant_trust_domain(hostname: Option<&str>) -> Result<Option<String>, i32
     if !host.ends_with(".ghe.com") {
         return Ok(None);
     }
-    let api = GitHubApi::from_env(Some(&host));
+    let api = crate::settings::github_api(Some(&host));
     attest::source::github::trust_domain(&api)
         .map(Some)
         .map_err(|e| {

@@ -16,6 +16,7 @@ mod plan;
 mod produce;
 mod progress;
 mod release;
+mod settings;
 mod trusted_root;
 mod verify;
 
@@ -91,6 +92,7 @@ fn main() {
         }
         Err(e) => e.exit(),
     };
+    settings::install_http();
     let code = match cli.command {
         Command::Verify(args) => verify::run(*args),
         Command::Digest(args) => digest::run(args),

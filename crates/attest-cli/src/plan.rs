@@ -251,6 +251,10 @@ fn check_subjects(
         match parse_oci_ref(arg) {
             Some(parsed) => {
                 parsed.map_err(|e| CliError::usage(e.to_string()))?;
+                // An image may need the registry: its settings are refused
+                // here, before anything else is done.
+                crate::settings::registry_credentials()
+                    .map_err(|e| CliError::usage(e.to_string()))?;
                 if let Some(alg) = alg {
                     return Err(CliError::usage(format!(
                         "-d {alg} does not apply to {arg}: an image is named by its registry digest"

@@ -20,7 +20,7 @@ use attest::produce::sign::{read_private_key, sign_keyless, sign_with_key, Endpo
 use attest::produce::store::GitHubRepo;
 use attest::source::bundles_from_bytes;
 use attest::source::github::GitHubApi;
-use attest::source::oci::{parse_oci_ref, push_bundle_referrer, registry_auth};
+use attest::source::oci::{parse_oci_ref, push_bundle_referrer};
 use attest::trust::TrustStore;
 use attest::verify::{verify_bundle_with_key, ArtifactInput};
 use clap::{Args, ValueEnum};
@@ -87,6 +87,9 @@ pub struct ServerArgs {
 }
 
 fn parse_push_target(value: &str) -> Result<Reference, String> {
+    // Misconfigured registry settings are refused with the flag, before
+    // anything is signed.
+    crate::settings::registry_credentials().map_err(|e| e.to_string())?;
     match parse_oci_ref(value) {
         Some(Ok(r)) => Ok(r),
         Some(Err(e)) => Err(e.to_string()),
@@ -526,7 +529,7 @@ fn plan(
                 };
             let repo =
                 GitHubRepo::parse(&value).map_err(|e| fail(exit::USAGE, format!("{from}: {e}")))?;
-            let api = GitHubApi::from_env(Some(&server.host));
+            let api = crate::settings::github_api(Some(&server.host));
             if api.token.is_none() {
                 return Err(fail(
                     exit::AUTH,
@@ -694,7 +697,10 @@ fn sign_and_store(
         }
     }
     if let Some((reference, digests)) = &plan.push {
-        let auth = registry_auth(reference.resolve_registry());
+        let auth = match crate::settings::registry_credentials() {
+            Ok(c) => c.auth_for(reference.resolve_registry()),
+            Err(e) => return fail(exit::USAGE, e),
+        };
         let image = format!("oci://{}", reference.whole());
         for digest in digests {
             match push_bundle_referrer(reference, digest, &bundle, &auth) {
@@ -732,7 +738,7 @@ fn trust_for(args: &SignArgs) -> Result<TrustStore, String> {
         Some(path) => TrustStore::from_file(path, false).map_err(|e| e.to_string()),
         None => Ok(TrustStore::tuf(
             false,
-            attest::trust::tuf::FetchOptions::online(),
+            attest::trust::tuf::FetchOptions::online(crate::settings::cache_root(None)),
         )),
     }
 }

@@ -17,11 +17,8 @@ pub use crate::args::{Alg, VerifyArgs};
 
 /// TUF options from `--offline` and `--cache-dir`.
 pub fn fetch_options(offline: bool, cache_dir: Option<PathBuf>) -> FetchOptions {
-    let mut opts = FetchOptions::online();
+    let mut opts = FetchOptions::online(crate::settings::cache_root(cache_dir));
     opts.offline = offline;
-    if cache_dir.is_some() {
-        opts.cache_root = cache_dir;
-    }
     opts
 }
 

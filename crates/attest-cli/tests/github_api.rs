@@ -751,3 +751,55 @@ fn bundle_json_kept_while_paging_is_bounded() {
     assert!(err.contains("in total"), "{err}");
     assert_eq!(api.requests().len(), 7);
 }
+
+#[test]
+fn a_page_naming_a_member_twice_is_refused() {
+    // serde would keep one of two `bundle` members (or stop at the second
+    // with its own wording); a reader of the page could take the other. Both
+    // orders, and a duplicate of a member attest otherwise ignores.
+    let real = sigstore_js_bundle().to_string();
+    let other = json!({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}).to_string();
+    let pages = [
+        (
+            format!(r#"{{"attestations":[{{"bundle":{real},"bundle":{other}}}]}}"#),
+            "bundle",
+            "attestations[0]",
+        ),
+        (
+            format!(r#"{{"attestations":[{{"bundle":{other},"bundle":{real}}}]}}"#),
+            "bundle",
+            "attestations[0]",
+        ),
+        (
+            format!(
+                r#"{{"attestations":[{{"bundle":{real},"repository_id":1,"repository_id":2}}]}}"#
+            ),
+            "repository_id",
+            "attestations[0]",
+        ),
+        (
+            format!(r#"{{"attestations":[],"attestations":[{{"bundle":{real}}}]}}"#),
+            "attestations",
+            "top-level",
+        ),
+    ];
+    for (body, key, path) in pages {
+        let api = MockServer::start(move |_| Response::json(body.clone()));
+        let (code, _, err) = verify_online(&api, Some(TOKEN), &[]);
+        assert_eq!(code, 3, "{key}: {err}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("Error:"))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(line.contains(&format!("duplicate key \"{key}\"")), "{line}");
+        assert!(line.contains(path), "{line}");
+        assert!(
+            line.contains(&format!(
+                "{}/repos/sigstore/sigstore-js/attestations/",
+                api.base
+            )),
+            "{line}"
+        );
+        assert_eq!(err.matches("Error:").count(), 1, "{err}");
+    }
+}

@@ -1,28 +1,89 @@
 //! HTTP for sources: one client configuration, bounded bodies, bounded time,
 //! retries only where they help (429 with `Retry-After`, 5xx), and errors
 //! that name the URL and say what was expected.
+//!
+//! Configuration and runtime: the library reads no environment variable.
+//! The per-request timeout is an [`HttpSettings`] the program installs once
+//! ([`set_settings`]; the CLI parses `ATTEST_HTTP_TIMEOUT` with
+//! [`HttpSettings::from_timeout_text`]), 30 s until then. The network work
+//! is `async`; each blocking entry point of the library runs it with
+//! [`block_on`] on one runtime built the first time it is needed and kept for
+//! the life of the process (never one per call). A caller already inside a
+//! tokio runtime must not use the blocking entry points (tokio refuses to
+//! block inside a runtime): it awaits the async functions instead
+//! ([`get`], `github::fetch_attestations_async`, `trust::tuf::fetch_target_async`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Client, StatusCode};
 
-/// Environment variable overriding the per-request timeout, in seconds.
+/// Environment variable overriding the per-request timeout, in seconds (read
+/// by the CLI, never by the library).
 pub const TIMEOUT_ENV: &str = "ATTEST_HTTP_TIMEOUT";
+/// The per-request timeout when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest `Retry-After` we are willing to wait before giving up with a message.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Retries after the first attempt (429 or 5xx only).
 pub(crate) const RETRIES: u32 = 3;
 
-/// The per-request timeout: `ATTEST_HTTP_TIMEOUT` seconds, else 30.
+/// How the library's HTTP clients behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Per-request timeout (connecting takes at most 10 s of it).
+    pub timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// Settings from the text of a timeout in seconds (as `ATTEST_HTTP_TIMEOUT`
+    /// holds it): a positive, finite number, else the default.
+    pub fn from_timeout_text(text: Option<&str>) -> Self {
+        let timeout = text
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| *s > 0.0 && s.is_finite())
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_TIMEOUT);
+        Self { timeout }
+    }
+}
+
+/// The installed timeout in nanoseconds; 0 means none installed.
+static TIMEOUT_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// Install the settings every client of this process uses from now on.
+pub fn set_settings(settings: HttpSettings) {
+    let nanos = u64::try_from(settings.timeout.as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    TIMEOUT_NANOS.store(nanos, Ordering::Relaxed);
+}
+
+/// The settings in force: the installed ones, else the defaults.
+pub fn settings() -> HttpSettings {
+    match TIMEOUT_NANOS.load(Ordering::Relaxed) {
+        0 => HttpSettings::default(),
+        nanos => HttpSettings {
+            timeout: Duration::from_nanos(nanos),
+        },
+    }
+}
+
+/// The per-request timeout in force ([`settings`]).
 pub fn request_timeout() -> Duration {
-    std::env::var(TIMEOUT_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| *s > 0.0 && s.is_finite())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(30))
+    settings().timeout
 }
 
 /// Why an HTTP fetch failed.
@@ -288,15 +349,30 @@ fn error_message(body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// Run a future to completion on a small runtime of its own.
+/// The process-wide runtime, built on first use. A current-thread runtime
+/// still lets several threads block on it at once (a release verified in
+/// parallel): they take turns driving its I/O and timers.
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the async runtime: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Run a future to completion on the process-wide runtime: the one blocking
+/// wrapper behind every blocking network entry point of the library. Not for
+/// use inside a tokio runtime (await the async function instead).
 pub fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, HttpError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| HttpError::Transport {
-            url: String::new(),
-            detail: format!("cannot start the async runtime: {e}"),
-        })?;
+    let rt = runtime().map_err(|detail| HttpError::Transport {
+        url: String::new(),
+        detail,
+    })?;
     Ok(rt.block_on(f))
 }
 
@@ -332,5 +408,60 @@ mod tests {
         for ok in [200, 401, 404, 406] {
             assert_eq!(retry_decision(s(ok), &after, 0), Retry::No, "{ok}");
         }
+    }
+
+    #[test]
+    fn the_timeout_is_the_value_given_not_the_environment() {
+        // The library must not read ATTEST_HTTP_TIMEOUT itself: with the
+        // variable saying 7 s, the value passed in (2.5 s) is what is used.
+        std::env::set_var(TIMEOUT_ENV, "7");
+        let given = HttpSettings::from_timeout_text(Some(" 2.5 "));
+        assert_eq!(given.timeout, Duration::from_millis(2500));
+        set_settings(given);
+        assert_eq!(request_timeout(), Duration::from_millis(2500));
+        set_settings(HttpSettings::default());
+        assert_eq!(request_timeout(), DEFAULT_TIMEOUT);
+        for bad in [
+            None,
+            Some(""),
+            Some("abc"),
+            Some("-1"),
+            Some("0"),
+            Some("inf"),
+            Some("NaN"),
+            Some("1e300"),
+        ] {
+            assert_eq!(
+                HttpSettings::from_timeout_text(bad).timeout,
+                DEFAULT_TIMEOUT,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn block_on_reuses_one_runtime() {
+        // A task spawned during one call finishes during the next only if
+        // both run on the same runtime (a dropped runtime cancels its tasks).
+        let (tx, rx) = std::sync::mpsc::channel();
+        block_on(async move {
+            tokio::spawn(async move { tx.send(42).unwrap() });
+        })
+        .unwrap();
+        let got = std::thread::spawn(move || {
+            block_on(async move {
+                for _ in 0..1000 {
+                    if let Ok(v) = rx.try_recv() {
+                        return Some(v);
+                    }
+                    tokio::task::yield_now().await;
+                }
+                None
+            })
+            .unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(got, Some(42));
     }
 }

@@ -32,7 +32,8 @@ pub const EMBEDDED_GITHUB_TUF_ROOT: &[u8] = include_bytes!("../../trust/tuf-root
 /// How long a successful refresh spares the network (gh uses one day too).
 pub const CACHE_FRESH_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Environment variable that moves the cache directory.
+/// Environment variable that moves the cache directory (read by the CLI,
+/// which passes the directory in [`FetchOptions::cache_root`]).
 pub const CACHE_DIR_ENV: &str = "ATTEST_CACHE_DIR";
 
 /// File in each repository's cache directory recording the last successful
@@ -85,12 +86,10 @@ impl TufRepository {
     }
 }
 
-/// Where caches live: `--cache-dir`, else `ATTEST_CACHE_DIR`, else the
-/// platform cache directory (`~/.cache/attest` on Linux).
-pub fn default_cache_root() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
+/// The platform cache directory (`~/.cache/attest` on Linux). The CLI
+/// prefers `--cache-dir`, then `ATTEST_CACHE_DIR`, then this, and passes the
+/// result in [`FetchOptions::cache_root`].
+pub fn platform_cache_root() -> Option<PathBuf> {
     directories::ProjectDirs::from("dev", "attest", "attest").map(|d| d.cache_dir().to_path_buf())
 }
 
@@ -202,10 +201,11 @@ pub struct FetchOptions {
 }
 
 impl FetchOptions {
-    /// Online, with the default cache, the default timeout and the clock.
-    pub fn online() -> Self {
+    /// Online, with the cache under `cache_root` (`None`: no cache), the
+    /// default timeout and the clock.
+    pub fn online(cache_root: Option<PathBuf>) -> Self {
         Self {
-            cache_root: default_cache_root(),
+            cache_root,
             offline: false,
             use_fresh_cache: true,
             timeout: Duration::from_secs(10),
@@ -364,11 +364,9 @@ impl MetadataStore for ReadOnlyStore {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, TufError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| TufError::Setup(format!("cannot start the async runtime: {e}")))
+/// Block on `f` on the process-wide runtime ([`crate::source::http::block_on`]).
+fn block_on<T>(f: impl std::future::Future<Output = Result<T, TufError>>) -> Result<T, TufError> {
+    crate::source::http::block_on(f).map_err(|e| TufError::Setup(e.to_string()))?
 }
 
 /// When the cache for `repo` was last refreshed online.
@@ -381,9 +379,16 @@ pub fn last_refresh(repo: &TufRepository, cache_root: &Path) -> Option<jiff::Tim
 /// else from the network (writing the cache through), or, offline, only
 /// from the cache.
 pub fn fetch_target(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarget, TufError> {
-    let rt = runtime()?;
+    block_on(fetch_target_async(repo, opts))
+}
+
+/// [`fetch_target`] for a caller already inside a tokio runtime.
+pub async fn fetch_target_async(
+    repo: &TufRepository,
+    opts: &FetchOptions,
+) -> Result<TufTarget, TufError> {
     if opts.offline {
-        return rt.block_on(from_cache(repo, opts));
+        return from_cache(repo, opts).await;
     }
     if opts.use_fresh_cache {
         if let Some(root) = &opts.cache_root {
@@ -391,14 +396,14 @@ pub fn fetch_target(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarg
                 let age = opts.now.duration_since(at);
                 let fresh = age.is_positive() && age.unsigned_abs() < CACHE_FRESH_FOR;
                 if fresh {
-                    if let Ok(t) = rt.block_on(from_cache(repo, opts)) {
+                    if let Ok(t) = from_cache(repo, opts).await {
                         return Ok(t);
                     }
                 }
             }
         }
     }
-    rt.block_on(from_network(repo, opts))
+    from_network(repo, opts).await
 }
 
 async fn from_network(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarget, TufError> {
@@ -772,5 +777,16 @@ mod tests {
         };
         let err = fetch_target(&TufRepository::github(), &opts).unwrap_err();
         assert!(matches!(err, TufError::NoCache { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_cache_root_is_the_value_given_not_the_environment() {
+        std::env::set_var(CACHE_DIR_ENV, "/nonexistent/from-env");
+        let given = PathBuf::from("/tmp/given-cache");
+        assert_eq!(
+            FetchOptions::online(Some(given.clone())).cache_root,
+            Some(given)
+        );
+        assert_eq!(FetchOptions::online(None).cache_root, None);
     }
 }

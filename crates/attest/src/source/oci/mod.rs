@@ -10,11 +10,24 @@
 //!
 //! Reads use our own HTTP client (`Puller`) because `oci-client` buffers
 //! whole bodies: every manifest, index, token and layer is read against a
-//! byte limit, every request against `ATTEST_HTTP_TIMEOUT`, and every
-//! operation against a total deadline. Authentication follows the registry's
-//! challenge: the anonymous bearer-token flow, Docker config credentials or
-//! basic auth. Pushing referrers (and plain images, for tests) lives here
-//! too and uses `oci-client` for the writes.
+//! byte limit, every request against the request timeout
+//! ([`crate::source::http::request_timeout`]), and every operation against a
+//! total deadline. Authentication ([`auth`]) follows the registry's
+//! challenge: the anonymous bearer-token flow, the caller's
+//! [`RegistryCredentials`] or basic auth. Pushing referrers (and plain
+//! images, for tests) is in [`push`] and uses `oci-client` for the writes.
+//!
+//! The blocking functions here run on the process-wide runtime
+//! ([`crate::source::http::block_on`]); nothing reads the environment.
+
+mod auth;
+mod push;
+
+pub use auth::{
+    docker_config_credentials, parse_challenge, RegistryCredentials, PASSWORD_ENV, REGISTRY_ENV,
+    USERNAME_ENV,
+};
+pub use push::{push_bundle_referrer, push_image, ImageSpec};
 
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
@@ -24,6 +37,7 @@ use oci_client::{Client, Reference};
 use crate::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use crate::bundle::{parse_bundle, BundleError, BundleOrigin, LoadedBundle};
 use crate::source::http::{block_on, request_timeout};
+use auth::sensitive;
 
 /// The artifact-type prefix of Sigstore bundle referrers.
 pub const BUNDLE_ARTIFACT_TYPE_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
@@ -89,22 +103,17 @@ pub enum OciError {
 }
 
 /// Parse `oci://…` into a reference; `None` if `arg` is not an OCI reference.
-/// The registry settings of the environment are checked here too
-/// ([`check_registry_settings`]), so that every command naming an image
-/// refuses them before it does anything else.
+/// Only the text is parsed: the caller's registry settings are checked when
+/// it builds its [`RegistryCredentials`].
 pub fn parse_oci_ref(arg: &str) -> Option<Result<Reference, OciError>> {
     let rest = arg.strip_prefix("oci://")?;
-    Some(
-        rest.parse::<Reference>()
-            .map_err(|e| OciError::Reference {
-                reference: arg.to_string(),
-                detail: e.to_string(),
-            })
-            .and_then(|r| check_registry_settings().map(|()| r)),
-    )
+    Some(rest.parse::<Reference>().map_err(|e| OciError::Reference {
+        reference: arg.to_string(),
+        detail: e.to_string(),
+    }))
 }
 
-fn is_loopback(registry: &str) -> bool {
+pub(super) fn is_loopback(registry: &str) -> bool {
     let host = registry
         .rsplit_once(':')
         .map(|(h, _)| h)
@@ -130,221 +139,7 @@ pub fn client_for(reference: &Reference) -> Client {
     })
 }
 
-/// The registry that `ATTEST_REGISTRY_USERNAME`/`_PASSWORD` are for.
-pub const REGISTRY_ENV: &str = "ATTEST_REGISTRY";
-/// The user name for the registry [`REGISTRY_ENV`] names.
-pub const USERNAME_ENV: &str = "ATTEST_REGISTRY_USERNAME";
-/// The password or token for the registry [`REGISTRY_ENV`] names.
-pub const PASSWORD_ENV: &str = "ATTEST_REGISTRY_PASSWORD";
-
-/// Credentials from the environment, bound to one registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct EnvCredentials {
-    /// The registry they are for, as [`registry_key`] spells it.
-    registry: String,
-    user: String,
-    password: String,
-}
-
-/// Read the environment credentials through `get`: none, or all three
-/// variables. A user name and password without the registry they are for
-/// are refused, so a password meant for one registry is never offered to
-/// whichever registry an `oci://` argument names.
-fn env_credentials(
-    get: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<EnvCredentials>, OciError> {
-    // An empty variable counts as unset: CI fills missing secrets with "".
-    let var = |name: &str| get(name).filter(|v| !v.is_empty());
-    let (user, password) = match (var(USERNAME_ENV), var(PASSWORD_ENV)) {
-        (None, None) => return Ok(None),
-        (Some(u), Some(p)) => (u, p),
-        (Some(_), None) => {
-            return Err(OciError::Settings {
-                detail: format!(
-                    "{USERNAME_ENV} is set but {PASSWORD_ENV} is not; expected both or neither"
-                ),
-            })
-        }
-        (None, Some(_)) => {
-            return Err(OciError::Settings {
-                detail: format!(
-                    "{PASSWORD_ENV} is set but {USERNAME_ENV} is not; expected both or neither"
-                ),
-            })
-        }
-    };
-    let Some(registry) = var(REGISTRY_ENV) else {
-        return Err(OciError::Settings {
-            detail: format!(
-                "{USERNAME_ENV} and {PASSWORD_ENV} are set but {REGISTRY_ENV} is not; expected {REGISTRY_ENV}=host[:port] naming the one registry they are for (every other registry's credentials come from the Docker config)"
-            ),
-        });
-    };
-    let plain = !registry.is_empty()
-        && registry
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if !plain {
-        return Err(OciError::Settings {
-            detail: format!(
-                "{REGISTRY_ENV}={:?}: expected host[:port], with no scheme or path (e.g. ghcr.io or 127.0.0.1:5000)",
-                crate::text::remote_text(&registry)
-            ),
-        });
-    }
-    Ok(Some(EnvCredentials {
-        registry: registry_key(&registry),
-        user,
-        password,
-    }))
-}
-
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-/// A registry name as credentials are looked up by: lower case, with
-/// Docker Hub's several names as one.
-fn registry_key(registry: &str) -> String {
-    let lower = registry.trim().to_ascii_lowercase();
-    match lower.as_str() {
-        "docker.io" | "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
-        _ => lower,
-    }
-}
-
-/// Check the registry settings of the environment without using them:
-/// `ATTEST_REGISTRY_USERNAME`/`_PASSWORD` need `ATTEST_REGISTRY=host[:port]`.
-/// [`parse_oci_ref`] and every registry operation call it, so a
-/// misconfiguration is a usage error before any request.
-pub fn check_registry_settings() -> Result<(), OciError> {
-    env_credentials(&process_env).map(|_| ())
-}
-
-/// Credentials for `registry`: `ATTEST_REGISTRY_USERNAME`/`_PASSWORD` when
-/// `ATTEST_REGISTRY` names this registry, else the Docker config
-/// (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `credHelpers`,
-/// `credsStore`, `auths`, looked up by the registry's host), else anonymous
-/// (the registry's bearer-token flow still runs).
-pub fn registry_credentials(registry: &str) -> Result<RegistryAuth, OciError> {
-    credentials_for(registry, &process_env, &docker_config_auth)
-}
-
-fn credentials_for(
-    registry: &str,
-    get: &dyn Fn(&str) -> Option<String>,
-    docker: &dyn Fn(&str) -> Option<RegistryAuth>,
-) -> Result<RegistryAuth, OciError> {
-    if let Some(env) = env_credentials(get)? {
-        if env.registry == registry_key(registry) {
-            return Ok(RegistryAuth::Basic(env.user, env.password));
-        }
-    }
-    Ok(docker(registry).unwrap_or(RegistryAuth::Anonymous))
-}
-
-/// [`registry_credentials`], with a misconfigured environment read as no
-/// credentials: [`parse_oci_ref`] and every operation report that
-/// misconfiguration themselves, before any request.
-pub fn registry_auth(registry: &str) -> RegistryAuth {
-    registry_credentials(registry).unwrap_or(RegistryAuth::Anonymous)
-}
-
-fn docker_config_auth(registry: &str) -> Option<RegistryAuth> {
-    let dir = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker"))
-        })?;
-    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
-    docker_config_credentials(&text, registry, true)
-}
-
-/// The host a Docker config key names: `https://host:port/v1/` and
-/// `host:port` both name `host:port`, as Docker reads its keys.
-fn config_key_host(key: &str) -> String {
-    let rest = key
-        .strip_prefix("https://")
-        .or_else(|| key.strip_prefix("http://"))
-        .unwrap_or(key);
-    registry_key(rest.split('/').next().unwrap_or_default())
-}
-
-/// The value under the key of `map` (a JSON object) naming `registry`'s
-/// host; an exact key wins over one that differs only in spelling.
-fn config_entry<'a>(map: &'a serde_json::Value, registry: &str) -> Option<&'a serde_json::Value> {
-    let map = map.as_object()?;
-    let wanted = registry_key(registry);
-    map.get(registry).or_else(|| {
-        map.iter()
-            .find(|(k, _)| config_key_host(k) == wanted)
-            .map(|(_, v)| v)
-    })
-}
-
-/// The credentials a Docker `config.json` holds for `registry`: a credential
-/// helper's answer (when `run_helpers`: `credHelpers` for this host, else
-/// `credsStore`), else the `auths` entry for this host. Only the entry for
-/// `registry`'s own host is ever used.
-pub fn docker_config_credentials(
-    text: &str,
-    registry: &str,
-    run_helpers: bool,
-) -> Option<RegistryAuth> {
-    let config: serde_json::Value = serde_json::from_str(text).ok()?;
-    // Docker Hub's helpers and `auths` know it by its legacy index URL.
-    let helper_name = if registry_key(registry) == "docker.io" {
-        "https://index.docker.io/v1/"
-    } else {
-        registry
-    };
-    if let Some(helper) = config_entry(&config["credHelpers"], registry)
-        .and_then(|h| h.as_str())
-        .or_else(|| config["credsStore"].as_str())
-        .filter(|_| run_helpers)
-    {
-        if let Some(auth) = credential_helper(helper, helper_name) {
-            return Some(auth);
-        }
-    }
-    let entry = config_entry(&config["auths"], registry)?;
-    use base64::Engine;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(entry["auth"].as_str()?)
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some(RegistryAuth::Basic(user.to_string(), pass.to_string()))
-}
-
-fn credential_helper(helper: &str, registry: &str) -> Option<RegistryAuth> {
-    use std::io::Write;
-    if !helper
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return None;
-    }
-    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
-        .arg("get")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(registry.as_bytes()).ok()?;
-    let out = child.wait_with_output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    Some(RegistryAuth::Basic(
-        v["Username"].as_str()?.to_string(),
-        v["Secret"].as_str()?.to_string(),
-    ))
-}
-
-fn classify(reference: &str, registry: &str, e: OciDistributionError) -> OciError {
+pub(super) fn classify(reference: &str, registry: &str, e: OciDistributionError) -> OciError {
     // oci-client's errors quote the registry's answers.
     let detail = crate::text::remote_text(&crate::error_chain(&e));
     let upper = detail.to_ascii_uppercase();
@@ -393,12 +188,12 @@ fn flatten<T>(
 }
 
 /// Accept header for manifest reads: OCI and Docker manifests and indexes.
-const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
+pub(super) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
 /// Largest manifest, referrers index or token answer we read: the 4 MiB the
 /// OCI distribution spec tells registries to accept, so no real one is larger.
-const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+pub(super) const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 /// Most of an error body we read, only to quote the registry's message.
-const MAX_ERROR_BYTES: u64 = 64 * 1024;
+pub(super) const MAX_ERROR_BYTES: u64 = 64 * 1024;
 /// Most bundle bytes one image's referrers may make us hold: each layer is
 /// bounded, this bounds a registry listing thousands of them.
 const MAX_TOTAL_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
@@ -413,7 +208,7 @@ fn operation_deadline() -> std::time::Duration {
 }
 
 /// Run one OCI operation on its own runtime, bounded by [`operation_deadline`].
-fn run_bounded<T>(
+pub(super) fn run_bounded<T>(
     reference: &str,
     fut: impl std::future::Future<Output = Result<T, OciError>>,
 ) -> Result<T, OciError> {
@@ -471,7 +266,7 @@ pub fn resolve_digest(
     })
 }
 
-fn with_digest(reference: &Reference, digest: &ArtifactDigest) -> Reference {
+pub(super) fn with_digest(reference: &Reference, digest: &ArtifactDigest) -> Reference {
     Reference::with_digest(
         reference.resolve_registry().to_string(),
         reference.repository().to_string(),
@@ -577,7 +372,7 @@ struct Answer {
 }
 
 /// Why one bounded request failed, before it is given its meaning.
-enum Failed {
+pub(super) enum Failed {
     /// A whole `OciError` already.
     Oci(OciError),
     /// The body went past the limit: what the caller wanted, and the limit.
@@ -596,7 +391,7 @@ enum Failed {
 /// the registry's own challenge names, and nowhere else. A 401 from any other
 /// origin (a CDN a blob GET was redirected to) is never answered: its realm
 /// is not the registry's word.
-struct Puller {
+pub(super) struct Puller {
     http: reqwest::Client,
     /// `SCHEME://REGISTRY/v2/REPOSITORY`.
     base: String,
@@ -614,7 +409,6 @@ struct Puller {
 
 impl Puller {
     fn new(reference: &Reference, auth: &RegistryAuth, text: &str) -> Result<Self, OciError> {
-        check_registry_settings()?;
         let registry = reference.resolve_registry().to_string();
         // Plain HTTP only for loopback registries, as Docker allows for localhost.
         let scheme = if is_loopback(&registry) {
@@ -873,137 +667,6 @@ impl Puller {
         }
     }
 
-    /// The Authorization header a `WWW-Authenticate` challenge asks for.
-    async fn authorize(&self, challenge: &str) -> Result<reqwest::header::HeaderValue, Failed> {
-        let (scheme, params) = parse_challenge(challenge);
-        if scheme.eq_ignore_ascii_case("basic") {
-            return match &self.auth {
-                RegistryAuth::Basic(user, password) => {
-                    use base64::Engine;
-                    let pair = base64::engine::general_purpose::STANDARD
-                        .encode(format!("{user}:{password}"));
-                    Ok(sensitive(&format!("Basic {pair}")))
-                }
-                _ => Err(Failed::Oci(self.unauthorized(
-                    "the registry asks for a user name and password".into(),
-                ))),
-            };
-        }
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Failed::Oci(self.unauthorized(format!(
-                "expected a Basic or Bearer challenge, got {:?}",
-                crate::text::remote_text(&scheme)
-            ))));
-        }
-        let realm = params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("realm"))
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
-        let mut url = reqwest::Url::parse(realm).map_err(|e| {
-            Failed::Oci(self.unauthorized(format!(
-                "expected a token service URL in the bearer challenge, got {:?}: {e}",
-                crate::text::remote_text(realm)
-            )))
-        })?;
-        // Credentials go to the token service only over HTTPS (or to loopback).
-        if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback_url(&url)) {
-            return Err(Failed::Oci(self.unauthorized(format!(
-                "expected an https token service, got {:?}",
-                crate::text::remote_text(realm)
-            ))));
-        }
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("scope", &format!("repository:{}:pull", self.repository));
-            if let Some((_, service)) = params
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("service"))
-            {
-                query.append_pair("service", service);
-            }
-        }
-        // The password goes to the realm's origin only: a redirect away from
-        // it is followed without credentials.
-        let basic = match &self.auth {
-            RegistryAuth::Basic(user, password) => {
-                use base64::Engine;
-                let pair =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                Some(sensitive(&format!("Basic {pair}")))
-            }
-            _ => None,
-        };
-        let shown_url = shown(&url);
-        let mut retries = 0;
-        let (status, body) = loop {
-            let (mut resp, _) = self
-                .send(
-                    &reqwest::Method::GET,
-                    url.as_str(),
-                    "application/json",
-                    basic.as_ref(),
-                    &url,
-                )
-                .await
-                .map_err(Failed::Oci)?;
-            let status = resp.status();
-            if let Some(wait) = self
-                .retry_wait(&shown_url, status, resp.headers(), retries)
-                .map_err(Failed::Oci)?
-            {
-                retries += 1;
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let (limit, truncate) = if status.is_success() {
-                (MAX_MANIFEST_BYTES, false)
-            } else {
-                (MAX_ERROR_BYTES, true)
-            };
-            let body = crate::source::http::read_limited(&mut resp, limit, truncate)
-                .await
-                .map_err(|e| Failed::Oci(self.transport(&shown_url, e)))?
-                .ok_or_else(|| {
-                    Failed::Oci(self.unauthorized(format!(
-                        "{shown_url}: the token answer is larger than the {MAX_MANIFEST_BYTES}-byte limit"
-                    )))
-                })?;
-            break (status, body);
-        };
-        if !status.is_success() {
-            return Err(Failed::Oci(self.unauthorized(format!(
-                "{shown_url}: the token service answered HTTP {}{}",
-                status.as_u16(),
-                registry_message(&body)
-            ))));
-        }
-        let token = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| {
-                v["token"]
-                    .as_str()
-                    .or_else(|| v["access_token"].as_str())
-                    .map(str::to_string)
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Failed::Oci(self.unauthorized(format!(
-                    "{shown_url}: expected JSON with a \"token\" from the token service"
-                )))
-            })?;
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
-            .map(|mut v| {
-                v.set_sensitive(true);
-                v
-            })
-            .map_err(|_| {
-                Failed::Oci(self.unauthorized(format!(
-                    "{shown_url}: the token service sent a token that is not a header value"
-                )))
-            })
-    }
-
     /// The digest of manifest `name` (a tag or a digest). With `pinned`, the
     /// answer is `pinned`, once the registry has confirmed it.
     async fn manifest_digest(
@@ -1246,23 +909,14 @@ impl Puller {
     }
 }
 
-fn sensitive(value: &str) -> reqwest::header::HeaderValue {
-    // Credentials with bytes a header cannot carry are sent as nothing,
-    // which the registry then refuses with a clear 401.
-    let mut v = reqwest::header::HeaderValue::from_str(value)
-        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
-    v.set_sensitive(true);
-    v
-}
-
 /// A URL as errors show it: scheme, host and path, without the query
 /// (a CDN's redirect carries signed, secret-like parameters there).
-fn shown(url: &reqwest::Url) -> String {
+pub(super) fn shown(url: &reqwest::Url) -> String {
     format!("{}://{}{}", url.scheme(), url.authority(), url.path())
 }
 
 /// Whether a URL's host is this machine (plain HTTP is allowed only there).
-fn is_loopback_url(url: &reqwest::Url) -> bool {
+pub(super) fn is_loopback_url(url: &reqwest::Url) -> bool {
     let host = url.host_str().unwrap_or_default();
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
@@ -1297,281 +951,9 @@ pub fn registry_message(body: &[u8]) -> String {
     format!(": {}", crate::text::remote_text(&parts.join(": ")))
 }
 
-/// A `WWW-Authenticate` challenge: its scheme and `key=value` parameters
-/// (values quoted or not; a quoted value may hold commas, as scopes do).
-/// Public for fuzzing: the header comes from the registry.
-pub fn parse_challenge(header: &str) -> (String, Vec<(String, String)>) {
-    let header = header.trim();
-    let (scheme, mut rest) = header.split_once(' ').unwrap_or((header, ""));
-    let mut params = Vec::new();
-    loop {
-        rest = rest.trim_start_matches([' ', ',']);
-        let Some((key, after)) = rest.split_once('=') else {
-            break;
-        };
-        let key = key.trim().to_string();
-        let after = after.trim_start();
-        let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = quoted.char_indices();
-            let mut end = quoted.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, escaped)) = chars.next() {
-                            value.push(escaped);
-                        }
-                    }
-                    '"' => {
-                        end = i + 1;
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            (value, &quoted[end..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (after[..end].trim().to_string(), &after[end..])
-        };
-        params.push((key, value));
-        rest = remaining;
-    }
-    (scheme.to_string(), params)
-}
-/// Push a blob if the registry lacks it; returns its descriptor digest.
-async fn push_blob_bytes(
-    client: &Client,
-    reference: &Reference,
-    data: &[u8],
-    registry: &str,
-) -> Result<String, OciError> {
-    let digest = digest_bytes(data, DigestAlgorithm::Sha256).to_string();
-    let exists = client
-        .blob_exists(reference, &digest)
-        .await
-        .unwrap_or(false);
-    if !exists {
-        client
-            .push_blob(reference, data.to_vec(), &digest)
-            .await
-            .map_err(|e| classify(&reference.whole(), registry, e))?;
-    }
-    Ok(digest)
-}
-
-async fn push_manifest_bytes(
-    client: &Client,
-    reference: &Reference,
-    body: &[u8],
-    media_type: &str,
-    registry: &str,
-) -> Result<ArtifactDigest, OciError> {
-    let ct =
-        reqwest::header::HeaderValue::from_str(media_type).map_err(|e| OciError::Registry {
-            reference: reference.whole(),
-            detail: e.to_string(),
-        })?;
-    client
-        .push_manifest_raw(reference, body.to_vec(), ct)
-        .await
-        .map_err(|e| classify(&reference.whole(), registry, e))?;
-    Ok(digest_bytes(body, DigestAlgorithm::Sha256))
-}
-
-/// Attach a Sigstore bundle to `subject` (a manifest digest in `reference`'s
-/// repository) as an OCI 1.1 referrer, and record it in the `sha256-<hex>`
-/// tag-schema index too, for registries without the referrers API.
-/// Returns the referrer manifest's digest.
-pub fn push_bundle_referrer(
-    reference: &Reference,
-    subject: &ArtifactDigest,
-    bundle_json: &[u8],
-    auth: &RegistryAuth,
-) -> Result<ArtifactDigest, OciError> {
-    check_registry_settings()?;
-    let registry = reference.resolve_registry().to_string();
-    let text = reference.whole();
-    run_bounded(&text, async {
-        let client = client_for(reference);
-        client.store_auth_if_needed(&registry, auth).await;
-        // Reads go through the bounded puller; only writes use oci-client.
-        let mut puller = Puller::new(reference, auth, &text)?;
-        let subject_bytes = puller
-            .manifest(&subject.to_string(), MANIFEST_ACCEPT)
-            .await?
-            .ok_or_else(|| OciError::NotFound {
-                reference: with_digest(reference, subject).whole(),
-                detail: "the registry has no manifest with that digest".into(),
-            })?;
-        let subject_media_type = serde_json::from_slice::<serde_json::Value>(&subject_bytes)
-            .ok()
-            .and_then(|v| v["mediaType"].as_str().map(str::to_string))
-            .unwrap_or_else(|| MANIFEST_MEDIA_TYPE.to_string());
-        let empty = b"{}";
-        let config_digest = push_blob_bytes(&client, reference, empty, &registry).await?;
-        let layer_digest = push_blob_bytes(&client, reference, bundle_json, &registry).await?;
-        let manifest = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": MANIFEST_MEDIA_TYPE,
-            "artifactType": BUNDLE_V03_MEDIA_TYPE,
-            "config": {"mediaType": EMPTY_CONFIG_MEDIA_TYPE, "digest": config_digest, "size": empty.len()},
-            "layers": [{"mediaType": BUNDLE_V03_MEDIA_TYPE, "digest": layer_digest, "size": bundle_json.len()}],
-            "subject": {"mediaType": subject_media_type, "digest": subject.to_string(), "size": subject_bytes.len()},
-            "annotations": {"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": "https://slsa.dev/provenance/v1"},
-        });
-        let body = serde_json::to_vec(&manifest).map_err(|e| OciError::Registry {
-            reference: text.clone(),
-            detail: e.to_string(),
-        })?;
-        let digest = digest_bytes(&body, DigestAlgorithm::Sha256);
-        push_manifest_bytes(
-            &client,
-            &with_digest(reference, &digest),
-            &body,
-            MANIFEST_MEDIA_TYPE,
-            &registry,
-        )
-        .await?;
-
-        // Tag schema: fetch the index under sha256-<hex> (if any), add us.
-        let tag = subject.to_string().replace(':', "-");
-        let tag_ref = Reference::with_tag(
-            registry.clone(),
-            reference.repository().to_string(),
-            tag.clone(),
-        );
-        let mut entries: Vec<serde_json::Value> = puller
-            .manifest(&tag, INDEX_MEDIA_TYPE)
-            .await?
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .and_then(|v| v["manifests"].as_array().cloned())
-            .unwrap_or_default();
-        entries.retain(|e| e["digest"] != digest.to_string());
-        entries.push(serde_json::json!({
-            "mediaType": MANIFEST_MEDIA_TYPE,
-            "digest": digest.to_string(),
-            "size": body.len(),
-            "artifactType": BUNDLE_V03_MEDIA_TYPE,
-        }));
-        let index = serde_json::json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": entries});
-        let index_body = serde_json::to_vec(&index).map_err(|e| OciError::Registry {
-            reference: text.clone(),
-            detail: e.to_string(),
-        })?;
-        push_manifest_bytes(&client, &tag_ref, &index_body, INDEX_MEDIA_TYPE, &registry).await?;
-        Ok(digest)
-    })
-}
-
-/// One platform image to push: its config JSON and layer contents.
-#[derive(Debug, Clone)]
-pub struct ImageSpec {
-    /// `os/arch`, e.g. `linux/amd64` (used in an index).
-    pub platform: (String, String),
-    /// The config blob (JSON).
-    pub config: Vec<u8>,
-    /// Layer blobs (pushed as `application/vnd.oci.image.layer.v1.tar`).
-    pub layers: Vec<Vec<u8>>,
-}
-
-/// Push an image (one platform) or a multi-arch index (several) under
-/// `reference`'s tag. Returns the digest of what the tag names.
-pub fn push_image(
-    reference: &Reference,
-    images: &[ImageSpec],
-    auth: &RegistryAuth,
-) -> Result<ArtifactDigest, OciError> {
-    check_registry_settings()?;
-    let registry = reference.resolve_registry().to_string();
-    let text = reference.whole();
-    run_bounded(&text, async {
-        let client = client_for(reference);
-        client.store_auth_if_needed(&registry, auth).await;
-        let mut pushed = Vec::new();
-        for image in images {
-            let config_digest =
-                push_blob_bytes(&client, reference, &image.config, &registry).await?;
-            let mut layers = Vec::new();
-            for layer in &image.layers {
-                let d = push_blob_bytes(&client, reference, layer, &registry).await?;
-                layers.push(serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": layer.len()}));
-            }
-            let manifest = serde_json::json!({
-                "schemaVersion": 2,
-                "mediaType": MANIFEST_MEDIA_TYPE,
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": image.config.len()},
-                "layers": layers,
-            });
-            let body = serde_json::to_vec(&manifest).map_err(|e| OciError::Registry {
-                reference: text.clone(),
-                detail: e.to_string(),
-            })?;
-            let target = if images.len() == 1 {
-                reference.clone()
-            } else {
-                with_digest(reference, &digest_bytes(&body, DigestAlgorithm::Sha256))
-            };
-            let d = push_manifest_bytes(&client, &target, &body, MANIFEST_MEDIA_TYPE, &registry)
-                .await?;
-            pushed.push((image, d, body.len()));
-        }
-        if images.len() == 1 {
-            return Ok(pushed.remove(0).1);
-        }
-        let manifests: Vec<serde_json::Value> = pushed
-            .iter()
-            .map(|(img, d, size)| {
-                serde_json::json!({
-                    "mediaType": MANIFEST_MEDIA_TYPE,
-                    "digest": d.to_string(),
-                    "size": size,
-                    "platform": {"os": img.platform.0, "architecture": img.platform.1},
-                })
-            })
-            .collect();
-        let index = serde_json::json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": manifests});
-        let body = serde_json::to_vec(&index).map_err(|e| OciError::Registry {
-            reference: text.clone(),
-            detail: e.to_string(),
-        })?;
-        push_manifest_bytes(&client, reference, &body, INDEX_MEDIA_TYPE, &registry).await
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn challenges_parse_with_quoted_commas_escapes_and_garbage() {
-        let (scheme, params) = parse_challenge(
-            r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/r:pull,push""#,
-        );
-        assert_eq!(scheme, "Bearer");
-        assert_eq!(
-            params,
-            vec![
-                ("realm".to_string(), "https://ghcr.io/token".to_string()),
-                ("service".to_string(), "ghcr.io".to_string()),
-                ("scope".to_string(), "repository:o/r:pull,push".to_string()),
-            ]
-        );
-        let (scheme, params) = parse_challenge(r#"Basic realm="a \"b\"", x=y"#);
-        assert_eq!(scheme, "Basic");
-        assert_eq!(params[0].1, "a \"b\"");
-        assert_eq!(params[1], ("x".to_string(), "y".to_string()));
-        // Unterminated quotes, stray separators, multi-byte text: no panic.
-        for h in [
-            "Bearer realm=\"unterminated",
-            "Bearer ,,,=,=\"",
-            "",
-            "Bearer realm=\"é\\",
-            "Bearer é=ü,",
-        ] {
-            let _ = parse_challenge(h);
-        }
-    }
 
     #[test]
     fn registry_messages_are_one_line() {
@@ -1581,134 +963,5 @@ mod tests {
         );
         assert_eq!(registry_message(b"<html>"), "");
         assert_eq!(registry_message(br#"{"errors":[]}"#), "");
-    }
-
-    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    fn basic(user: &str, password: &str) -> RegistryAuth {
-        RegistryAuth::Basic(user.into(), password.into())
-    }
-
-    #[test]
-    fn environment_credentials_go_only_to_the_registry_they_name() {
-        let env = vars(&[
-            (REGISTRY_ENV, "Registry-B.example:5000"),
-            (USERNAME_ENV, "bob"),
-            (PASSWORD_ENV, "b-secret"),
-        ]);
-        let docker = |r: &str| (r == "a.example").then(|| basic("alice", "a-secret"));
-        assert_eq!(
-            credentials_for("registry-b.example:5000", &env, &docker).unwrap(),
-            basic("bob", "b-secret")
-        );
-        // Registry A gets its own Docker config entry, never B's password;
-        // a registry with neither is anonymous.
-        assert_eq!(
-            credentials_for("a.example", &env, &docker).unwrap(),
-            basic("alice", "a-secret")
-        );
-        assert_eq!(
-            credentials_for("registry-b.example", &env, &docker).unwrap(),
-            RegistryAuth::Anonymous
-        );
-        // Docker Hub's names are one registry.
-        let hub = vars(&[
-            (REGISTRY_ENV, "docker.io"),
-            (USERNAME_ENV, "u"),
-            (PASSWORD_ENV, "p"),
-        ]);
-        assert_eq!(
-            credentials_for("index.docker.io", &hub, &|_| None).unwrap(),
-            basic("u", "p")
-        );
-    }
-
-    #[test]
-    fn environment_credentials_without_their_registry_are_a_usage_error() {
-        let none = |_: &str| None;
-        let cases: [(&[(&str, &str)], &str); 5] = [
-            (
-                &[(USERNAME_ENV, "bob"), (PASSWORD_ENV, "pw")],
-                "ATTEST_REGISTRY is not; expected ATTEST_REGISTRY=host[:port]",
-            ),
-            (
-                &[(USERNAME_ENV, "bob")],
-                "ATTEST_REGISTRY_PASSWORD is not; expected both or neither",
-            ),
-            (
-                &[(PASSWORD_ENV, "pw"), (REGISTRY_ENV, "r.example")],
-                "ATTEST_REGISTRY_USERNAME is not; expected both or neither",
-            ),
-            (
-                &[
-                    (USERNAME_ENV, "bob"),
-                    (PASSWORD_ENV, "pw"),
-                    (REGISTRY_ENV, "https://r.example/v2/"),
-                ],
-                "expected host[:port], with no scheme or path",
-            ),
-            (
-                &[
-                    (USERNAME_ENV, "bob"),
-                    (PASSWORD_ENV, "pw"),
-                    (REGISTRY_ENV, ""),
-                ],
-                "ATTEST_REGISTRY is not",
-            ),
-        ];
-        for (pairs, expected) in cases {
-            let get = |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            };
-            let e = credentials_for("r.example", &get, &none).unwrap_err();
-            assert!(matches!(e, OciError::Settings { .. }), "{e:?}");
-            assert!(e.to_string().contains(expected), "{pairs:?}: {e}");
-        }
-        // Nothing set (or only empty values, as CI writes missing secrets):
-        // anonymous, no error.
-        let empty = vars(&[(USERNAME_ENV, ""), (PASSWORD_ENV, "")]);
-        assert_eq!(
-            credentials_for("r.example", &empty, &none).unwrap(),
-            RegistryAuth::Anonymous
-        );
-    }
-
-    #[test]
-    fn docker_config_entries_are_found_by_host_and_only_by_host() {
-        use base64::Engine;
-        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        let config = format!(
-            r#"{{"auths":{{"https://127.0.0.1:5000/v1/":{{"auth":"{}"}},"https://index.docker.io/v1/":{{"auth":"{}"}},"other.example":{{"auth":"{}"}}}}}}"#,
-            enc("a:1"),
-            enc("hub:2"),
-            enc("o:3")
-        );
-        assert_eq!(
-            docker_config_credentials(&config, "127.0.0.1:5000", false),
-            Some(basic("a", "1"))
-        );
-        assert_eq!(
-            docker_config_credentials(&config, "index.docker.io", false),
-            Some(basic("hub", "2"))
-        );
-        // Another port, or a host that merely contains a key, is not a match.
-        assert_eq!(
-            docker_config_credentials(&config, "127.0.0.1:5001", false),
-            None
-        );
-        assert_eq!(
-            docker_config_credentials(&config, "other.example.evil", false),
-            None
-        );
     }
 }

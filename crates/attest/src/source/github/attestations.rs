@@ -1,27 +1,18 @@
-//! Attestations from GitHub's REST API.
-//!
-//! `GET /repos/{owner}/{repo}/attestations/{alg}:{hex}` (or `/orgs/{owner}/…`),
-//! following `Link: rel="next"` pages up to `--limit`, filtered server-side
-//! by `predicate_type`. Each attestation carries its bundle inline, or
-//! (since July 2026) `bundle: null` and a `bundle_url` to a snappy-compressed
-//! bundle, which is fetched with a client that never sends the GitHub token.
-//!
-//! The token only ever goes to the API's own origin: a `next` link to any
-//! other scheme, host or port is refused. Pagination is bounded (an empty
-//! page ends it, a page is never fetched twice, and there is a page budget),
-//! and so is the bundle JSON kept while paging.
+//! The attestations API itself: the query's URL, pages and their
+//! `Link: rel="next"` chain (kept on the API's origin, bounded, never
+//! looping), each page checked for duplicate keys and parsed, inline bundles
+//! and `bundle_url` (snappy) blobs fetched without the token.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::{GitHubApi, GitHubError, MAX_PAGE_BYTES};
 use crate::artifact::ArtifactDigest;
 use crate::bundle::{parse_bundle, BundleError, BundleOrigin, LoadedBundle};
+use crate::json::{check_unique_keys, StrictJsonError};
 use crate::source::http::{self, HttpError};
 
-/// Largest API page we read.
-const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest compressed bundle blob we read.
 const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
 /// Largest decompressed bundle we accept.
@@ -34,242 +25,6 @@ const MAX_PAGES: usize = 100;
 /// Most bundle JSON one query keeps, inline and downloaded together: what a
 /// `--bundle` file may hold, so that what `download` writes can be read back.
 const MAX_TOTAL_BUNDLE_BYTES: u64 = crate::source::MAX_BUNDLE_FILE_BYTES;
-
-/// Where the API is and who we are.
-#[derive(Clone)]
-pub struct GitHubApi {
-    /// API base URL, e.g. `https://api.github.com`.
-    pub base: String,
-    /// A token, if one was found.
-    pub token: Option<String>,
-    /// Where the token came from (for messages), never the token itself.
-    pub token_source: Option<String>,
-}
-
-impl std::fmt::Debug for GitHubApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHubApi")
-            .field("base", &self.base)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("token_source", &self.token_source)
-            .finish()
-    }
-}
-
-impl GitHubApi {
-    /// The API for `hostname` (github.com if `None`): `https://api.github.com`,
-    /// `https://api.<tenant>.ghe.com`, or `https://<host>/api/v3` (GHES), or
-    /// `GITHUB_API_URL` (as GitHub Actions sets it) when no hostname is given,
-    /// when it is that hostname's API, or when it is a loopback address (a
-    /// local stand-in, which Actions never sets). A `GITHUB_API_URL` for some
-    /// other host is ignored when a hostname is given: it would otherwise
-    /// receive that host's token.
-    ///
-    /// The token comes from `GH_TOKEN`, `GITHUB_TOKEN` (or the `_ENTERPRISE_`
-    /// variants for other hosts), else gh's `hosts.yml`. A `hosts.yml` token
-    /// belongs to one host, so it is only used when the API contacted is that
-    /// host's own.
-    pub fn from_env(hostname: Option<&str>) -> Self {
-        let env_url = std::env::var("GITHUB_API_URL").ok();
-        let target = ApiTarget::resolve(hostname, env_url.as_deref());
-        let (token, token_source) = find_token(&target.host, target.hosts_yml_token);
-        Self {
-            base: target.base,
-            token,
-            token_source,
-        }
-    }
-}
-
-/// Which API to contact, and whether a host-bound token may go there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiTarget {
-    /// The GitHub host asked for (`github.com` by default), lower-case.
-    pub host: String,
-    /// The API base URL contacted, without a trailing `/`.
-    pub base: String,
-    /// Whether `base` is `host`'s own API, so `host`'s `hosts.yml` token may
-    /// be sent to it.
-    pub hosts_yml_token: bool,
-}
-
-impl ApiTarget {
-    /// The rules of [`GitHubApi::from_env`], given `--hostname` and
-    /// `GITHUB_API_URL`.
-    pub fn resolve(hostname: Option<&str>, env_url: Option<&str>) -> Self {
-        let explicit = hostname
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty());
-        let host = explicit.clone().unwrap_or_else(|| "github.com".to_string());
-        let default_base = default_api_base(&host);
-        let env_url = env_url
-            .map(|v| v.trim().trim_end_matches('/').to_string())
-            .filter(|v| !v.is_empty());
-        let base = match env_url {
-            Some(url) if explicit.is_none() || api_url_fits_host(&url, &host) => url,
-            _ => default_base.clone(),
-        };
-        let hosts_yml_token = same_origin(&base, &default_base);
-        Self {
-            host,
-            base,
-            hosts_yml_token,
-        }
-    }
-}
-
-/// The API base gh uses for `host`.
-fn default_api_base(host: &str) -> String {
-    if host == "github.com" {
-        "https://api.github.com".to_string()
-    } else if host.ends_with(".ghe.com") {
-        format!("https://api.{host}")
-    } else {
-        format!("https://{host}/api/v3")
-    }
-}
-
-/// Whether `GITHUB_API_URL` may stand for `host`'s API: it names that API's
-/// host (or the host itself, as GHES serves `/api/v3`), or a loopback
-/// address, which only a deliberate local setup points at.
-fn api_url_fits_host(url: &str, host: &str) -> bool {
-    let Some(url_host) = reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-    else {
-        return false;
-    };
-    let api_host = reqwest::Url::parse(&default_api_base(host))
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-    url_host == host
-        || Some(&url_host) == api_host.as_ref()
-        || crate::source::http::is_loopback_host(&url_host)
-}
-
-/// Whether two URLs have the same scheme, host and port (both must parse;
-/// an opaque origin, e.g. `file:`, equals nothing).
-fn same_origin(a: &str, b: &str) -> bool {
-    match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    }
-}
-
-/// The token for `host`: its environment variables, then, if
-/// `hosts_yml_allowed` (the API contacted is `host`'s own), gh's `hosts.yml`.
-fn find_token(host: &str, hosts_yml_allowed: bool) -> (Option<String>, Option<String>) {
-    let vars: &[&str] = if host == "github.com" || host.ends_with(".ghe.com") {
-        &["GH_TOKEN", "GITHUB_TOKEN"]
-    } else {
-        &["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"]
-    };
-    for var in vars {
-        if let Ok(v) = std::env::var(var) {
-            if !v.trim().is_empty() {
-                return (Some(v.trim().to_string()), Some(format!("${var}")));
-            }
-        }
-    }
-    if !hosts_yml_allowed {
-        return (None, None);
-    }
-    if let Some(path) = gh_hosts_file() {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Some(t) = token_from_hosts_yml(&text, host) {
-                return (Some(t), Some(path.display().to_string()));
-            }
-        }
-    }
-    (None, None)
-}
-
-fn gh_hosts_file() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("GH_CONFIG_DIR").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir).join("hosts.yml"));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(dir).join("gh/hosts.yml"));
-    }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/gh/hosts.yml"))
-}
-
-/// The host-level `oauth_token` of gh's `hosts.yml` (plain-text storage; a
-/// token in the system keyring is not readable here).
-pub fn token_from_hosts_yml(text: &str, host: &str) -> Option<String> {
-    let mut in_host = false;
-    for line in text.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - line.trim_start().len();
-        if indent == 0 {
-            in_host = line
-                .trim_end()
-                .trim_end_matches(':')
-                .trim_matches('"')
-                .eq_ignore_ascii_case(host);
-            continue;
-        }
-        if in_host && indent <= 4 {
-            if let Some(v) = line.trim().strip_prefix("oauth_token:") {
-                let v = v.trim().trim_matches('"').trim_matches('\'');
-                if !v.is_empty() {
-                    return Some(v.to_string());
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The artifact-attestation trust domain of a GHE.com tenant, from
-/// `GET /meta` (`domains.artifact_attestations.trust_domain`): the tenant's
-/// trusted root is the TUF target `<trust_domain>.trusted_root.json`.
-pub fn trust_domain(api: &GitHubApi) -> Result<String, GitHubError> {
-    let url = format!("{}/meta", api.base);
-    let auth = api.token.as_ref().map(|t| format!("token {t}"));
-    let page = http::block_on(async {
-        let client = http::client()?;
-        http::get(
-            &client,
-            &url,
-            auth.as_deref(),
-            &[("accept", "application/vnd.github+json".to_string())],
-            MAX_PAGE_BYTES,
-        )
-        .await
-    })
-    .map_err(GitHubError::Http)?
-    .map_err(|e| match e {
-        HttpError::Status {
-            url,
-            status: 401 | 403,
-            detail,
-        } => GitHubError::AuthRequired {
-            url,
-            detail: format!("HTTP 401/403{detail}"),
-        },
-        other => GitHubError::Http(other),
-    })?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&page.body).map_err(|e| GitHubError::Response {
-            url: url.clone(),
-            detail: format!("not JSON: {e}"),
-        })?;
-    v["domains"]["artifact_attestations"]["trust_domain"]
-        .as_str()
-        .filter(|d| {
-            !d.is_empty()
-                && d.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        })
-        .map(str::to_string)
-        .ok_or_else(|| GitHubError::Response {
-            url,
-            detail: "no domains.artifact_attestations.trust_domain (or not a plain name)".into(),
-        })
-}
 
 /// What to ask the API for.
 #[derive(Debug, Clone)]
@@ -286,42 +41,19 @@ pub struct AttestationQuery {
     pub limit: usize,
 }
 
-/// Why fetching attestations failed.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum GitHubError {
-    /// GitHub wants a token (401, or 403/404 without one where it hides repositories).
-    #[error("{url}: GitHub requires authentication for this request ({detail}); set GH_TOKEN or GITHUB_TOKEN, or log in with `gh auth login`")]
-    AuthRequired {
-        /// The URL.
-        url: String,
-        /// GitHub's status and message.
-        detail: String,
-    },
-    /// No attestations for this digest (GitHub answers 404).
-    #[error("no attestations found for {digest} in {scope} (GitHub answered 404 at {url})")]
-    NotFound {
-        /// The digest.
-        digest: String,
-        /// `owner` or `owner/repo`.
-        scope: String,
-        /// The URL.
-        url: String,
-    },
-    /// Any other HTTP failure.
-    #[error("{0}")]
-    Http(HttpError),
-    /// The API answered, but not with what the attestations API returns.
-    #[error("{url}: unexpected response: {detail}")]
-    Response {
-        /// The URL.
-        url: String,
-        /// What was wrong and what was expected.
-        detail: String,
-    },
-}
-
-/// Parse one page of the attestations API: `{"attestations": [...]}`.
+/// Parse one page of the attestations API: `{"attestations": [...]}`, in
+/// which no object names a member twice. serde keeps one of two members it
+/// ignores (and words a repeated known one its own way), while another
+/// reader of the same page may take the other: such a page is refused
+/// before it is parsed, naming the key.
 fn parse_page(body: &[u8]) -> Result<Vec<ApiAttestation>, String> {
+    if let Err(StrictJsonError::DuplicateKey { key, path }) = check_unique_keys(body) {
+        return Err(format!(
+            "duplicate key {:?} in {}; expected each JSON member once",
+            crate::text::remote_text(&key),
+            crate::text::remote_text(&path)
+        ));
+    }
     serde_json::from_slice::<Page>(body)
         .map(|p| p.attestations)
         .map_err(|e| format!("expected {{\"attestations\": [...]}}: {e}"))
@@ -424,10 +156,11 @@ pub fn fetch_attestations(
     api: &GitHubApi,
     q: &AttestationQuery,
 ) -> Result<Vec<Result<LoadedBundle, BundleError>>, GitHubError> {
-    http::block_on(fetch_async(api, q)).map_err(GitHubError::Http)?
+    http::block_on(fetch_attestations_async(api, q)).map_err(GitHubError::Http)?
 }
 
-async fn fetch_async(
+/// [`fetch_attestations`] for a caller already inside a tokio runtime.
+pub async fn fetch_attestations_async(
     api: &GitHubApi,
     q: &AttestationQuery,
 ) -> Result<Vec<Result<LoadedBundle, BundleError>>, GitHubError> {
@@ -729,20 +462,6 @@ mod tests {
     }
 
     #[test]
-    fn reads_hosts_yml_tokens() {
-        let yml = "github.com:\n    users:\n        me:\n            oauth_token: nested\n    oauth_token: gho_top\n    user: me\nacme.ghe.com:\n    oauth_token: \"ghe\"\n";
-        assert_eq!(
-            token_from_hosts_yml(yml, "github.com").as_deref(),
-            Some("gho_top")
-        );
-        assert_eq!(
-            token_from_hosts_yml(yml, "acme.ghe.com").as_deref(),
-            Some("ghe")
-        );
-        assert_eq!(token_from_hosts_yml(yml, "other.com"), None);
-    }
-
-    #[test]
     fn urls_follow_gh() {
         let api = GitHubApi {
             base: "https://api.github.com".into(),
@@ -773,74 +492,6 @@ mod tests {
         assert!(first_page_url(&api, &q)
             .starts_with("https://api.github.com/orgs/o/attestations/sha256:"));
         assert!(first_page_url(&api, &q).ends_with("?per_page=100"));
-    }
-
-    #[test]
-    fn github_api_url_never_carries_another_hosts_token() {
-        let t = |h: Option<&str>, u: Option<&str>| {
-            let t = ApiTarget::resolve(h, u);
-            (t.host, t.base, t.hosts_yml_token)
-        };
-        // No hostname: GITHUB_API_URL decides; github.com's hosts.yml token
-        // only goes to github.com's API.
-        assert_eq!(
-            t(None, None),
-            ("github.com".into(), "https://api.github.com".into(), true)
-        );
-        assert_eq!(
-            t(None, Some(" https://api.github.com/ ")),
-            ("github.com".into(), "https://api.github.com".into(), true)
-        );
-        assert_eq!(
-            t(None, Some("https://ghes.example/api/v3")),
-            (
-                "github.com".into(),
-                "https://ghes.example/api/v3".into(),
-                false
-            )
-        );
-        assert_eq!(t(None, Some("")).1, "https://api.github.com");
-        // A hostname whose API GITHUB_API_URL is: used, with its token.
-        assert_eq!(
-            t(Some("Acme.GHE.com"), Some("https://API.acme.ghe.com")),
-            (
-                "acme.ghe.com".into(),
-                "https://API.acme.ghe.com".into(),
-                true
-            )
-        );
-        assert_eq!(
-            t(Some("ghes.example"), Some("https://ghes.example/api/v3")),
-            (
-                "ghes.example".into(),
-                "https://ghes.example/api/v3".into(),
-                true
-            )
-        );
-        // Another host's API (GitHub Actions on github.com): ignored.
-        assert_eq!(
-            t(Some("acme.ghe.com"), Some("https://api.github.com")),
-            (
-                "acme.ghe.com".into(),
-                "https://api.acme.ghe.com".into(),
-                true
-            )
-        );
-        assert_eq!(
-            t(Some("ghes.example"), Some("not a url")).1,
-            "https://ghes.example/api/v3"
-        );
-        // A loopback stand-in is used, but gets no hosts.yml token.
-        for local in [
-            "http://127.0.0.1:8080",
-            "http://localhost:1",
-            "http://[::1]:2",
-        ] {
-            assert_eq!(
-                t(Some("acme.ghe.com"), Some(local)),
-                ("acme.ghe.com".into(), local.to_string(), false)
-            );
-        }
     }
 
     #[test]
