@@ -166,6 +166,13 @@ pub struct SignArgs {
     #[arg(long, value_name = "KEY.pem", conflicts_with = "identity_token")]
     pub key: Option<PathBuf>,
 
+    /// With --key: no timestamp and no log entry, so no network at all (as
+    /// cosign's --tlog-upload=false). The bundle proves only that the key's
+    /// holder signed the statement, at an unknown time; `attest verify --key`
+    /// says so.
+    #[arg(long, conflicts_with_all = ["signing_config", "trusted_root"])]
+    pub no_timestamp: bool,
+
     /// Upload the bundle: `github` posts it to the repository's attestations.
     #[arg(long, value_name = "TARGET", value_parser = ["github"])]
     pub upload: Option<String>,
@@ -439,6 +446,9 @@ pub fn run_provenance(cmd: ProvenanceCmd) -> i32 {
 
 /// Run `attest sign`.
 pub fn run_sign(cmd: SignCmd) -> i32 {
+    if let Err(code) = check_sign_flags(&cmd.sign) {
+        return code;
+    }
     let statement = match read_input(
         &cmd.statement,
         MAX_STATEMENT_BYTES,
@@ -453,6 +463,9 @@ pub fn run_sign(cmd: SignCmd) -> i32 {
 
 /// Run `attest attest`.
 pub fn run_attest(cmd: AttestCmd) -> i32 {
+    if let Err(code) = check_sign_flags(&cmd.sign) {
+        return code;
+    }
     // One token serves both: its claims build the predicate, Fulcio checks it.
     let token = if cmd.sign.key.is_some() || cmd.provenance.claims.is_some() {
         cmd.sign.identity_token.clone()
@@ -500,6 +513,9 @@ struct Plan {
     upload: Option<(GitHubApi, GitHubRepo)>,
     /// `--push-to-registry`: the image and the sha256 subjects to attach to.
     push: Option<(Reference, Vec<ArtifactDigest>)>,
+    /// The roots the new bundle is verified under, read before signing so
+    /// that a bad `--trusted-root` costs no certificate or timestamp.
+    trust: TrustStore,
 }
 
 fn plan(
@@ -557,6 +573,14 @@ fn plan(
         }
         None => None,
     };
+    // Without a timestamp or log entry nothing in the bundle refers to a
+    // trusted root (no TSA, no log): the key alone verifies it, so the
+    // embedded root serves and no network is needed.
+    let trust = if args.no_timestamp {
+        TrustStore::embedded(false)
+    } else {
+        trust_for(args).map_err(|e| fail(exit::UNREADABLE, e))?
+    };
     let output = create_output(&args.output)?;
     Ok(Plan {
         statement: st,
@@ -564,6 +588,7 @@ fn plan(
         output,
         upload,
         push,
+        trust,
     })
 }
 
@@ -604,6 +629,19 @@ fn supported_digests(st: &attest::bundle::Statement) -> Result<Vec<ArtifactDiges
     Ok(digests)
 }
 
+/// Refuse sign flags that cannot apply, before any input is read or any
+/// service is asked for anything.
+fn check_sign_flags(args: &SignArgs) -> Result<(), i32> {
+    if args.no_timestamp && args.key.is_none() {
+        return Err(fail(
+            exit::USAGE,
+            "--no-timestamp applies only with --key: a keyless certificate is valid for minutes, \
+             so its signature needs a log entry or a timestamp to be verifiable",
+        ));
+    }
+    Ok(())
+}
+
 fn sign_and_store(
     statement: &[u8],
     source: &str,
@@ -625,17 +663,22 @@ fn sign_and_store(
                 Ok(k) => k,
                 Err(e) => return fail(exit::UNREADABLE, format!("{}: {e}", key_path.display())),
             };
-            let endpoints = match endpoints_for(args, server) {
-                Ok(e) => e,
-                Err(code) => return code,
+            let tsa = if args.no_timestamp {
+                None
+            } else {
+                let endpoints = match endpoints_for(args, server) {
+                    Ok(e) => e,
+                    Err(code) => return code,
+                };
+                match endpoints.tsa {
+                    Some(tsa) => Some(tsa),
+                    None => return fail(
+                        exit::USAGE,
+                        "a key-signed bundle needs a timestamp: the signing config has no TSA (or pass --no-timestamp)",
+                    ),
+                }
             };
-            let Some(tsa) = endpoints.tsa.clone() else {
-                return fail(
-                    exit::USAGE,
-                    "a key-signed bundle needs a timestamp: the signing config has no TSA",
-                );
-            };
-            let bundle = match sign_with_key(statement, &key, &tsa) {
+            let bundle = match sign_with_key(statement, &key, tsa.as_deref()) {
                 Ok(b) => b,
                 Err(e) => return fail(EXIT_SERVICE, e),
             };
@@ -643,7 +686,7 @@ fn sign_and_store(
                 Ok(p) => p,
                 Err(e) => return fail(exit::INTERNAL, e),
             };
-            if let Err(e) = check_key_bundle(&bundle, &plan.digests, &public, args) {
+            if let Err(e) = check_key_bundle(&bundle, &plan.digests, &public, &plan.trust) {
                 return fail(
                     exit::VERIFICATION,
                     format!("the new bundle does not verify, nothing written: {e}"),
@@ -677,7 +720,7 @@ fn sign_and_store(
                 Some((c, _)) => Some(c.clone()),
                 None => ActionsClaims::from_jwt(&jwt, "the OIDC token").ok(),
             };
-            if let Err(e) = check_keyless_bundle(&bundle, &plan, claims.as_ref(), args, server) {
+            if let Err(e) = check_keyless_bundle(&bundle, &plan, claims.as_ref(), server) {
                 return fail(
                     exit::VERIFICATION,
                     format!("the new bundle does not verify, nothing written: {e}"),
@@ -757,11 +800,10 @@ fn check_key_bundle(
     bundle: &[u8],
     digests: &[ArtifactDigest],
     key: &attest::verify::DerPublicKey,
-    args: &SignArgs,
+    trust: &TrustStore,
 ) -> Result<(), String> {
     let loaded = load_new_bundle(bundle)?;
-    let store = trust_for(args)?;
-    let instance = store
+    let instance = trust
         .instances()
         .first()
         .ok_or("the trusted root is empty")?;
@@ -781,10 +823,9 @@ fn check_keyless_bundle(
     bundle: &[u8],
     plan: &Plan,
     claims: Option<&ActionsClaims>,
-    args: &SignArgs,
     server: &ServerUrl,
 ) -> Result<(), String> {
-    let trust = trust_for(args)?;
+    let trust = &plan.trust;
     let loaded = load_new_bundle(bundle)?;
     let st = &plan.statement;
     let policy = match claims {
@@ -805,7 +846,7 @@ fn check_keyless_bundle(
         return Err("no subject digest to verify with".into());
     }
     for digest in &plan.digests {
-        match evaluate_one(&loaded, ArtifactInput::Digest(digest), &trust, &policy) {
+        match evaluate_one(&loaded, ArtifactInput::Digest(digest), trust, &policy) {
             Outcome::Matched { attestation, .. } => {
                 if claims.is_some() && st.predicate_type == attest::bundle::SLSA_PROVENANCE_V1 {
                     let Some(cert) = &attestation.certificate else {

@@ -1141,3 +1141,289 @@ fn keys_as_openssl_writes_them_by_default() {
         "{err}"
     );
 }
+
+/// A loopback listener that counts the connections it is offered, for proxy
+/// variables that must stay unused.
+struct Tripwire {
+    addr: String,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Tripwire {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Self { addr, hits }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// `cmd` with every proxy variable pointed at `wire`: a request for any
+/// host, Sigstore's public services included, reaches the tripwire.
+fn through<'a>(cmd: &'a mut Command, wire: &Tripwire) -> &'a mut Command {
+    for var in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env(var, &wire.addr);
+    }
+    cmd.env_remove("NO_PROXY").env_remove("no_proxy")
+}
+
+/// `openssl ec -pubout`: the public half of `key` at `public`.
+fn public_key(key: &Path, public: &Path) {
+    assert!(Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(key)
+        .arg("-out")
+        .arg(public)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success());
+}
+
+#[test]
+fn key_signing_without_a_timestamp_uses_no_network_and_verifies_with_the_key_alone() {
+    let r = Release::new(None);
+    openssl_key(&r.path().join("key.pem"), true);
+    public_key(&r.path().join("key.pem"), &r.path().join("pub.pem"));
+    openssl_key(&r.path().join("other.pem"), true);
+    public_key(&r.path().join("other.pem"), &r.path().join("other-pub.pem"));
+    r.provenance_statement();
+
+    // No signing config and no trusted root: without --no-timestamp this asks
+    // the public-good TSA (through the proxy, the tripwire) and TUF.
+    let wire = Tripwire::start();
+    let (code, _, err) = run(through(attest().current_dir(r.path()), &wire).args([
+        "sign",
+        "statement.json",
+        "--key",
+        "key.pem",
+        "--no-timestamp",
+        "-o",
+        "untimed.json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("Wrote a verified bundle to untimed.json"),
+        "{err}"
+    );
+    assert_eq!(wire.hits(), 0, "a connection was attempted");
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(r.path().join("untimed.json")).unwrap()).unwrap();
+    let material = &bundle["verificationMaterial"];
+    assert!(material["publicKey"]["hint"].is_string(), "{bundle}");
+    assert_eq!(material["tlogEntries"], json!([]), "{bundle}");
+    assert!(
+        material["timestampVerificationData"]["rfc3161Timestamps"].is_null(),
+        "{bundle}"
+    );
+
+    // The same without --no-timestamp does go out (the tripwire sees it), so
+    // the zero above is not a tripwire nobody could trip.
+    let (code, _, err) = run(through(attest().current_dir(r.path()), &wire).args([
+        "sign",
+        "statement.json",
+        "--key",
+        "key.pem",
+        "-o",
+        "timed.json",
+    ]));
+    assert_eq!(code, 8, "{err}");
+    assert!(wire.hits() > 0, "{err}");
+
+    let verify = |key: &str, file: &str, bundle: &str| {
+        run(attest().current_dir(r.path()).args([
+            "verify",
+            file,
+            "--bundle",
+            bundle,
+            "--key",
+            key,
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+        ]))
+    };
+    let (code, _, err) = verify("pub.pem", "dist/octo_repo-1.0.tar.gz", "untimed.json");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("1 of 1 attestation matched the policy; signer ")
+            && err
+                .trim_end()
+                .ends_with("; signed at an unknown time: no timestamp"),
+        "{err}"
+    );
+    // Several artifacts (the release path) verify with the key too.
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "verify",
+        "dist/octo_repo-1.0.tar.gz",
+        "dist/octo_repo-1.0-py3-none-any.whl",
+        "--bundle",
+        "untimed.json",
+        "--key",
+        "pub.pem",
+    ]));
+    assert_eq!(code, 0, "{err}");
+
+    // Another key does not verify it.
+    let (code, _, err) = verify("other-pub.pem", "dist/octo_repo-1.0.tar.gz", "untimed.json");
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("signature"), "{err}");
+    // An artifact the statement does not name is not covered.
+    std::fs::write(r.path().join("other.tgz"), b"other").unwrap();
+    let (code, _, err) = verify("pub.pem", "other.tgz", "untimed.json");
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("no subject of the statement has digest"),
+        "{err}"
+    );
+    // A statement changed after signing (same subjects, same signature)
+    // fails the signature check.
+    let mut forged = bundle.clone();
+    let payload = forged["dsseEnvelope"]["payload"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut statement: Value = serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
+    statement["predicate"]["buildDefinition"]["buildType"] = json!("https://evil.example/build");
+    forged["dsseEnvelope"]["payload"] = json!(b64.encode(statement.to_string()));
+    std::fs::write(r.path().join("forged.json"), forged.to_string()).unwrap();
+    let (code, _, err) = verify("pub.pem", "dist/octo_repo-1.0.tar.gz", "forged.json");
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("signature"), "{err}");
+}
+
+#[test]
+fn no_timestamp_is_a_usage_error_without_a_key() {
+    let r = Release::new(None);
+    r.provenance_statement();
+    let token = r.sigstore.mint_token(&default_actions_claims(), "sigstore");
+    let (code, _, err) = run(attest().current_dir(r.path()).args([
+        "sign",
+        "statement.json",
+        "--identity-token",
+        &token,
+        "--no-timestamp",
+        "-o",
+        "out.json",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--no-timestamp applies only with --key"),
+        "{err}"
+    );
+    assert!(!r.path().join("out.json").exists());
+    // `attest attest` takes the same flag, with the same rule, before the
+    // Actions token is even asked for.
+    let (code, _, err) = run(r.in_actions().args([
+        "attest",
+        "--subject-checksums",
+        "dist/release-artifact-digests.txt",
+        "-o",
+        "bundle.json",
+        "--no-timestamp",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--no-timestamp applies only with --key"),
+        "{err}"
+    );
+    assert!(!r.path().join("bundle.json").exists());
+    assert!(
+        signing_requests(&r).is_empty(),
+        "a signing service was called"
+    );
+    assert!(
+        r.sigstore.requests().is_empty(),
+        "the Actions token endpoint was asked"
+    );
+}
+
+/// `bundle` with its log entries and timestamps removed.
+fn strip_time_evidence(bundle: &mut Value) {
+    let material = &mut bundle["verificationMaterial"];
+    material["tlogEntries"] = json!([]);
+    material
+        .as_object_mut()
+        .unwrap()
+        .remove("timestampVerificationData");
+}
+
+#[test]
+fn a_keyless_bundle_without_timestamp_or_log_entry_still_fails() {
+    // The allowance for untimed bundles is for keys only: a certificate is
+    // valid for minutes, so without a verified time it proves nothing.
+    let r = Release::new(None);
+    let (code, _, err) = r.attest_release(&[]);
+    assert_eq!(code, 0, "{err}");
+    let mut bundle: Value =
+        serde_json::from_slice(&std::fs::read(r.path().join("bundle.json")).unwrap()).unwrap();
+    strip_time_evidence(&mut bundle);
+    std::fs::write(r.path().join("stripped.json"), bundle.to_string()).unwrap();
+    // Under the loopback instance's own root, in the release mode.
+    let (code, out, err) = r.verify_release("stripped.json");
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(
+        out.contains(
+            "transparency log: the Sigstore public good instance requires a transparency log entry"
+        ),
+        "{out}{err}"
+    );
+    assert!(!out.contains("unknown time"), "{out}{err}");
+
+    // A real public-good bundle, the same way.
+    let mut bundle: Value = serde_json::from_slice(
+        &std::fs::read(common::gh_dir().join("sigstore-js-2.1.0-bundle.json")).unwrap(),
+    )
+    .unwrap();
+    strip_time_evidence(&mut bundle);
+    let stripped = r.path().join("sigstore-js-stripped.json");
+    std::fs::write(&stripped, bundle.to_string()).unwrap();
+    let (code, _, err) = run(common::verify_sigstore_js().arg("--bundle").arg(&stripped));
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("transparency log"), "{err}");
+
+    // And a certificate bundle checked with --key is not let through by the
+    // key's allowance either.
+    openssl_key(&r.path().join("key.pem"), true);
+    public_key(&r.path().join("key.pem"), &r.path().join("pub.pem"));
+    let (code, _, err) = run(attest()
+        .current_dir(common::gh_dir())
+        .args([
+            "verify",
+            "sigstore-js-2.1.0.tgz",
+            "-d",
+            "sha512",
+            "--bundle",
+        ])
+        .arg(&stripped)
+        .arg("--key")
+        .arg(r.path().join("pub.pem")));
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.contains("bundle structure: a bundle with neither a log entry nor a timestamp verifies only with a key, and this one carries a certificate"),
+        "{err}"
+    );
+}

@@ -680,6 +680,15 @@ pub fn verify_bundle_with_key(
     }
     let prepared = instance.prepared().map_err(VerifyError::Trust)?;
     let bundle = &loaded.bundle;
+    let material = &bundle.verification_material;
+    if material.tlog_entries.is_empty()
+        && material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .is_empty()
+    {
+        return verify_untimed_key_bundle(loaded, statement, artifact, instance, prepared, key);
+    }
     // A key-signed bundle's log entries are verified whenever there are any
     // and the root lists logs; a private setup may rely on a TSA timestamp
     // alone (the core still requires one or the other).
@@ -708,6 +717,79 @@ pub fn verify_bundle_with_key(
         } else {
             Inclusion::Proven
         },
+        sct_verified: false,
+        statement,
+        key_fingerprint: Some(key_fingerprint(key)),
+    })
+}
+
+/// The one allowance for a bundle with neither a log entry nor a timestamp:
+/// a key-signed in-toto DSSE bundle (`attest sign --key --no-timestamp`, as
+/// cosign's `--tlog-upload=false`). The core refuses its structure because a
+/// certificate must be checked at a verified time; a caller-supplied key has
+/// no validity window, so the key's signature over the envelope and the
+/// subject digest are all there is to check. Such a bundle proves only that
+/// the key's holder signed the statement, at an unknown time: the result has
+/// no timestamps, and reports say so. Keyless bundles never reach this (they
+/// go through `verify_bundle_with`, which still requires a log or a TSA).
+fn verify_untimed_key_bundle(
+    loaded: &LoadedBundle,
+    statement: Option<Statement>,
+    artifact: ArtifactInput<'_>,
+    instance: &TrustedInstance,
+    prepared: &crate::trust::PreparedRoot,
+    key: &DerPublicKey,
+) -> Result<VerifiedAttestation, VerifyError> {
+    let bundle = &loaded.bundle;
+    let untimed = "a bundle with neither a log entry nor a timestamp";
+    if !matches!(
+        bundle.verification_material.content,
+        sigstore_types::bundle::VerificationMaterialContent::PublicKey(_)
+    ) {
+        return Err(VerifyError::check(
+            Check::BundleStructure,
+            format!("{untimed} verifies only with a key, and this one carries a certificate"),
+        ));
+    }
+    let (SignatureContent::DsseEnvelope(envelope), Some(st)) = (&bundle.content, &statement) else {
+        return Err(VerifyError::check(
+            Check::BundleStructure,
+            format!("{untimed} verifies only as an in-toto DSSE envelope"),
+        ));
+    };
+    let scheme = sigstore_crypto::KeyAlgorithm::from_spki(key)
+        .map_err(|e| VerifyError::check(Check::Signature, format!("the public key: {e}")))?
+        .default_signing_scheme();
+    sigstore_crypto::verify_signature(key, &envelope.pae(), &envelope.signature.sig, scheme)
+        .map_err(|e| {
+            VerifyError::check(
+                Check::Signature,
+                format!("DSSE signature verification failed: {e}"),
+            )
+        })?;
+    match artifact {
+        ArtifactInput::Digest(d) => check_subject(st, d)?,
+        ArtifactInput::Bytes(bytes) => {
+            let digest = |alg, hash: &'static aws_lc_rs::digest::Algorithm| {
+                ArtifactDigest::new(
+                    alg,
+                    aws_lc_rs::digest::digest(hash, bytes).as_ref().to_vec(),
+                )
+                .map_err(|e| VerifyError::check(Check::ArtifactDigest, e.to_string()))
+            };
+            let sha256 = digest(DigestAlgorithm::Sha256, &aws_lc_rs::digest::SHA256)?;
+            let sha512 = digest(DigestAlgorithm::Sha512, &aws_lc_rs::digest::SHA512)?;
+            check_subject(st, &sha512).or_else(|_| check_subject(st, &sha256))?;
+        }
+    }
+    Ok(VerifiedAttestation {
+        instance: instance.kind,
+        organization: instance.organization.clone(),
+        root_source: prepared.source.clone(),
+        certificate: None,
+        timestamps: Vec::new(),
+        tlog_entries_verified: 0,
+        inclusion: Inclusion::NotLogged,
         sct_verified: false,
         statement,
         key_fingerprint: Some(key_fingerprint(key)),

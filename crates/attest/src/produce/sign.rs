@@ -364,14 +364,51 @@ fn pem_blocks(
     })
 }
 
-/// Sign an in-toto statement with a local key and have the signature
-/// timestamped by `tsa_url` (a bundle needs a log entry or a timestamp to
-/// verify: the time is what the signature is checked at). It verifies with
-/// the public key (`attest verify --key`) under a root listing that TSA.
-pub fn sign_with_key(statement: &[u8], key: &KeyPair, tsa_url: &str) -> Result<Vec<u8>, SignError> {
+/// Sign an in-toto statement with a local key. With `tsa_url` the signature
+/// is timestamped by that TSA (the time the signature is checked at); it
+/// then verifies with the public key (`attest verify --key`) under a root
+/// listing that TSA. Without one (`--no-timestamp`, no network at all) the
+/// bundle carries neither a timestamp nor a log entry, as cosign's
+/// `--tlog-upload=false` bundles: it proves only that the key's holder signed
+/// the statement, at an unknown time.
+pub fn sign_with_key(
+    statement: &[u8],
+    key: &KeyPair,
+    tsa_url: Option<&str>,
+) -> Result<Vec<u8>, SignError> {
     let envelope = dsse_envelope(statement, key)?;
+    let ts = match tsa_url {
+        Some(url) => Some(timestamp(url, &envelope)?),
+        None => None,
+    };
+    let public = key
+        .public_key_der()
+        .map_err(|e| SignError::Key(e.to_string()))?;
+    let hint = {
+        use base64::Engine;
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, public.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    };
+    let mut bundle = BundleV03::new(
+        sigstore_bundle::VerificationMaterialV03::PublicKey { hint },
+        sigstore_types::SignatureContent::DsseEnvelope(envelope),
+    );
+    if let Some(ts) = ts {
+        bundle = bundle.with_rfc3161_timestamp(ts);
+    }
+    bundle
+        .into_bundle()
+        .to_json()
+        .map(String::into_bytes)
+        .map_err(|e| SignError::Config(format!("cannot serialise the bundle: {e}")))
+}
+
+fn timestamp(
+    tsa_url: &str,
+    envelope: &DsseEnvelope,
+) -> Result<sigstore_types::TimestampToken, SignError> {
     let http = http_client()?;
-    let ts = block_on(async {
+    block_on(async {
         let tsa = sigstore_tsa::TimestampClient::builder(tsa_url)
             .with_http_client(http)
             .build()
@@ -386,25 +423,7 @@ pub fn sign_with_key(statement: &[u8], key: &KeyPair, tsa_url: &str) -> Result<V
                 detail: remote_text(&crate::error_chain(&e)),
             })
     })
-    .map_err(|e| SignError::Config(e.to_string()))??;
-    let public = key
-        .public_key_der()
-        .map_err(|e| SignError::Key(e.to_string()))?;
-    let hint = {
-        use base64::Engine;
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, public.as_bytes());
-        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
-    };
-    let bundle = BundleV03::new(
-        sigstore_bundle::VerificationMaterialV03::PublicKey { hint },
-        sigstore_types::SignatureContent::DsseEnvelope(envelope),
-    )
-    .with_rfc3161_timestamp(ts)
-    .into_bundle();
-    bundle
-        .to_json()
-        .map(String::into_bytes)
-        .map_err(|e| SignError::Config(format!("cannot serialise the bundle: {e}")))
+    .map_err(|e| SignError::Config(e.to_string()))?
 }
 
 #[cfg(test)]
