@@ -1,5 +1,5 @@
 //! `attest verify`'s flags, declared once in groups (policy, trust, output)
-//! and resolved once into a plan by [`crate::plan`].
+//! and resolved once into a plan by the plan (`plan.rs`).
 
 use std::path::PathBuf;
 

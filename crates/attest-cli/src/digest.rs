@@ -9,9 +9,9 @@ use attest::manifest::{check_line_name, format_manifest, parse_manifest};
 use attest::text::io_error;
 use clap::Args;
 
+use crate::args::Alg;
 use crate::output::out;
 use crate::progress::HashProgress;
-use crate::verify::Alg;
 
 /// Write a digest manifest (`sha256sum FILE... | sort -k 2`, with base
 /// names), or check one (`sha256sum --check`).

@@ -5,9 +5,9 @@
 use attest::outcome::exit;
 use clap::Args;
 
+use crate::args::Alg;
 use crate::fetch;
-use crate::plan::Evidence;
-use crate::verify::Alg;
+use crate::fetch::Evidence;
 
 /// Download an artifact's attestations (one bundle per line) for offline use.
 #[derive(Debug, Args)]
@@ -60,7 +60,7 @@ pub fn run(args: DownloadArgs) -> i32 {
     if let Some(repo) = &args.repo {
         let parts: Vec<&str> = repo.split('/').collect();
         if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
-            return crate::verify::usage_error(&format!("invalid value provided for repo: {repo}"));
+            return crate::error::usage_error(&format!("invalid value provided for repo: {repo}"));
         }
     }
     let resolved =

@@ -101,3 +101,8 @@ mod tests {
         assert!(render_hint(Hint::RequireInclusionProof).contains("--require-inclusion-proof"));
     }
 }
+
+/// Print a usage error (exit 2) where a function reports by exit code.
+pub fn usage_error(msg: &str) -> i32 {
+    CliError::usage(msg).report()
+}

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::plan::Evidence;
-
 use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle};
 use attest::outcome::exit;
@@ -14,6 +12,31 @@ use attest::source::oci::{
 };
 use attest::source::read_bundle_file;
 use oci_client::Reference;
+
+/// Where the attestations come from.
+#[derive(Debug, Clone)]
+pub enum Evidence {
+    /// `--bundle` files.
+    Files(Vec<std::path::PathBuf>),
+    /// Each image's OCI referrers (`--bundle-from-oci`).
+    Oci {
+        /// `--limit`.
+        limit: usize,
+    },
+    /// GitHub's attestations API.
+    GitHub {
+        /// `--owner`, or the owner of `--repo`.
+        owner: String,
+        /// `--repo`.
+        repo: Option<String>,
+        /// `--predicate-type`, sent as the API's filter (`None`: no filter).
+        predicate_type: Option<String>,
+        /// `--limit`.
+        limit: usize,
+        /// `--hostname`.
+        hostname: Option<String>,
+    },
+}
 
 /// A resolved artifact.
 pub struct Resolved {
@@ -36,10 +59,10 @@ pub fn resolve_artifact(
     need_registry: bool,
 ) -> Result<Resolved, i32> {
     if let Some(parsed) = parse_oci_ref(arg) {
-        let reference = parsed.map_err(|e| crate::verify::usage_error(&e.to_string()))?;
+        let reference = parsed.map_err(|e| crate::error::usage_error(&e.to_string()))?;
         // Misconfigured registry settings are a usage error before any request.
         let credentials = crate::settings::registry_credentials()
-            .map_err(|e| crate::verify::usage_error(&e.to_string()))?;
+            .map_err(|e| crate::error::usage_error(&e.to_string()))?;
         let failed = |e: OciError| {
             eprintln!("Error: failed to load the digest of {arg}: {e}");
             oci_exit(&e)
@@ -51,7 +74,7 @@ pub fn resolve_artifact(
         // error, never a reason to take the registry's digest instead.
         let digest = match reference.digest() {
             Some(d) if !need_registry => ArtifactDigest::parse(d).map_err(|e| {
-                crate::verify::usage_error(&format!(
+                crate::error::usage_error(&format!(
                     "{arg}: expected a sha256 or sha512 digest after '@': {e}"
                 ))
             })?,
@@ -69,7 +92,7 @@ pub fn resolve_artifact(
         });
     }
     let artifact =
-        ArtifactRef::from_arg(arg).map_err(|e| crate::verify::usage_error(&e.to_string()))?;
+        ArtifactRef::from_arg(arg).map_err(|e| crate::error::usage_error(&e.to_string()))?;
     // A digest given on the command line names its own algorithm.
     let alg = match &artifact {
         ArtifactRef::Digest(d) => d.algorithm(),
@@ -96,7 +119,7 @@ pub fn resolve_artifact(
 pub fn registry_auth(reference: &Reference) -> Result<RegistryAuth, i32> {
     crate::settings::registry_credentials()
         .map(|c| c.auth_for(reference.resolve_registry()))
-        .map_err(|e| crate::verify::usage_error(&e.to_string()))
+        .map_err(|e| crate::error::usage_error(&e.to_string()))
 }
 
 /// The exit code for an OCI failure.
@@ -135,7 +158,7 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
             let mut all = Vec::new();
             for artifact in artifacts {
                 let Some(reference) = &artifact.oci else {
-                    return Err(crate::verify::usage_error(&format!(
+                    return Err(crate::error::usage_error(&format!(
                         "--bundle-from-oci can only be used with oci:// artifacts, not {}",
                         artifact.name
                     )));

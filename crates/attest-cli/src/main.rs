@@ -66,7 +66,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Verify an artifact's attestations (a drop-in for `gh attestation verify`).
-    Verify(Box<verify::VerifyArgs>),
+    Verify(Box<args::VerifyArgs>),
     /// Write a digest manifest (sha256sum format) or check one.
     Digest(digest::DigestArgs),
     /// Print an SLSA provenance v1 statement, as actions/attest builds it.

@@ -99,3 +99,44 @@ pub mod out {
         std::process::exit(FAILED);
     }
 }
+
+/// Print warnings about how trust material was chosen.
+pub fn print_trust_notes(trust: &attest::trust::TrustStore) {
+    for note in trust.notes() {
+        eprintln!("Warning: {note}");
+    }
+}
+
+/// Print gh's JSON on stdout, through the `--jq` filter when there is one
+/// (indented on a terminal, as gh does), else as `text` produces it.
+/// Returns the exit code: OK, USAGE when the filter fails on this input (the
+/// expression is the user's, and the exit code must not claim a
+/// verification result), INTERNAL when the JSON cannot be encoded. A failed
+/// write ends the run in [`crate::output::out`].
+pub fn print_json(
+    value: &serde_json::Value,
+    jq: Option<&str>,
+    tty: bool,
+    text: impl FnOnce(&serde_json::Value) -> serde_json::Result<String>,
+) -> i32 {
+    match jq {
+        // The filter runs on its own thread, which needs a `Send` handle;
+        // `Stdout` flushes each line, so results stream as in gh.
+        Some(expr) => match crate::jq::run(expr, value, tty, &mut std::io::stdout()) {
+            Ok(()) => out::flush(),
+            Err(crate::jq::RunError::Jq(e)) => {
+                eprintln!("Error: --jq: {e}");
+                return attest::outcome::exit::USAGE;
+            }
+            Err(crate::jq::RunError::Write(e)) => out::fail(&e),
+        },
+        None => match text(value) {
+            Ok(t) => out::line(&t),
+            Err(e) => {
+                eprintln!("Error: could not encode the JSON output: {e}");
+                return attest::outcome::exit::INTERNAL;
+            }
+        },
+    }
+    attest::outcome::exit::OK
+}

@@ -16,6 +16,7 @@ use attest::verify::VerifyOptions;
 
 use crate::args::VerifyArgs;
 use crate::error::CliError;
+use crate::fetch::Evidence;
 use crate::output::Terminal;
 
 /// What is verified.
@@ -31,31 +32,6 @@ pub enum Subjects {
         dir: Option<PathBuf>,
         /// Check the listed digests only, without reading files.
         digests_only: bool,
-    },
-}
-
-/// Where the attestations come from.
-#[derive(Debug, Clone)]
-pub enum Evidence {
-    /// `--bundle` files.
-    Files(Vec<PathBuf>),
-    /// Each image's OCI referrers (`--bundle-from-oci`).
-    Oci {
-        /// `--limit`.
-        limit: usize,
-    },
-    /// GitHub's attestations API.
-    GitHub {
-        /// `--owner`, or the owner of `--repo`.
-        owner: String,
-        /// `--repo`.
-        repo: Option<String>,
-        /// `--predicate-type`, sent as the API's filter (`None`: no filter).
-        predicate_type: Option<String>,
-        /// `--limit`.
-        limit: usize,
-        /// `--hostname`.
-        hostname: Option<String>,
     },
 }
 
@@ -343,12 +319,12 @@ fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
         "pass --custom-trusted-root with the tenant's root (`attest trusted-root --hostname {}` prints it on a connected machine)",
         hostname.unwrap_or_default().trim()
     );
-    crate::verify::refuse_offline_tenant(hostname, args.trust.offline, &remedy)
+    crate::settings::refuse_offline_tenant(hostname, args.trust.offline, &remedy)
         .map_err(CliError::printed)?;
     let td = crate::fetch::tenant_trust_domain(hostname).map_err(CliError::printed)?;
     Ok(TrustStore::tuf_with_github(
         args.trust.no_public_good,
-        crate::verify::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
+        crate::settings::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
         td.as_deref(),
     ))
 }

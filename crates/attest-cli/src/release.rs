@@ -12,8 +12,9 @@ use attest::report;
 use attest::source::oci::parse_oci_ref;
 
 use crate::error::CliError;
+use crate::fetch::Evidence;
 use crate::fetch::Resolved;
-use crate::plan::{Evidence, Plan, Subjects};
+use crate::plan::{Plan, Subjects};
 use crate::progress::HashProgress;
 
 /// An artifact to hash, or one already decided.
@@ -98,14 +99,14 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
     let verifier = &plan.verifier;
     let policy = verifier.policy();
     let verdict = verifier.verify_release(artifacts, &bundles);
-    crate::verify::print_trust_notes(verifier.trust());
+    crate::output::print_trust_notes(verifier.trust());
 
     // The JSON is printed whatever the verdict (it says which artifacts
     // failed); a failing --jq filter only decides the exit code when
     // verification itself succeeded.
     let mut output_code = exit::OK;
     if plan.json {
-        output_code = crate::verify::print_json(
+        output_code = crate::output::print_json(
             &report::release_json(&verdict, policy),
             plan.jq.as_deref(),
             term.tty,

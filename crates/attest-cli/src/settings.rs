@@ -73,3 +73,33 @@ pub fn cache_root(cache_dir: Option<PathBuf>) -> Option<PathBuf> {
         .or_else(|| path_var(CACHE_DIR_ENV))
         .or_else(platform_cache_root)
 }
+
+/// TUF options from `--offline` and `--cache-dir`.
+pub fn fetch_options(
+    offline: bool,
+    cache_dir: Option<std::path::PathBuf>,
+) -> attest::trust::tuf::FetchOptions {
+    let mut opts = attest::trust::tuf::FetchOptions::online(cache_root(cache_dir));
+    opts.offline = offline;
+    opts
+}
+
+/// With `--offline`, refuse a GHE.com tenant host before anything asks its
+/// API for the trust domain (`GET /meta`): offline means no network, and
+/// the trust domain is known only from there. `remedy` says what to do
+/// instead. Exit 2, as for conflicting flags.
+pub fn refuse_offline_tenant(
+    hostname: Option<&str>,
+    offline: bool,
+    remedy: &str,
+) -> Result<(), i32> {
+    let Some(host) = hostname.map(|h| h.trim().to_ascii_lowercase()) else {
+        return Ok(());
+    };
+    if offline && host.ends_with(".ghe.com") {
+        return Err(crate::error::usage_error(&format!(
+            "--offline: the trusted root of the GHE.com tenant {host} depends on its trust domain, which only its API tells (GET /meta); {remedy}"
+        )));
+    }
+    Ok(())
+}

@@ -12,7 +12,7 @@ use attest::trust::tuf::{
 use clap::Args;
 
 use crate::output::out;
-use crate::verify::fetch_options;
+use crate::settings::fetch_options;
 
 /// Print the Sigstore public-good and GitHub trusted roots, verified over TUF.
 #[derive(Debug, Args)]
@@ -45,7 +45,7 @@ pub struct TrustedRootArgs {
 
 /// Run `attest trusted-root`; returns the exit code.
 pub fn run(args: TrustedRootArgs) -> i32 {
-    if let Err(code) = crate::verify::refuse_offline_tenant(
+    if let Err(code) = crate::settings::refuse_offline_tenant(
         args.hostname.as_deref(),
         args.offline,
         "run this command online",
@@ -118,6 +118,12 @@ pub fn run(args: TrustedRootArgs) -> i32 {
             };
             out::line(&format!("Local TUF repository for {} {what}", repo.url));
             continue;
+        }
+        // Re-encoding keeps one copy of a member named twice; the printed
+        // root must be the document TUF verified, so such a target is refused.
+        if let Err(e) = attest::json::check_unique_keys(&target.bytes) {
+            eprintln!("Error: {}: the trusted root target: {e}", repo.url);
+            return exit::VERIFICATION;
         }
         let mut line = compact_json(&target.bytes);
         line.push(b'\n');
