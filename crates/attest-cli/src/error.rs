@@ -1,8 +1,9 @@
 //! The CLI's one error type: an exit code, a message and hints, printed in
 //! one place ([`CliError::report`]).
 
-use attest::outcome::exit;
 use attest::verify::Hint;
+
+use crate::exit;
 
 /// A failure that ends a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +85,11 @@ pub fn print_hints(hints: impl IntoIterator<Item = Hint>) {
     }
 }
 
+/// Print a usage error (exit 2) where a function reports by exit code.
+pub fn usage_error(msg: &str) -> i32 {
+    CliError::usage(msg).report()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,9 +106,4 @@ mod tests {
         assert!(render_hint(Hint::NoPublicGood).contains("--no-public-good"));
         assert!(render_hint(Hint::RequireInclusionProof).contains("--require-inclusion-proof"));
     }
-}
-
-/// Print a usage error (exit 2) where a function reports by exit code.
-pub fn usage_error(msg: &str) -> i32 {
-    CliError::usage(msg).report()
 }
