@@ -10,6 +10,7 @@ use attest::text::io_error;
 use clap::Args;
 
 use crate::args::Alg;
+use crate::exit;
 use crate::output::out;
 use crate::progress::HashProgress;
 
@@ -62,7 +63,7 @@ pub struct DigestArgs {
 /// Run `attest digest`; returns the exit code.
 pub fn run(args: DigestArgs) -> i32 {
     if args.check {
-        let mut code = 0;
+        let mut code = exit::OK;
         for manifest in &args.files {
             code = code.max(check(manifest, &args));
         }
@@ -123,18 +124,22 @@ fn write(args: &DigestArgs) -> i32 {
                 "attest: {} not written: some files could not be read",
                 path.display()
             );
-            1
+            exit::CHECK_FAILED
         }
         Some(path) => match std::fs::write(path, text) {
-            Ok(()) => 0,
+            Ok(()) => exit::OK,
             Err(e) => {
                 eprintln!("attest: {}: {}", path.display(), io_error(&e));
-                out::FAILED
+                exit::OUTPUT
             }
         },
         None => {
             out::write_all(text.as_bytes());
-            i32::from(!ok)
+            if ok {
+                exit::OK
+            } else {
+                exit::CHECK_FAILED
+            }
         }
     }
 }
@@ -183,7 +188,7 @@ fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
         Ok(b) => b,
         Err(why) => {
             eprintln!("attest: {label}: {why}");
-            return 1;
+            return exit::CHECK_FAILED;
         }
     };
     let manifest = parse_manifest(&bytes, Some(alg));
@@ -198,7 +203,7 @@ fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
     }
     if manifest.entries.is_empty() {
         eprintln!("attest: {label}: no properly formatted checksum lines found");
-        return 1;
+        return exit::CHECK_FAILED;
     }
     let jobs: Vec<(PathBuf, DigestAlgorithm)> = manifest
         .entries
@@ -259,8 +264,12 @@ fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
     }
     if args.ignore_missing && verified == 0 && unreadable == 0 {
         eprintln!("attest: {label}: no file was verified");
-        return 1;
+        return exit::CHECK_FAILED;
     }
     let bad = mismatched > 0 || unreadable > 0 || (args.strict && !manifest.errors.is_empty());
-    i32::from(bad)
+    if bad {
+        exit::CHECK_FAILED
+    } else {
+        exit::OK
+    }
 }

@@ -2,10 +2,10 @@
 //! verification, as `gh attestation download` does (`<alg>:<hex>.jsonl` in
 //! the current directory, `<alg>-<hex>.jsonl` on Windows).
 
-use attest::outcome::exit;
 use clap::Args;
 
 use crate::args::Alg;
+use crate::exit;
 use crate::fetch;
 use crate::fetch::Evidence;
 

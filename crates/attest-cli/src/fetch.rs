@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle};
-use attest::outcome::exit;
 use attest::source::github::{fetch_attestations, AttestationQuery, GitHubError};
 use attest::source::oci::{
     fetch_referrer_bundles_limited, parse_oci_ref, resolve_digest, OciError, RegistryAuth,
 };
 use attest::source::read_bundle_file;
 use oci_client::Reference;
+
+use crate::exit;
 
 /// Where the attestations come from.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ mod args;
 mod digest;
 mod download;
 mod error;
+mod exit;
 mod fetch;
 mod jq;
 mod output;

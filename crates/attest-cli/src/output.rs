@@ -35,9 +35,9 @@ impl Terminal {
 
 /// The one way to write to standard output, with coreutils' rules: a
 /// closed pipe (`attest … | head -c 1`) ends the run quietly with
-/// [`out::BROKEN_PIPE`], as a process killed by SIGPIPE shows in a shell,
+/// [`crate::exit::BROKEN_PIPE`], as a process killed by SIGPIPE shows in a shell,
 /// and any other failed write (a full disk, `> /dev/full`) is a one-line
-/// error on stderr and exit [`out::FAILED`]. Nothing here can panic, unlike
+/// error on stderr and exit [`crate::exit::OUTPUT`]. Nothing here can panic, unlike
 /// `print!`, and no failed write goes unnoticed.
 ///
 /// The functions do not return on failure: once stdout is lost, the rest of
@@ -45,15 +45,7 @@ impl Terminal {
 pub mod out {
     use std::io::Write;
 
-    use attest::outcome::exit;
-
-    /// Exit status when the reader of stdout has gone away: 128 + SIGPIPE,
-    /// what a shell reports for `sha256sum` killed by the signal. We cannot
-    /// take the signal itself without `unsafe`, so we exit with its status.
-    pub const BROKEN_PIPE: i32 = 141;
-
-    /// Exit status when stdout cannot be written for any other reason.
-    pub const FAILED: i32 = exit::OUTPUT;
+    use crate::exit::{BROKEN_PIPE, OUTPUT};
 
     /// Write `bytes` to stdout and flush them.
     pub fn write_all(bytes: &[u8]) {
@@ -85,7 +77,7 @@ pub mod out {
 
     /// End the run for a failed write to stdout: quietly with
     /// [`BROKEN_PIPE`] when the reader has gone, else with one line on
-    /// stderr and [`FAILED`].
+    /// stderr and [`crate::exit::OUTPUT`].
     pub fn fail(e: &std::io::Error) -> ! {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(BROKEN_PIPE);
@@ -96,7 +88,7 @@ pub mod out {
             "Error: could not write to standard output: {}",
             attest::text::io_error(e)
         );
-        std::process::exit(FAILED);
+        std::process::exit(OUTPUT);
     }
 }
 
@@ -126,7 +118,7 @@ pub fn print_json(
             Ok(()) => out::flush(),
             Err(crate::jq::RunError::Jq(e)) => {
                 eprintln!("Error: --jq: {e}");
-                return attest::outcome::exit::USAGE;
+                return crate::exit::USAGE;
             }
             Err(crate::jq::RunError::Write(e)) => out::fail(&e),
         },
@@ -134,9 +126,9 @@ pub fn print_json(
             Ok(t) => out::line(&t),
             Err(e) => {
                 eprintln!("Error: could not encode the JSON output: {e}");
-                return attest::outcome::exit::INTERNAL;
+                return crate::exit::INTERNAL;
             }
         },
     }
-    attest::outcome::exit::OK
+    crate::exit::OK
 }

@@ -150,7 +150,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
     let trust = trust_store(&args)?;
     let verifier = match key {
         Some(key) => Verifier::with_key(trust, key, policy)
-            .map_err(|e| CliError::new(attest::outcome::exit::UNREADABLE, e.to_string()))?,
+            .map_err(|e| CliError::new(crate::exit::UNREADABLE, e.to_string()))?,
         None => Verifier::keyless(trust, policy),
     }
     .with_options(
@@ -287,12 +287,8 @@ fn check_offline(
 }
 
 fn read_key(path: &std::path::Path) -> Result<attest::verify::DerPublicKey, CliError> {
-    let unreadable = |e: String| {
-        CliError::new(
-            attest::outcome::exit::UNREADABLE,
-            format!("{}: {e}", path.display()),
-        )
-    };
+    let unreadable =
+        |e: String| CliError::new(crate::exit::UNREADABLE, format!("{}: {e}", path.display()));
     let pem = attest::artifact::read_text_file(path, 64 * 1024, "a PEM public key")
         .map_err(unreadable)?;
     attest::verify::parse_public_key_pem(&pem).map_err(|e| unreadable(e.to_string()))
@@ -304,10 +300,8 @@ fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
         // whether the embedded roots or a custom root supplied it: one
         // cause, one code.
         let code = match e {
-            attest::trust::TrustError::PublicGoodInCustomRoot { .. } => {
-                attest::outcome::exit::VERIFICATION
-            }
-            _ => attest::outcome::exit::UNREADABLE,
+            attest::trust::TrustError::PublicGoodInCustomRoot { .. } => crate::exit::VERIFICATION,
+            _ => crate::exit::UNREADABLE,
         };
         CliError::new(code, e.to_string())
     };

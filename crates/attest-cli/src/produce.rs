@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use attest::artifact::{read_text_file, ArtifactDigest, DigestAlgorithm};
-use attest::outcome::{evaluate_one, exit, Outcome};
+use attest::outcome::{evaluate_one, Outcome};
 use attest::policy::{provenance_checks, Policy, PolicyFlags};
 use attest::produce::provenance::{
     provenance_predicate, statement_bytes, subjects_from_files, subjects_from_manifest,
@@ -26,8 +26,7 @@ use attest::verify::{verify_bundle_with_key, ArtifactInput};
 use clap::{Args, ValueEnum};
 use oci_client::Reference;
 
-/// A signing service failed (Fulcio, Rekor, TSA, upload, push).
-pub const EXIT_SERVICE: i32 = 8;
+use crate::exit;
 
 /// Largest `--claims` file read (an OIDC token's claims are about 1 KiB).
 const MAX_CLAIMS_BYTES: u64 = 1024 * 1024;
@@ -680,7 +679,7 @@ fn sign_and_store(
             };
             let bundle = match sign_with_key(statement, &key, tsa.as_deref()) {
                 Ok(b) => b,
-                Err(e) => return fail(EXIT_SERVICE, e),
+                Err(e) => return fail(exit::SERVICE, e),
             };
             let public = match key.public_key_der() {
                 Ok(p) => p,
@@ -714,7 +713,7 @@ fn sign_and_store(
                 Err(e @ attest::produce::sign::SignError::Token(_)) => {
                     return fail(exit::UNREADABLE, e)
                 }
-                Err(e) => return fail(EXIT_SERVICE, e),
+                Err(e) => return fail(exit::SERVICE, e),
             };
             let claims = match claims {
                 Some((c, _)) => Some(c.clone()),
@@ -736,7 +735,7 @@ fn sign_and_store(
     if let Some((api, repo)) = &plan.upload {
         match attest::produce::store::upload_to_github(api, repo, &bundle) {
             Ok(id) => eprintln!("Uploaded to {repo}: attestation {id}"),
-            Err(e) => return fail(EXIT_SERVICE, e),
+            Err(e) => return fail(exit::SERVICE, e),
         }
     }
     if let Some((reference, digests)) = &plan.push {
@@ -748,7 +747,7 @@ fn sign_and_store(
         for digest in digests {
             match push_bundle_referrer(reference, digest, &bundle, &auth) {
                 Ok(d) => eprintln!("Pushed to {image} as a referrer of {digest} ({d})"),
-                Err(e) => return fail(EXIT_SERVICE, e),
+                Err(e) => return fail(exit::SERVICE, e),
             }
         }
     }

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use attest::artifact::{digest_files, ArtifactRef, DigestAlgorithm};
 use attest::manifest::{check_release_name, parse_manifest};
-use attest::outcome::exit;
+use attest::outcome::Status;
 use attest::release::ReleaseArtifact;
 use attest::report;
 
 use attest::source::oci::parse_oci_ref;
 
 use crate::error::CliError;
+use crate::exit;
 use crate::fetch::Evidence;
 use crate::fetch::Resolved;
 use crate::plan::{Plan, Subjects};
@@ -107,7 +108,7 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
     let mut output_code = exit::OK;
     if plan.json {
         output_code = crate::output::print_json(
-            &report::release_json(&verdict, policy),
+            &report::release_json(&verdict, policy, exit::code),
             plan.jq.as_deref(),
             term.tty,
             serde_json::to_string,
@@ -118,7 +119,7 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
     let unmatched: Vec<_> = verdict
         .attestations
         .iter()
-        .filter(|r| r.outcome.exit_code() != exit::OK)
+        .filter(|r| r.outcome.status() != Status::Verified)
         .collect();
     if term.tty && !unmatched.is_empty() {
         eprintln!(
@@ -139,7 +140,7 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
     }
     eprintln!("{}", report::release_summary(&verdict));
     crate::error::print_hints(verdict.artifacts.iter().filter_map(|a| a.hint));
-    let code = verdict.exit_code();
+    let code = exit::code(verdict.status());
     if code == exit::OK && output_code != exit::OK {
         return Ok(output_code);
     }

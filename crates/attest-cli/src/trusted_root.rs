@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
-use attest::outcome::exit;
 use attest::trust::tuf::{
     compact_json, fetch_target, TufError, TufRepository, TRUSTED_ROOT_TARGET,
 };
 use clap::Args;
 
+use crate::exit;
 use crate::output::out;
 use crate::settings::fetch_options;
 

@@ -1,10 +1,11 @@
 //! `attest verify`: gh's flags, gh's output, attest's explanations.
 
-use attest::outcome::{exit, ArtifactVerdict};
+use attest::outcome::ArtifactVerdict;
 use attest::policy::Policy;
 use attest::report;
 
 use crate::error::CliError;
+use crate::exit;
 use crate::fetch;
 use crate::fetch::Evidence;
 use crate::output::Terminal;
@@ -111,5 +112,5 @@ fn print_verdict(
             report::reasons_block(verdict)
         );
     }
-    verdict.exit_code()
+    exit::code(verdict.status())
 }

@@ -1,9 +1,9 @@
 //! The verdict on one artifact: what happened to each attestation, and the
-//! run's exit status.
+//! run's status.
 //!
 //! gh keeps only the attestations that pass and reports the last error when
 //! none does. attest keeps every attestation's outcome, so the report can say
-//! how many matched and why each other one did not, and the exit status can
+//! how many matched and why each other one did not, and the status can
 //! say how far the best attempt got.
 
 use crate::artifact::ArtifactDigest;
@@ -14,28 +14,23 @@ use crate::verify::{
     verify_bundle_with, ArtifactInput, Hint, VerifiedAttestation, VerifyError, VerifyOptions,
 };
 
-/// Documented process exit codes.
-pub mod exit {
-    /// Verified: at least one attestation matched the policy.
-    pub const OK: i32 = 0;
-    /// An unexpected internal error.
-    pub const INTERNAL: i32 = 1;
-    /// Bad flags or arguments (clap's own code).
-    pub const USAGE: i32 = 2;
-    /// An input (artifact, bundle file, trusted root) could not be read or parsed.
-    pub const UNREADABLE: i32 = 3;
-    /// Authentication is required (as gh's 4).
-    pub const AUTH: i32 = 4;
+/// How far verification got, as a verdict: what a caller (the CLI's exit
+/// code, a server's response) decides on. The library gives no numbers; the
+/// CLI maps each status to its documented exit code.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// At least one attestation verified and matched the policy.
+    Verified,
+    /// An input (artifact, bundle) could not be read or parsed.
+    Unreadable,
     /// No attestation is about this artifact (no subject with its digest, or
     /// none with the requested predicate type).
-    pub const NO_ATTESTATION: i32 = 5;
+    NoAttestation,
     /// An attestation for the artifact failed a cryptographic or trust check.
-    pub const VERIFICATION: i32 = 6;
+    Verification,
     /// An attestation verified but did not match the policy.
-    pub const POLICY: i32 = 7;
-    /// The output (a bundle, a statement) could not be written; a file that
-    /// was there is left as it was (`sign`, `attest`, `provenance`).
-    pub const OUTPUT: i32 = 9;
+    Policy,
 }
 
 /// What happened to one attestation.
@@ -77,14 +72,14 @@ impl Outcome {
         }
     }
 
-    /// The exit code this outcome alone would give.
-    pub fn exit_code(&self) -> i32 {
+    /// The status this outcome alone would give.
+    pub fn status(&self) -> Status {
         match self {
-            Self::Matched { .. } => exit::OK,
-            Self::PolicyMismatch { .. } => exit::POLICY,
-            Self::Failed(_) => exit::VERIFICATION,
-            Self::NotForArtifact(_) | Self::Skipped(_) => exit::NO_ATTESTATION,
-            Self::Unreadable(_) => exit::UNREADABLE,
+            Self::Matched { .. } => Status::Verified,
+            Self::PolicyMismatch { .. } => Status::Policy,
+            Self::Failed(_) => Status::Verification,
+            Self::NotForArtifact(_) | Self::Skipped(_) => Status::NoAttestation,
+            Self::Unreadable(_) => Status::Unreadable,
         }
     }
 
@@ -170,11 +165,12 @@ impl ArtifactVerdict {
         self.best().and_then(|r| r.outcome.hint())
     }
 
-    /// The process exit code for this artifact.
-    pub fn exit_code(&self) -> i32 {
+    /// The status of this artifact: that of the attestation that got
+    /// furthest, or [`Status::NoAttestation`] when there is none.
+    pub fn status(&self) -> Status {
         match self.best() {
-            None => exit::NO_ATTESTATION,
-            Some(r) => r.outcome.exit_code(),
+            None => Status::NoAttestation,
+            Some(r) => r.outcome.status(),
         }
     }
 }

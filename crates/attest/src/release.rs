@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use crate::artifact::ArtifactDigest;
 use crate::bundle::{BundleError, BundleOrigin, LoadedBundle};
-use crate::outcome::{evaluate_one, exit, predicate_filter, AttestationResult, Outcome};
+use crate::outcome::{evaluate_one, predicate_filter, AttestationResult, Outcome, Status};
 use crate::policy::Policy;
 use crate::trust::TrustStore;
 use crate::verify::{ArtifactInput, Check, Hint, VerifyError};
@@ -52,8 +52,8 @@ pub struct ArtifactReport {
     pub error: Option<String>,
     /// What the caller could change, if the failure is due to an option.
     pub hint: Option<Hint>,
-    /// The exit code its failure alone would give (0 if verified).
-    pub exit_code: i32,
+    /// The status its failure alone would give ([`Status::Verified`] if verified).
+    pub status: Status,
 }
 
 /// The verdict on a whole release.
@@ -73,22 +73,26 @@ impl ReleaseVerdict {
         self.artifacts.iter().all(|a| a.verified)
     }
 
-    /// The run's exit code: 0, else the most serious failure
-    /// (verification 6, then policy 7, then no attestation 5, then unreadable 3).
-    pub fn exit_code(&self) -> i32 {
+    /// The run's status: [`Status::Verified`], else the most serious
+    /// failure (verification, then policy, then no attestation, then
+    /// unreadable).
+    pub fn status(&self) -> Status {
         let order = [
-            exit::VERIFICATION,
-            exit::POLICY,
-            exit::NO_ATTESTATION,
-            exit::UNREADABLE,
+            Status::Verification,
+            Status::Policy,
+            Status::NoAttestation,
+            Status::Unreadable,
         ];
         order
             .into_iter()
-            .find(|code| self.artifacts.iter().any(|a| a.exit_code == *code))
+            .find(|status| self.artifacts.iter().any(|a| a.status == *status))
+            // Only a hand-built verdict can say "not verified" without a
+            // failing status; it must not pass, so it counts as the most
+            // serious failure.
             .unwrap_or(if self.all_verified() {
-                exit::OK
+                Status::Verified
             } else {
-                exit::INTERNAL
+                Status::Verification
             })
     }
 }
@@ -267,7 +271,7 @@ fn report_for(
 ) -> ArtifactReport {
     let fail = |artifact: ReleaseArtifact,
                 covering: Vec<usize>,
-                code: i32,
+                status: Status,
                 error: String,
                 hint: Option<Hint>| {
         ArtifactReport {
@@ -276,17 +280,17 @@ fn report_for(
             verified: false,
             error: Some(error),
             hint,
-            exit_code: code,
+            status,
         }
     };
     if let Some(Err(e)) = &artifact.computed {
         let e = e.clone();
-        return fail(artifact, covering, exit::UNREADABLE, e, None);
+        return fail(artifact, covering, Status::Unreadable, e, None);
     }
     if let (Some(listed), Some(Ok(actual))) = (&artifact.listed, &artifact.computed) {
         if listed != actual {
             let msg = format!("the file's digest {actual} does not match the manifest's {listed}");
-            return fail(artifact, covering, exit::VERIFICATION, msg, None);
+            return fail(artifact, covering, Status::Verification, msg, None);
         }
     }
     if covering
@@ -299,7 +303,7 @@ fn report_for(
             verified: true,
             error: None,
             hint: None,
-            exit_code: exit::OK,
+            status: Status::Verified,
         };
     }
     let best = covering
@@ -316,15 +320,20 @@ fn report_for(
             fail(
                 artifact,
                 covering,
-                exit::NO_ATTESTATION,
+                Status::NoAttestation,
                 format!("no attestation lists {digest} as a subject"),
                 None,
             )
         }
         Some(r) => {
-            let code = r.outcome.exit_code();
             let msg = format!("{}: {}", r.origin, r.outcome.reason());
-            fail(artifact, covering, code, msg, r.outcome.hint())
+            fail(
+                artifact,
+                covering,
+                r.outcome.status(),
+                msg,
+                r.outcome.hint(),
+            )
         }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::artifact::ArtifactDigest;
-use crate::outcome::{ArtifactVerdict, AttestationResult, Outcome};
+use crate::outcome::{ArtifactVerdict, AttestationResult, Outcome, Status};
 use crate::policy::Policy;
 use crate::release::ReleaseVerdict;
 use crate::verify::{Check, VerifiedAttestation};
@@ -489,8 +489,14 @@ pub(crate) fn attestation_json(r: &AttestationResult, policy: &Policy) -> Value 
     v
 }
 
-/// `--format json` for a release: one object per artifact.
-pub fn release_json(verdict: &ReleaseVerdict, policy: &Policy) -> Value {
+/// `--format json` for a release: one object per artifact. `exit_code` maps
+/// an artifact's status to the caller's number for it (the library has no
+/// exit codes; the CLI does).
+pub fn release_json(
+    verdict: &ReleaseVerdict,
+    policy: &Policy,
+    exit_code: impl Fn(Status) -> i32,
+) -> Value {
     let attestations: Vec<Value> = verdict
         .attestations
         .iter()
@@ -506,7 +512,7 @@ pub fn release_json(verdict: &ReleaseVerdict, policy: &Policy) -> Value {
                     "digest": a.artifact.digest().map(|d| d.to_string()),
                     "listedDigest": a.artifact.listed.as_ref().map(|d| d.to_string()),
                     "verified": a.verified,
-                    "exitCode": a.exit_code,
+                    "exitCode": exit_code(a.status),
                     "error": a.error,
                     "attestations": a.covering.iter().map(|&i| attestations[i].clone()).collect::<Vec<_>>(),
                 })

@@ -1,13 +1,13 @@
 //! Tests of `outcome.rs`: the ranking of attestation
-//! outcomes, the exit codes, the predicate filter and the evaluation of
+//! outcomes, their statuses, the predicate filter and the evaluation of
 //! keyless and key-signed bundles.
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::bundle::{BundleError, BundleOrigin, LoadedBundle, Statement};
 use attest::certificate::CertificateSummary;
 use attest::outcome::{
-    evaluate_bundles, evaluate_bundles_by, evaluate_one, evaluate_one_with_key, exit,
-    policy_outcome, predicate_filter, ArtifactVerdict, AttestationResult, Outcome,
+    evaluate_bundles, evaluate_bundles_by, evaluate_one, evaluate_one_with_key, policy_outcome,
+    predicate_filter, ArtifactVerdict, AttestationResult, Outcome, Status,
 };
 use attest::policy::{Policy, PolicyCheck, PolicyFlags};
 use attest::source::bundles_from_bytes;
@@ -138,29 +138,29 @@ fn signed_provenance(sigstore: &mut TestSigstore) -> LoadedBundle {
 }
 
 #[test]
-fn each_outcome_has_its_exit_code_reason_and_attestation() {
+fn each_outcome_has_its_status_reason_and_attestation() {
     let expected = [
-        (exit::OK, "matched the policy", true),
-        (exit::POLICY, "first wrong; second wrong", true),
+        (Status::Verified, "matched the policy", true),
+        (Status::Policy, "first wrong; second wrong", true),
         (
-            exit::VERIFICATION,
+            Status::Verification,
             "verification failed: SCT: detail",
             false,
         ),
         (
-            exit::NO_ATTESTATION,
+            Status::NoAttestation,
             "not an attestation of this artifact: no subject of the statement has digest sha256:00",
             false,
         ),
         (
-            exit::NO_ATTESTATION,
+            Status::NoAttestation,
             "skipped: predicate type is x, not y",
             false,
         ),
-        (exit::UNREADABLE, "in-toto statement: broken", false),
+        (Status::Unreadable, "in-toto statement: broken", false),
     ];
-    for (o, (code, reason, has_attestation)) in outcomes().iter().zip(expected) {
-        assert_eq!(o.exit_code(), code, "{o:?}");
+    for (o, (status, reason, has_attestation)) in outcomes().iter().zip(expected) {
+        assert_eq!(o.status(), status, "{o:?}");
         assert_eq!(o.reason(), reason, "{o:?}");
         assert_eq!(o.attestation().is_some(), has_attestation, "{o:?}");
         if let Some(att) = o.attestation() {
@@ -182,13 +182,9 @@ fn the_furthest_outcome_decides_whatever_the_order() {
             let v = verdict(vec![all[i].clone(), all[j].clone()]);
             let best = v.best().expect("two results");
             let want = i.min(j);
-            assert_eq!(
-                best.outcome.exit_code(),
-                all[want].exit_code(),
-                "{i} vs {j}"
-            );
+            assert_eq!(best.outcome.status(), all[want].status(), "{i} vs {j}");
             assert_eq!(best.outcome.reason(), all[want].reason(), "{i} vs {j}");
-            assert_eq!(v.exit_code(), all[want].exit_code(), "{i} vs {j}");
+            assert_eq!(v.status(), all[want].status(), "{i} vs {j}");
             assert_eq!(v.verified(), want == 0, "{i} vs {j}");
         }
     }
@@ -206,7 +202,7 @@ fn an_empty_verdict_is_no_attestation() {
     assert!(v.best().is_none());
     assert!(!v.verified());
     assert_eq!(v.matched().count(), 0);
-    assert_eq!(v.exit_code(), exit::NO_ATTESTATION);
+    assert_eq!(v.status(), Status::NoAttestation);
 }
 
 #[test]
@@ -221,7 +217,7 @@ fn matched_lists_exactly_the_matches() {
     let idx: Vec<usize> = v.matched().map(|r| r.origin.index).collect();
     assert_eq!(idx, [2, 4]);
     assert!(v.verified());
-    assert_eq!(v.exit_code(), exit::OK);
+    assert_eq!(v.status(), Status::Verified);
     let v = verdict(vec![all[1].clone(), all[2].clone()]);
     assert_eq!(v.matched().count(), 0);
     assert!(!v.verified());

@@ -1,10 +1,10 @@
 //! Tests of `release.rs`: which bundles cover which
 //! artifacts, how often each bundle is verified, and how every artifact's
-//! verdict and the run's exit code are decided.
+//! verdict and the run's status are decided.
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle};
-use attest::outcome::{exit, Outcome};
+use attest::outcome::{Outcome, Status};
 use attest::policy::{Policy, PolicyFlags};
 use attest::release::{verify_release, ArtifactReport, ReleaseArtifact, ReleaseVerdict};
 use attest::source::bundles_from_bytes;
@@ -104,13 +104,13 @@ fn sha256_and_sha512_subjects_cover_their_artifacts() {
         let r = report(&v, name);
         assert!(r.verified, "{name}: {:?}", r.error);
         assert_eq!(r.covering, [0]);
-        assert_eq!(r.exit_code, exit::OK);
+        assert_eq!(r.status, Status::Verified);
         assert_eq!(r.error, None);
     }
     let r = report(&v, "three");
     assert!(!r.verified);
     assert!(r.covering.is_empty());
-    assert_eq!(r.exit_code, exit::NO_ATTESTATION);
+    assert_eq!(r.status, Status::NoAttestation);
     assert_eq!(
         r.error.as_deref(),
         Some(
@@ -122,7 +122,7 @@ fn sha256_and_sha512_subjects_cover_their_artifacts() {
         )
     );
     assert!(!v.all_verified());
-    assert_eq!(v.exit_code(), exit::NO_ATTESTATION);
+    assert_eq!(v.status(), Status::NoAttestation);
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn a_bundle_covering_an_artifact_twice_lists_it_once() {
     assert_eq!(report(&v, "a").covering, [0]);
     assert_eq!(report(&v, "copy-of-a").covering, [0]);
     assert!(v.all_verified());
-    assert_eq!(v.exit_code(), exit::OK);
+    assert_eq!(v.status(), Status::Verified);
 }
 
 #[test]
@@ -250,7 +250,7 @@ fn a_bundle_that_fails_verification_is_counted_as_verified() {
     );
     assert_eq!(v.bundles_verified, 1);
     let r = report(&v, "a");
-    assert_eq!(r.exit_code, exit::VERIFICATION);
+    assert_eq!(r.status, Status::Verification);
     assert!(
         r.error
             .as_deref()
@@ -259,7 +259,7 @@ fn a_bundle_that_fails_verification_is_counted_as_verified() {
         "{:?}",
         r.error
     );
-    assert_eq!(v.exit_code(), exit::VERIFICATION);
+    assert_eq!(v.status(), Status::Verification);
 }
 
 #[test]
@@ -301,19 +301,19 @@ fn the_furthest_covering_bundle_explains_a_failure() {
     for order in [[&mismatch, &forged], [&forged, &mismatch]] {
         let v = run(&order);
         let r = report(&v, "a");
-        assert_eq!(r.exit_code, exit::POLICY, "{:?}", r.error);
+        assert_eq!(r.status, Status::Policy, "{:?}", r.error);
         assert!(r.error.as_deref().unwrap().contains("SourceRepositoryURI"));
-        assert_eq!(v.exit_code(), exit::POLICY);
+        assert_eq!(v.status(), Status::Policy);
     }
     // A failed verification beats a skipped bundle, in either order.
     for order in [[&forged, &skipped], [&skipped, &forged]] {
         let v = run(&order);
         let r = report(&v, "a");
-        assert_eq!(r.exit_code, exit::VERIFICATION, "{:?}", r.error);
+        assert_eq!(r.status, Status::Verification, "{:?}", r.error);
     }
     // Only skipped: no attestation.
     let v = run(&[&skipped]);
-    assert_eq!(report(&v, "a").exit_code, exit::NO_ATTESTATION);
+    assert_eq!(report(&v, "a").status, Status::NoAttestation);
     assert!(report(&v, "a")
         .error
         .as_deref()
@@ -360,7 +360,7 @@ fn listed_and_computed_digests_must_agree() {
     assert!(report(&v, "listed").verified);
     let d = report(&v, "differ");
     assert!(!d.verified);
-    assert_eq!(d.exit_code, exit::VERIFICATION);
+    assert_eq!(d.status, Status::Verification);
     assert!(d
         .error
         .as_deref()
@@ -368,24 +368,24 @@ fn listed_and_computed_digests_must_agree() {
         .contains("does not match the manifest"));
     let g = report(&v, "gone");
     assert!(!g.verified);
-    assert_eq!(g.exit_code, exit::UNREADABLE);
+    assert_eq!(g.status, Status::Unreadable);
     assert_eq!(g.error.as_deref(), Some("No such file or directory"));
     assert!(g.covering.is_empty());
-    assert_eq!(v.exit_code(), exit::VERIFICATION);
+    assert_eq!(v.status(), Status::Verification);
 }
 
-fn synthetic(codes: &[(bool, i32)]) -> ReleaseVerdict {
+fn synthetic(statuses: &[(bool, Status)]) -> ReleaseVerdict {
     ReleaseVerdict {
-        artifacts: codes
+        artifacts: statuses
             .iter()
             .enumerate()
-            .map(|(i, &(verified, exit_code))| ArtifactReport {
+            .map(|(i, &(verified, status))| ArtifactReport {
                 artifact: computed(&format!("a{i}"), sha256(&[i as u8])),
                 covering: Vec::new(),
                 verified,
                 error: (!verified).then(|| "why".to_string()),
                 hint: None,
-                exit_code,
+                status,
             })
             .collect(),
         attestations: Vec::new(),
@@ -394,44 +394,46 @@ fn synthetic(codes: &[(bool, i32)]) -> ReleaseVerdict {
 }
 
 #[test]
-fn the_run_exit_code_is_the_most_serious_failure() {
-    let ok = (true, exit::OK);
+fn the_run_status_is_the_most_serious_failure() {
+    let ok = (true, Status::Verified);
     let f = |c| (false, c);
-    let cases: [(Vec<(bool, i32)>, i32); 8] = [
-        (vec![ok, ok], exit::OK),
-        (vec![], exit::OK),
+    let cases: [(Vec<(bool, Status)>, Status); 8] = [
+        (vec![ok, ok], Status::Verified),
+        (vec![], Status::Verified),
         (
             vec![
-                f(exit::UNREADABLE),
-                f(exit::NO_ATTESTATION),
-                f(exit::POLICY),
-                f(exit::VERIFICATION),
+                f(Status::Unreadable),
+                f(Status::NoAttestation),
+                f(Status::Policy),
+                f(Status::Verification),
             ],
-            exit::VERIFICATION,
+            Status::Verification,
         ),
         (
             vec![
-                f(exit::UNREADABLE),
-                f(exit::NO_ATTESTATION),
-                f(exit::POLICY),
+                f(Status::Unreadable),
+                f(Status::NoAttestation),
+                f(Status::Policy),
             ],
-            exit::POLICY,
+            Status::Policy,
         ),
         (
-            vec![ok, f(exit::UNREADABLE), f(exit::NO_ATTESTATION)],
-            exit::NO_ATTESTATION,
+            vec![ok, f(Status::Unreadable), f(Status::NoAttestation)],
+            Status::NoAttestation,
         ),
-        (vec![ok, f(exit::UNREADABLE)], exit::UNREADABLE),
-        (vec![ok, f(exit::AUTH)], exit::INTERNAL),
-        (vec![f(exit::POLICY), ok], exit::POLICY),
+        (vec![ok, f(Status::Unreadable)], Status::Unreadable),
+        // A report that says "not verified" without a failing status
+        // must not let the run pass.
+        (vec![ok, f(Status::Verified)], Status::Verification),
+        (vec![f(Status::Policy), ok], Status::Policy),
     ];
-    for (codes, want) in cases {
-        let v = synthetic(&codes);
-        assert_eq!(v.exit_code(), want, "{codes:?}");
+    for (statuses, want) in cases {
+        let v = synthetic(&statuses);
+        assert_eq!(v.status(), want, "{statuses:?}");
         assert_eq!(
             v.all_verified(),
-            codes.iter().all(|(ok, _)| *ok),
-            "{codes:?}"
+            statuses.iter().all(|(ok, _)| *ok),
+            "{statuses:?}"
         );
     }
 }

@@ -4,7 +4,7 @@
 //! the flip, so it fails only because of the flipped thing.
 
 use attest::artifact::{digest_bytes, DigestAlgorithm};
-use attest::outcome::{evaluate_bundles, exit, ArtifactVerdict, Outcome};
+use attest::outcome::{evaluate_bundles, ArtifactVerdict, Outcome, Status};
 use attest::policy::{Policy, PolicyFlags};
 use attest::source::bundles_from_bytes;
 use attest::trust::TrustStore;
@@ -68,18 +68,18 @@ fn reason(v: &ArtifactVerdict) -> String {
 #[track_caller]
 fn assert_verified(v: &ArtifactVerdict) {
     assert!(v.verified(), "expected verified, got: {}", reason(v));
-    assert_eq!(v.exit_code(), exit::OK);
+    assert_eq!(v.status(), Status::Verified);
 }
 
-/// A failure with `code` whose reason contains `needle`. For a failed
-/// verification (exit 6) `needle` is the exact name of the check the failure
+/// A failure with `status` whose reason contains `needle`. For a failed
+/// verification `needle` is the exact name of the check the failure
 /// is attributed to, so a failure at another check does not pass.
 #[track_caller]
-fn assert_fails(v: &ArtifactVerdict, code: i32, needle: &str) {
+fn assert_fails(v: &ArtifactVerdict, status: Status, needle: &str) {
     let why = reason(v);
     assert!(!v.verified(), "expected a failure naming {needle:?}");
-    assert_eq!(v.exit_code(), code, "exit code; reason: {why}");
-    if code == exit::VERIFICATION {
+    assert_eq!(v.status(), status, "status; reason: {why}");
+    if status == Status::Verification {
         assert_eq!(failed_check(v), Some(needle), "reason: {why}");
     }
     assert!(
@@ -100,20 +100,20 @@ fn failed_check(v: &ArtifactVerdict) -> Option<&'static str> {
 /// A failure at the check named `check` whose detail contains `detail`.
 #[track_caller]
 fn assert_check(v: &ArtifactVerdict, check: &str, detail: &str) {
-    assert_fails(v, exit::VERIFICATION, check);
+    assert_fails(v, Status::Verification, check);
     let why = reason(v);
     assert!(why.contains(detail), "expected {detail:?} in: {why}");
 }
 
 /// Sign the provenance of ARTIFACT twice with the same instance, once with
 /// `base` and once with `base` changed by `flip`; the first must verify and
-/// the second fail with `code` and a reason containing `needle`.
+/// the second fail with `status` and a reason containing `needle`.
 #[track_caller]
 fn control_and_flip(
     config: TestSigstoreConfig,
     base: impl Fn(&TestSigstore) -> SignOptions,
     flip: impl Fn(&mut SignOptions),
-    code: i32,
+    status: Status,
     needle: &str,
 ) {
     let mut sigstore = TestSigstore::new(config);
@@ -129,7 +129,7 @@ fn control_and_flip(
     let bad = sigstore.sign_statement(&provenance(ARTIFACT), &claims, &flipped);
     assert_fails(
         &evaluate(&bad, &root, ARTIFACT, &repo_policy()),
-        code,
+        status,
         needle,
     );
 }
@@ -264,7 +264,7 @@ fn public_good_v01_entry_without_inclusion_proof_is_only_a_promise() {
         .with_options(VerifyOptions::default().require_inclusion_proof(true));
     let refused =
         strict.verify_artifact(&bundles, &digest_bytes(ARTIFACT, DigestAlgorithm::Sha256));
-    assert_fails(&refused, exit::VERIFICATION, "inclusion proof");
+    assert_fails(&refused, Status::Verification, "inclusion proof");
     // Only the option refused it: the hint says so, the message names no flag.
     assert_eq!(
         refused.hint(),
@@ -278,7 +278,7 @@ fn public_good_v01_entry_without_inclusion_proof_is_only_a_promise() {
         ARTIFACT,
         &repo_policy(),
     );
-    assert_fails(&neither, exit::VERIFICATION, "inclusion proof");
+    assert_fails(&neither, Status::Verification, "inclusion proof");
     assert_eq!(neither.hint(), None);
     // A v0.3 bundle may not trade its proof for a promise.
     assert_fails(
@@ -288,7 +288,7 @@ fn public_good_v01_entry_without_inclusion_proof_is_only_a_promise() {
             ARTIFACT,
             &repo_policy(),
         ),
-        exit::VERIFICATION,
+        Status::Verification,
         "inclusion proof",
     );
 }
@@ -299,7 +299,7 @@ fn public_good_bad_signature() {
         public_good(),
         tlog_only,
         |o| o.bad_signature = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "signature",
     );
 }
@@ -310,7 +310,7 @@ fn public_good_bad_signature_with_timestamp_too() {
         public_good(),
         defaults,
         |o| o.bad_signature = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "signature",
     );
 }
@@ -321,7 +321,7 @@ fn public_good_bad_checkpoint_signature() {
         public_good(),
         tlog_only,
         |o| o.bad_checkpoint_signature = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "checkpoint",
     );
 }
@@ -334,7 +334,7 @@ fn public_good_checkpoint_root_mismatch() {
         public_good(),
         tlog_only,
         |o| o.checkpoint_wrong_root = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "bundle structure",
     );
 }
@@ -345,7 +345,7 @@ fn public_good_bad_set() {
         public_good(),
         tlog_only,
         |o| o.bad_set = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "SET",
     );
 }
@@ -356,7 +356,7 @@ fn public_good_bad_inclusion_proof() {
         public_good(),
         tlog_only,
         |o| o.bad_inclusion_proof = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "inclusion proof",
     );
 }
@@ -367,7 +367,7 @@ fn public_good_no_sct() {
         public_good(),
         tlog_only,
         |o| o.no_sct = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "SCT",
     );
 }
@@ -378,7 +378,7 @@ fn public_good_bad_sct() {
         public_good(),
         tlog_only,
         |o| o.bad_sct = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "SCT",
     );
 }
@@ -395,7 +395,7 @@ fn public_good_requires_a_tlog_entry() {
             ..SignOptions::default()
         },
         |o| o.tlog = false,
-        exit::VERIFICATION,
+        Status::Verification,
         "transparency log",
     );
 }
@@ -406,7 +406,7 @@ fn public_good_leaf_expired() {
         public_good(),
         tlog_only,
         |o| o.leaf_expired = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "certificate chain",
     );
 }
@@ -417,7 +417,7 @@ fn public_good_leaf_expired_with_timestamp_too() {
         public_good(),
         defaults,
         |o| o.leaf_expired = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "certificate chain",
     );
 }
@@ -435,7 +435,7 @@ fn public_good_subject_digest() {
     let v = evaluate(&bundle, &root, OTHER_ARTIFACT, &repo_policy());
     assert_fails(
         &v,
-        exit::NO_ATTESTATION,
+        Status::NoAttestation,
         "no subject of the statement has digest",
     );
 }
@@ -464,7 +464,7 @@ fn public_good_ca_validity_window_ends_before_signing() {
         ARTIFACT,
         &repo_policy(),
     );
-    assert_fails(&v, exit::VERIFICATION, "certificate authority validity");
+    assert_fails(&v, Status::Verification, "certificate authority validity");
 
     // A window that starts after the signing time fails the same way.
     sigstore.set_ca_valid_for(ValidFor::from(t + day));
@@ -474,7 +474,7 @@ fn public_good_ca_validity_window_ends_before_signing() {
         ARTIFACT,
         &repo_policy(),
     );
-    assert_fails(&v, exit::VERIFICATION, "certificate authority validity");
+    assert_fails(&v, Status::Verification, "certificate authority validity");
 }
 
 #[test]
@@ -496,7 +496,7 @@ fn public_good_trusted_root_of_another_instance() {
         ARTIFACT,
         &repo_policy(),
     );
-    assert_fails(&v, exit::VERIFICATION, "SET");
+    assert_fails(&v, Status::Verification, "SET");
 }
 
 #[test]
@@ -519,7 +519,7 @@ fn public_good_certificate_chain_of_another_instance() {
     ));
     root["certificateAuthorities"] = other.trusted_root()["certificateAuthorities"].clone();
     let v = evaluate(&bundle, &root.to_string(), ARTIFACT, &repo_policy());
-    assert_fails(&v, exit::VERIFICATION, "certificate chain");
+    assert_fails(&v, Status::Verification, "certificate chain");
 }
 
 // ---------------------------------------------------------------------------
@@ -551,7 +551,7 @@ fn github_requires_a_timestamp() {
         github(),
         defaults,
         |o| o.tsa = false,
-        exit::VERIFICATION,
+        Status::Verification,
         "RFC 3161 timestamp",
     );
 }
@@ -572,7 +572,7 @@ fn github_root_with_a_log_verifies_the_entries_it_gets() {
             ..SignOptions::tsa_only()
         },
         |o| o.bad_inclusion_proof = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "inclusion proof",
     );
 }
@@ -583,7 +583,7 @@ fn github_timestamp_over_other_bytes() {
         github(),
         defaults,
         |o| o.tsa_wrong_imprint = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "RFC 3161 timestamp",
     );
 }
@@ -594,7 +594,7 @@ fn github_timestamp_from_another_key() {
         github(),
         defaults,
         |o| o.tsa_foreign_key = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "RFC 3161 timestamp",
     );
 }
@@ -605,7 +605,7 @@ fn github_timestamp_outside_leaf_validity() {
         github(),
         defaults,
         |o| o.tsa_time_offset_secs = 3600,
-        exit::VERIFICATION,
+        Status::Verification,
         "certificate chain",
     );
 }
@@ -616,7 +616,7 @@ fn github_bad_signature() {
         github(),
         defaults,
         |o| o.bad_signature = true,
-        exit::VERIFICATION,
+        Status::Verification,
         "signature",
     );
 }
@@ -636,7 +636,7 @@ fn github_timestamp_authority_of_another_instance() {
     ));
     root["timestampAuthorities"] = other.trusted_root()["timestampAuthorities"].clone();
     let v = evaluate(&bundle, &root.to_string(), ARTIFACT, &repo_policy());
-    assert_fails(&v, exit::VERIFICATION, "RFC 3161 timestamp");
+    assert_fails(&v, Status::Verification, "RFC 3161 timestamp");
 }
 
 // ---------------------------------------------------------------------------
@@ -657,7 +657,7 @@ fn policy_control_and_flip(
     let bundle = sigstore.sign_statement(&provenance(ARTIFACT), claims, &SignOptions::tlog_only());
     assert_verified(&evaluate(&bundle, &root, ARTIFACT, &policy(good)));
     let v = evaluate(&bundle, &root, ARTIFACT, &policy(bad));
-    assert_fails(&v, exit::POLICY, needle);
+    assert_fails(&v, Status::Policy, needle);
 }
 
 #[test]
@@ -773,7 +773,7 @@ fn policy_self_hosted_runner() {
     let bundle = sigstore.sign_statement(&provenance(ARTIFACT), &self_hosted, &opts);
     assert_verified(&evaluate(&bundle, &root, ARTIFACT, &repo_policy()));
     let v = evaluate(&bundle, &root, ARTIFACT, &policy(deny));
-    assert_fails(&v, exit::POLICY, "RunnerEnvironment");
+    assert_fails(&v, Status::Policy, "RunnerEnvironment");
 }
 
 #[test]
@@ -795,7 +795,7 @@ fn policy_predicate_type() {
 
     let default_policy = repo_policy();
     let v = evaluate(&bundle, &root, ARTIFACT, &default_policy);
-    assert_fails(&v, exit::NO_ATTESTATION, "predicate type");
+    assert_fails(&v, Status::NoAttestation, "predicate type");
     let (_, headline) = attest::report::failure_headline(&v, &default_policy);
     assert!(
         headline.contains("no attestations found with predicate type"),
@@ -838,7 +838,7 @@ fn multi_subject_statement_verifies_each_subject() {
         assert_verified(&evaluate(&bundle, &root, artifact, &repo_policy()));
     }
     let v = evaluate(&bundle, &root, b"four\n", &repo_policy());
-    assert_fails(&v, exit::NO_ATTESTATION, "no subject");
+    assert_fails(&v, Status::NoAttestation, "no subject");
 }
 
 #[test]
@@ -864,7 +864,7 @@ fn sha512_subjects_match_sha512_digests_only() {
     // which the CLI renders as its flag.
     assert_fails(
         &v,
-        exit::NO_ATTESTATION,
+        Status::NoAttestation,
         "the subjects have sha512 digests only",
     );
     assert_eq!(
@@ -890,7 +890,7 @@ fn custom_instance_without_logs_needs_no_log_entry() {
         config,
         defaults,
         |o| o.tsa = false,
-        exit::VERIFICATION,
+        Status::Verification,
         "bundle structure",
     );
 }
@@ -976,7 +976,7 @@ fn a_root_without_logs_refuses_a_bundle_with_a_log_entry() {
             config,
             |_| SignOptions::tsa_only(),
             |o| o.tlog = true,
-            exit::VERIFICATION,
+            Status::Verification,
             "SET",
         );
     }
