@@ -1,44 +1,24 @@
 //! `-q/--jq EXPRESSION`: gh's jq filter over the `--format json` output.
 //!
-//! The only module that knows about jaq (jaq-core, jaq-std, jaq-json): it
-//! compiles an expression, runs it over a `serde_json::Value` and prints the
-//! results the way gh 2.103.3 does (`pkg/jq` with gojq), which differs from
-//! jq in ways scripts can see:
-//!
-//! - each result on its own line; strings raw, `null` as an empty line,
-//!   booleans as `true`/`false`;
-//! - a non-integral number on its own is printed with exactly two decimals
-//!   (`1.5` → `1.50`), an integral one without any (`1e21` →
-//!   `1000000000000000000000`, infinity → `+Inf`, NaN → `NaN`);
-//! - arrays and objects go through Go's `encoding/json`: object keys sorted,
-//!   compact (indented by two spaces when stdout is a terminal), `<`, `>`,
-//!   `&`, U+2028 and U+2029 escaped as `\u003c`…, numbers in Go's float
-//!   format (`1e+21`, `1e-7`), and NaN or infinity inside them an error;
-//! - numbers in the input are float64 (gh decodes the JSON with Go's
-//!   `encoding/json`), so integers beyond 2^53 lose precision as in gh.
+//! The only module that knows about jaq (jaq-core, jaq-std, jaq-json). This
+//! file is the API ([`check`], [`run`]) and the run itself, on a thread with
+//! a stack large enough for deep expressions; [`compile`] sets up the jaq
+//! program (parsing, compiling, its inputs and its error messages),
+//! [`format`] prints each result the way gh 2.103.3 does, and [`error`]
+//! holds the one error type. The tests go through [`run`] and [`check`], as
+//! the CLI does, so each covers the whole filter.
 
-use std::fmt::Write as _;
 use std::io::Write;
 
-use jaq_core::load::{self, Arena, File, Loader};
-use jaq_core::{data, Compiler, Ctx, Vars};
-use jaq_json::{Num, Val};
+use jaq_core::{data, Ctx, Vars};
+use jaq_json::Val;
 
-/// An expression that does not parse or compile, or a filter that failed
-/// while running, described on one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JqError(pub String);
+mod compile;
+mod error;
+mod format;
 
-impl std::fmt::Display for JqError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Longest error text we print: a failing filter's message may embed a whole
-/// input value (the entire verification result), which would bury the
-/// reason; gojq abbreviates the same way.
-const MAX_ERROR_CHARS: usize = 300;
+use error::one_line;
+pub use error::JqError;
 
 /// Why [`run`] stopped early.
 #[derive(Debug)]
@@ -87,10 +67,6 @@ const STACK_BYTES: usize = 512 * 1024 * 1024;
 /// Deepest bracket nesting accepted in an expression: far beyond any real
 /// filter, and well inside [`STACK_BYTES`].
 const MAX_EXPR_NESTING: usize = 200;
-
-/// Deepest value nesting we encode; deeper values (built by a filter such as
-/// `reduce range(n) as $i (null; [.])`) are an error instead of a crash.
-const MAX_VALUE_NESTING: usize = 10_000;
 
 fn on_big_stack(
     expr: &str,
@@ -142,36 +118,12 @@ fn run_with(
     indent: bool,
     out: &mut impl Write,
 ) -> Result<(), RunError> {
-    let defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs());
-    let funs = jaq_core::funs()
-        .chain(jaq_std::funs())
-        .chain(jaq_json::funs());
-    // The default loader reads no files, so `import`/`include` cannot reach
-    // the filesystem; gh's gojq has no module path either.
-    let loader = Loader::new(defs);
-    let arena = Arena::default();
-    let modules = loader
-        .load(
-            &arena,
-            File {
-                code: expr,
-                path: (),
-            },
-        )
-        .map_err(|errs| load_error(expr, errs))?;
-    // `$ENV` as in gh (gojq's environment loader); `env` comes from jaq-std.
-    let filter = Compiler::default()
-        .with_funs(funs)
-        .with_global_vars(["$ENV"])
-        .compile(modules)
-        .map_err(|errs| compile_error(expr, errs))?;
+    let filter = compile::compile(expr)?;
     let Some(input) = input else {
         return Ok(());
     };
-    let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([environment()]));
-    for result in filter.id.run((ctx, from_json(input))) {
+    let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([compile::environment()]));
+    for result in filter.id.run((ctx, compile::from_json(input))) {
         let value = match result {
             Ok(v) => v,
             Err(exn) => match exn.get_err() {
@@ -188,397 +140,17 @@ fn run_with(
             },
         };
         let mut line = Vec::new();
-        write_result(&value, indent, &mut line)?;
+        format::write_result(&value, indent, &mut line)?;
         line.push(b'\n');
         out.write_all(&line).map_err(RunError::Write)?;
     }
     Ok(())
 }
 
-/// The process environment as an object, for `$ENV`.
-fn environment() -> Val {
-    let pairs = std::env::vars_os().map(|(k, v)| {
-        (
-            Val::from(k.to_string_lossy().into_owned()),
-            Val::from(v.to_string_lossy().into_owned()),
-        )
-    });
-    <Val as jaq_core::ValT>::from_map(pairs).unwrap_or_default()
-}
-
-/// JSON to a jaq value, with numbers as gh sees them: Go decodes every JSON
-/// number to float64. Integers that float64 holds exactly stay integers
-/// (they print the same either way and jaq needs integers for indexing);
-/// larger ones become floats, rounded as in gh.
-fn from_json(v: &serde_json::Value) -> Val {
-    use serde_json::Value as J;
-    const EXACT: i64 = 1 << 53;
-    match v {
-        J::Null => Val::Null,
-        J::Bool(b) => Val::Bool(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) if (-EXACT..=EXACT).contains(&i) => match isize::try_from(i) {
-                Ok(i) => Val::Num(Num::Int(i)),
-                Err(_) => Val::Num(Num::Float(i as f64)),
-            },
-            _ => Val::Num(Num::Float(n.as_f64().unwrap_or(f64::NAN))),
-        },
-        J::String(s) => Val::from(s.clone()),
-        J::Array(a) => Val::Arr(jaq_json::Rc::new(a.iter().map(from_json).collect())),
-        J::Object(o) => {
-            let pairs = o.iter().map(|(k, v)| (Val::from(k.clone()), from_json(v)));
-            <Val as jaq_core::ValT>::from_map(pairs).unwrap_or_default()
-        }
-    }
-}
-
-/// One result as gh prints it (`jsonScalarToString`, else `json.Marshal` /
-/// `json.MarshalIndent`).
-fn write_result(v: &Val, indent: bool, out: &mut Vec<u8>) -> Result<(), JqError> {
-    match v {
-        Val::Null => {}
-        Val::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Val::TStr(s) | Val::BStr(s) => out.extend_from_slice(s),
-        Val::Num(n) => match number(n) {
-            Number::Float(f) => out.extend_from_slice(scalar_float(f).as_bytes()),
-            Number::Int(s) => out.extend_from_slice(s.as_bytes()),
-        },
-        Val::Arr(_) | Val::Obj(_) => write_json(v, indent, 0, out)?,
-    }
-    Ok(())
-}
-
-enum Number {
-    Int(String),
-    Float(f64),
-}
-
-/// gojq's view of a jaq number: integers stay integers, decimal literals
-/// (`1.5`, `1e1000`) are float64.
-fn number(n: &Num) -> Number {
-    match n {
-        Num::Int(i) => Number::Int(i.to_string()),
-        Num::BigInt(i) => Number::Int(i.to_string()),
-        Num::Float(f) => Number::Float(*f),
-        Num::Dec(s) => Number::Float(s.parse().unwrap_or(f64::NAN)),
-    }
-}
-
-/// Go's `jsonScalarToString` for a float64: `FormatFloat(f, 'f', 0)` when
-/// integral, else `FormatFloat(f, 'f', 2)`.
-fn scalar_float(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "+Inf" } else { "-Inf" }.into()
-    } else if f.trunc() == f {
-        format!("{f:.0}")
-    } else {
-        round_half_even_2(f)
-    }
-}
-
-/// `FormatFloat(f, 'f', 2)`: the exact binary value rounded to two
-/// decimals, ties to even (Go's decimal rounding), e.g. 0.125 → `0.12`.
-fn round_half_even_2(f: f64) -> String {
-    // Rust prints the exact decimal expansion of an f64 with enough digits
-    // (at most 1074 after the point), so the tie test is exact.
-    let exact = format!("{f:.1100}");
-    let (int_part, frac) = exact.split_once('.').unwrap_or((&exact, ""));
-    let frac = frac.as_bytes();
-    let (keep, rest) = frac.split_at(2.min(frac.len()));
-    let first = rest.first().copied().unwrap_or(b'0');
-    let beyond_half = rest.iter().skip(1).any(|&d| d != b'0');
-    let last_digit = keep.last().copied().unwrap_or(b'0');
-    let round_up = first > b'5' || (first == b'5' && (beyond_half || (last_digit - b'0') % 2 == 1));
-    let negative = int_part.starts_with('-');
-    let digits: String =
-        int_part.trim_start_matches('-').to_string() + std::str::from_utf8(keep).unwrap_or("00");
-    let mut digits: Vec<u8> = digits.into_bytes();
-    if round_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, b'1');
-                break;
-            }
-            i -= 1;
-            if digits[i] == b'9' {
-                digits[i] = b'0';
-            } else {
-                digits[i] += 1;
-                break;
-            }
-        }
-    }
-    let split = digits.len() - 2;
-    let mut s = String::new();
-    if negative {
-        s.push('-');
-    }
-    s.push_str(std::str::from_utf8(&digits[..split]).unwrap_or("0"));
-    s.push('.');
-    s.push_str(std::str::from_utf8(&digits[split..]).unwrap_or("00"));
-    s
-}
-
-/// Go's `encoding/json` float64 encoding: shortest digits, exponent form
-/// below 1e-6 and from 1e21, exponent without leading zeros when negative.
-fn go_json_float(f: f64) -> Result<String, JqError> {
-    if !f.is_finite() {
-        let shown = if f.is_nan() {
-            "NaN"
-        } else if f > 0.0 {
-            "+Inf"
-        } else {
-            "-Inf"
-        };
-        return Err(JqError(format!("json: unsupported value: {shown}")));
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        // Rust `{:e}` gives the shortest digits too: `1e21`, `1.5e-7`.
-        let s = format!("{f:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match exp.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exp),
-        };
-        // Go writes at least two exponent digits, then strips the leading
-        // zero of a negative one: e+21, e-7, e-10.
-        let digits = if sign == '+' && digits.len() < 2 {
-            format!("0{digits}")
-        } else {
-            digits.to_string()
-        };
-        Ok(format!("{mantissa}e{sign}{digits}"))
-    } else {
-        Ok(format!("{f}"))
-    }
-}
-
-/// `json.Marshal` (compact, `indent` None) or `json.MarshalIndent(v, "",
-/// "  ")` of a jaq value: object keys sorted by their bytes, as Go sorts
-/// map keys.
-fn write_json(v: &Val, indent: bool, depth: usize, out: &mut Vec<u8>) -> Result<(), JqError> {
-    if depth > MAX_VALUE_NESTING {
-        return Err(JqError(format!(
-            "json: value nested more than {MAX_VALUE_NESTING} levels deep"
-        )));
-    }
-    let newline = |out: &mut Vec<u8>, depth: usize| {
-        if indent {
-            out.push(b'\n');
-            out.extend(std::iter::repeat_n(b' ', 2 * depth));
-        }
-    };
-    match v {
-        Val::Null => out.extend_from_slice(b"null"),
-        Val::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Val::Num(n) => match number(n) {
-            Number::Int(s) => out.extend_from_slice(s.as_bytes()),
-            Number::Float(f) => out.extend_from_slice(go_json_float(f)?.as_bytes()),
-        },
-        Val::TStr(s) | Val::BStr(s) => write_go_string(s, out),
-        Val::Arr(items) => {
-            if items.is_empty() {
-                out.extend_from_slice(b"[]");
-                return Ok(());
-            }
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                newline(out, depth + 1);
-                write_json(item, indent, depth + 1, out)?;
-            }
-            newline(out, depth);
-            out.push(b']');
-        }
-        Val::Obj(map) => {
-            if map.is_empty() {
-                out.extend_from_slice(b"{}");
-                return Ok(());
-            }
-            let mut entries: Vec<(Vec<u8>, &Val)> =
-                map.iter().map(|(k, v)| (key_bytes(k), v)).collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            out.push(b'{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                newline(out, depth + 1);
-                write_go_string(&key, out);
-                out.push(b':');
-                if indent {
-                    out.push(b' ');
-                }
-                write_json(value, indent, depth + 1, out)?;
-            }
-            newline(out, depth);
-            out.push(b'}');
-        }
-    }
-    Ok(())
-}
-
-/// An object key as text. jaq allows non-string keys, gojq does not; such a
-/// key is shown as its compact JSON rather than failing.
-fn key_bytes(k: &Val) -> Vec<u8> {
-    match k {
-        Val::TStr(s) | Val::BStr(s) => s.to_vec(),
-        other => {
-            let mut v = Vec::new();
-            // A key that cannot be encoded (NaN) still needs some name.
-            if write_json(other, false, 0, &mut v).is_err() {
-                v = b"null".to_vec();
-            }
-            v
-        }
-    }
-}
-
-/// Go's `encoding/json` string encoding with HTML escaping (what
-/// `json.Marshal` does): `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other
-/// controls and `<`, `>`, `&`, U+2028, U+2029 as `\u00XX`/`\u20XX`, and each
-/// byte of invalid UTF-8 as `\ufffd`.
-fn write_go_string(bytes: &[u8], out: &mut Vec<u8>) {
-    let mut s = String::with_capacity(bytes.len() + 2);
-    s.push('"');
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => s.push_str("\\\""),
-                '\\' => s.push_str("\\\\"),
-                '\u{8}' => s.push_str("\\b"),
-                '\u{c}' => s.push_str("\\f"),
-                '\n' => s.push_str("\\n"),
-                '\r' => s.push_str("\\r"),
-                '\t' => s.push_str("\\t"),
-                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                    let _ = write!(s, "\\u{:04x}", c as u32);
-                }
-                c if (c as u32) < 0x20 => {
-                    let _ = write!(s, "\\u{:04x}", c as u32);
-                }
-                c => s.push(c),
-            }
-        }
-        for _ in chunk.invalid() {
-            s.push_str("\\ufffd");
-        }
-    }
-    s.push('"');
-    out.extend_from_slice(s.as_bytes());
-}
-
 /// A runtime failure on one line, shortened: the message may quote a large
 /// value.
 fn runtime_error(msg: &str) -> JqError {
     JqError(one_line(msg))
-}
-
-fn one_line(msg: &str) -> String {
-    let flat: String = msg
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if flat.chars().count() > MAX_ERROR_CHARS {
-        let cut: String = flat.chars().take(MAX_ERROR_CHARS).collect();
-        format!("{cut} …")
-    } else {
-        flat
-    }
-}
-
-/// Byte offset of `part` inside `whole`, if it is a slice of it (jaq reports
-/// positions as slices of the expression).
-fn offset(whole: &str, part: &str) -> Option<usize> {
-    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-    (start <= whole.len()).then_some(start)
-}
-
-/// "line L, column C" of a byte offset, both from 1, as gh reports them.
-fn position(whole: &str, part: &str) -> String {
-    let Some(at) = offset(whole, part) else {
-        return "unknown position".into();
-    };
-    let before = whole.get(..at).unwrap_or(whole);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    format!("line {line}, column {column}")
-}
-
-/// What a parse error found: the token, or the end of the expression.
-fn found(part: &str) -> String {
-    let token: String = part.chars().take(20).collect();
-    if token.trim().is_empty() {
-        "end of input".into()
-    } else {
-        format!("{:?}", token.split_whitespace().next().unwrap_or(&token))
-    }
-}
-
-fn load_error<P>(expr: &str, errs: load::Errors<&str, P>) -> JqError {
-    let mut first = None;
-    for (_file, err) in errs {
-        let msg = match err {
-            load::Error::Io(items) => items
-                .into_iter()
-                .next()
-                .map(|(path, why)| format!("cannot load module {path:?}: {why}")),
-            load::Error::Lex(items) => items.into_iter().next().map(|(expect, part)| {
-                let what = match expect {
-                    load::lex::Expect::Delim(open) => format!("closing delimiter for {open:?}"),
-                    other => other.as_str().to_string(),
-                };
-                format!(
-                    "({}): expected {what}, found {}",
-                    position(expr, part),
-                    found(part)
-                )
-            }),
-            load::Error::Parse(items) => items.into_iter().next().map(|(expect, part)| {
-                format!(
-                    "({}): expected {}, found {}",
-                    position(expr, part),
-                    expect.as_str(),
-                    found(part)
-                )
-            }),
-        };
-        if first.is_none() {
-            first = msg;
-        }
-    }
-    JqError(one_line(&format!(
-        "failed to parse jq expression {}",
-        first.unwrap_or_else(|| "(unknown error)".into())
-    )))
-}
-
-fn compile_error<P>(expr: &str, errs: jaq_core::compile::Errors<&str, P>) -> JqError {
-    let first = errs
-        .into_iter()
-        .flat_map(|(_file, errs)| errs)
-        .next()
-        .map(|(name, undefined)| {
-            let arity = match &undefined {
-                jaq_core::compile::Undefined::Filter(arity) => format!("/{arity}"),
-                _ => String::new(),
-            };
-            format!(
-                "{} not defined: {name}{arity} ({})",
-                undefined.as_str(),
-                position(expr, name)
-            )
-        });
-    JqError(one_line(&format!(
-        "invalid jq expression: {}",
-        first.unwrap_or_else(|| "(unknown error)".into())
-    )))
 }
 
 #[cfg(test)]
@@ -592,6 +164,25 @@ mod tests {
             Err(RunError::Jq(e)) => Err(e),
             Err(RunError::Write(e)) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn results_before_an_error_are_written() {
+        let mut buf = Vec::new();
+        let err = run(
+            "1, error(\"boom\"), 2",
+            &serde_json::json!(null),
+            false,
+            &mut buf,
+        )
+        .unwrap_err();
+        assert_eq!(buf, b"1\n");
+        assert!(
+            matches!(&err, RunError::Jq(e) if e.0.contains("boom")),
+            "{err:?}"
+        );
+        // `halt` ends successfully, as in gh.
+        assert_eq!(out("1, halt, 2", serde_json::json!(null)).unwrap(), "1\n");
     }
 
     #[test]
@@ -649,16 +240,6 @@ mod tests {
     }
 
     #[test]
-    fn input_numbers_are_float64_as_in_gh() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{"big":12345678901234567890,"small":3,"f":0.5}"#).unwrap();
-        assert_eq!(out(".big", v.clone()).unwrap(), "12345678901234567168\n");
-        assert_eq!(out(".small", v.clone()).unwrap(), "3\n");
-        assert_eq!(out(".f", v.clone()).unwrap(), "0.50\n");
-        assert_eq!(out("[.f]", v).unwrap(), "[0.5]\n");
-    }
-
-    #[test]
     fn indentation_on_a_terminal() {
         let mut buf = Vec::new();
         run("{b:[1,[]],a:{}}", &serde_json::json!(null), true, &mut buf).unwrap();
@@ -669,22 +250,13 @@ mod tests {
     }
 
     #[test]
-    fn results_before_an_error_are_written() {
-        let mut buf = Vec::new();
-        let err = run(
-            "1, error(\"boom\"), 2",
-            &serde_json::json!(null),
-            false,
-            &mut buf,
-        )
-        .unwrap_err();
-        assert_eq!(buf, b"1\n");
-        assert!(
-            matches!(&err, RunError::Jq(e) if e.0.contains("boom")),
-            "{err:?}"
-        );
-        // `halt` ends successfully, as in gh.
-        assert_eq!(out("1, halt, 2", serde_json::json!(null)).unwrap(), "1\n");
+    fn input_numbers_are_float64_as_in_gh() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"big":12345678901234567890,"small":3,"f":0.5}"#).unwrap();
+        assert_eq!(out(".big", v.clone()).unwrap(), "12345678901234567168\n");
+        assert_eq!(out(".small", v.clone()).unwrap(), "3\n");
+        assert_eq!(out(".f", v.clone()).unwrap(), "0.50\n");
+        assert_eq!(out("[.f]", v).unwrap(), "[0.5]\n");
     }
 
     #[test]
