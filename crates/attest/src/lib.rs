@@ -51,7 +51,7 @@
 
 pub use artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
 pub use bundle::{BundleError, LoadedBundle};
-pub use outcome::{ArtifactVerdict, AttestationResult, Outcome};
+pub use outcome::{ArtifactVerdict, AttestationResult, Outcome, Status};
 pub use policy::{Policy, PolicyFlags};
 pub use release::{ReleaseArtifact, ReleaseVerdict};
 pub use source::read_bundle_file;
