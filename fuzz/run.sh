@@ -157,5 +157,7 @@ done
   for t in bundle trusted_root statement manifest certificate github_api oci tuf tuf_refresh oci_index goregex actions_claims signing_config; do
     [ -f "rows/$t" ] && cat "rows/$t"
   done
+  # Conditions of the runs the table cannot show (shared CPU, ...).
+  [ ! -f notes.md ] || cat notes.md
 } > results.md
 cat results.md
