@@ -438,10 +438,19 @@ impl LineCounter {
 mod tests {
     use super::*;
 
-    const GH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/gh");
+    static GH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        // Chosen when the tests are built: the library reads no environment at run time.
+        option_env!("ATTEST_SHARED_DIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(
+                || concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").to_string(),
+                str::to_string,
+            )
+            + "/testdata/gh"
+    });
 
     fn read(name: &str) -> String {
-        std::fs::read_to_string(format!("{GH}/{name}")).unwrap()
+        std::fs::read_to_string(format!("{}/{name}", *GH)).unwrap()
     }
 
     #[test]

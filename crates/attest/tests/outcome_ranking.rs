@@ -2,6 +2,8 @@
 //! outcomes, their statuses, the predicate filter and the evaluation of
 //! keyless and key-signed bundles.
 
+#[path = "support/shared.rs"]
+mod shared;
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::bundle::{BundleError, BundleOrigin, LoadedBundle, Statement};
 use attest::certificate::CertificateSummary;
@@ -22,10 +24,8 @@ use attest_testsign::{
 use serde_json::Value;
 
 const ARTIFACT: &[u8] = b"octo-repo release artifact v1.0.0\n";
-const CONFORMANCE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/conformance/cases"
-);
+static CONFORMANCE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| shared::shared("testdata/conformance/cases"));
 
 fn repo_policy() -> Policy {
     Policy::from_flags(&PolicyFlags {
@@ -415,7 +415,7 @@ struct KeyCase {
 }
 
 fn key_case(name: &str) -> KeyCase {
-    let dir = std::path::Path::new(CONFORMANCE).join(name);
+    let dir = std::path::Path::new(CONFORMANCE.as_str()).join(name);
     let bytes = std::fs::read(dir.join("bundle.sigstore.json")).expect("bundle");
     let bundle = bundles_from_bytes(&bytes, "bundle.sigstore.json")
         .expect("text")
@@ -456,13 +456,13 @@ fn key_signed_bundles_match_fail_or_are_not_for_the_artifact() {
     }
 
     // The wrong-key case's key is not even a valid PEM key.
-    let dir = std::path::Path::new(CONFORMANCE).join("managed-key-wrong-key_fail");
+    let dir = std::path::Path::new(CONFORMANCE.as_str()).join("managed-key-wrong-key_fail");
     let pem = std::fs::read_to_string(dir.join("key.pub")).expect("key");
     assert!(parse_public_key_pem(&pem).is_err());
     // A tampered signature fails verification.
     let mut raw: Value = serde_json::from_slice(
         &std::fs::read(
-            std::path::Path::new(CONFORMANCE)
+            std::path::Path::new(CONFORMANCE.as_str())
                 .join("managed-key-happy-path")
                 .join("bundle.sigstore.json"),
         )

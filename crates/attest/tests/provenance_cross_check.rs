@@ -2,6 +2,8 @@
 //! bundle in the shared data (both generations of actions/attest and npm's),
 //! and fails for a predicate edited after the fact.
 
+#[path = "support/shared.rs"]
+mod shared;
 use attest::artifact::{digest_bytes, DigestAlgorithm};
 use attest::policy::provenance_checks;
 use attest::source::read_bundle_file;
@@ -9,14 +11,14 @@ use attest::trust::TrustStore;
 use attest::verify::{verify_bundle, ArtifactInput};
 use std::path::Path;
 
-const GH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/gh");
+static GH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| shared::shared("testdata/gh"));
 
 fn verified(
     artifact: &str,
     bundle: &str,
     alg: DigestAlgorithm,
 ) -> attest::verify::VerifiedAttestation {
-    let gh = Path::new(GH);
+    let gh = Path::new(GH.as_str());
     let data = std::fs::read(gh.join(artifact)).unwrap();
     let digest = digest_bytes(&data, alg);
     let b = read_bundle_file(&gh.join(bundle))

@@ -5,6 +5,8 @@
 //! and was used. The refusal fails closed: no fallback to the verified cache
 //! or to the embedded root.
 
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/static_server.rs"]
 mod static_server;
 
@@ -16,7 +18,7 @@ use attest::trust::tuf::{FetchOptions, TufRepository};
 use attest::trust::{TrustError, TrustStore, EMBEDDED_PUBLIC_GOOD, PUBLIC_GOOD_ORG};
 use static_server::StaticServer;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+static SHARED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| shared::shared(""));
 
 /// Publish `target` as `trusted_root.json` in a python-tuf repository and
 /// load it as the public-good root through a `TrustStore`.
@@ -56,8 +58,10 @@ fn load_tuf_target(target: &[u8]) -> Result<(), TrustError> {
 }
 
 fn published() -> String {
-    std::fs::read_to_string(Path::new(SHARED).join("testdata/trust/production_trusted_root.json"))
-        .unwrap()
+    std::fs::read_to_string(
+        Path::new(SHARED.as_str()).join("testdata/trust/production_trusted_root.json"),
+    )
+    .unwrap()
 }
 
 #[test]

@@ -4,6 +4,8 @@
 //! verified cache, embedded roots: `next_root_step`). Nothing here touches the
 //! network: TUF stores are built offline with an empty cache.
 
+#[path = "support/shared.rs"]
+mod shared;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use attest::trust::{
 };
 use attest_testsign::{TestSigstore, TestSigstoreConfig};
 
-const GH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/gh");
+static GH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| shared::shared("testdata/gh"));
 
 fn orgs(store: &TrustStore) -> Vec<&str> {
     store
@@ -82,7 +84,7 @@ fn from_file_refuses_what_is_not_a_readable_root_file() {
         "{e}"
     );
     let store =
-        TrustStore::from_file(Path::new(&format!("{GH}/trusted_root.json")), false).unwrap();
+        TrustStore::from_file(Path::new(&format!("{}/trusted_root.json", *GH)), false).unwrap();
     assert_eq!(orgs(&store), [PUBLIC_GOOD_ORG]);
     assert!(store.is_custom());
 }
@@ -269,8 +271,8 @@ fn other_tuf_repositories_are_registered_by_organisation() {
 
 #[test]
 fn custom_roots_register_each_organisation_once_first_wins() {
-    let pg = std::fs::read_to_string(format!("{GH}/trusted_root.json")).unwrap();
-    let gh = std::fs::read_to_string(format!("{GH}/github_trusted_root.jsonl")).unwrap();
+    let pg = std::fs::read_to_string(format!("{}/trusted_root.json", *GH)).unwrap();
+    let gh = std::fs::read_to_string(format!("{}/github_trusted_root.jsonl", *GH)).unwrap();
     let compact = |s: &str| {
         serde_json::from_str::<serde_json::Value>(s.trim())
             .unwrap()

@@ -14,6 +14,8 @@
 //! the embedded root, saying so; "expired" is decided on the newest root the
 //! cache reaches, never on the (normally expired) starting root.
 
+#[path = "support/shared.rs"]
+mod shared;
 #[path = "support/static_server.rs"]
 mod static_server;
 
@@ -25,7 +27,7 @@ use std::time::Duration;
 use attest::trust::tuf::{fetch_target, FetchOptions, TufError, TufRepository};
 use static_server::StaticServer;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
+static SHARED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| shared::shared(""));
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -40,7 +42,8 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("repos");
-        let target_file = Path::new(SHARED).join("testdata/trust/production_trusted_root.json");
+        let target_file =
+            Path::new(SHARED.as_str()).join("testdata/trust/production_trusted_root.json");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf/make_repos.py");
         let status = Command::new("python3")
             .arg(&script)
@@ -466,7 +469,7 @@ mod store_order {
     use attest::trust::{RootSource, TrustStore, EMBEDDED_PUBLIC_GOOD, PUBLIC_GOOD_ORG};
 
     fn verify_with(store: &TrustStore) -> Result<RootSource, String> {
-        let gh = Path::new(SHARED).join("testdata/gh");
+        let gh = Path::new(SHARED.as_str()).join("testdata/gh");
         let bundles =
             attest::source::read_bundle_file(&gh.join("sigstore-js-2.1.0-bundle.json")).unwrap();
         let data = std::fs::read(gh.join("sigstore-js-2.1.0.tgz")).unwrap();
@@ -792,7 +795,7 @@ mod store_order {
 fn tenant_targets_are_named_by_trust_domain_and_have_no_embedded_fallback() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("repos");
-    let target_file = Path::new(SHARED).join("testdata/trust/github_trusted_root.json");
+    let target_file = Path::new(SHARED.as_str()).join("testdata/trust/github_trusted_root.json");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tuf/make_repos.py");
     let status = Command::new("python3")
         .arg(&script)

@@ -5,6 +5,8 @@
 //! Sigstore (`attest-testsign`) and the offline conformance cases; each
 //! failing case changes one thing of a case that verifies.
 
+#[path = "support/shared.rs"]
+mod shared;
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle, Statement};
 use attest::certificate::CertificateSummary;
@@ -21,10 +23,8 @@ use attest_testsign::{
 use serde_json::{json, Value};
 
 const ARTIFACT: &[u8] = b"octo-repo release artifact v1.0.0\n";
-const CONFORMANCE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/conformance/cases"
-);
+static CONFORMANCE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| shared::shared("testdata/conformance/cases"));
 
 fn load(bundle: &Value) -> LoadedBundle {
     bundles_from_bytes(&serde_json::to_vec(bundle).expect("JSON"), "b.json")
@@ -483,7 +483,7 @@ fn conformance_failures_name_their_check() {
             "RFC 3161 timestamp",
         ),
     ] {
-        let dir = std::path::Path::new(CONFORMANCE).join(case);
+        let dir = std::path::Path::new(CONFORMANCE.as_str()).join(case);
         let bytes = std::fs::read(dir.join("bundle.sigstore.json")).unwrap();
         let bundle = bundles_from_bytes(&bytes, case).unwrap().remove(0).unwrap();
         let trust = TrustStore::from_file(&dir.join("trusted_root.json"), false).unwrap();
@@ -635,7 +635,7 @@ fn an_undecodable_statement_is_a_bundle_error() {
 // ---------------------------------------------------------------------------
 
 fn key_case() -> (Value, Value, ArtifactDigest, attest::verify::DerPublicKey) {
-    let dir = std::path::Path::new(CONFORMANCE).join("managed-key-happy-path");
+    let dir = std::path::Path::new(CONFORMANCE.as_str()).join("managed-key-happy-path");
     let read_json = |name: &str| -> Value {
         serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
     };

@@ -836,7 +836,16 @@ fn strip_position(msg: &str) -> String {
 mod tests {
     use super::*;
 
-    const GH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/gh");
+    static GH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        // Chosen when the tests are built: the library reads no environment at run time.
+        option_env!("ATTEST_SHARED_DIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(
+                || concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").to_string(),
+                str::to_string,
+            )
+            + "/testdata/gh"
+    });
 
     #[test]
     fn embedded_roots_parse_and_build_verifiers() {
@@ -853,7 +862,7 @@ mod tests {
     #[test]
     fn combined_jsonl_registers_both_organisations() {
         let store = TrustStore::from_file(
-            Path::new(&format!("{GH}/combined_trusted_root.jsonl")),
+            Path::new(&format!("{}/combined_trusted_root.jsonl", *GH)),
             false,
         )
         .unwrap();
@@ -866,7 +875,7 @@ mod tests {
         assert_eq!(
             store.instances()[1].prepared().unwrap().source,
             RootSource::File {
-                path: format!("{GH}/combined_trusted_root.jsonl"),
+                path: format!("{}/combined_trusted_root.jsonl", *GH),
                 line: 2
             }
         );
@@ -874,8 +883,8 @@ mod tests {
 
     #[test]
     fn no_public_good_rejects_a_root_with_the_public_good_ca() {
-        let err =
-            TrustStore::from_file(Path::new(&format!("{GH}/trusted_root.json")), true).unwrap_err();
+        let err = TrustStore::from_file(Path::new(&format!("{}/trusted_root.json", *GH)), true)
+            .unwrap_err();
         assert!(matches!(err, TrustError::PublicGoodInCustomRoot { .. }));
         let store = TrustStore::embedded(true);
         assert_eq!(
@@ -915,7 +924,7 @@ mod tests {
                 .starts_with("r.jsonl:1: invalid trusted root"),
             "{err}"
         );
-        let good = std::fs::read_to_string(format!("{GH}/trusted_root.json")).unwrap();
+        let good = std::fs::read_to_string(format!("{}/trusted_root.json", *GH)).unwrap();
         let err =
             TrustStore::from_jsonl(&format!("{}\n\n{{oops", good.trim_end()), "r.jsonl", false)
                 .unwrap_err();
@@ -925,7 +934,7 @@ mod tests {
 
     #[test]
     fn a_member_named_twice_is_refused_with_its_line_and_path() {
-        let good = std::fs::read_to_string(format!("{GH}/trusted_root.json")).unwrap();
+        let good = std::fs::read_to_string(format!("{}/trusted_root.json", *GH)).unwrap();
         let good = good.trim_end();
         // The real CAs last: serde_json alone would keep them and accept the root.
         let dup = good.replacen(
