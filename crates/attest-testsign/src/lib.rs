@@ -13,9 +13,10 @@
 //! - an RFC 3161 TSA: a P-256 leaf (critical EKU timeStamping) under a P-384
 //!   root, answering with `TimeStampResp` DER.
 //!
-//! [`SignOptions`] corrupts exactly one thing at signing time (a signature, a
-//! checkpoint, a SET, a proof hash, ...) so that everything else in the bundle
-//! stays consistent and a verifier must fail on that one check.
+//! A [`SignFault`] in [`SignOptions`] corrupts exactly one thing at signing
+//! time (a signature, a checkpoint, a SET, a proof hash, ...) so that
+//! everything else in the bundle stays consistent and a verifier must fail
+//! on that one check.
 //!
 //! ```
 //! use attest_testsign::{statement, FulcioClaims, TestSigstore, TestSigstoreConfig};
@@ -47,15 +48,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod claims;
+mod config;
 mod keys;
 mod log;
 mod oids;
+mod options;
 mod sct;
 pub mod services;
 mod tsa;
 mod x509;
 
+pub use crate::claims::{FulcioClaims, LeafCertificateSpec, LeafIdentity, DEFAULT_COMMIT};
+pub use crate::config::{RekorVersion, ServiceUrls, TestSigstoreConfig, ValidFor};
 pub use crate::log::{InclusionProof, LoggedEntry};
+pub use crate::options::{SignFault, SignOptions};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -95,7 +102,7 @@ pub const FULCIO_URL: &str = "https://fulcio.test";
 /// The TSA's URI in the trusted root.
 pub const TSA_URL: &str = "https://tsa.test";
 
-const YEAR: SignedDuration = SignedDuration::from_hours(24 * 365);
+pub(crate) const YEAR: SignedDuration = SignedDuration::from_hours(24 * 365);
 
 /// The host of `url` (`https://h:1/p` -> `h`), as Go's `url.Hostname()`.
 fn url_host(url: &str) -> String {
@@ -126,325 +133,6 @@ impl std::fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// The service URLs the trusted root names (default: the `*.test`
-/// constants).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceUrls {
-    /// The transparency log's `baseUrl`.
-    pub rekor: String,
-    /// The Rekor v2 log's `baseUrl` (listed when the configuration selects
-    /// [`RekorVersion::V2`]). Its host is the origin of the v2 log's
-    /// checkpoints, which is how verifiers (sigstore-go) name the log.
-    pub rekor_v2: String,
-    /// The CT log's `baseUrl`.
-    pub ctfe: String,
-    /// The certificate authority's `uri`.
-    pub fulcio: String,
-    /// The timestamp authority's `uri`.
-    pub tsa: String,
-}
-
-impl Default for ServiceUrls {
-    fn default() -> Self {
-        Self {
-            rekor: REKOR_URL.into(),
-            rekor_v2: REKOR_V2_URL.into(),
-            ctfe: CTFE_URL.into(),
-            fulcio: FULCIO_URL.into(),
-            tsa: TSA_URL.into(),
-        }
-    }
-}
-
-/// The subject alternative name of a leaf certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeafIdentity {
-    /// A URI (workflow identities: `https://github.com/<job_workflow_ref>`).
-    Uri(String),
-    /// An email address (rfc822Name).
-    Email(String),
-}
-
-/// A leaf certificate to issue for a key the caller holds, as Fulcio does
-/// after checking an identity token and a proof of possession.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeafCertificateSpec {
-    /// The subject alternative name (critical, the only one).
-    pub identity: LeafIdentity,
-    /// Fulcio extensions `1.3.6.1.4.1.57264.1.<n>` as `(n, value)`: values
-    /// of `n` from 1 to 7 are written as raw bytes (Fulcio's deprecated
-    /// encoding), from 8 on as a DER UTF8String. Empty values are left out.
-    pub extensions: Vec<(u32, String)>,
-    /// Start of validity (also the SCT's timestamp).
-    pub not_before: Timestamp,
-    /// End of validity.
-    pub not_after: Timestamp,
-}
-
-/// A `validFor` window of the trusted root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ValidFor {
-    /// Start (inclusive).
-    pub start: Timestamp,
-    /// End (inclusive); `None` means still valid.
-    pub end: Option<Timestamp>,
-}
-
-impl ValidFor {
-    /// An open window starting at `start`.
-    pub fn from(start: Timestamp) -> Self {
-        Self { start, end: None }
-    }
-
-    /// A closed window.
-    pub fn between(start: Timestamp, end: Timestamp) -> Self {
-        Self {
-            start,
-            end: Some(end),
-        }
-    }
-
-    fn json(&self) -> Value {
-        match self.end {
-            None => json!({ "start": self.start.to_string() }),
-            Some(end) => json!({ "start": self.start.to_string(), "end": end.to_string() }),
-        }
-    }
-}
-
-/// Which Rekor API an instance's signing config names for its log.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum RekorVersion {
-    /// Rekor v1 (`/api/v1/log/entries`: `dsse`/`hashedrekord` `0.0.1`
-    /// entries with a SET).
-    #[default]
-    V1,
-    /// Rekor v2 (`/api/v2/log/entries`: `0.0.2` entries with an inclusion
-    /// proof and a signed checkpoint, no SET, no integrated time). The
-    /// trusted root lists this second log, with its own key, besides the
-    /// v1 log.
-    V2,
-}
-
-/// How to build a [`TestSigstore`].
-#[derive(Debug, Clone)]
-pub struct TestSigstoreConfig {
-    /// The organisation (`O=`) of the CA certificates, which is the leaf's
-    /// issuer organisation and selects the instance's verification rules:
-    /// `sigstore.dev` public good, `GitHub, Inc.` GitHub, anything else custom.
-    pub organization: String,
-    /// When signatures are made: leaf validity, log integration time, TSA
-    /// time and SCT time all derive from it. Must be in the past.
-    pub signing_time: Timestamp,
-    /// Whether the trusted root lists the transparency log.
-    pub tlog: bool,
-    /// Whether the trusted root lists the CT log; leaves carry an SCT only
-    /// when it does (and [`SignOptions::no_sct`] is off).
-    pub ctlog: bool,
-    /// Whether the trusted root lists the timestamp authority.
-    pub tsa: bool,
-    /// The certificate authority's `validFor` in the trusted root (default:
-    /// from a year before the signing time, open-ended). Set it to end before
-    /// the signing time to test CA validity windows.
-    pub ca_valid_for: ValidFor,
-    /// Dummy entries in the log before the first signature, so inclusion
-    /// proofs have several hashes (at least 1 is needed for
-    /// [`SignOptions::bad_inclusion_proof`]). The Rekor v2 log gets as many.
-    pub prefill_log_entries: usize,
-    /// Which Rekor API the loopback's signing config names (with a log);
-    /// [`RekorVersion::V2`] also lists the v2 log in the trusted root.
-    pub rekor_version: RekorVersion,
-}
-
-fn default_signing_time() -> Timestamp {
-    DEFAULT_SIGNING_TIME
-        .parse()
-        .expect("the default signing time parses")
-}
-
-impl TestSigstoreConfig {
-    /// A custom instance under `organization` with a transparency log, a CT
-    /// log and a TSA.
-    pub fn custom(organization: &str) -> Self {
-        let signing_time = default_signing_time();
-        Self {
-            organization: organization.to_string(),
-            signing_time,
-            tlog: true,
-            ctlog: true,
-            tsa: true,
-            ca_valid_for: ValidFor::from(signing_time - YEAR),
-            prefill_log_entries: 5,
-            rekor_version: RekorVersion::V1,
-        }
-    }
-
-    /// Public-good-like: `O=sigstore.dev`, transparency log, CT log and TSA.
-    pub fn public_good_like() -> Self {
-        Self::custom("sigstore.dev")
-    }
-
-    /// GitHub-like: `O=GitHub, Inc.`, a TSA only (no transparency log, no CT
-    /// log in the trusted root).
-    pub fn github_like() -> Self {
-        Self {
-            tlog: false,
-            ctlog: false,
-            ..Self::custom("GitHub, Inc.")
-        }
-    }
-}
-
-/// The claims of a Fulcio signing certificate issued to a GitHub Actions
-/// workflow. Empty strings leave the extension out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FulcioClaims {
-    /// The SAN URI (the workflow identity).
-    pub subject_alternative_name: String,
-    /// `.8` OIDC issuer.
-    pub issuer: String,
-    /// `.9` Build Signer URI.
-    pub build_signer_uri: String,
-    /// `.10` Build Signer Digest.
-    pub build_signer_digest: String,
-    /// `.11` Runner Environment (`github-hosted` or `self-hosted`).
-    pub runner_environment: String,
-    /// `.12` Source Repository URI.
-    pub source_repository_uri: String,
-    /// `.13` Source Repository Digest (the commit).
-    pub source_repository_digest: String,
-    /// `.14` Source Repository Ref.
-    pub source_repository_ref: String,
-    /// `.15` Source Repository Identifier.
-    pub source_repository_identifier: String,
-    /// `.16` Source Repository Owner URI.
-    pub source_repository_owner_uri: String,
-    /// `.17` Source Repository Owner Identifier.
-    pub source_repository_owner_identifier: String,
-    /// `.18` Build Config URI.
-    pub build_config_uri: String,
-    /// `.19` Build Config Digest.
-    pub build_config_digest: String,
-    /// `.20` Build Trigger.
-    pub build_trigger: String,
-    /// `.21` Run Invocation URI.
-    pub run_invocation_uri: String,
-    /// `.22` Source Repository Visibility At Signing.
-    pub source_repository_visibility_at_signing: String,
-}
-
-/// The commit of the default claims.
-pub const DEFAULT_COMMIT: &str = "7d3f9a2c1b4e5f60718293a4b5c6d7e8f9012345";
-
-impl Default for FulcioClaims {
-    /// `octo-org/octo-repo`'s `.github/workflows/release.yml` on
-    /// `refs/heads/main`, a github-hosted runner, github.com's issuer.
-    fn default() -> Self {
-        let repo = "https://github.com/octo-org/octo-repo";
-        let workflow = format!("{repo}/.github/workflows/release.yml@refs/heads/main");
-        Self {
-            subject_alternative_name: workflow.clone(),
-            issuer: "https://token.actions.githubusercontent.com".into(),
-            build_signer_uri: workflow.clone(),
-            build_signer_digest: DEFAULT_COMMIT.into(),
-            runner_environment: "github-hosted".into(),
-            source_repository_uri: repo.into(),
-            source_repository_digest: DEFAULT_COMMIT.into(),
-            source_repository_ref: "refs/heads/main".into(),
-            source_repository_identifier: "123456789".into(),
-            source_repository_owner_uri: "https://github.com/octo-org".into(),
-            source_repository_owner_identifier: "987654".into(),
-            build_config_uri: workflow,
-            build_config_digest: DEFAULT_COMMIT.into(),
-            build_trigger: "push".into(),
-            run_invocation_uri: format!("{repo}/actions/runs/4242/attempts/1"),
-            source_repository_visibility_at_signing: "public".into(),
-        }
-    }
-}
-
-impl FulcioClaims {
-    fn extensions(&self) -> [(u32, &str); 15] {
-        [
-            (8, &self.issuer),
-            (9, &self.build_signer_uri),
-            (10, &self.build_signer_digest),
-            (11, &self.runner_environment),
-            (12, &self.source_repository_uri),
-            (13, &self.source_repository_digest),
-            (14, &self.source_repository_ref),
-            (15, &self.source_repository_identifier),
-            (16, &self.source_repository_owner_uri),
-            (17, &self.source_repository_owner_identifier),
-            (18, &self.build_config_uri),
-            (19, &self.build_config_digest),
-            (20, &self.build_trigger),
-            (21, &self.run_invocation_uri),
-            (22, &self.source_repository_visibility_at_signing),
-        ]
-    }
-}
-
-/// What to put in a bundle, and which one thing (if any) to get wrong.
-///
-/// Corruptions are applied while signing so that everything else stays
-/// consistent: a bad DSSE signature is still the one logged and timestamped,
-/// a bad checkpoint signature is over a real note, and so on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SignOptions {
-    /// Add a transparency-log entry (inclusion proof, checkpoint, SET).
-    pub tlog: bool,
-    /// Add an RFC 3161 timestamp of the signature.
-    pub tsa: bool,
-    /// Sign the PAE of other payload bytes (the signature is still logged and
-    /// timestamped, so only the signature check can catch it).
-    pub bad_signature: bool,
-    /// Sign a different checkpoint note than the one shipped.
-    pub bad_checkpoint_signature: bool,
-    /// Ship a correctly signed checkpoint for another root (the tree before
-    /// this entry) than the one the inclusion proof leads to.
-    pub checkpoint_wrong_root: bool,
-    /// Sign a SET payload for another log index.
-    pub bad_set: bool,
-    /// Flip a bit of one audit-path hash.
-    pub bad_inclusion_proof: bool,
-    /// Leave the SCT out of the leaf certificate even though the instance
-    /// has a CT log.
-    pub no_sct: bool,
-    /// Embed an SCT that the CT log signed over the wrong issuer key hash
-    /// (the CA root's instead of the intermediate's), so it does not verify.
-    pub bad_sct: bool,
-    /// Issue the leaf with a validity window that ended 10 minutes before
-    /// the signing time.
-    pub leaf_expired: bool,
-    /// Timestamp other bytes than the signature (the message imprint does
-    /// not match).
-    pub tsa_wrong_imprint: bool,
-    /// Sign the timestamp with a key that is not the TSA's (the token still
-    /// names the TSA's certificate as signer).
-    pub tsa_foreign_key: bool,
-    /// Seconds added to the signing time for the TSA's genTime.
-    pub tsa_time_offset_secs: i64,
-}
-
-impl SignOptions {
-    /// A log entry, no timestamp.
-    pub fn tlog_only() -> Self {
-        Self {
-            tlog: true,
-            ..Self::default()
-        }
-    }
-
-    /// A timestamp, no log entry.
-    pub fn tsa_only() -> Self {
-        Self {
-            tsa: true,
-            ..Self::default()
-        }
-    }
-}
 
 /// A throwaway Sigstore instance: CA, CT log, transparency log and TSA, with
 /// freshly generated keys.
@@ -658,11 +346,11 @@ impl TestSigstore {
     }
 
     /// Issue a leaf certificate for `claims`, with an SCT when the instance
-    /// has a CT log and `opts.no_sct` is off.
+    /// has a CT log and `opts` does not ask for [`SignFault::NoSct`].
     fn issue_leaf(&self, claims: &FulcioClaims, opts: &SignOptions) -> (Cert, EcKey) {
         let t = self.config.signing_time;
         let five = SignedDuration::from_mins(5);
-        let (not_before, not_after) = if opts.leaf_expired {
+        let (not_before, not_after) = if opts.has(SignFault::LeafExpired) {
             (t - 4 * five, t - 2 * five)
         } else {
             (t - five, t + five)
@@ -678,7 +366,8 @@ impl TestSigstore {
                 ));
             }
         }
-        let sct = (self.config.ctlog && !opts.no_sct).then_some((t, opts.bad_sct));
+        let sct = (self.config.ctlog && !opts.has(SignFault::NoSct))
+            .then_some((t, opts.has(SignFault::BadSct)));
         let leaf = self.sign_leaf(key.spki(), extensions, not_before, not_after, sct);
         (leaf, key)
     }
@@ -868,10 +557,10 @@ impl TestSigstore {
     /// Log `body` and return the bundle's `tlogEntries[]` element.
     fn log_entry(&mut self, kind: &str, body: &[u8], opts: &SignOptions) -> Value {
         let faults = LogFaults {
-            bad_checkpoint_signature: opts.bad_checkpoint_signature,
-            checkpoint_wrong_root: opts.checkpoint_wrong_root,
-            bad_set: opts.bad_set,
-            bad_inclusion_proof: opts.bad_inclusion_proof,
+            bad_checkpoint_signature: opts.has(SignFault::BadCheckpointSignature),
+            checkpoint_wrong_root: opts.has(SignFault::CheckpointWrongRoot),
+            bad_set: opts.has(SignFault::BadSet),
+            bad_inclusion_proof: opts.has(SignFault::BadInclusionProof),
         };
         let integrated_time = self.config.signing_time.as_second();
         let e = self.log.append(body, integrated_time, faults);
@@ -896,7 +585,7 @@ impl TestSigstore {
     /// `rfc3161Timestamps[]` element.
     fn timestamp(&self, signature: &[u8], opts: &SignOptions) -> Value {
         let other;
-        let imprint_of = if opts.tsa_wrong_imprint {
+        let imprint_of = if opts.has(SignFault::TsaWrongImprint) {
             other = [signature, b"other"].concat();
             &other[..]
         } else {
@@ -910,7 +599,7 @@ impl TestSigstore {
             &tsa::TimestampRequest::sha256_of(imprint_of),
             gen_time,
             tsa::TsaFaults {
-                foreign_key: opts.tsa_foreign_key,
+                foreign_key: opts.has(SignFault::TsaForeignKey),
             },
         );
         json!({ "signedTimestamp": B64.encode(der) })
@@ -948,7 +637,7 @@ impl TestSigstore {
         opts: &SignOptions,
     ) -> Value {
         let (leaf, key) = self.issue_leaf(claims, opts);
-        let signed_payload = if opts.bad_signature {
+        let signed_payload = if opts.has(SignFault::BadSignature) {
             [statement_json, b" "].concat()
         } else {
             statement_json.to_vec()
@@ -995,7 +684,7 @@ impl TestSigstore {
     /// digest), logged as `hashedrekord`/`0.0.1` when `opts.tlog`.
     pub fn sign_blob(&mut self, blob: &[u8], claims: &FulcioClaims, opts: &SignOptions) -> Value {
         let (leaf, key) = self.issue_leaf(claims, opts);
-        let signed = if opts.bad_signature {
+        let signed = if opts.has(SignFault::BadSignature) {
             [blob, b" "].concat()
         } else {
             blob.to_vec()
@@ -1150,12 +839,14 @@ mod tests {
             (true, false, false),
             (false, true, false),
         ] {
-            let (s, bundle) = signed(&SignOptions {
-                tsa: true,
-                tsa_foreign_key: foreign_key,
-                tsa_wrong_imprint: wrong_imprint,
-                ..SignOptions::default()
-            });
+            let mut opts = SignOptions::tsa_only();
+            if foreign_key {
+                opts.fault(SignFault::TsaForeignKey);
+            }
+            if wrong_imprint {
+                opts.fault(SignFault::TsaWrongImprint);
+            }
+            let (s, bundle) = signed(&opts);
             let token: &TimestampToken = &bundle
                 .verification_material
                 .timestamp_verification_data

@@ -18,8 +18,8 @@ use attest::verify::{
     parse_public_key_pem, ArtifactInput, Check, VerifiedAttestation, VerifyError,
 };
 use attest_testsign::{
-    provenance_predicate, sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore,
-    TestSigstoreConfig, SLSA_PROVENANCE_V1,
+    provenance_predicate, sha256_hex, statement, FulcioClaims, SignFault, SignOptions,
+    TestSigstore, TestSigstoreConfig, SLSA_PROVENANCE_V1,
 };
 use serde_json::Value;
 
@@ -312,10 +312,7 @@ fn evaluate_one_tells_not_for_this_artifact_from_failed() {
     let forged = load(&sigstore.sign_statement(
         &provenance(ARTIFACT),
         &FulcioClaims::default(),
-        &SignOptions {
-            bad_signature: true,
-            ..SignOptions::tlog_only()
-        },
+        &SignOptions::tlog_only().with(SignFault::BadSignature),
     ));
     assert!(matches!(
         evaluate_one(&good, ArtifactInput::Digest(&digest), &trust, &policy),

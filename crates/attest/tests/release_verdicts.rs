@@ -10,7 +10,7 @@ use attest::release::{verify_release, ArtifactReport, ReleaseArtifact, ReleaseVe
 use attest::source::bundles_from_bytes;
 use attest::trust::TrustStore;
 use attest_testsign::{
-    sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore, TestSigstoreConfig,
+    sha256_hex, statement, FulcioClaims, SignFault, SignOptions, TestSigstore, TestSigstoreConfig,
     SLSA_PROVENANCE_V1,
 };
 use serde_json::{json, Value};
@@ -237,10 +237,7 @@ fn a_bundle_that_fails_verification_is_counted_as_verified() {
     let a = b"forged\n";
     let bad = f.sign(
         &[("a", "sha256", &sha256_hex(a))],
-        SignOptions {
-            bad_signature: true,
-            ..SignOptions::tlog_only()
-        },
+        SignOptions::tlog_only().with(SignFault::BadSignature),
     );
     let v = verify_release(
         vec![computed("a", sha256(a))],
@@ -269,10 +266,7 @@ fn the_furthest_covering_bundle_explains_a_failure() {
     let hex = sha256_hex(a);
     let forged = f.sign(
         &[("a", "sha256", &hex)],
-        SignOptions {
-            bad_signature: true,
-            ..SignOptions::tlog_only()
-        },
+        SignOptions::tlog_only().with(SignFault::BadSignature),
     );
     let elsewhere = FulcioClaims {
         source_repository_uri: "https://github.com/octo-org/other".into(),

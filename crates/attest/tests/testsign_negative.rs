@@ -10,8 +10,8 @@ use attest::source::bundles_from_bytes;
 use attest::trust::TrustStore;
 use attest::verify::{verify_bundle, ArtifactInput, VerifyError};
 use attest_testsign::{
-    provenance_predicate, sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore,
-    TestSigstoreConfig, ValidFor, DEFAULT_COMMIT, SLSA_PROVENANCE_V1,
+    provenance_predicate, sha256_hex, statement, FulcioClaims, SignFault, SignOptions,
+    TestSigstore, TestSigstoreConfig, ValidFor, DEFAULT_COMMIT, SLSA_PROVENANCE_V1,
 };
 use serde_json::Value;
 
@@ -298,7 +298,7 @@ fn public_good_bad_signature() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.bad_signature = true,
+        |o| o.fault(SignFault::BadSignature),
         Status::Verification,
         "signature",
     );
@@ -309,7 +309,7 @@ fn public_good_bad_signature_with_timestamp_too() {
     control_and_flip(
         public_good(),
         defaults,
-        |o| o.bad_signature = true,
+        |o| o.fault(SignFault::BadSignature),
         Status::Verification,
         "signature",
     );
@@ -320,7 +320,7 @@ fn public_good_bad_checkpoint_signature() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.bad_checkpoint_signature = true,
+        |o| o.fault(SignFault::BadCheckpointSignature),
         Status::Verification,
         "checkpoint",
     );
@@ -333,7 +333,7 @@ fn public_good_checkpoint_root_mismatch() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.checkpoint_wrong_root = true,
+        |o| o.fault(SignFault::CheckpointWrongRoot),
         Status::Verification,
         "bundle structure",
     );
@@ -344,7 +344,7 @@ fn public_good_bad_set() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.bad_set = true,
+        |o| o.fault(SignFault::BadSet),
         Status::Verification,
         "SET",
     );
@@ -355,7 +355,7 @@ fn public_good_bad_inclusion_proof() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.bad_inclusion_proof = true,
+        |o| o.fault(SignFault::BadInclusionProof),
         Status::Verification,
         "inclusion proof",
     );
@@ -366,7 +366,7 @@ fn public_good_no_sct() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.no_sct = true,
+        |o| o.fault(SignFault::NoSct),
         Status::Verification,
         "SCT",
     );
@@ -377,7 +377,7 @@ fn public_good_bad_sct() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.bad_sct = true,
+        |o| o.fault(SignFault::BadSct),
         Status::Verification,
         "SCT",
     );
@@ -405,7 +405,7 @@ fn public_good_leaf_expired() {
     control_and_flip(
         public_good(),
         tlog_only,
-        |o| o.leaf_expired = true,
+        |o| o.fault(SignFault::LeafExpired),
         Status::Verification,
         "certificate chain",
     );
@@ -416,7 +416,7 @@ fn public_good_leaf_expired_with_timestamp_too() {
     control_and_flip(
         public_good(),
         defaults,
-        |o| o.leaf_expired = true,
+        |o| o.fault(SignFault::LeafExpired),
         Status::Verification,
         "certificate chain",
     );
@@ -571,7 +571,7 @@ fn github_root_with_a_log_verifies_the_entries_it_gets() {
             tsa: true,
             ..SignOptions::tsa_only()
         },
-        |o| o.bad_inclusion_proof = true,
+        |o| o.fault(SignFault::BadInclusionProof),
         Status::Verification,
         "inclusion proof",
     );
@@ -582,7 +582,7 @@ fn github_timestamp_over_other_bytes() {
     control_and_flip(
         github(),
         defaults,
-        |o| o.tsa_wrong_imprint = true,
+        |o| o.fault(SignFault::TsaWrongImprint),
         Status::Verification,
         "RFC 3161 timestamp",
     );
@@ -593,7 +593,7 @@ fn github_timestamp_from_another_key() {
     control_and_flip(
         github(),
         defaults,
-        |o| o.tsa_foreign_key = true,
+        |o| o.fault(SignFault::TsaForeignKey),
         Status::Verification,
         "RFC 3161 timestamp",
     );
@@ -615,7 +615,7 @@ fn github_bad_signature() {
     control_and_flip(
         github(),
         defaults,
-        |o| o.bad_signature = true,
+        |o| o.fault(SignFault::BadSignature),
         Status::Verification,
         "signature",
     );
@@ -902,10 +902,10 @@ fn message_signature_blob() {
         .expect("trusted root parses");
     let blob = b"a blob signed without DSSE\n";
     for (bad, ok) in [(false, true), (true, false)] {
-        let opts = SignOptions {
-            bad_signature: bad,
-            ..SignOptions::tlog_only()
-        };
+        let mut opts = SignOptions::tlog_only();
+        if bad {
+            opts.fault(SignFault::BadSignature);
+        }
         let bundle = sigstore.sign_blob(blob, &FulcioClaims::default(), &opts);
         let bytes = serde_json::to_vec(&bundle).expect("JSON");
         let loaded = bundles_from_bytes(&bytes, "blob.json")

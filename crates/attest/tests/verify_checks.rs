@@ -17,7 +17,7 @@ use attest::verify::{
     Check, Hint, TimestampKind, VerifiedAttestation, VerifiedTimestamp, VerifyError,
 };
 use attest_testsign::{
-    sha256_hex, statement, FulcioClaims, SignOptions, TestSigstore, TestSigstoreConfig,
+    sha256_hex, statement, FulcioClaims, SignFault, SignOptions, TestSigstore, TestSigstoreConfig,
     SLSA_PROVENANCE_V1,
 };
 use serde_json::{json, Value};
@@ -305,84 +305,36 @@ fn garbage_is_not_a_public_key() {
 fn each_failure_names_its_check() {
     let tlog = SignOptions::tlog_only;
     assert_check(
-        verify(
-            pg(),
-            SignOptions {
-                bad_signature: true,
-                ..tlog()
-            },
-        ),
+        verify(pg(), tlog().with(SignFault::BadSignature)),
         "signature",
     );
     assert_check(
-        verify(
-            pg(),
-            SignOptions {
-                bad_checkpoint_signature: true,
-                ..tlog()
-            },
-        ),
+        verify(pg(), tlog().with(SignFault::BadCheckpointSignature)),
         "checkpoint",
     );
     assert_check(
-        verify(
-            pg(),
-            SignOptions {
-                checkpoint_wrong_root: true,
-                ..tlog()
-            },
-        ),
+        verify(pg(), tlog().with(SignFault::CheckpointWrongRoot)),
         "bundle structure",
     );
+    assert_check(verify(pg(), tlog().with(SignFault::BadSet)), "SET");
     assert_check(
-        verify(
-            pg(),
-            SignOptions {
-                bad_set: true,
-                ..tlog()
-            },
-        ),
-        "SET",
-    );
-    assert_check(
-        verify(
-            pg(),
-            SignOptions {
-                bad_inclusion_proof: true,
-                ..tlog()
-            },
-        ),
+        verify(pg(), tlog().with(SignFault::BadInclusionProof)),
         "inclusion proof",
     );
     for opts in [
-        SignOptions {
-            no_sct: true,
-            ..tlog()
-        },
-        SignOptions {
-            bad_sct: true,
-            ..tlog()
-        },
+        tlog().with(SignFault::NoSct),
+        tlog().with(SignFault::BadSct),
     ] {
         assert_check(verify(pg(), opts), "SCT");
     }
     assert_check(
-        verify(
-            pg(),
-            SignOptions {
-                leaf_expired: true,
-                ..tlog()
-            },
-        ),
+        verify(pg(), tlog().with(SignFault::LeafExpired)),
         "certificate chain",
     );
     assert_check(
         verify(
             gh(),
-            SignOptions {
-                tsa_wrong_imprint: true,
-                ..SignOptions::tsa_only()
-            },
+            SignOptions::tsa_only().with(SignFault::TsaWrongImprint),
         ),
         "RFC 3161 timestamp",
     );
@@ -568,20 +520,14 @@ fn custom_requirements_follow_the_root() {
     assert_check(
         verify(
             custom(true, true),
-            SignOptions {
-                no_sct: true,
-                ..SignOptions::tlog_only()
-            },
+            SignOptions::tlog_only().with(SignFault::NoSct),
         ),
         "SCT",
     );
     // Logs, no CT logs: no SCT needed.
     let att = assert_ok(verify(
         custom(true, false),
-        SignOptions {
-            no_sct: true,
-            ..SignOptions::tlog_only()
-        },
+        SignOptions::tlog_only().with(SignFault::NoSct),
     ));
     assert!(!att.sct_verified);
     assert_check(
@@ -595,20 +541,14 @@ fn custom_requirements_follow_the_root() {
     assert_check(
         verify(
             custom(false, true),
-            SignOptions {
-                no_sct: true,
-                ..SignOptions::tsa_only()
-            },
+            SignOptions::tsa_only().with(SignFault::NoSct),
         ),
         "SCT",
     );
     // Neither: a timestamp alone.
     let att = assert_ok(verify(
         custom(false, false),
-        SignOptions {
-            no_sct: true,
-            ..SignOptions::tsa_only()
-        },
+        SignOptions::tsa_only().with(SignFault::NoSct),
     ));
     assert!(!att.sct_verified);
     assert_eq!(kinds(&att), [TimestampKind::TimestampAuthority]);
