@@ -389,11 +389,20 @@ fn ghe_com_tenants_read_their_trust_domain_from_meta() {
         }
     });
     // Online (offline never asks /meta): `trusted-root` reads the trust
-    // domain first; the TUF repository is a closed loopback port, so nothing
-    // leaves the machine and the TUF step fails after /meta was answered.
+    // domain first; the TUF repository is a loopback listener that hangs up
+    // on every connection, so nothing leaves the machine and the TUF step
+    // fails after /meta was answered. The listener stays bound for the whole
+    // test: a port merely closed again could be taken by another process.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}", dead.local_addr().unwrap());
-    drop(dead);
+    let hung_up = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hung_up);
+    std::thread::spawn(move || {
+        for stream in dead.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
     let tuf_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../attest/trust/tuf-root-github.json");
     let trusted_root = |token: Option<&str>| {
@@ -421,6 +430,10 @@ fn ghe_com_tenants_read_their_trust_domain_from_meta() {
     let (code, _, err) = trusted_root(Some(TOKEN));
     assert_eq!(code, 3, "{err}");
     assert!(err.contains(&dead_url), "{err}");
+    assert!(
+        hung_up.load(Ordering::SeqCst) > 0,
+        "the TUF URL was never tried"
+    );
     let reqs = api.requests();
     assert_eq!(reqs[0].path, "/meta");
     assert_eq!(
