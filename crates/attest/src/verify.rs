@@ -935,6 +935,54 @@ mod tests {
     use super::*;
     use sigstore_verify::{IdentityMatcher, TimestampError, TransparencyLogError};
 
+    /// A TSA timestamp that no authority of the root vouches for fails
+    /// closed. `verify_bundle` cannot reach this (the core refuses such a
+    /// timestamp first), so the labelling step is tested on its own: the
+    /// same timestamp is attributed under its own instance's root (control)
+    /// and refused under another instance's.
+    #[test]
+    fn a_timestamp_no_authority_vouches_for_fails_closed() {
+        use attest_testsign::{
+            provenance_predicate, statement, FulcioClaims, TestSigstore, TestSigstoreConfig,
+            SLSA_PROVENANCE_V1,
+        };
+        let mut signer = TestSigstore::new(TestSigstoreConfig::github_like());
+        let claims = FulcioClaims::default();
+        let st = statement(
+            &[("a", "sha256", &"ab".repeat(32))],
+            SLSA_PROVENANCE_V1,
+            provenance_predicate(&claims),
+        );
+        let opts = signer.default_sign_options();
+        let bundle = signer.sign_statement(&st, &claims, &opts);
+        let loaded = crate::bundle::parse_bundle(
+            &bundle.to_string(),
+            crate::bundle::BundleOrigin {
+                source: "b.json".into(),
+                line: 1,
+                index: 1,
+            },
+        )
+        .unwrap();
+        let own = TrustedRoot::from_json(&signer.trusted_root_json()).unwrap();
+        let labelled = label_timestamps(&loaded, &own).unwrap();
+        assert_eq!(labelled.len(), 1);
+        assert_eq!(labelled[0].kind, TimestampKind::TimestampAuthority);
+
+        let other = TestSigstore::new(TestSigstoreConfig::github_like());
+        let foreign = TrustedRoot::from_json(&other.trusted_root_json()).unwrap();
+        match label_timestamps(&loaded, &foreign) {
+            Err(VerifyError::Check { check, detail, .. }) => {
+                assert_eq!(check, Check::Rfc3161Timestamp);
+                assert!(
+                    detail.contains("matches no timestamp authority"),
+                    "{detail}"
+                );
+            }
+            other => panic!("expected a timestamp failure, got {other:?}"),
+        }
+    }
+
     fn name(err: CoreError) -> &'static str {
         match classify(err) {
             VerifyError::Check { check, .. } => check.name(),
