@@ -131,25 +131,14 @@ fn sign_refuses_a_trusted_root_with_a_duplicate_before_signing() {
         "predicate": {}
     });
     std::fs::write(dir.path().join("st.json"), statement.to_string()).unwrap();
-    let key = dir.path().join("key.pem");
-    assert!(std::process::Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out"
-        ])
-        .arg(&key)
-        .status()
-        .unwrap()
-        .success());
-    // A signing config whose TSA is a closed loopback port: were the root
-    // read only after signing, this would fail as a service error (exit 8).
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    common::openssl_p256_key_pair(dir.path(), "key");
+    // A signing config whose CA and TSA are a loopback listener that must
+    // see no connection: were the root read only after signing, this would
+    // fail as a service error (exit 8). Kept bound, so no other process can
+    // take the port.
+    let tripwire = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    tripwire.set_nonblocking(true).unwrap();
+    let port = tripwire.local_addr().unwrap().port();
     let config = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
         "caUrls": [{"url": format!("http://127.0.0.1:{port}"), "majorApiVersion": 1,
@@ -178,5 +167,9 @@ fn sign_refuses_a_trusted_root_with_a_duplicate_before_signing() {
     assert!(
         err.contains("root.json:1: invalid trusted root: duplicate key \"tlogs\""),
         "{err}"
+    );
+    assert!(
+        tripwire.accept().is_err(),
+        "a signing service was called before the trusted root was read"
     );
 }
