@@ -639,3 +639,40 @@ fn key_signed_bundles_verify_their_log_entries_when_they_have_some() {
     assert_eq!(att.tlog_entries_verified, 0);
     assert_eq!(kinds(&att), [TimestampKind::TimestampAuthority]);
 }
+
+/// Required inclusion proofs apply to key-signed bundles too. The keyless
+/// path refuses a promise-only entry itself; the key path relies on the
+/// verifier's check, which this pins: the conformance key-signed bundle,
+/// rewritten as v0.1 with only its signed entry timestamp, verifies as
+/// promised by default and fails under `require_inclusion_proof`.
+#[test]
+fn required_proofs_apply_to_key_signed_bundles() {
+    use attest::verify::{Inclusion, VerifyOptions};
+    use attest::{Outcome, Policy, Verifier};
+    let (mut bundle, root, d, key) = key_case();
+    bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+    bundle["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionProof")
+        .expect("the case has an inclusion proof");
+    let att = verify_key(&bundle, &root, &d, &key).expect("a promise verifies");
+    assert_eq!(att.inclusion, Inclusion::Promised);
+
+    let store = || TrustStore::from_jsonl(&root.to_string(), "r.jsonl", false).unwrap();
+    let bundles = vec![Ok(load(&bundle))];
+    let lenient =
+        Verifier::with_key(store(), key.clone(), Policy::statement_only(String::new())).unwrap();
+    assert!(!lenient.options().require_inclusion_proof);
+    assert!(lenient.verify_artifact(&bundles, &d).verified());
+
+    let strict = Verifier::with_key(store(), key, Policy::statement_only(String::new()))
+        .unwrap()
+        .with_options(VerifyOptions::default().require_inclusion_proof(true));
+    assert!(strict.options().require_inclusion_proof);
+    assert_eq!(strict.trust().instances().len(), store().instances().len());
+    match &strict.verify_artifact(&bundles, &d).results[0].outcome {
+        Outcome::Failed(e) => assert!(e.to_string().contains("inclusion proof"), "{e}"),
+        other => panic!("expected the promise refused, got {}", other.reason()),
+    }
+}
