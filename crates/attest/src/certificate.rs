@@ -330,4 +330,18 @@ mod tests {
         let der = DerCertificate::from(vec![0x30, 0x03, 0x02, 0x01]);
         assert!(certificate_names(&der).is_err());
     }
+
+    /// Only Fulcio's OtherName type is an identity: a self-signed
+    /// certificate (made with `openssl req -x509 … -addext
+    /// "subjectAltName=otherName:1.2.3.4;UTF8:evil!oidc.local"`) whose only
+    /// SAN is an OtherName of another type has none. (sigstore-go's
+    /// OtherName bundle, in `tests/real_bundles.rs`, is the positive case.)
+    #[test]
+    fn an_othername_of_another_type_is_no_identity() {
+        const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBmDCCAT6gAwIBAgIUCn5DKsCp6p5D+e1kqlwIu725atwwCgYIKoZIzj0EAwIw\nDzENMAsGA1UECgwEdGVzdDAeFw0yNjEyMDcwMjU3MzNaFw0yNjEyMDgwMjU3MzNa\nMA8xDTALBgNVBAoMBHRlc3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQ5LVtZ\n6e6lgTXom9YvIh8z/ZjkYw055W4P1PaxWGW6QwYnwOOQMQ1IhbXjdipaQqWcDm2a\nTnfGGY5aU0ZOml8yo3gwdjAdBgNVHQ4EFgQULq7gc4nAaYRNPCZnTNRg6x4W40Qw\nHwYDVR0jBBgwFoAULq7gc4nAaYRNPCZnTNRg6x4W40QwDwYDVR0TAQH/BAUwAwEB\n/zAjBgNVHREEHDAaoBgGAyoDBKARDA9ldmlsIW9pZGMubG9jYWwwCgYIKoZIzj0E\nAwIDSAAwRQIhAJ2XB+nHLpt9XOmJQENuqSBf3G8fnH89AYGY0M1iMN7NAiAe7k+U\nfiLYF9TtetGPr+Bfm+orboogIudYQfeBX1VJVA==\n-----END CERTIFICATE-----";
+        let der = DerCertificate::from_pem(PEM).unwrap();
+        let names = certificate_names(&der).unwrap();
+        assert_eq!(names.issuer_organizations, ["test"]);
+        assert_eq!(names.other_name_identity, None);
+    }
 }
