@@ -382,6 +382,20 @@ pub fn digest_bytes(data: &[u8], algorithm: DigestAlgorithm) -> ArtifactDigest {
 mod tests {
     use super::*;
 
+    /// Any one sign of change is enough: a procfs file reports length 0
+    /// but reads as text, so only "bytes read differ from the length seen"
+    /// holds (the length and the mtime stay), and the file is refused.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn one_sign_of_change_is_enough() {
+        let path = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(path).unwrap().len(), 0);
+        match digest_path(path, DigestAlgorithm::Sha256, &|_| {}) {
+            Err(ArtifactError::Changed { .. }) => {}
+            other => panic!("expected the change to be noticed, got {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_and_prints_digests() {
         let d = ArtifactDigest::parse(
