@@ -73,14 +73,23 @@ impl Plan {
     /// algorithm (a `sha512:` argument, a manifest line): a mismatch is a
     /// usage error, never silently ignored.
     pub fn check_alg(&self, what: &str, digest: &ArtifactDigest) -> Result<(), CliError> {
-        match self.alg {
-            Some(alg) if alg != digest.algorithm() => Err(CliError::usage(format!(
-                "-d {alg} does not apply to {what}, a {} digest; drop -d or pass -d {}",
-                digest.algorithm(),
-                digest.algorithm()
-            ))),
-            _ => Ok(()),
-        }
+        check_alg(self.alg, what, digest)
+    }
+}
+
+/// See [`Plan::check_alg`]; also used before the plan exists.
+fn check_alg(
+    alg: Option<DigestAlgorithm>,
+    what: &str,
+    digest: &ArtifactDigest,
+) -> Result<(), CliError> {
+    match alg {
+        Some(alg) if alg != digest.algorithm() => Err(CliError::usage(format!(
+            "-d {alg} does not apply to {what}, a {} digest; drop -d or pass -d {}",
+            digest.algorithm(),
+            digest.algorithm()
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -120,7 +129,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         }
     };
     if args.trust.offline {
-        check_offline(&args, &subjects, &evidence)?;
+        check_offline(&subjects, &evidence)?;
     }
 
     let flags = PolicyFlags {
@@ -215,14 +224,8 @@ fn check_subjects(
         return Ok(());
     };
     for arg in list {
-        if let (Some(alg), Ok(ArtifactRef::Digest(d))) = (alg, ArtifactRef::from_arg(arg)) {
-            if d.algorithm() != alg {
-                return Err(CliError::usage(format!(
-                    "-d {alg} does not apply to {arg}, a {} digest; drop -d or pass -d {}",
-                    d.algorithm(),
-                    d.algorithm()
-                )));
-            }
+        if let Ok(ArtifactRef::Digest(d)) = ArtifactRef::from_arg(arg) {
+            check_alg(alg, arg, &d)?;
         }
         match parse_oci_ref(arg) {
             Some(parsed) => {
@@ -250,11 +253,7 @@ fn check_subjects(
 
 /// `--offline` opens no socket: a source or a subject that needs the
 /// network is refused, saying what supplies the evidence instead.
-fn check_offline(
-    args: &VerifyArgs,
-    subjects: &Subjects,
-    evidence: &Evidence,
-) -> Result<(), CliError> {
+fn check_offline(subjects: &Subjects, evidence: &Evidence) -> Result<(), CliError> {
     match evidence {
         Evidence::GitHub { .. } => {
             return Err(CliError::usage(
@@ -282,7 +281,6 @@ fn check_offline(
             }
         }
     }
-    let _ = args;
     Ok(())
 }
 

@@ -186,14 +186,12 @@ fn from_args(
                 listed: None,
                 alg: plan.file_alg(),
             }),
-            Ok(ArtifactRef::Digest(d)) => {
-                plan.check_alg(arg, &d)?;
-                out.push(Pending::Ready(ReleaseArtifact {
-                    name: arg.clone(),
-                    listed: Some(d),
-                    computed: None,
-                }))
-            }
+            // `-d` against a digest's own algorithm was checked with the plan.
+            Ok(ArtifactRef::Digest(d)) => out.push(Pending::Ready(ReleaseArtifact {
+                name: arg.clone(),
+                listed: Some(d),
+                computed: None,
+            })),
             Err(e) => return Err(CliError::usage(format!("{arg}: {e}"))),
         }
     }
