@@ -68,20 +68,9 @@ impl Setup {
             "root.json",
         ]));
         assert_eq!(code, 0, "{err}");
-        let mut v01: Value =
+        let signed: Value =
             serde_json::from_str(&std::fs::read_to_string(d.join("bundle.json")).unwrap()).unwrap();
-        v01["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
-        let material = v01["verificationMaterial"].as_object_mut().unwrap();
-        let cert = material.remove("certificate").expect("a v0.3 certificate");
-        material.insert(
-            "x509CertificateChain".into(),
-            json!({ "certificates": [cert] }),
-        );
-        let entry = v01["verificationMaterial"]["tlogEntries"][0]
-            .as_object_mut()
-            .unwrap();
-        assert!(entry.contains_key("inclusionPromise"), "a SET: {entry:?}");
-        entry.remove("inclusionProof").expect("an inclusion proof");
+        let v01 = attest_testsign::promise_only(&attest_testsign::as_bundle_v01(&signed));
         std::fs::write(d.join("v01.json"), v01.to_string()).unwrap();
         Self { dir, sigstore }
     }

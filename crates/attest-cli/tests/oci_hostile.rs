@@ -8,9 +8,8 @@ mod common;
 #[path = "support/fake_registry.rs"]
 mod fake_registry;
 
-use std::process::Stdio;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest_testsign::{
@@ -28,34 +27,13 @@ const BOUND: Duration = Duration::from_secs(60);
 /// `attest ARGS` with `env`, killed after [`BOUND`]: exit code (None if
 /// killed), stderr, and how long it ran.
 fn run_bounded(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let err_path = dir.path().join("stderr");
     let mut cmd = common::attest();
     // Online: `--offline` (the tests' default) refuses registries.
-    cmd.env_remove("ATTEST_OFFLINE")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err_path).unwrap());
+    cmd.env_remove("ATTEST_OFFLINE").args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let start = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if start.elapsed() > BOUND {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let elapsed = start.elapsed();
-    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
-    assert_ne!(code, Some(101), "panic: {err}");
-    (code, err, elapsed)
+    common::run_bounded_stderr(&mut cmd, BOUND)
 }
 
 /// A trusted root file for the test Sigstore (no bundle here needs it to

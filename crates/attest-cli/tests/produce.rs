@@ -391,30 +391,7 @@ fn provenance_then_sign_with_an_explicit_token() {
 #[test]
 fn key_signed_bundles_verify_with_the_public_key_only() {
     let r = Release::new(None);
-    let key = r.path().join("key.pem");
-    let public = r.path().join("pub.pem");
-    assert!(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out"
-        ])
-        .arg(&key)
-        .status()
-        .unwrap()
-        .success());
-    assert!(Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&public)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success());
+    let (_, public) = common::openssl_p256_key_pair(r.path(), "key");
     r.provenance_statement();
     let (code, _, err) = run(attest().current_dir(r.path()).args([
         "sign",
@@ -441,7 +418,7 @@ fn key_signed_bundles_verify_with_the_public_key_only() {
             "root.jsonl",
         ]))
     };
-    let (code, _, err) = verify("pub.pem");
+    let (code, _, err) = verify("key.pub.pem");
     assert_eq!(code, 0, "{err}");
     // The success line names the key as cosign does: base64 of the SHA-256
     // of its DER SubjectPublicKeyInfo (computed here by openssl).
@@ -495,30 +472,8 @@ fn key_signed_bundles_verify_with_the_public_key_only() {
         "{err}"
     );
     // Another key does not verify it.
-    let other = r.path().join("other.pem");
-    assert!(Command::new("openssl")
-        .args([
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out"
-        ])
-        .arg(&other)
-        .status()
-        .unwrap()
-        .success());
-    assert!(Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&other)
-        .arg("-out")
-        .arg(r.path().join("other-pub.pem"))
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success());
-    let (code, _, err) = verify("other-pub.pem");
+    common::openssl_p256_key_pair(r.path(), "other");
+    let (code, _, err) = verify("other.pub.pem");
     assert_eq!(code, 6, "{err}");
 }
 

@@ -16,10 +16,9 @@ mod common;
 #[path = "support/fake_registry.rs"]
 mod fake_registry;
 
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest_testsign::{
@@ -234,7 +233,6 @@ fn run(
     env: &[(&str, &str)],
     dir: &std::path::Path,
 ) -> (Option<i32>, String, Duration) {
-    let err_path = dir.join(".stderr");
     let mut cmd = common::attest();
     cmd.current_dir(dir)
         .env_remove("ATTEST_REGISTRY")
@@ -243,30 +241,11 @@ fn run(
         .env_remove("ATTEST_OFFLINE")
         .env("HOME", dir)
         .env("ATTEST_HTTP_TIMEOUT", "10")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&err_path).unwrap());
+        .args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let start = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if start.elapsed() > BOUND {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let elapsed = start.elapsed();
-    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&err_path);
-    assert_ne!(code, Some(101), "panic: {err}");
-    (code, err, elapsed)
+    common::run_bounded_stderr(&mut cmd, BOUND)
 }
 
 fn verify_args<'a>(image: &'a str, root: &'a std::path::Path) -> Vec<&'a str> {

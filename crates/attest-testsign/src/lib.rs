@@ -724,6 +724,35 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(sha256(data))
 }
 
+/// `bundle` (v0.3, as [`TestSigstore::sign_statement`] writes it) as bundle
+/// v0.1 writes it: the v0.1 media type, and the signing certificate as a
+/// one-certificate `x509CertificateChain`.
+pub fn as_bundle_v01(bundle: &Value) -> Value {
+    let mut v01 = bundle.clone();
+    v01["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+    let material = v01["verificationMaterial"]
+        .as_object_mut()
+        .expect("verification material");
+    let cert = material.remove("certificate").expect("a v0.3 certificate");
+    material.insert(
+        "x509CertificateChain".into(),
+        serde_json::json!({ "certificates": [cert] }),
+    );
+    v01
+}
+
+/// `bundle` with its first log entry reduced to a promise of inclusion: the
+/// signed entry timestamp stays (asserted), the inclusion proof goes.
+pub fn promise_only(bundle: &Value) -> Value {
+    let mut b = bundle.clone();
+    let entry = b["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .expect("a log entry");
+    assert!(entry.contains_key("inclusionPromise"), "a SET: {entry:?}");
+    entry.remove("inclusionProof").expect("an inclusion proof");
+    b
+}
+
 /// An in-toto v1 statement, compact JSON: `subjects` are
 /// `(name, algorithm, hex digest)`.
 pub fn statement(

@@ -221,16 +221,7 @@ fn public_good_v01_entry_without_inclusion_proof_is_only_a_promise() {
         &FulcioClaims::default(),
         &SignOptions::tlog_only(),
     );
-    let mut v01 = bundle.clone();
-    v01["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
-    let material = v01["verificationMaterial"]
-        .as_object_mut()
-        .expect("verification material");
-    let cert = material.remove("certificate").expect("a v0.3 certificate");
-    material.insert(
-        "x509CertificateChain".into(),
-        serde_json::json!({ "certificates": [cert] }),
-    );
+    let v01 = attest_testsign::as_bundle_v01(&bundle);
     assert!(v01["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"].is_object());
     let inclusion = |v: &ArtifactVerdict| {
         v.matched()

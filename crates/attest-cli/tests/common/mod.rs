@@ -132,3 +132,33 @@ pub fn openssl_p256_key_pair(dir: &Path, stem: &str) -> (PathBuf, PathBuf) {
         .stderr(std::process::Stdio::null())));
     (private, public)
 }
+
+/// Run `cmd` (stdout discarded), killed after `bound`: the exit code (None
+/// if killed), stderr, and how long it ran. A panic (exit 101) fails the
+/// test: hostile input must get a clean error.
+pub fn run_bounded_stderr(
+    cmd: &mut Command,
+    bound: std::time::Duration,
+) -> (Option<i32>, String, std::time::Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let err_path = dir.path().join("stderr");
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if start.elapsed() > bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let elapsed = start.elapsed();
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert_ne!(code, Some(101), "panic: {err}");
+    (code, err, elapsed)
+}
