@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::args::Alg;
 use crate::exit;
-use crate::output::out;
+use crate::output::{out, PendingOutput};
 use crate::progress::HashProgress;
 
 /// Write a digest manifest (`sha256sum FILE... | sort -k 2`, with base
@@ -74,6 +74,20 @@ pub fn run(args: DigestArgs) -> i32 {
 }
 
 fn write(args: &DigestArgs) -> i32 {
+    // Prepared before any file is hashed, and written whole or not at all:
+    // a full disk never leaves a truncated manifest in place of a good one.
+    let pending = match args
+        .output
+        .as_deref()
+        .map(PendingOutput::create)
+        .transpose()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("attest: {e}");
+            return exit::OUTPUT;
+        }
+    };
     let alg: DigestAlgorithm = args.algorithm.into();
     let mut ok = true;
     let mut names: Vec<(String, usize)> = Vec::new();
@@ -118,22 +132,22 @@ fn write(args: &DigestArgs) -> i32 {
         }
     }
     let text = format_manifest(&entries);
-    match &args.output {
-        Some(path) if !ok => {
+    match (pending, &args.output) {
+        (Some(_), Some(path)) if !ok => {
             eprintln!(
                 "attest: {} not written: some files could not be read",
                 path.display()
             );
             exit::CHECK_FAILED
         }
-        Some(path) => match std::fs::write(path, text) {
+        (Some(pending), _) => match pending.commit(text.as_bytes()) {
             Ok(()) => exit::OK,
             Err(e) => {
-                eprintln!("attest: {}: {}", path.display(), io_error(&e));
+                eprintln!("attest: {e}");
                 exit::OUTPUT
             }
         },
-        None => {
+        _ => {
             out::write_all(text.as_bytes());
             if ok {
                 exit::OK

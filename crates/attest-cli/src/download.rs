@@ -69,6 +69,21 @@ pub fn run(args: DownloadArgs) -> i32 {
             Ok(r) => r,
             Err(code) => return code,
         };
+    // The output file is prepared before anything is fetched and written
+    // whole or not at all: a failed write leaves an earlier download intact.
+    let sep = if cfg!(windows) { "-" } else { ":" };
+    let file = format!(
+        "{}{sep}{}.jsonl",
+        resolved.digest.algorithm(),
+        resolved.digest.hex()
+    );
+    let pending = match crate::output::PendingOutput::create(std::path::Path::new(&file)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return exit::OUTPUT;
+        }
+    };
     let source = if args.bundle_from_oci {
         Evidence::Oci {
             limit: args.limit as usize,
@@ -124,17 +139,11 @@ pub fn run(args: DownloadArgs) -> i32 {
         crate::output::out::line(&format!("No attestations found for {}", resolved.display));
         return exit::OK;
     }
-    let sep = if cfg!(windows) { "-" } else { ":" };
-    let file = format!(
-        "{}{sep}{}.jsonl",
-        resolved.digest.algorithm(),
-        resolved.digest.hex()
-    );
     let mut text = lines.join("\n");
     text.push('\n');
-    if let Err(e) = std::fs::write(&file, text) {
+    if let Err(e) = pending.commit(text.as_bytes()) {
         // The output could not be written: its own exit code, as for -o.
-        eprintln!("Error: {file}: {}", attest::text::io_error(&e));
+        eprintln!("Error: {e}");
         return exit::OUTPUT;
     }
     crate::output::out::line(&format!(

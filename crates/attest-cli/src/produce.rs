@@ -6,7 +6,6 @@
 //! and the provenance predicate against the certificate. Nothing is written,
 //! uploaded or pushed unless that passes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use attest::artifact::{read_text_file, ArtifactDigest, DigestAlgorithm};
@@ -27,6 +26,7 @@ use clap::{Args, ValueEnum};
 use oci_client::Reference;
 
 use crate::exit;
+use crate::output::PendingOutput;
 
 /// Largest `--claims` file read (an OIDC token's claims are about 1 KiB).
 const MAX_CLAIMS_BYTES: u64 = 1024 * 1024;
@@ -231,106 +231,6 @@ fn fail(code: i32, msg: impl std::fmt::Display) -> i32 {
 fn read_input(path: &Path, limit: u64, what: &str) -> Result<String, i32> {
     read_text_file(path, limit, what)
         .map_err(|e| fail(exit::UNREADABLE, format!("{}: {e}", path.display())))
-}
-
-/// An output file that is written whole or not at all: the bytes go to a
-/// new file beside the target, which is renamed over the target only once
-/// they are all on disk. Created before any service is called, so an output
-/// that cannot be written costs no certificate, log entry or timestamp.
-struct PendingOutput {
-    target: PathBuf,
-    /// The temporary file; `None` for an existing device or FIFO (such as
-    /// `/dev/stdout`), which is written in place as a shell redirection would.
-    temp: Option<(PathBuf, std::fs::File)>,
-}
-
-impl PendingOutput {
-    fn create(target: &Path) -> Result<Self, String> {
-        let shown = target.display();
-        match std::fs::metadata(target) {
-            Ok(m) if m.is_dir() => {
-                return Err(format!("{shown}: is a directory; expected a file path"))
-            }
-            Ok(m) if !m.is_file() => {
-                return Ok(Self {
-                    target: target.to_path_buf(),
-                    temp: None,
-                })
-            }
-            _ => {}
-        }
-        let name = target
-            .file_name()
-            .ok_or_else(|| format!("{shown}: names no file"))?
-            .to_string_lossy()
-            .into_owned();
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        for attempt in 0..100 {
-            let temp = dir.join(format!(".{name}.{}-{attempt}.tmp", std::process::id()));
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)
-            {
-                Ok(file) => {
-                    return Ok(Self {
-                        target: target.to_path_buf(),
-                        temp: Some((temp, file)),
-                    })
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(format!(
-                        "{shown}: cannot create a file in {}: {e}",
-                        dir.display()
-                    ))
-                }
-            }
-        }
-        Err(format!(
-            "{shown}: cannot create a temporary file in {}: 100 names taken",
-            dir.display()
-        ))
-    }
-
-    /// Write `bytes` and put them in place; on failure the target is as it was.
-    fn commit(mut self, bytes: &[u8]) -> Result<(), String> {
-        let shown = self.target.display().to_string();
-        let Some((temp, mut file)) = self.temp.take() else {
-            return std::fs::OpenOptions::new()
-                .write(true)
-                .open(&self.target)
-                .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
-                .map_err(|e| format!("{shown}: {e}"));
-        };
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| {
-                // Replacing a file keeps its permissions, as writing into it would.
-                match std::fs::metadata(&self.target) {
-                    Ok(m) => std::fs::set_permissions(&temp, m.permissions()),
-                    Err(_) => Ok(()),
-                }
-            })
-            .and_then(|()| std::fs::rename(&temp, &self.target));
-        drop(file);
-        written.map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            format!("{shown}: {e}; the file was left as it was")
-        })
-    }
-}
-
-impl Drop for PendingOutput {
-    fn drop(&mut self) {
-        if let Some((temp, _)) = self.temp.take() {
-            let _ = std::fs::remove_file(temp);
-        }
-    }
 }
 
 fn create_output(path: &Path) -> Result<PendingOutput, i32> {

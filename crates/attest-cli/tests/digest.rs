@@ -269,3 +269,58 @@ fn check_names_an_unreadable_manifest_once_and_bounds_its_size() {
         "attest: standard input: more than 64 MiB; expected a checksum manifest\n"
     );
 }
+
+/// `digest -o` writes the manifest whole or not at all, like `sign -o`: a
+/// write that fails (a 1 KiB file-size limit standing in for a full disk)
+/// leaves an earlier manifest as it was, creates no new file and leaves no
+/// temporary file; control: without the limit the manifest is written.
+#[test]
+fn a_failed_manifest_write_destroys_no_good_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for i in 0..40 {
+        let name = format!("artifact-with-a-long-name-{i:02}.bin");
+        std::fs::write(dir.path().join(&name), format!("{i}")).unwrap();
+        names.push(name);
+    }
+    let files = names.join(" ");
+    let limited = |out: &str| {
+        let script = format!(
+            "trap '' XFSZ; ulimit -f 1; exec '{}' digest {files} -o {out}",
+            env!("CARGO_BIN_EXE_attest")
+        );
+        run(std::process::Command::new("bash")
+            .current_dir(dir.path())
+            .args(["-c", &script]))
+    };
+    std::fs::write(dir.path().join("SHA256SUMS"), b"GOOD").unwrap();
+    let (code, _, err) = limited("SHA256SUMS");
+    assert_eq!(code, 9, "{err}");
+    assert!(err.contains("SHA256SUMS: "), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("SHA256SUMS")).unwrap(),
+        b"GOOD"
+    );
+    let (code, _, err) = limited("NEW.txt");
+    assert_eq!(code, 9, "{err}");
+    assert!(
+        !dir.path().join("NEW.txt").exists(),
+        "a failed write left a file"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+
+    let (code, _, err) = run(common::attest()
+        .current_dir(dir.path())
+        .arg("digest")
+        .args(&names)
+        .args(["-o", "SHA256SUMS"]));
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(dir.path().join("SHA256SUMS")).unwrap();
+    assert_eq!(written.lines().count(), 40);
+}
