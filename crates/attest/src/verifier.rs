@@ -39,7 +39,8 @@ use crate::policy::Policy;
 use crate::release::{ReleaseArtifact, ReleaseVerdict};
 use crate::trust::TrustStore;
 use crate::verify::{
-    ArtifactInput, Check, DerPublicKey, Hint, Inclusion, VerifyError, VerifyOptions,
+    ArtifactInput, Check, DerPublicKey, Hint, Inclusion, VerifiedAttestation, VerifyError,
+    VerifyOptions,
 };
 
 /// How a bundle's signature is tied to someone.
@@ -134,19 +135,11 @@ impl Verifier {
         // Whatever the mode, an entry that is only promised fails when
         // proofs are required (the keyless path refuses it earlier).
         match outcome.attestation() {
-            Some(att)
-                if self.options.require_inclusion_proof && att.inclusion == Inclusion::Promised =>
-            {
-                Outcome::Failed(
-                    VerifyError::check(
-                        Check::InclusionProof,
-                        "a log entry has only a signed entry timestamp (a promise), and this \
-                         verifier requires an inclusion proof",
-                    )
-                    .with_hint(Hint::RequireInclusionProof),
-                )
-            }
-            _ => outcome,
+            Some(att) => match require_proof(self.options, att) {
+                Ok(()) => outcome,
+                Err(e) => Outcome::Failed(e),
+            },
+            None => outcome,
         }
     }
 
@@ -188,4 +181,21 @@ impl Verifier {
             self.evaluate(b, input)
         })
     }
+}
+
+/// Refuse an attestation whose log entry is only promised (a signed entry
+/// timestamp without an inclusion proof) when the options require proofs.
+pub(crate) fn require_proof(
+    options: VerifyOptions,
+    att: &VerifiedAttestation,
+) -> Result<(), VerifyError> {
+    if options.require_inclusion_proof && att.inclusion == Inclusion::Promised {
+        return Err(VerifyError::check(
+            Check::InclusionProof,
+            "a log entry has only a signed entry timestamp (a promise), and this \
+             verifier requires an inclusion proof",
+        )
+        .with_hint(Hint::RequireInclusionProof));
+    }
+    Ok(())
 }

@@ -1,0 +1,192 @@
+//! `attest.lock`: the identity first seen for each package or image name
+//! (SLSA's "trust on first use"). A later artifact of the same name signed
+//! by another identity is drift, which `verify --locked` refuses until a
+//! reviewed `attest lock --update` accepts it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::Subject;
+use crate::verify::VerifiedAttestation;
+
+/// The lock file's format version.
+pub const LOCK_VERSION: i64 = 1;
+
+/// Who signed: enough to tell one publisher from another, nothing that
+/// changes from release to release (no ref, no commit, no run).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedIdentity {
+    /// The OIDC issuer (or `key` for key-signed attestations).
+    pub issuer: String,
+    /// The signer: the SAN without its `@ref`, or `key:FINGERPRINT`.
+    pub signer: String,
+    /// The source repository, when the certificate names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+}
+
+impl LockedIdentity {
+    /// The identity of a verified attestation.
+    pub fn of(att: &VerifiedAttestation) -> Option<Self> {
+        if let Some(cert) = &att.certificate {
+            let san = cert.subject_alternative_name.clone()?;
+            let signer = match san.rsplit_once('@') {
+                // A workflow SAN ends in @ref; an e-mail SAN keeps its @.
+                Some((head, tail))
+                    if head.contains("://") && !tail.contains('/') || tail.starts_with("refs/") =>
+                {
+                    head.to_string()
+                }
+                _ => san,
+            };
+            return Some(Self {
+                issuer: cert.issuer.clone()?,
+                signer,
+                repository: cert.source_repository_uri.clone(),
+            });
+        }
+        att.key_fingerprint.as_ref().map(|fp| Self {
+            issuer: "key".into(),
+            signer: format!("key:{fp}"),
+            repository: None,
+        })
+    }
+}
+
+impl std::fmt::Display for LockedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (issuer {})", self.signer, self.issuer)
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LockWire {
+    version: i64,
+    #[serde(default)]
+    identity: BTreeMap<String, LockedIdentity>,
+}
+
+/// The lock: name → identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lock {
+    entries: BTreeMap<String, LockedIdentity>,
+}
+
+/// What the lock says of one subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockCheck {
+    /// Signed by the identity recorded for its name.
+    Same(String),
+    /// Signed by another identity than the one recorded.
+    Drift {
+        /// The lock name.
+        name: String,
+        /// What the lock records.
+        locked: LockedIdentity,
+        /// Who signed now.
+        seen: Vec<LockedIdentity>,
+    },
+    /// The name is not in the lock.
+    Missing(String),
+    /// The subject has no name to look up (a plain file, a bare digest).
+    Unnamed,
+}
+
+impl LockCheck {
+    /// Whether `--locked` accepts it.
+    pub fn passed(&self) -> bool {
+        matches!(self, Self::Same(_))
+    }
+
+    /// One line.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Same(name) => format!("{name}: signed by the identity in attest.lock"),
+            Self::Drift { name, locked, seen } => format!(
+                "{name}: attest.lock records {locked}, but this artifact is signed by {}; if the change is expected, review it and run `attest lock --update`",
+                seen.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ),
+            Self::Missing(name) => format!(
+                "{name} is not in attest.lock; run `attest lock --update` to record its signer after review"
+            ),
+            Self::Unnamed => "no package or image name to look up in attest.lock (only wheels, sdists and images are locked)".into(),
+        }
+    }
+}
+
+impl Lock {
+    /// Read a lock file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = crate::artifact::read_text_file(path, 4 * 1024 * 1024, "a TOML lock file")
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parse lock text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let wire: LockWire = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(l) => format!("line {l}: {}", e.message().trim()),
+                None => e.message().trim().to_string(),
+            }
+        })?;
+        if wire.version != LOCK_VERSION {
+            return Err(format!(
+                "version {} is not supported; expected {LOCK_VERSION}",
+                wire.version
+            ));
+        }
+        Ok(Self {
+            entries: wire.identity,
+        })
+    }
+
+    /// The lock as TOML.
+    pub fn to_toml(&self) -> String {
+        let wire = LockWire {
+            version: LOCK_VERSION,
+            identity: self.entries.clone(),
+        };
+        format!(
+            "# attest.lock: the signer first seen for each package and image.\n# `attest verify --locked` refuses another signer; review, then `attest lock --update`.\n{}",
+            toml::to_string(&wire).unwrap_or_default()
+        )
+    }
+
+    /// The identity recorded for `name`.
+    pub fn get(&self, name: &str) -> Option<&LockedIdentity> {
+        self.entries.get(name)
+    }
+
+    /// Record `identity` for `name`, returning what it replaced.
+    pub fn set(&mut self, name: String, identity: LockedIdentity) -> Option<LockedIdentity> {
+        self.entries.insert(name, identity)
+    }
+
+    /// Check a subject whose attestations were signed by `seen` (the
+    /// identities of the attestations that met the policy).
+    pub fn check(&self, subject: &Subject, seen: &[LockedIdentity]) -> LockCheck {
+        let Some(name) = subject.lock_name() else {
+            return LockCheck::Unnamed;
+        };
+        let Some(locked) = self.entries.get(&name) else {
+            return LockCheck::Missing(name);
+        };
+        if !seen.is_empty() && seen.iter().all(|s| s == locked) {
+            LockCheck::Same(name)
+        } else {
+            LockCheck::Drift {
+                name,
+                locked: locked.clone(),
+                seen: seen.to_vec(),
+            }
+        }
+    }
+}

@@ -1,0 +1,945 @@
+//! `attest.toml`: what each artifact of a release must carry, in one file
+//! that the shell, CI and the admission webhook read the same way.
+//!
+//! A [`PolicyFile`] is parsed and compiled once (every glob, regex, key and
+//! Rego module checked before any verification, each error naming
+//! `file:line:column`), then evaluated as a pure function of a [`Subject`]
+//! and the [`Evidence`] verified for it ([`PolicyFile::evaluate`]). The
+//! impure half, verifying bundles under trust material, is
+//! [`PolicyVerifier`]. Every verdict carries the policy's digest, so a
+//! cache can key on it.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [[rule]]
+//! name = "wheels and sdists"
+//! pypi = ["openmed"]
+//!
+//! [[rule.require]]
+//! predicate-type = "slsa-provenance-v1"
+//! repo = "maziyarpanahi/openmed"
+//! signer-workflow = "maziyarpanahi/openmed/.github/workflows/provenance.yml"
+//! source-ref = { glob = "refs/tags/v*" }
+//! ```
+//!
+//! The reference of every key is `docs/policy.md`.
+
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
+use serde_json::Value;
+
+use crate::bundle::SLSA_PROVENANCE_V1;
+use crate::policy::{GoRegex, Policy, PolicyCheck, PolicyFlags, SanMatcher};
+use crate::verify::{DerPublicKey, VerifiedAttestation};
+
+mod evaluate;
+pub mod lock;
+mod rego;
+mod schema;
+mod subject;
+
+pub use evaluate::{
+    AttestationReport, Evidence, EvidenceFailure, PolicyVerifier, RequirementReport, RuleCheck,
+    RuleReport, SubjectReport,
+};
+pub use rego::{RegoPolicy, RegoVerdict};
+pub use subject::{normalize_pypi, Subject, SubjectKind};
+
+/// The version of the file format this build reads.
+pub const POLICY_VERSION: i64 = 1;
+
+/// The largest policy (or Rego, or key) file read.
+const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+/// Predicate-type shortcuts and the URIs they stand for.
+pub const PREDICATE_SHORTCUTS: &[(&str, &str)] = &[
+    ("slsa-provenance-v1", SLSA_PROVENANCE_V1),
+    ("slsa-provenance-v0.2", "https://slsa.dev/provenance/v0.2"),
+    ("slsa-vsa-v1", "https://slsa.dev/verification_summary/v1"),
+    ("cyclonedx", "https://cyclonedx.org/bom"),
+    ("spdx", "https://spdx.dev/Document"),
+    (
+        "cosign-vuln",
+        "https://cosign.sigstore.dev/attestation/vuln/v1",
+    ),
+    (
+        "in-toto-release",
+        "https://in-toto.io/attestation/release/v0.1",
+    ),
+    (
+        "in-toto-test-result",
+        "https://in-toto.io/attestation/test-result/v0.1",
+    ),
+];
+
+/// The buildTypes of GitHub Actions provenance, whose predicate fields the
+/// certificate also states (provenance-formats.md §3).
+pub const GITHUB_BUILD_TYPES: &[&str] = &[
+    "https://actions.github.io/buildtypes/workflow/v1",
+    "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+];
+
+/// A policy file that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct PolicyFileError {
+    /// `file:line:column`, or the file alone.
+    pub location: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// A parsed, compiled policy file.
+#[derive(Debug, Clone)]
+pub struct PolicyFile {
+    origin: String,
+    digest: String,
+    rules: Vec<Rule>,
+    keys: Vec<DerPublicKey>,
+}
+
+/// One rule: which subjects it applies to and what they must carry.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Its name (given, or `rule N`).
+    pub name: String,
+    /// The line it starts on.
+    pub line: usize,
+    matchers: Matchers,
+    /// What must be present; all of it.
+    pub requirements: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Matchers {
+    files: Vec<(String, GlobMatcher)>,
+    images: Vec<(String, GlobMatcher)>,
+    pypi: Vec<String>,
+    npm: Vec<String>,
+    all: bool,
+}
+
+/// One required attestation.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    /// A short description: predicate type and signer.
+    pub label: String,
+    /// The line it starts on.
+    pub line: usize,
+    /// The predicate type attestations must carry.
+    pub predicate_type: String,
+    /// How many distinct attestations must meet it.
+    pub count: usize,
+    identity: Identity,
+    source_ref: Option<ValueMatcher>,
+    self_hosted: bool,
+    check_provenance: bool,
+    constraints: Vec<Constraint>,
+    rego: Option<RegoPolicy>,
+}
+
+#[derive(Debug, Clone)]
+enum Identity {
+    /// A certificate identity, as gh's flags build it.
+    Certificate(Box<Policy>),
+    /// A key: index into [`PolicyFile::keys`].
+    Key { index: usize, path: String },
+}
+
+#[derive(Debug, Clone)]
+enum ValueMatcher {
+    Glob(String, GlobMatcher),
+    Regex(GoRegex),
+}
+
+impl ValueMatcher {
+    fn describe(&self) -> String {
+        match self {
+            Self::Glob(g, _) => format!("glob {g}"),
+            Self::Regex(r) => format!("regex {}", r.as_str()),
+        }
+    }
+
+    fn matches(&self, value: &str) -> bool {
+        match self {
+            Self::Glob(_, g) => g.is_match(value),
+            Self::Regex(r) => r.is_match(value),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Constraint {
+    path: String,
+    op: Op,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Equals(Value),
+    Matches(GoRegex),
+    OneOf(Vec<Value>),
+    Present(bool),
+}
+
+/// Turns byte offsets into `file:line:column`.
+struct Locator<'a> {
+    origin: &'a str,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.text.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> PolicyFileError {
+        let offset = span.start.min(self.text.len());
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..offset].chars().count() + 1;
+        PolicyFileError {
+            location: format!("{}:{}:{column}", self.origin, self.line(offset)),
+            message: message.into(),
+        }
+    }
+}
+
+fn whole(origin: &str, message: impl Into<String>) -> PolicyFileError {
+    PolicyFileError {
+        location: origin.to_string(),
+        message: message.into(),
+    }
+}
+
+fn read_limited(path: &Path, what: &str) -> Result<String, String> {
+    crate::artifact::read_text_file(path, MAX_POLICY_BYTES, what)
+}
+
+impl PolicyFile {
+    /// Read and compile a policy file; Rego modules and keys it names are
+    /// read relative to its directory.
+    pub fn load(path: &Path) -> Result<Self, PolicyFileError> {
+        let origin = path.display().to_string();
+        let text = read_limited(path, "a TOML policy file").map_err(|e| whole(&origin, e))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&text, &origin, &base)
+    }
+
+    /// Compile policy `text` read from `origin`, resolving relative paths
+    /// against `base`.
+    pub fn parse(text: &str, origin: &str, base: &Path) -> Result<Self, PolicyFileError> {
+        let loc = Locator { origin, text };
+        let wire: schema::FileWire = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().replace('\n', " ");
+            match e.span() {
+                Some(span) => loc.at(span, message),
+                None => whole(origin, message),
+            }
+        })?;
+        if *wire.version.get_ref() != POLICY_VERSION {
+            return Err(loc.at(
+                wire.version.span(),
+                format!(
+                    "version {} is not supported; this attest reads version = {POLICY_VERSION}",
+                    wire.version.get_ref()
+                ),
+            ));
+        }
+        if wire.rule.is_empty() {
+            return Err(whole(
+                origin,
+                "no [[rule]]: the policy would match nothing, so every artifact would fail",
+            ));
+        }
+        let mut digest_input = Vec::new();
+        hash_part(&mut digest_input, text.as_bytes());
+        let mut keys = Vec::new();
+        let mut rules = Vec::new();
+        for (i, rule) in wire.rule.into_iter().enumerate() {
+            let span = rule.span();
+            let rule = rule.into_inner();
+            rules.push(compile_rule(
+                &loc,
+                span,
+                rule,
+                i + 1,
+                base,
+                &mut keys,
+                &mut digest_input,
+            )?);
+        }
+        let digest =
+            crate::artifact::digest_bytes(&digest_input, crate::artifact::DigestAlgorithm::Sha256);
+        Ok(Self {
+            origin: origin.to_string(),
+            digest: format!("sha256:{}", digest.hex()),
+            rules,
+            keys,
+        })
+    }
+
+    /// Where the policy was read from.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The policy's digest: SHA-256 over the file and every Rego module and
+    /// key it names, so a change to any of them changes it.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// The rules, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The public keys the policy names, in first-use order.
+    pub fn keys(&self) -> &[DerPublicKey] {
+        &self.keys
+    }
+
+    /// The rules that apply to `subject`.
+    pub fn rules_for<'a>(&'a self, subject: &'a Subject) -> impl Iterator<Item = &'a Rule> {
+        self.rules.iter().filter(move |r| r.matches(subject))
+    }
+}
+
+/// Length-prefixed, so that moving bytes between parts changes the digest.
+fn hash_part(out: &mut Vec<u8>, part: &[u8]) {
+    out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+    out.extend_from_slice(part);
+}
+
+impl Rule {
+    /// Whether the rule applies to `subject`.
+    pub fn matches(&self, subject: &Subject) -> bool {
+        let m = &self.matchers;
+        if m.all {
+            return true;
+        }
+        match &subject.kind {
+            SubjectKind::File { path } => {
+                let name = subject.file_name().unwrap_or(path);
+                let path = path.replace('\\', "/");
+                let path = path.trim_start_matches("./");
+                m.files.iter().any(|(pattern, glob)| {
+                    if pattern.contains('/') {
+                        glob.is_match(path)
+                    } else {
+                        glob.is_match(name)
+                    }
+                }) || subject
+                    .pypi_name()
+                    .is_some_and(|n| m.pypi.iter().any(|p| *p == n))
+                    || m.npm.iter().any(|p| subject.is_npm_package(p))
+            }
+            SubjectKind::Image { repository } => {
+                m.images.iter().any(|(_, glob)| glob.is_match(repository))
+            }
+            SubjectKind::Digest => false,
+        }
+    }
+}
+
+fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("invalid glob {pattern:?}: {}", e.kind()))
+}
+
+fn compile_rule(
+    loc: &Locator<'_>,
+    span: std::ops::Range<usize>,
+    rule: schema::RuleWire,
+    number: usize,
+    base: &Path,
+    keys: &mut Vec<DerPublicKey>,
+    digest_input: &mut Vec<u8>,
+) -> Result<Rule, PolicyFileError> {
+    let name = rule
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("rule {number}"));
+    let mut matchers = Matchers {
+        all: rule.all,
+        ..Matchers::default()
+    };
+    for p in &rule.files {
+        let g = glob(p.get_ref()).map_err(|e| loc.at(p.span(), e))?;
+        matchers.files.push((p.get_ref().clone(), g));
+    }
+    for p in &rule.images {
+        let value = p.get_ref().trim_start_matches("oci://");
+        if value.contains('@') || value.rsplit('/').next().is_some_and(|l| l.contains(':')) {
+            return Err(loc.at(
+                p.span(),
+                format!("images: {value:?} names a tag or digest; give the repository (REGISTRY/REPOSITORY, globs allowed)"),
+            ));
+        }
+        let g = glob(value).map_err(|e| loc.at(p.span(), e))?;
+        matchers.images.push((value.to_string(), g));
+    }
+    for p in &rule.pypi {
+        let n = normalize_pypi(p.get_ref());
+        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(loc.at(
+                p.span(),
+                format!("pypi: {:?} is not a PyPI project name", p.get_ref()),
+            ));
+        }
+        matchers.pypi.push(n);
+    }
+    for p in &rule.npm {
+        let v = p.get_ref();
+        let bare = v
+            .strip_prefix('@')
+            .and_then(|s| s.split_once('/'))
+            .map_or(v.as_str(), |(_, n)| n);
+        if bare.is_empty()
+            || v.chars().any(|c| c.is_whitespace())
+            || v.matches('/').count() > usize::from(v.starts_with('@'))
+        {
+            return Err(loc.at(
+                p.span(),
+                format!("npm: {v:?} is not an npm package name (name or @scope/name)"),
+            ));
+        }
+        matchers.npm.push(v.clone());
+    }
+    if !matchers.all
+        && matchers.files.is_empty()
+        && matchers.images.is_empty()
+        && matchers.pypi.is_empty()
+        && matchers.npm.is_empty()
+    {
+        return Err(loc.at(
+            span,
+            format!("{name}: matches nothing; give files, images, pypi, npm or all = true"),
+        ));
+    }
+    if rule.require.is_empty() {
+        return Err(loc.at(
+            span,
+            format!("{name}: no [[rule.require]]; a rule must require at least one attestation"),
+        ));
+    }
+    let mut requirements = Vec::new();
+    for req in rule.require {
+        let req_span = req.span();
+        requirements.push(compile_requirement(
+            loc,
+            req_span,
+            req.into_inner(),
+            base,
+            keys,
+            digest_input,
+        )?);
+    }
+    Ok(Rule {
+        name,
+        line: loc.line(span.start),
+        matchers,
+        requirements,
+    })
+}
+
+fn predicate_type(
+    loc: &Locator<'_>,
+    value: &toml::Spanned<String>,
+) -> Result<String, PolicyFileError> {
+    let v = value.get_ref().trim();
+    if v.contains("://") {
+        return Ok(v.to_string());
+    }
+    PREDICATE_SHORTCUTS
+        .iter()
+        .find(|(s, _)| *s == v)
+        .map(|(_, uri)| uri.to_string())
+        .ok_or_else(|| {
+            loc.at(
+                value.span(),
+                format!(
+                    "predicate-type: unknown shortcut {v:?}; give a URI or one of {}",
+                    PREDICATE_SHORTCUTS
+                        .iter()
+                        .map(|(s, _)| *s)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+}
+
+fn compile_requirement(
+    loc: &Locator<'_>,
+    span: std::ops::Range<usize>,
+    req: schema::RequireWire,
+    base: &Path,
+    keys: &mut Vec<DerPublicKey>,
+    digest_input: &mut Vec<u8>,
+) -> Result<Requirement, PolicyFileError> {
+    let at = |s: std::ops::Range<usize>, m: String| loc.at(s, m);
+    let predicate_type = predicate_type(loc, &req.predicate_type)?;
+    let count = match &req.count {
+        None => 1,
+        Some(c) if *c.get_ref() >= 1 && *c.get_ref() <= 1000 => *c.get_ref() as usize,
+        Some(c) => {
+            return Err(at(
+                c.span(),
+                format!("count: {} is out of range; expected 1 to 1000", c.get_ref()),
+            ))
+        }
+    };
+    let s = |v: &Option<toml::Spanned<String>>| v.as_ref().map(|x| x.get_ref().clone());
+    let gh_style = req.repo.is_some() || req.owner.is_some();
+    let generic = req.issuer.is_some() && !gh_style;
+    let identity_keys = [
+        ("repo", req.repo.as_ref().map(|v| v.span())),
+        ("owner", req.owner.as_ref().map(|v| v.span())),
+        (
+            "signer-workflow",
+            req.signer_workflow.as_ref().map(|v| v.span()),
+        ),
+        ("signer-repo", req.signer_repo.as_ref().map(|v| v.span())),
+        ("source-ref", req.source_ref.as_ref().map(|v| v.span())),
+        (
+            "source-digest",
+            req.source_digest.as_ref().map(|v| v.span()),
+        ),
+        (
+            "signer-digest",
+            req.signer_digest.as_ref().map(|v| v.span()),
+        ),
+        ("runner", req.runner.as_ref().map(|v| v.span())),
+        ("hostname", req.hostname.as_ref().map(|v| v.span())),
+        ("issuer", req.issuer.as_ref().map(|v| v.span())),
+        ("san", req.san.as_ref().map(|v| v.span())),
+        ("san-regex", req.san_regex.as_ref().map(|v| v.span())),
+    ];
+    let mut source_ref = None;
+    let mut exact_ref = None;
+    if let Some(r) = &req.source_ref {
+        match r.get_ref() {
+            schema::ValueMatchWire::Exact(v) => exact_ref = Some(v.clone()),
+            schema::ValueMatchWire::Pattern(p) => match (&p.glob, &p.regex) {
+                (Some(g), None) => {
+                    source_ref = Some(ValueMatcher::Glob(
+                        g.clone(),
+                        glob(g).map_err(|e| at(r.span(), format!("source-ref: {e}")))?,
+                    ))
+                }
+                (None, Some(re)) => {
+                    source_ref = Some(ValueMatcher::Regex(
+                        GoRegex::new(re).map_err(|e| at(r.span(), format!("source-ref: {e}")))?,
+                    ))
+                }
+                _ => {
+                    return Err(at(
+                        r.span(),
+                        "source-ref: give a string, { glob = \"…\" } or { regex = \"…\" }".into(),
+                    ))
+                }
+            },
+        }
+    }
+    let mut self_hosted = false;
+    let mut deny_self_hosted = false;
+    if let Some(r) = &req.runner {
+        match r.get_ref().as_str() {
+            "github-hosted" => deny_self_hosted = true,
+            "self-hosted" => self_hosted = true,
+            "any" => {}
+            other => {
+                return Err(at(
+                    r.span(),
+                    format!(
+                        "runner: {other:?}; expected \"github-hosted\", \"self-hosted\" or \"any\""
+                    ),
+                ))
+            }
+        }
+    }
+
+    let identity = if let Some(key) = &req.key {
+        if let Some((name, Some(s))) = identity_keys.iter().find(|(_, s)| s.is_some()) {
+            return Err(at(s.clone(), format!("{name}: a key-signed requirement has no certificate identity; drop {name} or key")));
+        }
+        let path = base.join(key.get_ref());
+        let pem = read_limited(&path, "a PEM public key")
+            .map_err(|e| at(key.span(), format!("key: {}: {e}", path.display())))?;
+        let der = crate::verify::parse_public_key_pem(&pem)
+            .map_err(|e| at(key.span(), format!("key: {}: {e}", path.display())))?;
+        hash_part(digest_input, pem.as_bytes());
+        let index = match keys.iter().position(|k| k == &der) {
+            Some(i) => i,
+            None => {
+                keys.push(der);
+                keys.len() - 1
+            }
+        };
+        Identity::Key {
+            index,
+            path: key.get_ref().clone(),
+        }
+    } else if gh_style {
+        let flags = PolicyFlags {
+            owner: s(&req.owner),
+            repo: s(&req.repo),
+            signer_repo: s(&req.signer_repo),
+            signer_workflow: s(&req.signer_workflow),
+            cert_identity: s(&req.san),
+            cert_identity_regex: s(&req.san_regex),
+            cert_oidc_issuer: s(&req.issuer),
+            deny_self_hosted_runners: deny_self_hosted,
+            predicate_type: Some(predicate_type.clone()),
+            signer_digest: s(&req.signer_digest),
+            source_digest: s(&req.source_digest),
+            source_ref: exact_ref,
+            hostname: s(&req.hostname),
+        };
+        let policy = Policy::from_flags(&flags)
+            .map_err(|e| at(span.clone(), policy_message(&e.to_string())))?;
+        Identity::Certificate(Box::new(policy))
+    } else if generic {
+        for (name, value) in [
+            ("signer-workflow", &req.signer_workflow),
+            ("signer-repo", &req.signer_repo),
+            ("hostname", &req.hostname),
+        ] {
+            if let Some(v) = value {
+                return Err(at(v.span(), format!("{name} is relative to a GitHub repository: give repo or owner too, or use san / san-regex")));
+            }
+        }
+        let san = match (&req.san, &req.san_regex) {
+            (Some(v), None) => SanMatcher::Exact(v.get_ref().clone()),
+            (None, Some(v)) => SanMatcher::Regex(GoRegex::new(v.get_ref()).map_err(|e| at(v.span(), format!("san-regex: {e}")))?),
+            (Some(_), Some(v)) => return Err(at(v.span(), "san and san-regex: give one of them".into())),
+            (None, None) => return Err(at(span.clone(), "issuer needs san or san-regex: without them any identity of that issuer would pass".into())),
+        };
+        let mut policy = Policy::identity_only(None, Some(s(&req.issuer).unwrap_or_default()));
+        policy.san = san;
+        policy.predicate_type = predicate_type.clone();
+        policy.source_ref = exact_ref;
+        policy.source_digest = s(&req.source_digest);
+        policy.signer_digest = s(&req.signer_digest);
+        policy.runner_environment = deny_self_hosted.then(|| "github-hosted".to_string());
+        for v in [&policy.source_digest, &policy.signer_digest, &policy.issuer] {
+            if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(at(
+                    span.clone(),
+                    "an empty value is not a constraint; give a value or leave the key out".into(),
+                ));
+            }
+        }
+        if let SanMatcher::Exact(e) = &policy.san {
+            if e.is_empty() {
+                return Err(at(span.clone(), "san: empty value".into()));
+            }
+        }
+        Identity::Certificate(Box::new(policy))
+    } else {
+        return Err(at(
+            span.clone(),
+            "no identity: give repo or owner (GitHub Actions), issuer with san or san-regex (any OIDC CI), or key".into(),
+        ));
+    };
+
+    let mut constraints = Vec::new();
+    for c in req.predicate {
+        let c_span = c.span();
+        let c = c.into_inner();
+        if !(c.path.is_empty() || c.path.starts_with('/')) {
+            return Err(at(c_span, format!("path {:?}: a JSON pointer into the predicate starts with / (e.g. /buildDefinition/externalParameters/workflow/ref)", c.path)));
+        }
+        let ops = [
+            c.equals.is_some(),
+            c.matches.is_some(),
+            c.one_of.is_some(),
+            c.present.is_some(),
+        ];
+        if ops.iter().filter(|&&b| b).count() != 1 {
+            return Err(at(
+                c_span,
+                format!(
+                    "path {}: give exactly one of equals, matches, one-of, present",
+                    c.path
+                ),
+            ));
+        }
+        let json = |v: toml::Value| serde_json::to_value(v).map_err(|e| e.to_string());
+        let op = if let Some(v) = c.equals {
+            Op::Equals(json(v).map_err(|e| at(c_span.clone(), e))?)
+        } else if let Some(re) = c.matches {
+            Op::Matches(GoRegex::new(&re).map_err(|e| at(c_span.clone(), format!("matches: {e}")))?)
+        } else if let Some(list) = c.one_of {
+            if list.is_empty() {
+                return Err(at(c_span, "one-of: an empty list can never match".into()));
+            }
+            Op::OneOf(
+                list.into_iter()
+                    .map(json)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| at(c_span.clone(), e))?,
+            )
+        } else {
+            Op::Present(c.present.unwrap_or(true))
+        };
+        constraints.push(Constraint { path: c.path, op });
+    }
+
+    let rego = match &req.rego {
+        None => None,
+        Some(r) => {
+            let path: PathBuf = base.join(r.get_ref());
+            let text = read_limited(&path, "a Rego module")
+                .map_err(|e| at(r.span(), format!("rego: {}: {e}", path.display())))?;
+            hash_part(digest_input, text.as_bytes());
+            Some(
+                RegoPolicy::parse(&path.display().to_string(), &text)
+                    .map_err(|e| at(r.span(), format!("rego: {e}")))?,
+            )
+        }
+    };
+
+    let signer = match &identity {
+        Identity::Key { path, .. } => format!("key {path}"),
+        Identity::Certificate(p) => match &p.san {
+            SanMatcher::Exact(s) => s.clone(),
+            SanMatcher::Regex(r) => format!("SAN ~ {}", r.as_str()),
+            SanMatcher::Any => "any signer".into(),
+        },
+    };
+    Ok(Requirement {
+        label: format!("{predicate_type} signed by {signer}"),
+        line: loc.line(span.start),
+        predicate_type,
+        count,
+        identity,
+        source_ref,
+        self_hosted,
+        check_provenance: req.check_provenance.unwrap_or(true),
+        constraints,
+        rego,
+    })
+}
+
+/// gh's flag names in a policy-file message become the file's keys.
+fn policy_message(message: &str) -> String {
+    message
+        .replace("--cert-identity-regex", "san-regex")
+        .replace("--cert-identity", "san")
+        .replace("--cert-oidc-issuer", "issuer")
+        .replace("--signer-workflow", "signer-workflow")
+        .replace("--signer-repo", "signer-repo")
+        .replace("--source-digest", "source-digest")
+        .replace("--signer-digest", "signer-digest")
+        .replace("--source-ref", "source-ref")
+        .replace("--hostname", "hostname")
+        .replace("--owner", "owner")
+        .replace("--repo", "repo")
+        .replace(
+            "if any flags in the group [cert-identity cert-identity-regex signer-repo signer-workflow] are set none of the others can be",
+            "give only one of san, san-regex, signer-repo, signer-workflow",
+        )
+}
+
+impl Requirement {
+    /// The checks of one verified attestation against this requirement
+    /// (the predicate type is checked by the caller).
+    fn checks(&self, att: &VerifiedAttestation, key: Option<usize>) -> Vec<RuleCheck> {
+        let mut checks: Vec<RuleCheck> = Vec::new();
+        match &self.identity {
+            Identity::Key { index, path } => {
+                let passed = key == Some(*index) && att.certificate.is_none();
+                checks.push(RuleCheck {
+                    name: "Key".into(),
+                    expected: path.clone(),
+                    actual: att.key_fingerprint.clone(),
+                    passed,
+                    message: if passed {
+                        format!("signed by the key in {path}")
+                    } else {
+                        format!("expected a signature by the key in {path}")
+                    },
+                });
+                return checks;
+            }
+            Identity::Certificate(policy) => {
+                checks.extend(policy.evaluate(att).into_iter().map(RuleCheck::from));
+            }
+        }
+        let Some(cert) = &att.certificate else {
+            return checks;
+        };
+        if let Some(m) = &self.source_ref {
+            let actual = cert.source_repository_ref.clone();
+            let passed = actual.as_deref().is_some_and(|a| m.matches(a));
+            checks.push(RuleCheck {
+                name: "SourceRepositoryRef".into(),
+                expected: m.describe(),
+                passed,
+                message: format!(
+                    "expected SourceRepositoryRef to match {}, got {}",
+                    m.describe(),
+                    actual.as_deref().unwrap_or("none")
+                ),
+                actual,
+            });
+        }
+        if self.self_hosted {
+            let actual = cert.runner_environment.clone();
+            let passed = actual.as_deref() == Some("self-hosted");
+            checks.push(RuleCheck {
+                name: "RunnerEnvironment".into(),
+                expected: "self-hosted".into(),
+                passed,
+                message: format!(
+                    "expected RunnerEnvironment to be self-hosted, got {}",
+                    actual.as_deref().unwrap_or("none")
+                ),
+                actual,
+            });
+        }
+        if self.check_provenance {
+            if let Some(st) = &att.statement {
+                checks.extend(provenance_cross_check(&st.value, cert));
+            }
+        }
+        checks
+    }
+}
+
+/// SLSA "verifying artifacts" for GitHub Actions provenance: every field the
+/// certificate also states must agree, and `externalParameters` holds only
+/// what the buildType defines. Other predicates and buildTypes: no checks.
+pub fn provenance_cross_check(
+    statement: &Value,
+    cert: &crate::certificate::CertificateSummary,
+) -> Vec<RuleCheck> {
+    if statement["predicateType"] != SLSA_PROVENANCE_V1 {
+        return Vec::new();
+    }
+    let predicate = &statement["predicate"];
+    let build_type = predicate["buildDefinition"]["buildType"]
+        .as_str()
+        .unwrap_or_default();
+    if !GITHUB_BUILD_TYPES.contains(&build_type) {
+        return Vec::new();
+    }
+    let mut checks: Vec<RuleCheck> = crate::policy::provenance_checks(predicate, cert)
+        .into_iter()
+        .map(|c| {
+            let mut c = RuleCheck::from(c);
+            c.name = format!("provenance {}", c.name);
+            c
+        })
+        .collect();
+    let external = &predicate["buildDefinition"]["externalParameters"];
+    let mut unknown = Vec::new();
+    match external.as_object() {
+        Some(map) => {
+            for (k, v) in map {
+                if k != "workflow" {
+                    unknown.push(format!("externalParameters.{k}"));
+                    continue;
+                }
+                match v.as_object() {
+                    Some(wf) => unknown.extend(
+                        wf.keys()
+                            .filter(|k| !matches!(k.as_str(), "ref" | "repository" | "path"))
+                            .map(|k| format!("externalParameters.workflow.{k}")),
+                    ),
+                    None => unknown.push("externalParameters.workflow (not an object)".into()),
+                }
+            }
+        }
+        None => unknown.push("externalParameters (missing or not an object)".into()),
+    }
+    checks.push(RuleCheck {
+        name: "provenance externalParameters".into(),
+        expected: "workflow.{ref, repository, path} only".into(),
+        passed: unknown.is_empty(),
+        message: if unknown.is_empty() {
+            "externalParameters holds only what the buildType defines".into()
+        } else {
+            format!("unrecognised {} for buildType {build_type} (SLSA: unrecognised externalParameters fail verification)", unknown.join(", "))
+        },
+        actual: (!unknown.is_empty()).then(|| unknown.join(", ")),
+    });
+    checks
+}
+
+impl From<PolicyCheck> for RuleCheck {
+    fn from(c: PolicyCheck) -> Self {
+        Self {
+            name: c.name.to_string(),
+            expected: c.expected,
+            actual: c.actual,
+            passed: c.passed,
+            message: c.message,
+        }
+    }
+}
+
+impl Constraint {
+    fn check(&self, predicate: &Value) -> RuleCheck {
+        let found = if self.path.is_empty() {
+            Some(predicate)
+        } else {
+            predicate.pointer(&self.path)
+        };
+        let shown = |v: Option<&Value>| {
+            v.map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        let (expected, passed) = match &self.op {
+            Op::Equals(v) => (format!("equals {v}"), found == Some(v)),
+            Op::Matches(r) => (
+                format!("matches {}", r.as_str()),
+                found.and_then(Value::as_str).is_some_and(|s| r.is_match(s)),
+            ),
+            Op::OneOf(list) => (
+                format!("one of {}", Value::Array(list.clone())),
+                found.is_some_and(|f| list.contains(f)),
+            ),
+            Op::Present(true) => ("present".into(), found.is_some()),
+            Op::Present(false) => ("absent".into(), found.is_none()),
+        };
+        let actual = shown(found);
+        RuleCheck {
+            name: format!(
+                "predicate {}",
+                if self.path.is_empty() {
+                    "/"
+                } else {
+                    &self.path
+                }
+            ),
+            message: format!(
+                "expected predicate {} to be {expected}, got {}",
+                if self.path.is_empty() {
+                    "/"
+                } else {
+                    &self.path
+                },
+                actual.as_deref().unwrap_or("nothing (absent)")
+            ),
+            expected,
+            actual,
+            passed,
+        }
+    }
+}
