@@ -92,6 +92,28 @@ pub struct VerifyArgs {
     #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
 
+    /// Check the artifacts against this policy file (attest.toml) instead of
+    /// identity flags: every artifact must match a rule, and every rule that
+    /// matches must be met. The identity and claim flags are refused with it.
+    #[arg(
+        long = "policy",
+        value_name = "attest.toml",
+        conflicts_with_all = [
+            "owner", "repo", "identity", "cert_oidc_issuer", "signer_digest", "source_digest",
+            "source_ref", "deny_self_hosted_runners", "predicate_type", "key", "check_provenance"
+        ]
+    )]
+    pub policy_file: Option<PathBuf>,
+
+    /// With --policy: fail when a package or image is signed by another
+    /// identity than the one attest.lock records for its name.
+    #[arg(long, requires = "policy_file")]
+    pub locked: bool,
+
+    /// The lock file for --locked (default: attest.lock beside the policy).
+    #[arg(long, value_name = "attest.lock", requires = "policy_file")]
+    pub lock: Option<PathBuf>,
+
     #[command(flatten)]
     pub policy: PolicyArgs,
 
@@ -114,7 +136,7 @@ pub struct PolicyArgs {
         long,
         value_name = "OWNER",
         value_parser = NonEmptyStringValueParser::new(),
-        required_unless_present_any = ["repo", "key"]
+        required_unless_present_any = ["repo", "key", "policy_file"]
     )]
     pub owner: Option<String>,
 
@@ -151,10 +173,16 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub deny_self_hosted_runners: bool,
 
-    /// Predicate type the attestation must carry.
-    #[arg(long, value_name = "URI", default_value = attest::bundle::SLSA_PROVENANCE_V1,
-          value_parser = NonEmptyStringValueParser::new())]
-    pub predicate_type: String,
+    /// Predicate type the attestation must carry [default: https://slsa.dev/provenance/v1].
+    #[arg(long, value_name = "URI", value_parser = NonEmptyStringValueParser::new())]
+    pub predicate_type: Option<String>,
+
+    /// Also fail when a GitHub Actions SLSA provenance disagrees with its
+    /// certificate (builder, repository, ref, workflow, commit, trigger, ids,
+    /// runner, run) or carries unrecognised externalParameters. Without it
+    /// the cross-check is reported, as a warning, and gh's verdict kept.
+    #[arg(long)]
+    pub check_provenance: bool,
 
     /// Commit the signing workflow was taken from (BuildSignerDigest).
     #[arg(long, value_name = "DIGEST", value_parser = NonEmptyStringValueParser::new())]

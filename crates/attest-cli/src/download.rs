@@ -91,8 +91,7 @@ pub fn run(args: DownloadArgs) -> i32 {
     } else {
         let owner = crate::plan::owner_of(&args.owner, &args.repo);
         Evidence::GitHub {
-            owner,
-            repo: args.repo.clone(),
+            scopes: vec![(owner, args.repo.clone())],
             // gh filters client-side for download and sends no query parameter.
             predicate_type: None,
             limit: args.limit as usize,

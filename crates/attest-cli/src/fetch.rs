@@ -26,10 +26,9 @@ pub enum Evidence {
     },
     /// GitHub's attestations API.
     GitHub {
-        /// `--owner`, or the owner of `--repo`.
-        owner: String,
-        /// `--repo`.
-        repo: Option<String>,
+        /// Where to ask: (owner, repository) pairs; `--owner`/`--repo`, or
+        /// every one a policy file names.
+        scopes: Vec<(String, Option<String>)>,
         /// `--predicate-type`, sent as the API's filter (`None`: no filter).
         predicate_type: Option<String>,
         /// `--limit`.
@@ -181,8 +180,7 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
             Ok((all, "OCI registry".to_string()))
         }
         Evidence::GitHub {
-            owner,
-            repo,
+            scopes,
             predicate_type,
             limit,
             hostname,
@@ -190,23 +188,28 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
             let api = crate::settings::github_api(hostname.as_deref());
             let mut seen = std::collections::HashSet::new();
             let mut all = Vec::new();
+            // One artifact under one scope keeps gh's "no attestation"
+            // error; otherwise a scope with none contributes none.
+            let several = artifacts.len() > 1 || scopes.len() > 1;
             for artifact in artifacts {
                 if !seen.insert(artifact.digest.to_string()) {
                     continue;
                 }
-                let query = AttestationQuery {
-                    owner: owner.clone(),
-                    repo: repo.clone(),
-                    digest: artifact.digest.clone(),
-                    predicate_type: predicate_type.clone(),
-                    limit: *limit,
-                };
-                match fetch_attestations(&api, &query) {
-                    Ok(b) => all.extend(b),
-                    Err(GitHubError::NotFound { .. }) if artifacts.len() > 1 => {}
-                    Err(e) => {
-                        eprintln!("Error: failed to fetch attestations from GitHub: {e}");
-                        return Err(github_exit(&e));
+                for (owner, repo) in scopes {
+                    let query = AttestationQuery {
+                        owner: owner.clone(),
+                        repo: repo.clone(),
+                        digest: artifact.digest.clone(),
+                        predicate_type: predicate_type.clone(),
+                        limit: *limit,
+                    };
+                    match fetch_attestations(&api, &query) {
+                        Ok(b) => all.extend(b),
+                        Err(GitHubError::NotFound { .. }) if several => {}
+                        Err(e) => {
+                            eprintln!("Error: failed to fetch attestations from GitHub: {e}");
+                            return Err(github_exit(&e));
+                        }
                     }
                 }
             }

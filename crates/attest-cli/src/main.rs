@@ -14,6 +14,8 @@ mod fetch;
 mod jq;
 mod output;
 mod plan;
+mod policy_cmd;
+mod policy_run;
 mod produce;
 mod progress;
 mod release;
@@ -80,6 +82,10 @@ enum Command {
     Download(download::DownloadArgs),
     /// Print the trusted roots (JSONL), verified over TUF, for --custom-trusted-root.
     TrustedRoot(trusted_root::TrustedRootArgs),
+    /// Policy files (attest.toml): write a starting one from what verifies.
+    Policy(policy_cmd::PolicyCmd),
+    /// attest.lock: record the signers of artifacts that meet the policy.
+    Lock(Box<policy_cmd::LockCmd>),
 }
 
 fn main() {
@@ -102,6 +108,8 @@ fn main() {
         Command::Provenance(args) => produce::run_provenance(args),
         Command::Sign(args) => produce::run_sign(*args),
         Command::Attest(args) => produce::run_attest(*args),
+        Command::Policy(args) => policy_cmd::run_policy(args),
+        Command::Lock(args) => policy_cmd::run_lock(*args),
     };
     std::process::exit(code);
 }

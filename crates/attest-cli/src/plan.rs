@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use attest::artifact::{ArtifactDigest, ArtifactRef, DigestAlgorithm};
 use attest::policy::{Policy, PolicyFlags};
+use attest::policy_file::lock::Lock;
+use attest::policy_file::{PolicyFile, PolicyVerifier};
 use attest::source::oci::parse_oci_ref;
 use attest::trust::TrustStore;
 use attest::verifier::Verifier;
@@ -35,10 +37,26 @@ pub enum Subjects {
     },
 }
 
+/// What decides the verdict: gh's flags, or a policy file.
+pub enum Judge {
+    /// Identity flags (or a key): one policy for every artifact.
+    Flags(Verifier),
+    /// `--policy`: rules per artifact, and `--locked`.
+    PolicyFile(Box<PolicyRun>),
+}
+
+/// A policy file, its trust material and the lock to hold artifacts to.
+pub struct PolicyRun {
+    /// The policy with its trust store.
+    pub verifier: PolicyVerifier,
+    /// `--locked`: the lock file and its contents.
+    pub lock: Option<(PathBuf, Lock)>,
+}
+
 /// Everything a verify run needs, decided once.
 pub struct Plan {
     /// Trust material, mode and policy.
-    pub verifier: Verifier,
+    pub judge: Judge,
     /// What to verify.
     pub subjects: Subjects,
     /// Where attestations come from.
@@ -97,6 +115,11 @@ fn check_alg(
 /// and the trust material.
 pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
     check_output_flags(&args)?;
+    if args.lock.is_some() && !args.locked {
+        return Err(CliError::usage(
+            "--lock names the lock file for --locked; add --locked (or use `attest lock --update` to write it)",
+        ));
+    }
     let alg = args.digest_alg.map(DigestAlgorithm::from);
     let subjects = match &args.manifest {
         Some(path) => Subjects::Manifest {
@@ -108,6 +131,10 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
     };
     check_subjects(&args, &subjects, alg)?;
 
+    let policy_file = match &args.policy_file {
+        Some(path) => Some(PolicyFile::load(path).map_err(|e| CliError::usage(e.to_string()))?),
+        None => None,
+    };
     let evidence = if !args.bundle.is_empty() {
         Evidence::Files(args.bundle.clone())
     } else if args.bundle_from_oci {
@@ -120,12 +147,17 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
                 "--key needs --bundle FILE or --bundle-from-oci: GitHub's API is queried by --owner or --repo, which identify a certificate, not a key",
             ));
         }
-        Evidence::GitHub {
-            owner: owner_of(&args.policy.owner, &args.policy.repo),
-            repo: args.policy.repo.clone(),
-            predicate_type: Some(args.policy.predicate_type.clone()),
-            limit: args.limit as usize,
-            hostname: args.policy.hostname.clone(),
+        match &policy_file {
+            Some(policy) => github_scopes_of(policy, &args)?,
+            None => Evidence::GitHub {
+                scopes: vec![(
+                    owner_of(&args.policy.owner, &args.policy.repo),
+                    args.policy.repo.clone(),
+                )],
+                predicate_type: Some(predicate_type(&args)),
+                limit: args.limit as usize,
+                hostname: args.policy.hostname.clone(),
+            },
         }
     };
     if args.trust.offline {
@@ -141,7 +173,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         cert_identity_regex: args.policy.cert_identity_regex.clone(),
         cert_oidc_issuer: args.policy.cert_oidc_issuer.clone(),
         deny_self_hosted_runners: args.policy.deny_self_hosted_runners,
-        predicate_type: Some(args.policy.predicate_type.clone()),
+        predicate_type: Some(predicate_type(&args)),
         signer_digest: args.policy.signer_digest.clone(),
         source_digest: args.policy.source_digest.clone(),
         source_ref: args.policy.source_ref.clone(),
@@ -151,10 +183,43 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         Some(path) => Some(read_key(path)?),
         None => None,
     };
+    let options =
+        VerifyOptions::default().require_inclusion_proof(args.trust.require_inclusion_proof);
+    if let Some(policy) = policy_file {
+        let trust = trust_store(&args)?;
+        let lock = if args.locked {
+            let path = args.lock.clone().unwrap_or_else(|| {
+                args.policy_file
+                    .as_deref()
+                    .and_then(std::path::Path::parent)
+                    .unwrap_or(std::path::Path::new(""))
+                    .join("attest.lock")
+            });
+            let lock = Lock::load(&path).map_err(|e| CliError::new(crate::exit::UNREADABLE, e))?;
+            Some((path, lock))
+        } else {
+            None
+        };
+        return Ok(Plan {
+            judge: Judge::PolicyFile(Box::new(PolicyRun {
+                verifier: PolicyVerifier::new(policy, trust, options),
+                lock,
+            })),
+            subjects,
+            evidence,
+            alg,
+            json: args.output.format.is_some(),
+            jq: args.output.jq.clone().filter(|e| !e.is_empty()),
+            term,
+            offline: args.trust.offline,
+        });
+    }
     let policy = if key.is_some() {
-        Policy::statement_only(args.policy.predicate_type.clone())
+        Policy::statement_only(predicate_type(&args))
     } else {
-        Policy::from_flags(&flags).map_err(|e| CliError::usage(e.to_string()))?
+        Policy::from_flags(&flags)
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .with_provenance_check(args.policy.check_provenance)
     };
     let trust = trust_store(&args)?;
     let verifier = match key {
@@ -162,11 +227,9 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
             .map_err(|e| CliError::new(crate::exit::UNREADABLE, e.to_string()))?,
         None => Verifier::keyless(trust, policy),
     }
-    .with_options(
-        VerifyOptions::default().require_inclusion_proof(args.trust.require_inclusion_proof),
-    );
+    .with_options(options);
     Ok(Plan {
-        verifier,
+        judge: Judge::Flags(verifier),
         subjects,
         evidence,
         alg,
@@ -319,6 +382,60 @@ fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
         crate::settings::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
         td.as_deref(),
     ))
+}
+
+/// `--predicate-type`, or SLSA provenance v1 as in gh.
+fn predicate_type(args: &VerifyArgs) -> String {
+    args.policy
+        .predicate_type
+        .clone()
+        .unwrap_or_else(|| attest::bundle::SLSA_PROVENANCE_V1.to_string())
+}
+
+/// With `--policy` and no `--bundle`: GitHub's API is asked under every
+/// owner or repository the policy's requirements name, on the policy's
+/// host (a `--hostname` that disagrees is refused).
+fn github_scopes_of(policy: &PolicyFile, args: &VerifyArgs) -> Result<Evidence, CliError> {
+    let mut scopes: Vec<(String, Option<String>)> = Vec::new();
+    let mut hosts: Vec<String> = Vec::new();
+    for req in policy.rules().iter().flat_map(|r| r.requirements.iter()) {
+        if let Some((owner, repo)) = req.github_scope() {
+            if !scopes.contains(&(owner.clone(), repo.clone())) {
+                scopes.push((owner, repo));
+            }
+            let host = req.hostname().unwrap_or("github.com").to_ascii_lowercase();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    if scopes.is_empty() {
+        return Err(CliError::usage(format!(
+            "{}: no requirement names a GitHub repo or owner, so there is nowhere to ask GitHub for attestations; pass --bundle FILE or --bundle-from-oci",
+            policy.origin()
+        )));
+    }
+    if hosts.len() > 1 {
+        return Err(CliError::usage(format!(
+            "{}: requirements name several GitHub hosts ({}); verify one host per run, or pass --bundle FILE",
+            policy.origin(),
+            hosts.join(", ")
+        )));
+    }
+    let host = hosts.pop().unwrap_or_else(|| "github.com".into());
+    if let Some(flag) = &args.policy.hostname {
+        if !flag.trim().eq_ignore_ascii_case(&host) {
+            return Err(CliError::usage(format!(
+                "--hostname {flag} (or GH_HOST) disagrees with the policy, whose requirements are on {host}"
+            )));
+        }
+    }
+    Ok(Evidence::GitHub {
+        scopes,
+        predicate_type: None,
+        limit: args.limit as usize,
+        hostname: (host != "github.com").then_some(host),
+    })
 }
 
 /// The owner to query: `--owner`, else the owner part of `--repo`.

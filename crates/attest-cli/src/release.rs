@@ -8,6 +8,7 @@ use attest::manifest::{check_release_name, parse_manifest};
 use attest::outcome::Status;
 use attest::release::ReleaseArtifact;
 use attest::report;
+use attest::verifier::Verifier;
 
 use attest::source::oci::parse_oci_ref;
 
@@ -30,12 +31,24 @@ enum Pending {
 }
 
 /// Run release verification; returns the exit code.
-pub fn run(plan: &Plan) -> i32 {
-    run_checked(plan).unwrap_or_else(|e| e.report())
+pub fn run(plan: &Plan, verifier: &Verifier) -> i32 {
+    run_checked(plan, verifier).unwrap_or_else(|e| e.report())
 }
 
-fn run_checked(plan: &Plan) -> Result<i32, CliError> {
-    let term = plan.term;
+/// The artifacts of a run, hashed, with the images among them and the
+/// number of manifest problems already reported.
+pub struct Collected {
+    /// Every artifact, in order.
+    pub artifacts: Vec<ReleaseArtifact>,
+    /// The `oci://` artifacts, resolved.
+    pub images: Vec<Resolved>,
+    /// Manifest lines that were malformed or repeated.
+    pub problems: usize,
+}
+
+/// Read the subjects of a run (arguments or a manifest) and hash every file
+/// in parallel.
+pub fn collect(plan: &Plan) -> Result<Collected, CliError> {
     let mut problems = 0usize;
     let mut images = Vec::new();
     let pending = match &plan.subjects {
@@ -77,12 +90,20 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
             }
         });
     }
+    Ok(Collected {
+        artifacts,
+        images,
+        problems,
+    })
+}
 
-    // The evidence for every artifact: images are asked for their own
-    // referrers; GitHub once per distinct digest.
-    let targets: Vec<Resolved> = match plan.evidence {
-        Evidence::Oci { .. } => images,
-        _ => artifacts
+/// The artifacts whose evidence is fetched: the images themselves for
+/// `--bundle-from-oci`, else every artifact with a digest.
+pub fn evidence_targets(plan: &Plan, collected: &mut Collected) -> Vec<Resolved> {
+    match plan.evidence {
+        Evidence::Oci { .. } => std::mem::take(&mut collected.images),
+        _ => collected
+            .artifacts
             .iter()
             .filter_map(|a| {
                 a.digest().map(|d| Resolved {
@@ -93,13 +114,22 @@ fn run_checked(plan: &Plan) -> Result<i32, CliError> {
                 })
             })
             .collect(),
-    };
+    }
+}
+
+fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
+    let term = plan.term;
+    let mut collected = collect(plan)?;
+
+    // The evidence for every artifact: images are asked for their own
+    // referrers; GitHub once per distinct digest.
+    let targets = evidence_targets(plan, &mut collected);
     let (mut bundles, _) =
         crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
-    crate::fetch::complete_inclusion_proofs(&mut bundles, plan.verifier.trust(), plan.offline);
-    let verifier = &plan.verifier;
+    crate::fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), plan.offline);
     let policy = verifier.policy();
-    let verdict = verifier.verify_release(artifacts, &bundles);
+    let problems = collected.problems;
+    let verdict = verifier.verify_release(collected.artifacts, &bundles);
     crate::output::print_trust_notes(verifier.trust());
 
     // The JSON is printed whatever the verdict (it says which artifacts

@@ -9,7 +9,8 @@ use crate::exit;
 use crate::fetch;
 use crate::fetch::Evidence;
 use crate::output::Terminal;
-use crate::plan::Plan;
+use crate::plan::{Judge, Plan};
+use attest::verifier::Verifier;
 
 use crate::args::VerifyArgs;
 use crate::output::{print_json, print_trust_notes};
@@ -21,14 +22,18 @@ pub fn run(args: VerifyArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return e.report(),
     };
+    let verifier = match &plan.judge {
+        Judge::Flags(v) => v,
+        Judge::PolicyFile(run) => return crate::policy_run::run(&plan, run),
+    };
     match plan.single() {
-        Some(arg) => run_one(&plan, arg).unwrap_or_else(|e| e.report()),
-        None => crate::release::run(&plan),
+        Some(arg) => run_one(&plan, verifier, arg).unwrap_or_else(|e| e.report()),
+        None => crate::release::run(&plan, verifier),
     }
 }
 
 /// One artifact: gh's report.
-fn run_one(plan: &Plan, arg: &str) -> Result<i32, CliError> {
+fn run_one(plan: &Plan, verifier: &Verifier, arg: &str) -> Result<i32, CliError> {
     let term = plan.term;
     let resolved = fetch::resolve_artifact(
         arg,
@@ -45,8 +50,8 @@ fn run_one(plan: &Plan, arg: &str) -> Result<i32, CliError> {
     }
     let (mut bundles, from) =
         fetch::load(&plan.evidence, std::slice::from_ref(&resolved)).map_err(CliError::printed)?;
-    fetch::complete_inclusion_proofs(&mut bundles, plan.verifier.trust(), plan.offline);
-    let policy = plan.verifier.policy();
+    fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), plan.offline);
+    let policy = verifier.policy();
     if term.tty {
         eprintln!(
             "Loaded {} from {from}",
@@ -54,10 +59,36 @@ fn run_one(plan: &Plan, arg: &str) -> Result<i32, CliError> {
         );
         eprintln!("\n{}", report::criteria_block(policy));
     }
-    let verdict = plan.verifier.verify_artifact(&bundles, &digest);
-    print_trust_notes(plan.verifier.trust());
+    let verdict = verifier.verify_artifact(&bundles, &digest);
+    print_trust_notes(verifier.trust());
+    if !policy.check_provenance {
+        warn_provenance(&verdict);
+    }
     let json = plan.json.then_some(plan.jq.as_deref());
     Ok(print_verdict(&verdict, policy, &resolved.name, term, json))
+}
+
+/// Without `--check-provenance` the SLSA cross-check keeps gh's verdict but
+/// is reported: a provenance that disagrees with its certificate is named.
+fn warn_provenance(verdict: &ArtifactVerdict) {
+    for r in verdict.matched() {
+        let Some(att) = r.outcome.attestation() else {
+            continue;
+        };
+        let (Some(st), Some(cert)) = (&att.statement, &att.certificate) else {
+            continue;
+        };
+        for c in attest::policy::github_provenance_checks(&st.value, cert)
+            .iter()
+            .filter(|c| !c.passed)
+        {
+            eprintln!(
+                "Warning: {}: {} (--check-provenance makes this fail)",
+                report::printable_name(&r.origin.to_string()),
+                report::printable_name(&c.message)
+            );
+        }
+    }
 }
 
 fn print_verdict(

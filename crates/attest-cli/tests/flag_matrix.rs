@@ -290,6 +290,37 @@ impl World {
         self.root.display().to_string()
     }
 
+    /// A policy file (`all = true`) requiring SLSA provenance from `repo`.
+    fn policy_file(&self, name: &str, repo: &str) -> String {
+        let path = self.path(&format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "version = 1\n[[rule]]\nall = true\n[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nrepo = \"{repo}\"\ncheck-provenance = false\n"
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// A lock naming another signer for every image and package.
+    fn drift_lock(&self) -> String {
+        let path = self.path("drift.lock");
+        let mut text = String::from("version = 1\n");
+        for set in &self.sets {
+            for image in &set.images {
+                let r = parse_oci_ref(image).unwrap().unwrap();
+                text.push_str(&format!(
+                    "[[identity.\"image:{}/{}\"]]\nissuer = \"https://token.actions.githubusercontent.com\"\nsigner = \"https://github.com/other-org/x/.github/workflows/r.yml\"\n",
+                    r.registry(),
+                    r.repository()
+                ));
+            }
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// The baseline policy: the repository and the test Sigstore's root.
     fn baseline(&self) -> Vec<String> {
         strings(&[
@@ -452,6 +483,41 @@ fn verdict_rows(w: &World) -> Vec<Row> {
             },
             ..row("offline", repo_and(&["--offline"]))
         },
+        // A policy file whose rule wants another repository.
+        row(
+            "policy",
+            with_root(&[
+                "--policy",
+                &w.policy_file("other-repo", "octo-org/other-repo"),
+            ]),
+        ),
+        // The passing policy, held to a lock that records another signer.
+        row(
+            "locked",
+            with_root(&[
+                "--policy",
+                &w.policy_file("pass", "octo-org/octo-repo"),
+                "--locked",
+                "--lock",
+                &w.drift_lock(),
+            ]),
+        ),
+        Row {
+            // --lock alone would be ignored: it is refused everywhere.
+            expect: |_| Expect::Refused,
+            ..row(
+                "lock",
+                with_root(&[
+                    "--policy",
+                    &w.policy_file("pass", "octo-org/octo-repo"),
+                    "--lock",
+                    &w.drift_lock(),
+                ]),
+            )
+        },
+        // The test Sigstore's predicate names the runner as builder and has
+        // no internalParameters: the cross-check fails where gh passes.
+        row("check-provenance", repo_and(&["--check-provenance"])),
         Row {
             // The second set's entry is only promised, and its log cannot
             // prove it: required proofs fail it in every mode.
@@ -542,6 +608,24 @@ fn every_verdict_flag_changes_the_verdict_in_every_mode() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// `--policy` is a mode of its own: a policy file that says what the
+/// baseline flags say passes wherever they pass.
+#[test]
+fn a_policy_file_passes_in_every_mode_where_the_flags_do() {
+    let w = world();
+    let policy = strings(&[
+        "--policy",
+        &w.policy_file("pass", "octo-org/octo-repo"),
+        "--custom-trusted-root",
+        &w.root(),
+    ]);
+    for &mode in MODES {
+        let (code, out, err) = w.run(mode, 0, &policy);
+        assert_eq!(code, 0, "{mode:?}: {out}\n{err}");
+        assert!(out.contains("✓"), "{mode:?}: {out}");
+    }
 }
 
 #[test]

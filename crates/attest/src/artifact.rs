@@ -475,6 +475,134 @@ mod tests {
         assert!(err.to_string().contains("a directory"), "{err}");
     }
 
+    /// The read is bounded by the limit plus one byte, so a file that is
+    /// larger when read than when measured is refused rather than cut; a
+    /// procfs file measures 0 bytes and reads as more.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_text_file_is_read_whole_or_refused_at_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("exact.txt");
+        std::fs::write(&path, "0123456789").unwrap();
+        // Exactly the limit: read whole, not cut by one byte.
+        assert_eq!(read_text_file(&path, 10, "text").unwrap(), "0123456789");
+        assert_eq!(
+            read_text_file(&path, 9, "text").unwrap_err(),
+            "10 bytes, over the 9-byte limit for text"
+        );
+        let proc = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(proc).unwrap().len(), 0);
+        assert_eq!(
+            read_text_file(proc, 10, "text").unwrap_err(),
+            "grew past the 10-byte limit while being read"
+        );
+    }
+
+    #[test]
+    fn a_text_file_that_is_not_utf8_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.txt");
+        std::fs::write(&path, b"one\ntwo\nthr\xffee\n").unwrap();
+        assert_eq!(
+            read_text_file(&path, 100, "a manifest").unwrap_err(),
+            "line 3: not UTF-8 text (invalid byte at offset 11); expected a manifest"
+        );
+        std::fs::write(&path, b"\xff").unwrap();
+        assert_eq!(
+            read_text_file(&path, 100, "a manifest").unwrap_err(),
+            "line 1: not UTF-8 text (invalid byte at offset 0); expected a manifest"
+        );
+    }
+
+    #[test]
+    fn a_given_digest_serves_only_its_own_algorithm() {
+        let sha256 = digest_bytes(b"x", DigestAlgorithm::Sha256);
+        let given = ArtifactRef::Digest(sha256.clone());
+        assert_eq!(given.digest(DigestAlgorithm::Sha256).unwrap(), sha256);
+        match given.digest(DigestAlgorithm::Sha512) {
+            Err(e @ ArtifactError::AlgorithmMismatch { .. }) => assert_eq!(
+                e.to_string(),
+                "the artifact was given as a sha256 digest but --digest-alg is sha512"
+            ),
+            other => panic!("expected an algorithm mismatch, got {other:?}"),
+        }
+        let sha512 = digest_bytes(b"x", DigestAlgorithm::Sha512);
+        let given = ArtifactRef::Digest(sha512.clone());
+        assert_eq!(given.digest(DigestAlgorithm::Sha512).unwrap(), sha512);
+        assert!(given.digest(DigestAlgorithm::Sha256).is_err());
+    }
+
+    #[test]
+    fn artifacts_are_named_as_gh_names_them() {
+        assert_eq!(
+            ArtifactRef::File(PathBuf::from("dist/a.tgz")).display_name(),
+            "file://dist/a.tgz"
+        );
+        let d = digest_bytes(b"", DigestAlgorithm::Sha256);
+        assert_eq!(
+            ArtifactRef::Digest(d).display_name(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn each_kind_of_non_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = |p: &Path| file_kind(&std::fs::metadata(p).unwrap());
+        assert_eq!(kind(dir.path()), "a directory");
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo failed");
+        assert_eq!(kind(&fifo), "a FIFO");
+        let sock = dir.path().join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        assert_eq!(kind(&sock), "a socket");
+        // A character device (not a block device): either kind is "a device".
+        assert_eq!(kind(Path::new("/dev/null")), "a device");
+        let err = read_text_file(&fifo, 10, "text").unwrap_err();
+        assert_eq!(err, "not a regular file (a FIFO); expected text");
+    }
+
+    /// A reader that fails once with `first`, then yields `data`.
+    struct FailsOnce {
+        first: Option<io::ErrorKind>,
+        data: &'static [u8],
+    }
+
+    impl Read for FailsOnce {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if let Some(kind) = self.first.take() {
+                return Err(io::Error::new(kind, "injected"));
+            }
+            let n = self.data.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_any_other_error_is_not() {
+        let interrupted = FailsOnce {
+            first: Some(io::ErrorKind::Interrupted),
+            data: b"abc",
+        };
+        assert_eq!(
+            digest_reader(interrupted, DigestAlgorithm::Sha256).unwrap(),
+            digest_bytes(b"abc", DigestAlgorithm::Sha256)
+        );
+        let failing = FailsOnce {
+            first: Some(io::ErrorKind::Other),
+            data: b"abc",
+        };
+        let e = digest_reader(failing, DigestAlgorithm::Sha256).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::Other);
+    }
+
     #[test]
     fn digest_arg_only_when_no_such_file() {
         let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -440,6 +440,102 @@ fn an_expired_cache_says_which_role_expired_on_the_newest_root() {
     }
 }
 
+/// A role expires after its `expires` time, not at it (as the TUF client
+/// decides): at the newest root's exact expiry the cache is expired because
+/// its timestamp is (signed for a week), and the root is not named.
+#[test]
+fn an_expired_cache_names_only_roles_past_their_expiry() {
+    let f = fixture();
+    let r = expired_start(f);
+    let cache = tempfile::tempdir().unwrap();
+    fetch_target(&r, &opts(cache.path())).unwrap();
+    let root_file = r.cache_dir(cache.path()).join("root_history/2.root.json");
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&root_file).unwrap()).unwrap();
+    let root_expires: jiff::Timestamp = root["signed"]["expires"].as_str().unwrap().parse().unwrap();
+    let mut off = opts(cache.path());
+    off.offline = true;
+    off.now = root_expires;
+    match fetch_target(&r, &off) {
+        Err(e @ TufError::CacheInvalid { expired: true, .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("verifies but has expired (timestamp metadata expired at"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected an expired cache, got {other:?}"),
+    }
+}
+
+/// A successful refresh spares the network for a day after its stamp, and
+/// not before the stamp (a clock set back) nor from the day on: with the
+/// repository down, a spared fetch is the cache's, any other a network error.
+#[test]
+fn a_refresh_spares_the_network_for_one_day_after_it() {
+    let f = fixture();
+    let live = expired_start(f);
+    let dead = DeadServer::start();
+    let down = TufRepository {
+        url: format!("{}/expired-start", dead.base),
+        ..expired_start(f)
+    };
+    let cache = tempfile::tempdir().unwrap();
+    fetch_target(&live, &opts(cache.path())).unwrap();
+    copy_dir(&live.cache_dir(cache.path()), &down.cache_dir(cache.path()));
+    let stamp = attest::trust::tuf::last_refresh(&down, cache.path()).expect("a refresh stamp");
+    let at = |secs: i64| {
+        let mut o = opts(cache.path());
+        o.use_fresh_cache = true;
+        o.timeout = Duration::from_secs(2);
+        o.now = stamp + jiff::SignedDuration::from_secs(secs);
+        fetch_target(&down, &o)
+    };
+    const DAY: i64 = 24 * 60 * 60;
+    for secs in [1, 2 * 60 * 60, DAY - 1] {
+        match at(secs) {
+            Ok(t) => {
+                assert!(!t.from_network, "{secs} s after the refresh");
+                assert_eq!(t.refreshed_at, Some(stamp), "{secs} s after the refresh");
+            }
+            other => panic!("{secs} s after the refresh: expected the cache, got {other:?}"),
+        }
+    }
+    for secs in [DAY, DAY + 1, -60 * 60] {
+        let got = at(secs);
+        assert!(
+            matches!(got, Err(TufError::Network { .. })),
+            "{secs} s after the refresh: expected the network, got {got:?}"
+        );
+    }
+}
+
+/// A refresh whose metadata could not be written to the cache still gives
+/// the verified target, says the cache was not updated, and writes no
+/// refresh stamp (which would make the next run trust a stale cache).
+#[test]
+fn a_cache_that_cannot_be_written_is_reported_and_not_stamped() {
+    let f = fixture();
+    let r = repo(f, "happy");
+    let cache = tempfile::tempdir().unwrap();
+    let dir = r.cache_dir(cache.path());
+    // A non-empty directory where the timestamp is written: the rename
+    // onto it fails, whoever runs the test.
+    std::fs::create_dir_all(dir.join("timestamp.json/blocker")).unwrap();
+    let t = fetch_target(&r, &opts(cache.path())).unwrap();
+    assert_eq!(t.bytes, f.target);
+    let e = t.cache_error.expect("the failed cache write is reported");
+    assert!(
+        e.starts_with(&format!(
+            "the TUF cache in {} was not updated: ",
+            dir.display()
+        )) && e.contains("timestamp.json"),
+        "{e}"
+    );
+    assert!(!dir.join("attest-last-refresh").exists());
+    assert_eq!(attest::trust::tuf::last_refresh(&r, cache.path()), None);
+}
+
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{}: no {from:?}", path.display());

@@ -16,7 +16,7 @@ mod goregex;
 mod provenance;
 
 pub use goregex::{go_quote_meta, GoRegex};
-pub use provenance::provenance_checks;
+pub use provenance::{github_provenance_checks, provenance_checks, GITHUB_BUILD_TYPES};
 
 /// GitHub Actions' OIDC issuer on github.com.
 pub const GITHUB_ACTIONS_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -124,6 +124,9 @@ pub struct Policy {
     pub source_ref: Option<String>,
     /// Expected RunnerEnvironment (`github-hosted` under `--deny-self-hosted-runners`).
     pub runner_environment: Option<String>,
+    /// Fail on the SLSA cross-check of GitHub Actions provenance against
+    /// its certificate (`--check-provenance`); otherwise it is only reported.
+    pub check_provenance: bool,
 }
 
 /// A flag value or combination gh would refuse.
@@ -264,7 +267,15 @@ impl Policy {
             runner_environment: flags
                 .deny_self_hosted_runners
                 .then(|| "github-hosted".to_string()),
+            check_provenance: false,
         })
+    }
+
+    /// The same policy, failing (`true`) or only reporting (`false`) when a
+    /// GitHub Actions provenance disagrees with its certificate.
+    pub fn with_provenance_check(mut self, enforce: bool) -> Self {
+        self.check_provenance = enforce;
+        self
     }
 
     /// The policy for key-signed bundles: a key has no identity, so only
@@ -288,6 +299,7 @@ impl Policy {
             source_digest: None,
             source_ref: None,
             runner_environment: None,
+            check_provenance: false,
         }
     }
 
@@ -478,6 +490,11 @@ impl Policy {
             &cert.source_repository_ref,
             false,
         ));
+        if self.check_provenance {
+            if let Some(st) = &att.statement {
+                checks.extend(github_provenance_checks(&st.value, cert));
+            }
+        }
         checks
     }
 }

@@ -151,3 +151,69 @@ pub fn provenance_checks(
     );
     checks
 }
+
+/// The buildTypes of GitHub Actions provenance, whose predicate fields the
+/// certificate also states (provenance-formats.md §3).
+pub const GITHUB_BUILD_TYPES: &[&str] = &[
+    "https://actions.github.io/buildtypes/workflow/v1",
+    "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+];
+
+/// SLSA "verifying artifacts" for GitHub Actions provenance: every field
+/// the certificate also states must agree ([`provenance_checks`]), and
+/// `externalParameters` may hold only what the buildType defines
+/// (`workflow.{ref, repository, path}`): SLSA says unrecognised
+/// externalParameters fail verification. Statements that are not SLSA v1
+/// provenance of a GitHub buildType get no checks.
+pub fn github_provenance_checks(
+    statement: &serde_json::Value,
+    cert: &crate::certificate::CertificateSummary,
+) -> Vec<PolicyCheck> {
+    if statement["predicateType"] != crate::bundle::SLSA_PROVENANCE_V1 {
+        return Vec::new();
+    }
+    let predicate = &statement["predicate"];
+    let build_type = predicate["buildDefinition"]["buildType"]
+        .as_str()
+        .unwrap_or_default();
+    if !GITHUB_BUILD_TYPES.contains(&build_type) {
+        return Vec::new();
+    }
+    let mut checks = provenance_checks(predicate, cert);
+    let external = &predicate["buildDefinition"]["externalParameters"];
+    let mut unknown = Vec::new();
+    match external.as_object() {
+        Some(map) => {
+            for (k, v) in map {
+                if k != "workflow" {
+                    unknown.push(format!("externalParameters.{k}"));
+                    continue;
+                }
+                match v.as_object() {
+                    Some(wf) => unknown.extend(
+                        wf.keys()
+                            .filter(|k| !matches!(k.as_str(), "ref" | "repository" | "path"))
+                            .map(|k| format!("externalParameters.workflow.{k}")),
+                    ),
+                    None => unknown.push("externalParameters.workflow (not an object)".into()),
+                }
+            }
+        }
+        None => unknown.push("externalParameters (missing or not an object)".into()),
+    }
+    checks.push(PolicyCheck::new(
+        "externalParameters",
+        "workflow.{ref, repository, path} only",
+        (!unknown.is_empty()).then(|| unknown.join(", ")),
+        unknown.is_empty(),
+        if unknown.is_empty() {
+            "externalParameters holds only what the buildType defines".into()
+        } else {
+            format!(
+                "the provenance has unrecognised {} for buildType {build_type} (SLSA: unrecognised externalParameters fail verification)",
+                unknown.join(", ")
+            )
+        },
+    ));
+    checks
+}

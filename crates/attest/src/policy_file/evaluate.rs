@@ -20,6 +20,9 @@ pub struct Evidence {
     pub verified: Result<VerifiedAttestation, EvidenceFailure>,
     /// For a key-signed bundle, the index of the policy key that verified it.
     pub key: Option<usize>,
+    /// What the bundle attests (its statement or message), so the same
+    /// attestation given twice is counted once.
+    pub content: Vec<u8>,
 }
 
 /// Why a bundle is no evidence for a subject.
@@ -36,6 +39,7 @@ pub enum EvidenceFailure {
 
 /// One check of one attestation against one requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RuleCheck {
     /// What is checked (`SubjectAlternativeName`, `predicate /a/b`, …).
     pub name: String,
@@ -51,17 +55,21 @@ pub struct RuleCheck {
 
 /// One attestation considered for a requirement.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AttestationReport {
     /// Where the bundle came from.
     pub origin: String,
     /// Whether it meets the requirement.
     pub passed: bool,
+    /// Who signed it (what `attest.lock` records).
+    pub signer: Option<super::lock::LockedIdentity>,
     /// Every check, in order.
     pub checks: Vec<RuleCheck>,
 }
 
 /// One requirement of one rule.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RequirementReport {
     /// Predicate type and signer.
     pub requirement: String,
@@ -81,6 +89,7 @@ pub struct RequirementReport {
 
 /// One rule that matched the subject.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RuleReport {
     /// The rule's name.
     pub rule: String,
@@ -94,6 +103,7 @@ pub struct RuleReport {
 
 /// The verdict of a policy on one subject.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SubjectReport {
     /// The subject as named.
     pub subject: String,
@@ -116,6 +126,7 @@ pub struct SubjectReport {
 
 /// A bundle that is no evidence for the subject.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RejectedBundle {
     /// Where it came from.
     pub origin: String,
@@ -228,6 +239,8 @@ fn evaluate_requirement(
     evidence: &[Evidence],
 ) -> RequirementReport {
     let mut attestations = Vec::new();
+    // (content, signer) of the attestations that met the requirement.
+    let mut distinct = std::collections::HashSet::new();
     for e in evidence {
         let Ok(att) = &e.verified else { continue };
         let Some(statement) = &att.statement else {
@@ -253,13 +266,22 @@ fn evaluate_requirement(
                 },
             });
         }
+        let passed = checks.iter().all(|c| c.passed);
+        if passed {
+            let signer = format!(
+                "{:?}|{:?}|{:?}",
+                att.certificate, att.key_fingerprint, e.key
+            );
+            distinct.insert((e.content.clone(), signer));
+        }
         attestations.push(AttestationReport {
             origin: e.origin.clone(),
-            passed: checks.iter().all(|c| c.passed),
+            passed,
+            signer: super::lock::LockedIdentity::of(att),
             checks,
         });
     }
-    let met = attestations.iter().filter(|a| a.passed).count();
+    let met = distinct.len();
     RequirementReport {
         requirement: req.label.clone(),
         line: req.line,
@@ -285,6 +307,37 @@ fn rego_input(att: &VerifiedAttestation, subject: &Subject) -> Value {
         })).collect::<Vec<_>>(),
         "subject": { "name": subject.display, "digest": subject.digest.to_string() },
     })
+}
+
+/// What a bundle attests, however its JSON is spelt. With the verified
+/// signer it identifies an attestation; signature bytes would not (an ECDSA
+/// signature can be re-encoded into another valid one, and bundles can
+/// carry the same signature with other material).
+fn signed_content(bundle: &LoadedBundle) -> Vec<u8> {
+    use sigstore_types::bundle::SignatureContent;
+    let mut key = Vec::new();
+    let mut part = |bytes: &[u8]| {
+        key.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+        key.extend_from_slice(bytes);
+    };
+    let b = &bundle.bundle;
+    match &b.content {
+        SignatureContent::DsseEnvelope(env) => {
+            part(b"dsse");
+            part(env.payload_type.as_bytes());
+            part(env.payload.as_bytes());
+        }
+        SignatureContent::MessageSignature(m) => {
+            part(b"message");
+            match &m.message_digest {
+                Some(d) => part(d.digest.as_bytes()),
+                None => part(m.signature.as_bytes()),
+            }
+        }
+        // A content kind this build does not know: its own JSON.
+        _ => part(bundle.raw.to_string().as_bytes()),
+    }
+    key
 }
 
 /// A policy file with the trust material to verify bundles under: the
@@ -318,6 +371,10 @@ impl PolicyVerifier {
 
     /// Verify each bundle once for `subject`: keyless bundles under the
     /// trust store, key-signed ones with each key the policy names.
+    ///
+    /// The same signed content given twice (two bundle files, an
+    /// organisation and a repository query) is one attestation: it is
+    /// verified and counted once, so `count = 2` needs two signatures.
     pub fn verify_evidence(
         &self,
         subject: &Subject,
@@ -331,6 +388,7 @@ impl PolicyVerifier {
                     origin: format!("bundle {}", i + 1),
                     verified: Err(EvidenceFailure::Unreadable(e.to_string())),
                     key: None,
+                    content: Vec::new(),
                 },
                 Ok(bundle) => self.verify_one(bundle, subject),
             })
@@ -339,6 +397,7 @@ impl PolicyVerifier {
 
     fn verify_one(&self, bundle: &LoadedBundle, subject: &Subject) -> Evidence {
         let origin = bundle.origin.to_string();
+        let content = signed_content(bundle);
         let input = ArtifactInput::Digest(&subject.digest);
         let classify = |e: VerifyError| {
             if e.is_no_match() {
@@ -356,6 +415,7 @@ impl PolicyVerifier {
                 origin,
                 verified,
                 key: None,
+                content,
             };
         }
         let Some(instance) = self.trust.first() else {
@@ -365,6 +425,7 @@ impl PolicyVerifier {
                     "no trusted root to verify key-signed bundles against".into(),
                 )),
                 key: None,
+                content,
             };
         };
         let mut last = None;
@@ -377,6 +438,7 @@ impl PolicyVerifier {
                         origin,
                         verified: Ok(att),
                         key: Some(index),
+                        content,
                     }
                 }
                 Err(e) => last = Some(classify(e)),
@@ -388,6 +450,7 @@ impl PolicyVerifier {
                 EvidenceFailure::Failed("signed with a key the policy does not name".into())
             })),
             key: None,
+            content,
         }
     }
 

@@ -67,13 +67,14 @@ impl std::fmt::Display for LockedIdentity {
 struct LockWire {
     version: i64,
     #[serde(default)]
-    identity: BTreeMap<String, LockedIdentity>,
+    identity: BTreeMap<String, Vec<LockedIdentity>>,
 }
 
-/// The lock: name → identity.
+/// The lock: name → the identities that sign it (a package's provenance
+/// and its SBOM may come from different workflows).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
-    entries: BTreeMap<String, LockedIdentity>,
+    entries: BTreeMap<String, Vec<LockedIdentity>>,
 }
 
 /// What the lock says of one subject.
@@ -86,9 +87,9 @@ pub enum LockCheck {
         /// The lock name.
         name: String,
         /// What the lock records.
-        locked: LockedIdentity,
-        /// Who signed now.
-        seen: Vec<LockedIdentity>,
+        locked: Vec<LockedIdentity>,
+        /// The signers now that the lock does not record.
+        new: Vec<LockedIdentity>,
     },
     /// The name is not in the lock.
     Missing(String),
@@ -106,9 +107,10 @@ impl LockCheck {
     pub fn message(&self) -> String {
         match self {
             Self::Same(name) => format!("{name}: signed by the identity in attest.lock"),
-            Self::Drift { name, locked, seen } => format!(
-                "{name}: attest.lock records {locked}, but this artifact is signed by {}; if the change is expected, review it and run `attest lock --update`",
-                seen.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            Self::Drift { name, locked, new } => format!(
+                "{name}: signed by {}, which attest.lock does not record (it records {}); if the change is expected, review it and run `attest lock --update`",
+                join(new),
+                join(locked)
             ),
             Self::Missing(name) => format!(
                 "{name} is not in attest.lock; run `attest lock --update` to record its signer after review"
@@ -160,14 +162,21 @@ impl Lock {
         )
     }
 
-    /// The identity recorded for `name`.
-    pub fn get(&self, name: &str) -> Option<&LockedIdentity> {
-        self.entries.get(name)
+    /// The identities recorded for `name`.
+    pub fn get(&self, name: &str) -> Option<&[LockedIdentity]> {
+        self.entries.get(name).map(Vec::as_slice)
     }
 
-    /// Record `identity` for `name`, returning what it replaced.
-    pub fn set(&mut self, name: String, identity: LockedIdentity) -> Option<LockedIdentity> {
-        self.entries.insert(name, identity)
+    /// Record `identities` for `name` (sorted, without repeats), returning
+    /// what it replaced.
+    pub fn set(
+        &mut self,
+        name: String,
+        mut identities: Vec<LockedIdentity>,
+    ) -> Option<Vec<LockedIdentity>> {
+        identities.sort();
+        identities.dedup();
+        self.entries.insert(name, identities)
     }
 
     /// Check a subject whose attestations were signed by `seen` (the
@@ -179,14 +188,31 @@ impl Lock {
         let Some(locked) = self.entries.get(&name) else {
             return LockCheck::Missing(name);
         };
-        if !seen.is_empty() && seen.iter().all(|s| s == locked) {
-            LockCheck::Same(name)
-        } else {
+        let mut new: Vec<LockedIdentity> = seen
+            .iter()
+            .filter(|s| !locked.contains(s))
+            .cloned()
+            .collect();
+        new.sort();
+        new.dedup();
+        if seen.is_empty() || !new.is_empty() {
             LockCheck::Drift {
                 name,
                 locked: locked.clone(),
-                seen: seen.to_vec(),
+                new,
             }
+        } else {
+            LockCheck::Same(name)
         }
     }
+}
+
+fn join(ids: &[LockedIdentity]) -> String {
+    if ids.is_empty() {
+        return "no verified signer".into();
+    }
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -74,12 +74,7 @@ pub const PREDICATE_SHORTCUTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The buildTypes of GitHub Actions provenance, whose predicate fields the
-/// certificate also states (provenance-formats.md §3).
-pub const GITHUB_BUILD_TYPES: &[&str] = &[
-    "https://actions.github.io/buildtypes/workflow/v1",
-    "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
-];
+pub use crate::policy::GITHUB_BUILD_TYPES;
 
 /// A policy file that cannot be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,6 +128,8 @@ pub struct Requirement {
     /// How many distinct attestations must meet it.
     pub count: usize,
     identity: Identity,
+    github: Option<(String, Option<String>)>,
+    hostname: Option<String>,
     source_ref: Option<ValueMatcher>,
     self_hosted: bool,
     check_provenance: bool,
@@ -349,13 +346,45 @@ impl Rule {
     }
 }
 
+/// A compiled Go RE2 pattern; an empty one (which matches everything) is
+/// refused, as gh refuses empty flag values.
+fn regex(pattern: &str) -> Result<GoRegex, String> {
+    if pattern.trim().is_empty() {
+        return Err(
+            "an empty pattern matches everything; give a pattern or leave the key out".into(),
+        );
+    }
+    GoRegex::new(pattern).map_err(|e| e.to_string())
+}
+
+/// `*` stays within one `/`-separated part (as in policy-controller's
+/// globs); `**` crosses parts.
 fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    if pattern.trim().is_empty() {
+        return Err("an empty glob matches nothing; give a pattern".into());
+    }
     GlobBuilder::new(pattern)
-        .literal_separator(false)
+        .literal_separator(true)
         .backslash_escape(true)
         .build()
         .map(|g| g.compile_matcher())
         .map_err(|e| format!("invalid glob {pattern:?}: {}", e.kind()))
+}
+
+/// An image repository as registries name it: Docker Hub's short forms
+/// (`alpine`, `user/app`) get their registry and `library/`, as
+/// `oci://alpine` does.
+fn normalize_image(value: &str) -> String {
+    let first = value.split('/').next().unwrap_or_default();
+    let has_registry =
+        value.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    if has_registry {
+        value.to_string()
+    } else if value.contains('/') {
+        format!("docker.io/{value}")
+    } else {
+        format!("docker.io/library/{value}")
+    }
 }
 
 fn compile_rule(
@@ -387,8 +416,9 @@ fn compile_rule(
                 format!("images: {value:?} names a tag or digest; give the repository (REGISTRY/REPOSITORY, globs allowed)"),
             ));
         }
-        let g = glob(value).map_err(|e| loc.at(p.span(), e))?;
-        matchers.images.push((value.to_string(), g));
+        let value = normalize_image(value);
+        let g = glob(&value).map_err(|e| loc.at(p.span(), e))?;
+        matchers.images.push((value, g));
     }
     for p in &rule.pypi {
         let n = normalize_pypi(p.get_ref());
@@ -459,7 +489,7 @@ fn predicate_type(
     value: &toml::Spanned<String>,
 ) -> Result<String, PolicyFileError> {
     let v = value.get_ref().trim();
-    if v.contains("://") {
+    if v.contains(':') {
         return Ok(v.to_string());
     }
     PREDICATE_SHORTCUTS
@@ -623,7 +653,7 @@ fn compile_requirement(
         }
         let san = match (&req.san, &req.san_regex) {
             (Some(v), None) => SanMatcher::Exact(v.get_ref().clone()),
-            (None, Some(v)) => SanMatcher::Regex(GoRegex::new(v.get_ref()).map_err(|e| at(v.span(), format!("san-regex: {e}")))?),
+            (None, Some(v)) => SanMatcher::Regex(regex(v.get_ref()).map_err(|e| at(v.span(), format!("san-regex: {e}")))?),
             (Some(_), Some(v)) => return Err(at(v.span(), "san and san-regex: give one of them".into())),
             (None, None) => return Err(at(span.clone(), "issuer needs san or san-regex: without them any identity of that issuer would pass".into())),
         };
@@ -681,7 +711,7 @@ fn compile_requirement(
         let op = if let Some(v) = c.equals {
             Op::Equals(json(v).map_err(|e| at(c_span.clone(), e))?)
         } else if let Some(re) = c.matches {
-            Op::Matches(GoRegex::new(&re).map_err(|e| at(c_span.clone(), format!("matches: {e}")))?)
+            Op::Matches(regex(&re).map_err(|e| at(c_span.clone(), format!("matches: {e}")))?)
         } else if let Some(list) = c.one_of {
             if list.is_empty() {
                 return Err(at(c_span, "one-of: an empty list can never match".into()));
@@ -720,9 +750,23 @@ fn compile_requirement(
             SanMatcher::Any => "any signer".into(),
         },
     };
+    let github = if gh_style {
+        match (&req.repo, &req.owner) {
+            (Some(r), _) => r
+                .get_ref()
+                .split_once('/')
+                .map(|(o, _)| (o.to_string(), Some(r.get_ref().clone()))),
+            (None, Some(o)) => Some((o.get_ref().clone(), None)),
+            _ => None,
+        }
+    } else {
+        None
+    };
     Ok(Requirement {
         label: format!("{predicate_type} signed by {signer}"),
         line: loc.line(span.start),
+        github,
+        hostname: s(&req.hostname),
         predicate_type,
         count,
         identity,
@@ -755,6 +799,17 @@ fn policy_message(message: &str) -> String {
 }
 
 impl Requirement {
+    /// The GitHub owner and repository (`OWNER/REPO`) this requirement
+    /// names, where GitHub's API holds its attestations.
+    pub fn github_scope(&self) -> Option<(String, Option<String>)> {
+        self.github.clone()
+    }
+
+    /// The GitHub host it names (`None`: github.com).
+    pub fn hostname(&self) -> Option<&str> {
+        self.hostname.as_deref()
+    }
+
     /// The checks of one verified attestation against this requirement
     /// (the predicate type is checked by the caller).
     fn checks(&self, att: &VerifiedAttestation, key: Option<usize>) -> Vec<RuleCheck> {
@@ -820,64 +875,21 @@ impl Requirement {
     }
 }
 
-/// SLSA "verifying artifacts" for GitHub Actions provenance: every field the
-/// certificate also states must agree, and `externalParameters` holds only
-/// what the buildType defines. Other predicates and buildTypes: no checks.
+/// SLSA "verifying artifacts" for GitHub Actions provenance, as
+/// [`RuleCheck`]s named `provenance …` (see
+/// [`crate::policy::github_provenance_checks`]).
 pub fn provenance_cross_check(
     statement: &Value,
     cert: &crate::certificate::CertificateSummary,
 ) -> Vec<RuleCheck> {
-    if statement["predicateType"] != SLSA_PROVENANCE_V1 {
-        return Vec::new();
-    }
-    let predicate = &statement["predicate"];
-    let build_type = predicate["buildDefinition"]["buildType"]
-        .as_str()
-        .unwrap_or_default();
-    if !GITHUB_BUILD_TYPES.contains(&build_type) {
-        return Vec::new();
-    }
-    let mut checks: Vec<RuleCheck> = crate::policy::provenance_checks(predicate, cert)
+    crate::policy::github_provenance_checks(statement, cert)
         .into_iter()
         .map(|c| {
             let mut c = RuleCheck::from(c);
             c.name = format!("provenance {}", c.name);
             c
         })
-        .collect();
-    let external = &predicate["buildDefinition"]["externalParameters"];
-    let mut unknown = Vec::new();
-    match external.as_object() {
-        Some(map) => {
-            for (k, v) in map {
-                if k != "workflow" {
-                    unknown.push(format!("externalParameters.{k}"));
-                    continue;
-                }
-                match v.as_object() {
-                    Some(wf) => unknown.extend(
-                        wf.keys()
-                            .filter(|k| !matches!(k.as_str(), "ref" | "repository" | "path"))
-                            .map(|k| format!("externalParameters.workflow.{k}")),
-                    ),
-                    None => unknown.push("externalParameters.workflow (not an object)".into()),
-                }
-            }
-        }
-        None => unknown.push("externalParameters (missing or not an object)".into()),
-    }
-    checks.push(RuleCheck {
-        name: "provenance externalParameters".into(),
-        expected: "workflow.{ref, repository, path} only".into(),
-        passed: unknown.is_empty(),
-        message: if unknown.is_empty() {
-            "externalParameters holds only what the buildType defines".into()
-        } else {
-            format!("unrecognised {} for buildType {build_type} (SLSA: unrecognised externalParameters fail verification)", unknown.join(", "))
-        },
-        actual: (!unknown.is_empty()).then(|| unknown.join(", ")),
-    });
-    checks
+        .collect()
 }
 
 impl From<PolicyCheck> for RuleCheck {

@@ -50,9 +50,10 @@ impl HttpSettings {
     /// Settings from the text of a timeout in seconds (as `ATTEST_HTTP_TIMEOUT`
     /// holds it): a positive, finite number, else the default.
     pub fn from_timeout_text(text: Option<&str>) -> Self {
+        // `try_from_secs_f64` refuses negative, NaN and infinite values, and
+        // the zero check refuses 0, -0 and anything under a nanosecond.
         let timeout = text
             .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| *s > 0.0 && s.is_finite())
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .filter(|d| !d.is_zero())
             .unwrap_or(DEFAULT_TIMEOUT);
@@ -430,6 +431,8 @@ mod tests {
             Some("inf"),
             Some("NaN"),
             Some("1e300"),
+            Some("-0"),
+            Some("1e-300"),
         ] {
             assert_eq!(
                 HttpSettings::from_timeout_text(bad).timeout,
@@ -437,6 +440,191 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_wait_of_exactly_the_most_we_wait_is_waited() {
+        let mut at_most = HeaderMap::new();
+        at_most.insert(RETRY_AFTER, HeaderValue::from_static("60"));
+        assert_eq!(
+            retry_decision(StatusCode::TOO_MANY_REQUESTS, &at_most, 0),
+            Retry::After(MAX_RETRY_AFTER)
+        );
+    }
+
+    #[test]
+    fn github_s_rate_limit_reset_is_a_retry_after_only_when_nothing_remains() {
+        let reset = (jiff::Timestamp::now().as_second() + 30).to_string();
+        let mut spent = HeaderMap::new();
+        spent.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        spent.insert("x-ratelimit-reset", HeaderValue::from_str(&reset).unwrap());
+        let wait = retry_after(&spent).expect("a wait until the reset");
+        assert!(
+            (28..=30).contains(&wait.as_secs()),
+            "{wait:?} for a reset 30 s away"
+        );
+        let mut left = spent.clone();
+        left.insert("x-ratelimit-remaining", HeaderValue::from_static("5"));
+        assert_eq!(retry_after(&left), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    /// A loopback server that answers its connections, in order, with the
+    /// raw responses given (then refuses more: it stops listening), and
+    /// counts the requests it read.
+    struct Canned {
+        url: String,
+        served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Canned {
+        fn start(responses: Vec<Vec<u8>>) -> Self {
+            use std::io::{Read, Write};
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}/x", listener.local_addr().unwrap());
+            let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let count = served.clone();
+            std::thread::spawn(move || {
+                for response in responses {
+                    let Ok((mut stream, _)) = listener.accept() else {
+                        return;
+                    };
+                    let mut request = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !request.ends_with(b"\r\n\r\n") {
+                        match stream.read(&mut byte) {
+                            Ok(1) => request.push(byte[0]),
+                            _ => break,
+                        }
+                    }
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let _ = stream.write_all(&response);
+                }
+            });
+            Self { url, served }
+        }
+
+        fn served(&self) -> usize {
+            self.served.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut r = format!(
+            "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n{headers}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r
+    }
+
+    /// A chunked response (no length announced) of `body` in one chunk.
+    fn chunked(body: &[u8]) -> Vec<u8> {
+        let mut r = format!(
+            "HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r.extend_from_slice(b"\r\n0\r\n\r\n");
+        r
+    }
+
+    fn fetch(url: &str, limit: u64) -> Result<Fetched, HttpError> {
+        block_on(get(&client().unwrap(), url, None, &[], limit)).unwrap()
+    }
+
+    #[test]
+    fn bodies_are_kept_up_to_their_limit_and_refused_over_it() {
+        let ten = b"0123456789";
+        for (what, raw) in [
+            ("announced", response("200 OK", "", ten)),
+            ("chunked", chunked(ten)),
+        ] {
+            let server = Canned::start(vec![raw.clone(), raw]);
+            assert_eq!(fetch(&server.url, 10).unwrap().body, ten, "{what}");
+            assert_eq!(
+                fetch(&server.url, 9).unwrap_err(),
+                HttpError::TooLarge {
+                    url: server.url.clone(),
+                    limit: 9
+                },
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_announced_length_over_the_limit_is_refused_unread() {
+        // The server announces 1000 bytes and sends 5: reading would fail
+        // on the short body, so a refusal shows nothing was read.
+        let mut raw =
+            b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 1000\r\n\r\n".to_vec();
+        raw.extend_from_slice(b"short");
+        let server = Canned::start(vec![raw]);
+        assert_eq!(
+            fetch(&server.url, 10).unwrap_err(),
+            HttpError::TooLarge {
+                url: server.url.clone(),
+                limit: 10
+            }
+        );
+    }
+
+    #[test]
+    fn an_error_body_is_cut_at_the_limit_not_refused() {
+        let eleven = b"0123456789A";
+        for raw in [response("500 Oops", "", eleven), chunked(eleven)] {
+            let server = Canned::start(vec![raw]);
+            let body = block_on(async {
+                let mut resp = client().unwrap().get(&server.url).send().await.unwrap();
+                read_limited(&mut resp, 10, true).await.unwrap()
+            })
+            .unwrap();
+            assert_eq!(body.as_deref(), Some(&b"0123456789"[..]));
+        }
+    }
+
+    #[test]
+    fn server_errors_are_retried_three_times_then_reported() {
+        let busy = response("503 Service Unavailable", "retry-after: 0\r\n", b"");
+        let server = Canned::start(vec![busy; 5]);
+        assert_eq!(
+            fetch(&server.url, 100).unwrap_err(),
+            HttpError::Status {
+                url: server.url.clone(),
+                status: 503,
+                detail: String::new()
+            }
+        );
+        assert_eq!(server.served(), 1 + RETRIES as usize);
+    }
+
+    #[test]
+    fn a_final_429_is_rate_limiting_and_a_4xx_quotes_the_message_inert() {
+        let limited = response("429 Too Many Requests", "retry-after: 0\r\n", b"");
+        let server = Canned::start(vec![limited; 4]);
+        assert_eq!(
+            fetch(&server.url, 100).unwrap_err(),
+            HttpError::RateLimited {
+                url: server.url.clone(),
+                seconds: 0
+            }
+        );
+        let body = br#"{"message":"Not \u001b[2J Found","documentation_url":"x"}"#;
+        let server = Canned::start(vec![response("404 Not Found", "", body)]);
+        let e = fetch(&server.url, 1000).unwrap_err();
+        assert_eq!(
+            e,
+            HttpError::Status {
+                url: server.url.clone(),
+                status: 404,
+                detail: ": Not \\x1b[2J Found".into()
+            }
+        );
+        let server = Canned::start(vec![response("200 OK", "", b"ok")]);
+        assert_eq!(fetch(&server.url, 1000).unwrap().body, b"ok");
     }
 
     #[test]

@@ -780,6 +780,34 @@ mod tests {
     }
 
     #[test]
+    fn ages_are_described_at_each_boundary() {
+        let now: jiff::Timestamp = "2026-12-07T00:00:00Z".parse().unwrap();
+        let age = |secs: i64| describe_age(now - jiff::SignedDuration::from_secs(secs), now);
+        for (secs, expected) in [
+            (-5, "just now"),
+            (0, "just now"),
+            (59, "just now"),
+            (60, "1 minutes ago"),
+            (3599, "59 minutes ago"),
+            (3600, "1 hours ago"),
+            (86_402, "24 hours ago"),
+            (2 * 86_400 - 1, "47 hours ago"),
+            (2 * 86_400, "2 days ago"),
+            (30 * 86_400 + 5, "30 days ago"),
+        ] {
+            assert_eq!(age(secs), expected, "{secs} s");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_platform_cache_is_attest_s_own_directory() {
+        let root = platform_cache_root().expect("a home directory");
+        assert!(root.is_absolute(), "{}", root.display());
+        assert_eq!(root.file_name(), Some(std::ffi::OsStr::new("attest")));
+    }
+
+    #[test]
     fn the_cache_root_is_the_value_given_not_the_environment() {
         std::env::set_var(CACHE_DIR_ENV, "/nonexistent/from-env");
         let given = PathBuf::from("/tmp/given-cache");

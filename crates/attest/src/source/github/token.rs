@@ -269,6 +269,87 @@ mod tests {
     }
 
     #[test]
+    fn each_host_takes_its_own_token_variables_and_skips_blank_ones() {
+        let settings = |tokens: &[(&str, &str)], hosts_yml: Option<PathBuf>| ApiSettings {
+            env_tokens: tokens
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            hosts_yml,
+            ..ApiSettings::default()
+        };
+        let all = settings(
+            &[
+                ("GH_TOKEN", " gh "),
+                ("GITHUB_TOKEN", "github"),
+                ("GH_ENTERPRISE_TOKEN", "ghe"),
+                ("GITHUB_ENTERPRISE_TOKEN", "github-e"),
+            ],
+            None,
+        );
+        let found = |host: &str, s: &ApiSettings| find_token(host, true, s);
+        let token = |t: &str, var: &str| (Some(t.to_string()), Some(var.to_string()));
+        assert_eq!(found("github.com", &all), token("gh", "$GH_TOKEN"));
+        assert_eq!(found("acme.ghe.com", &all), token("gh", "$GH_TOKEN"));
+        assert_eq!(
+            found("ghes.example", &all),
+            token("ghe", "$GH_ENTERPRISE_TOKEN")
+        );
+        let blank_first = settings(&[("GH_TOKEN", "  "), ("GITHUB_TOKEN", "github")], None);
+        assert_eq!(
+            found("github.com", &blank_first),
+            token("github", "$GITHUB_TOKEN")
+        );
+        // github.com's variables are not a GHES host's, nor the reverse.
+        let enterprise = settings(&[("GH_ENTERPRISE_TOKEN", "ghe")], None);
+        assert_eq!(found("github.com", &enterprise), (None, None));
+        let public = settings(&[("GITHUB_TOKEN", "github")], None);
+        assert_eq!(found("ghes.example", &public), (None, None));
+        // hosts.yml only when the API contacted is the host's own.
+        let dir = tempfile::tempdir().unwrap();
+        let yml = dir.path().join("hosts.yml");
+        std::fs::write(&yml, "github.com:\n    oauth_token: from-yml\n").unwrap();
+        let with_yml = settings(&[], Some(yml.clone()));
+        assert_eq!(
+            find_token("github.com", true, &with_yml),
+            token("from-yml", &yml.display().to_string())
+        );
+        assert_eq!(find_token("github.com", false, &with_yml), (None, None));
+        // Through GitHubApi::new: a loopback stand-in gets no hosts.yml token.
+        let api = GitHubApi::new(&ApiSettings {
+            api_url: Some("http://127.0.0.1:1".into()),
+            hostname: Some("github.com".into()),
+            ..with_yml
+        });
+        assert_eq!((api.token, api.token_source), (None, None));
+    }
+
+    #[test]
+    fn hosts_yml_comments_and_blank_lines_do_not_end_a_host() {
+        let yml =
+            "github.com:\n\n# a note\n    # oauth_token: commented-out\n    oauth_token: real\n";
+        assert_eq!(
+            token_from_hosts_yml(yml, "github.com").as_deref(),
+            Some("real")
+        );
+    }
+
+    #[test]
+    fn debug_output_names_token_variables_but_never_shows_a_token() {
+        let s = ApiSettings {
+            hostname: Some("github.com".into()),
+            env_tokens: vec![("GH_TOKEN".into(), "ghp_SECRET".into())],
+            ..ApiSettings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("GH_TOKEN") && shown.contains("github.com"),
+            "{shown}"
+        );
+        assert!(!shown.contains("ghp_SECRET"), "{shown}");
+    }
+
+    #[test]
     fn the_api_and_token_are_the_values_given_not_the_environment() {
         // The environment says one thing; the settings passed in say
         // another, and only they count (the library reads no variable).

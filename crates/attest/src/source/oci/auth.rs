@@ -595,6 +595,21 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_names_the_registry_but_never_shows_the_password() {
+        let c = creds(&vars(&[
+            (REGISTRY_ENV, "r.example"),
+            (USERNAME_ENV, "bob"),
+            (PASSWORD_ENV, "b-SECRET"),
+        ]));
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("r.example") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("b-SECRET"), "{shown}");
+    }
+
+    #[test]
     fn credentials_are_the_values_given_not_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
