@@ -37,7 +37,13 @@ impl GoRegex {
     pub fn new(pattern: &str) -> Result<Self, PolicyError> {
         let invalid = |why: String| usage(format!("invalid regular expression {pattern:?}: {why}"));
         let translated = go_to_rust_regex(pattern).map_err(invalid)?;
-        let regex = Regex::new(&translated).map_err(|e| invalid(e.to_string()))?;
+        // The regex crate draws the pattern and a caret over several lines;
+        // an error here is one line.
+        let regex = Regex::new(&translated).map_err(|e| {
+            let text = e.to_string();
+            let last = text.lines().map(str::trim).filter(|l| !l.is_empty()).last();
+            invalid(last.unwrap_or("invalid").to_string())
+        })?;
         Ok(Self {
             source: pattern.to_string(),
             regex,
