@@ -34,7 +34,8 @@ enum PolicySub {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Where to write the policy (the lock goes beside it as attest.lock).
-    #[arg(short = 'o', long, value_name = "FILE", default_value = "attest.toml")]
+    // No `-o`: that is `--owner`'s short form, as in `verify`.
+    #[arg(long, value_name = "FILE", default_value = "attest.toml")]
     output: PathBuf,
 
     /// Replace an existing policy or lock file.
