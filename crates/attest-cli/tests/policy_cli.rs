@@ -196,3 +196,62 @@ fn every_subcommand_has_a_valid_definition() {
         assert!(out.contains("Usage:"), "{sub:?}: {out}");
     }
 }
+
+/// A package's signer is recorded by `attest lock --update`; `--locked`
+/// then passes, and fails once the lock names another signer.
+#[test]
+fn lock_update_records_the_signer_and_locked_refuses_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // Subjects match by digest: the tarball under a wheel's name is a
+    // distribution of the PyPI project "sigstore".
+    let wheel = dir.path().join("sigstore-2.1.0-py3-none-any.whl");
+    std::fs::copy(examples().join("sigstore-js-2.1.0.tgz"), &wheel).unwrap();
+    let policy = dir.path().join("attest.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n[[rule]]\npypi = [\"sigstore\"]\n[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nrepo = \"sigstore/sigstore-js\"\n",
+    )
+    .unwrap();
+    let base = |cmd: &mut std::process::Command| {
+        cmd.args(["--offline", "--cache-dir"])
+            .arg(cache.path())
+            .arg("--policy")
+            .arg(&policy)
+            .arg(&wheel)
+            .args(["-d", "sha512", "--bundle", &bundle()]);
+    };
+    let mut update = common::attest();
+    update.args(["lock", "--update"]);
+    base(&mut update);
+    let (code, _, err) = run(&mut update);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("pypi:sigstore: recorded"), "{err}");
+    let lock_path = dir.path().join("attest.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    assert!(
+        lock.contains(
+            "signer = \"https://github.com/sigstore/sigstore-js/.github/workflows/release.yml\""
+        ),
+        "{lock}"
+    );
+    let locked = || {
+        let mut cmd = common::attest();
+        cmd.arg("verify");
+        base(&mut cmd);
+        cmd.arg("--locked");
+        run(&mut cmd)
+    };
+    let (code, out, err) = locked();
+    assert_eq!(code, 0, "{out}{err}");
+    // Drift: the lock records another workflow.
+    std::fs::write(&lock_path, lock.replace("release.yml", "publish.yml")).unwrap();
+    let (code, out, _) = locked();
+    assert_eq!(code, 7, "{out}");
+    assert!(out.contains("which attest.lock does not record"), "{out}");
+    // A reviewed update accepts the change again.
+    let (code, _, err) = run(&mut update);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("pypi:sigstore: "), "{err}");
+    assert_eq!(locked().0, 0);
+}
