@@ -177,3 +177,70 @@ fn json_key_order_follows_gh() {
     };
     assert_eq!(keys(&out), keys(&theirs));
 }
+
+/// gh's policy flags as one `[[rule.require]]` of an attest.toml.
+fn as_policy_file(argv: &[String]) -> (String, Vec<String>) {
+    let keys = [
+        ("--owner", "owner"),
+        ("--repo", "repo"),
+        ("--signer-repo", "signer-repo"),
+        ("--signer-workflow", "signer-workflow"),
+        ("--cert-identity", "san"),
+        ("--cert-identity-regex", "san-regex"),
+        ("--cert-oidc-issuer", "issuer"),
+        ("--source-ref", "source-ref"),
+        ("--source-digest", "source-digest"),
+        ("--signer-digest", "signer-digest"),
+        ("--predicate-type", "predicate-type"),
+        ("--hostname", "hostname"),
+    ];
+    let mut toml = String::from("version = 1\n[[rule]]\nall = true\n[[rule.require]]\n");
+    let mut predicate = "slsa-provenance-v1".to_string();
+    let mut rest = Vec::new();
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        if a == "--deny-self-hosted-runners" {
+            toml.push_str("runner = \"github-hosted\"\n");
+        } else if let Some((_, key)) = keys.iter().find(|(f, _)| f == a) {
+            let v = it.next().unwrap();
+            if *key == "predicate-type" {
+                predicate = v.clone();
+            } else {
+                toml.push_str(&format!("{key} = {v:?}\n"));
+            }
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    toml.push_str(&format!("predicate-type = {predicate:?}\n"));
+    (toml, rest)
+}
+
+/// The same cases under a policy file that says what their flags say:
+/// the same verdict, the SLSA cross-check (on by default in a policy file)
+/// included, since every real GitHub bundle passes it.
+#[test]
+fn every_case_gives_the_same_verdict_under_an_equivalent_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for case in &cases() {
+        let name = case["name"].as_str().unwrap();
+        let expect = case
+            .get("attest_expect")
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| case["expect"].as_str().unwrap());
+        let (toml, mut rest) = as_policy_file(&attest_args(case));
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, &toml).unwrap();
+        rest.push("--policy".into());
+        rest.push(path.display().to_string());
+        let (code, out, err) = run(attest().current_dir(gh_dir()).args(&rest));
+        if (code == 0) != (expect == "pass") {
+            failures.push(format!(
+                "{name}: expected {expect}, exit {code}\n{toml}{out}{err}"
+            ));
+        }
+        assert!(code != 101 && code != 2, "{name}: exit {code}\n{toml}{err}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
