@@ -707,7 +707,15 @@ fn compile_requirement(
                 ),
             ));
         }
-        let json = |v: toml::Value| serde_json::to_value(v).map_err(|e| e.to_string());
+        let json = |v: toml::Value| {
+            if contains_datetime(&v) {
+                return Err(format!(
+                    "path {}: a TOML date is not a JSON value; give it as a string (\"2026-01-01T00:00:00Z\")",
+                    c.path
+                ));
+            }
+            serde_json::to_value(v).map_err(|e| e.to_string())
+        };
         let op = if let Some(v) = c.equals {
             Op::Equals(json(v).map_err(|e| at(c_span.clone(), e))?)
         } else if let Some(re) = c.matches {
@@ -776,6 +784,35 @@ fn compile_requirement(
         constraints,
         rego,
     })
+}
+
+fn contains_datetime(v: &toml::Value) -> bool {
+    match v {
+        toml::Value::Datetime(_) => true,
+        toml::Value::Array(a) => a.iter().any(contains_datetime),
+        toml::Value::Table(t) => t.values().any(contains_datetime),
+        _ => false,
+    }
+}
+
+/// JSON equality where numbers compare by value (`1` equals `1.0`, as in
+/// JSON itself); everything else structurally.
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// gh's flag names in a policy-file message become the file's keys.
@@ -918,14 +955,14 @@ impl Constraint {
             })
         };
         let (expected, passed) = match &self.op {
-            Op::Equals(v) => (format!("equals {v}"), found == Some(v)),
+            Op::Equals(v) => (format!("equals {v}"), found.is_some_and(|f| json_eq(f, v))),
             Op::Matches(r) => (
                 format!("matches {}", r.as_str()),
                 found.and_then(Value::as_str).is_some_and(|s| r.is_match(s)),
             ),
             Op::OneOf(list) => (
                 format!("one of {}", Value::Array(list.clone())),
-                found.is_some_and(|f| list.contains(f)),
+                found.is_some_and(|f| list.iter().any(|v| json_eq(f, v))),
             ),
             Op::Present(true) => ("present".into(), found.is_some()),
             Op::Present(false) => ("absent".into(), found.is_none()),
@@ -953,5 +990,61 @@ impl Constraint {
             actual,
             passed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn constraint(extra: &str) -> Result<Constraint, PolicyFileError> {
+        let text = format!(
+            "version = 1\n[[rule]]\nall = true\n[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nrepo = \"a/b\"\n[[rule.require.predicate]]\n{extra}"
+        );
+        let p = PolicyFile::parse(&text, "t.toml", Path::new("."))?;
+        Ok(p.rules[0].requirements[0].constraints[0].clone())
+    }
+
+    #[test]
+    fn constraints_compare_json_values() {
+        let pred = serde_json::json!({"n": 1.0, "s": "x", "a": [1, "y"], "o": {"k": 2}});
+        let check = |extra: &str| constraint(extra).unwrap().check(&pred).passed;
+        assert!(check("path = \"/n\"\nequals = 1\n"));
+        assert!(!check("path = \"/n\"\nequals = 2\n"));
+        assert!(!check("path = \"/n\"\nequals = \"1\"\n"));
+        assert!(check("path = \"/a\"\nequals = [1.0, \"y\"]\n"));
+        assert!(check("path = \"/o\"\nequals = { k = 2 }\n"));
+        assert!(!check("path = \"/o\"\nequals = { k = 2, j = 1 }\n"));
+        assert!(check("path = \"/s\"\none-of = [\"w\", \"x\"]\n"));
+        assert!(!check("path = \"/s\"\none-of = [\"w\"]\n"));
+        assert!(check("path = \"/s\"\nmatches = \"^x$\"\n"));
+        assert!(
+            !check("path = \"/n\"\nmatches = \"1\"\n"),
+            "matches applies to strings only"
+        );
+        assert!(check("path = \"/missing\"\npresent = false\n"));
+        assert!(!check("path = \"/s\"\npresent = false\n"));
+        assert!(!check("path = \"/missing\"\npresent = true\n"));
+        assert!(check("path = \"\"\npresent = true\n"));
+        let e = constraint("path = \"/d\"\nequals = 2026-01-01T00:00:00Z\n").unwrap_err();
+        assert!(e.message.contains("a TOML date is not a JSON value"), "{e}");
+        let e = constraint("path = \"/s\"\none-of = []\n").unwrap_err();
+        assert!(e.message.contains("an empty list can never match"), "{e}");
+        let e = constraint("path = \"/s\"\nmatches = \"\"\n").unwrap_err();
+        assert!(e.message.contains("an empty pattern"), "{e}");
+    }
+
+    #[test]
+    fn image_patterns_are_normalised_and_stars_stay_in_one_part() {
+        assert_eq!(normalize_image("alpine"), "docker.io/library/alpine");
+        assert_eq!(normalize_image("user/app"), "docker.io/user/app");
+        assert_eq!(normalize_image("ghcr.io/o/r"), "ghcr.io/o/r");
+        assert_eq!(normalize_image("localhost/r"), "localhost/r");
+        assert_eq!(normalize_image("127.0.0.1:5000/r"), "127.0.0.1:5000/r");
+        let g = glob("ghcr.io/o/*").unwrap();
+        assert!(g.is_match("ghcr.io/o/r"));
+        assert!(!g.is_match("ghcr.io/o/r/deeper"));
+        assert!(glob("ghcr.io/o/**").unwrap().is_match("ghcr.io/o/r/deeper"));
+        assert!(glob("").is_err());
     }
 }
