@@ -224,7 +224,7 @@ pub fn subject_text(j: &Judged, style: Style) -> String {
     let r = &j.report;
     let name = report::printable_name(&r.subject);
     let mut out = format!("{} {name}", mark(style, j.passed()));
-    if let Some(reason) = r.reason.as_deref().filter(|_| !r.passed) {
+    if let Some(reason) = r.reason.as_deref() {
         out.push_str(&format!(": {}", report::printable_name(reason)));
     }
     out.push('\n');

@@ -60,6 +60,7 @@ pub use trust::TrustStore;
 pub use verifier::{Mode, Verifier, VerifierError};
 pub use verify::{Inclusion, VerifiedAttestation, VerifyError, VerifyOptions};
 
+pub mod admission;
 pub mod artifact;
 pub mod bundle;
 pub mod certificate;

@@ -117,7 +117,8 @@ pub struct SubjectReport {
     pub rules: Vec<RuleReport>,
     /// Bundles that are no evidence for this subject, and why.
     pub rejected: Vec<RejectedBundle>,
-    /// Why it failed, one line (`None` when it passed).
+    /// Why it failed, one line (`None` when it passed, except that an
+    /// unmatched subject allowed by `unmatched = "allow"` says so).
     pub reason: Option<String>,
     /// How far it got.
     #[serde(skip)]
@@ -164,10 +165,21 @@ impl PolicyFile {
                 })
             })
             .collect();
-        let passed = !rules.is_empty() && rules.iter().all(|r| r.passed);
-        let reason = if passed {
+        let unmatched = rules.is_empty();
+        let passed = if unmatched {
+            self.unmatched_allowed()
+        } else {
+            rules.iter().all(|r| r.passed)
+        };
+        let reason = if passed && unmatched {
+            Some(format!(
+                "no rule of {} matches {}; allowed by unmatched = \"allow\"",
+                self.origin(),
+                subject.display
+            ))
+        } else if passed {
             None
-        } else if rules.is_empty() {
+        } else if unmatched {
             Some(format!(
                 "no rule of {} matches {}; every artifact must be matched by a rule",
                 self.origin(),

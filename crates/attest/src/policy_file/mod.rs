@@ -91,6 +91,8 @@ pub struct PolicyFileError {
 pub struct PolicyFile {
     origin: String,
     digest: String,
+    unmatched_allowed: bool,
+    fail_open: bool,
     rules: Vec<Rule>,
     keys: Vec<DerPublicKey>,
 }
@@ -249,6 +251,20 @@ impl PolicyFile {
                 ),
             ));
         }
+        let unmatched_allowed = match &wire.unmatched {
+            None => false,
+            Some(v) => match v.get_ref().as_str() {
+                "deny" => false,
+                "allow" => true,
+                other => {
+                    return Err(loc.at(
+                        v.span(),
+                        format!("unmatched: {other:?}; expected \"deny\" or \"allow\""),
+                    ))
+                }
+            },
+        };
+        let fail_open = wire.admission.as_ref().is_some_and(|a| a.fail_open);
         if wire.rule.is_empty() {
             return Err(whole(
                 origin,
@@ -277,6 +293,8 @@ impl PolicyFile {
         Ok(Self {
             origin: origin.to_string(),
             digest: format!("sha256:{}", digest.hex()),
+            unmatched_allowed,
+            fail_open,
             rules,
             keys,
         })
@@ -291,6 +309,18 @@ impl PolicyFile {
     /// key it names, so a change to any of them changes it.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// Whether a subject that no rule matches passes (`unmatched = "allow"`);
+    /// by default it fails.
+    pub fn unmatched_allowed(&self) -> bool {
+        self.unmatched_allowed
+    }
+
+    /// Whether the admission webhook allows what it cannot decide
+    /// (`[admission] fail-open = true`); by default it denies.
+    pub fn fail_open(&self) -> bool {
+        self.fail_open
     }
 
     /// The rules, in file order.

@@ -10,6 +10,9 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub(super) struct FileWire {
     pub version: Spanned<i64>,
+    /// What happens to a subject no rule matches: "deny" (default) or "allow".
+    pub unmatched: Option<Spanned<String>>,
+    pub admission: Option<AdmissionWire>,
     #[serde(default)]
     pub rule: Vec<Spanned<RuleWire>>,
 }
@@ -91,4 +94,14 @@ pub(super) struct PredicateWire {
     pub matches: Option<String>,
     pub one_of: Option<Vec<toml::Value>>,
     pub present: Option<bool>,
+}
+
+/// `[admission]`: how `attest serve` answers Kubernetes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct AdmissionWire {
+    /// Allow when the webhook cannot decide (an internal error, a
+    /// registry that does not answer in time). Default: deny.
+    #[serde(default)]
+    pub fail_open: bool,
 }
