@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod completions;
 mod digest;
 mod download;
 mod error;
@@ -19,7 +20,9 @@ mod policy_run;
 mod produce;
 mod progress;
 mod release;
+mod serve;
 mod settings;
+mod summary;
 mod trusted_root;
 mod verify;
 
@@ -86,6 +89,12 @@ enum Command {
     Policy(policy_cmd::PolicyCmd),
     /// attest.lock: record the signers of artifacts that meet the policy.
     Lock(Box<policy_cmd::LockCmd>),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write every page with --dir.
+    Man(completions::ManArgs),
+    /// Serve the policy: a verification API and a Kubernetes admission webhook.
+    Serve(Box<serve::ServeArgs>),
 }
 
 fn main() {
@@ -110,6 +119,9 @@ fn main() {
         Command::Attest(args) => produce::run_attest(*args),
         Command::Policy(args) => policy_cmd::run_policy(args),
         Command::Lock(args) => policy_cmd::run_lock(*args),
+        Command::Serve(args) => serve::run(*args),
+        Command::Completions(args) => completions::run_completions(args),
+        Command::Man(args) => completions::run_man(args),
     };
     std::process::exit(code);
 }

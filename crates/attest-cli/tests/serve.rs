@@ -1,0 +1,535 @@
+//! `attest serve` against real components on loopback: Debian's registry
+//! holding an image with a test-Sigstore attestation as an OCI referrer and
+//! one without; AdmissionReviews shaped as the API server sends them; the
+//! verification API; health, readiness and metrics; fail-closed and
+//! fail-open; TLS with a test CA; graceful shutdown on SIGTERM.
+
+mod common;
+#[path = "support/registry.rs"]
+mod registry;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use attest::artifact::ArtifactDigest;
+use attest::source::oci::{
+    parse_oci_ref, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
+};
+use attest_testsign::{
+    provenance_predicate, statement, FulcioClaims, TestSigstore, TestSigstoreConfig,
+    SLSA_PROVENANCE_V1,
+};
+use registry::Registry;
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Server {
+    // The registry is on loopback: the server is online (its trust roots
+    // are a custom root file, so nothing else is asked for).
+    let mut child = common::attest()
+        .env_remove("ATTEST_OFFLINE")
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before listening")
+            .unwrap();
+        if let Some(rest) = line
+            .split("://")
+            .nth(1)
+            .filter(|_| line.contains("listening on"))
+        {
+            break rest.trim().to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, addr }
+}
+
+/// One HTTP/1.1 exchange over a fresh connection.
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_ready(addr: &str) {
+    let start = Instant::now();
+    while http(addr, "GET", "/readyz", b"").0 != 200 {
+        assert!(start.elapsed() < Duration::from_secs(30), "never ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn review(kind: &str, images: &[&str]) -> Vec<u8> {
+    let containers: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| json!({"name": format!("c{i}"), "image": img}))
+        .collect();
+    let spec = json!({"containers": containers});
+    let object = match kind {
+        "Pod" => {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "prod"}, "spec": spec})
+        }
+        _ => {
+            json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "d", "namespace": "prod"}, "spec": {"replicas": 2, "template": {"metadata": {}, "spec": spec}}})
+        }
+    };
+    serde_json::to_vec(&json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "0df28fbd-5f5f-11e8-bc74-36e6bb280816",
+            "kind": {"group": if kind == "Pod" { "" } else { "apps" }, "version": "v1", "kind": kind},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "namespace": "prod",
+            "operation": "CREATE",
+            "userInfo": {"username": "system:serviceaccount:kube-system:replicaset-controller"},
+            "object": object,
+            "oldObject": null,
+            "dryRun": false,
+        }
+    }))
+    .unwrap()
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    _registry: Registry,
+    host: String,
+    good: String,
+    bad: String,
+    good_digest: ArtifactDigest,
+    bundle: Value,
+}
+
+fn image(name: &str) -> ImageSpec {
+    ImageSpec {
+        platform: ("linux".into(), "amd64".into()),
+        config:
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                .to_vec(),
+        layers: vec![format!("serve test layer {name}").into_bytes()],
+    }
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start(false);
+    let host = registry.host.clone();
+    let anon = RegistryAuth::Anonymous;
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims::default();
+    let good_ref = parse_oci_ref(&format!("oci://{host}/octo/app:1.0"))
+        .unwrap()
+        .unwrap();
+    let good_digest = push_image(&good_ref, &[image("good")], &anon).unwrap();
+    let st = statement(
+        &[("octo/app", "sha256", &good_digest.hex())],
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&claims),
+    );
+    let bundle = sigstore.sign_statement(&st, &claims, &sigstore.default_sign_options());
+    push_bundle_referrer(
+        &good_ref,
+        &good_digest,
+        &serde_json::to_vec(&bundle).unwrap(),
+        &anon,
+    )
+    .unwrap();
+    let bad_ref = parse_oci_ref(&format!("oci://{host}/octo/unsigned:1.0"))
+        .unwrap()
+        .unwrap();
+    push_image(&bad_ref, &[image("bad")], &anon).unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        sigstore.trusted_root_json() + "\n",
+    )
+    .unwrap();
+    write_policy(dir.path(), "policy.toml", &host, "");
+    World {
+        good: format!("{host}/octo/app:1.0"),
+        bad: format!("{host}/octo/unsigned:1.0"),
+        host,
+        good_digest,
+        bundle,
+        dir,
+        _registry: registry,
+    }
+}
+
+fn write_policy(dir: &Path, name: &str, host: &str, extra: &str) {
+    std::fs::write(
+        dir.join(name),
+        format!(
+            "version = 1\n{extra}\n[[rule]]\nname = \"octo images\"\nimages = [\"{host}/octo/*\"]\n[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nrepo = \"octo-org/octo-repo\"\ncheck-provenance = false\n"
+        ),
+    )
+    .unwrap();
+}
+
+impl World {
+    fn serve(&self, policy: &str, extra: &[&str]) -> Server {
+        let p = self.dir.path().join(policy).display().to_string();
+        let root = self.dir.path().join("root.json").display().to_string();
+        let mut args = vec![
+            "--policy",
+            &p,
+            "--listen",
+            "127.0.0.1:0",
+            "--custom-trusted-root",
+            &root,
+        ];
+        args.extend_from_slice(extra);
+        let s = start(&args);
+        wait_ready(&s.addr);
+        s
+    }
+}
+
+fn admit(addr: &str, body: &[u8]) -> Value {
+    let (status, text) = http(addr, "POST", "/v1/admission", body);
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn admission_allows_what_the_policy_allows_and_names_what_it_denies() {
+    let w = world();
+    let s = w.serve("policy.toml", &[]);
+    assert_eq!(http(&s.addr, "GET", "/healthz", b"").0, 200);
+
+    // A Pod whose image (by tag) has a passing attestation.
+    let v = admit(&s.addr, &review("Pod", &[&w.good]));
+    assert_eq!(v["kind"], "AdmissionReview");
+    assert_eq!(v["response"]["uid"], "0df28fbd-5f5f-11e8-bc74-36e6bb280816");
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    // By digest too.
+    let pinned = format!("{}/octo/app@{}", w.host, w.good_digest);
+    assert_eq!(
+        admit(&s.addr, &review("Pod", &[&pinned]))["response"]["allowed"],
+        true
+    );
+
+    // A Deployment with one unsigned image: denied, naming the image and why.
+    let v = admit(&s.addr, &review("Deployment", &[&w.good, &w.bad]));
+    assert_eq!(v["response"]["allowed"], false, "{v}");
+    assert_eq!(v["response"]["status"]["code"], 403);
+    let msg = v["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("octo/unsigned:1.0") && msg.contains("no verified attestation"),
+        "{msg}"
+    );
+
+    // An image no rule matches: denied by default.
+    let other = format!("{}/elsewhere/app@{}", w.host, w.good_digest);
+    let v = admit(&s.addr, &review("Pod", &[&other]));
+    assert_eq!(v["response"]["allowed"], false);
+    assert!(
+        v["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no rule"),
+        "{v}"
+    );
+
+    // The verification API: the CLI's JSON for one subject.
+    let body = serde_json::to_vec(&json!({"subject": format!("oci://{}", w.good)})).unwrap();
+    let (status, text) = http(&s.addr, "POST", "/v1/verify", &body);
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["passed"], true, "{v}");
+    assert!(v["policy"]["digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    assert_eq!(v["subjects"][0]["policyDigest"], v["policy"]["digest"]);
+    assert_eq!(v["trustRoot"]["generation"], 1);
+    // A digest with its bundle inline (the subject matches no image rule:
+    // a bare digest is matched only by `all = true`).
+    let body =
+        serde_json::to_vec(&json!({"subject": w.good_digest.to_string(), "bundles": [w.bundle]}))
+            .unwrap();
+    let v: Value = serde_json::from_str(&http(&s.addr, "POST", "/v1/verify", &body).1).unwrap();
+    assert_eq!(v["passed"], false);
+    assert!(
+        v["subjects"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no rule"),
+        "{v}"
+    );
+
+    // Metrics: requests, verdicts (two admissions and one verification
+    // denied), a cache hit (the good image twice).
+    let (status, metrics) = http(&s.addr, "GET", "/metrics", b"");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("attest_requests_total{endpoint=\"admission\"} 4"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("attest_verdicts_total{result=\"denied\"} 3"),
+        "{metrics}"
+    );
+    let hits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("attest_cache_hits_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(hits >= 1, "{metrics}");
+    assert!(
+        metrics.contains("attest_request_duration_seconds_count"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn bad_requests_are_refused_and_what_cannot_be_decided_is_denied_unless_fail_open() {
+    let w = world();
+    let s = w.serve("policy.toml", &["--deadline", "5"]);
+    // Malformed review, wrong method, unknown path, oversized body.
+    let (status, body) = http(
+        &s.addr,
+        "POST",
+        "/v1/admission",
+        b"{\"apiVersion\":\"admission.k8s.io/v1\"}",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(http(&s.addr, "GET", "/v1/admission", b"").0, 405);
+    assert_eq!(http(&s.addr, "GET", "/nope", b"").0, 404);
+    let huge = vec![b' '; 5 * 1024 * 1024];
+    assert_eq!(http(&s.addr, "POST", "/v1/admission", &huge).0, 413);
+    // A registry that is down: cannot verify, denied.
+    let dead = "127.0.0.1:9/octo/app:1.0";
+    let v = admit(&s.addr, &review("Pod", &[dead]));
+    assert_eq!(v["response"]["allowed"], false, "{v}");
+    assert!(
+        v["response"]["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fail-closed"),
+        "{v}"
+    );
+    drop(s);
+    // The same with a policy that says fail-open: allowed, with a warning.
+    write_policy(
+        w.dir.path(),
+        "open.toml",
+        &w.host,
+        "[admission]\nfail-open = true\n",
+    );
+    let s = w.serve("open.toml", &["--deadline", "5"]);
+    let v = admit(&s.addr, &review("Pod", &[dead]));
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    assert!(
+        v["response"]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("fail-open"),
+        "{v}"
+    );
+    // fail-open never allows what verified and failed.
+    assert_eq!(
+        admit(&s.addr, &review("Pod", &[&w.bad]))["response"]["allowed"],
+        false
+    );
+}
+
+#[test]
+fn plain_http_only_on_loopback_tls_works_and_sigterm_finishes_cleanly() {
+    let w = world();
+    let p = w.dir.path().join("policy.toml").display().to_string();
+    let (code, _, err) =
+        common::run(common::attest().args(["serve", "--policy", &p, "--listen", "0.0.0.0:0"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("plain HTTP is only served on a loopback address"),
+        "{err}"
+    );
+
+    // TLS with a test CA.
+    let d = w.dir.path();
+    let ok = |args: &[&str]| {
+        let st = std::process::Command::new("openssl")
+            .current_dir(d)
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "openssl {args:?}");
+    };
+    ok(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=attest test CA",
+    ]);
+    ok(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(d.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    ok(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let cert = d.join("srv.pem").display().to_string();
+    let key = d.join("srv.key").display().to_string();
+    let root = d.join("root.json").display().to_string();
+    let mut s = start(&[
+        "--policy",
+        &p,
+        "--listen",
+        "127.0.0.1:0",
+        "--custom-trusted-root",
+        &root,
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
+    let curl = |extra: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--cacert"])
+            .arg(d.join("ca.pem"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let url = format!("https://{}", s.addr);
+    let start = Instant::now();
+    loop {
+        let (ok, body) = curl(&[&format!("{url}/readyz")]);
+        if ok && body.contains("ready") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "TLS server never ready: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let body = String::from_utf8(review("Pod", &[&w.good])).unwrap();
+    let (ok, out) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &body,
+        &format!("{url}/v1/admission"),
+    ]);
+    assert!(ok, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    // Plain HTTP to the TLS port is not answered as HTTP.
+    let mut plain = TcpStream::connect(&s.addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let _ = plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut buf = Vec::new();
+    let _ = plain.read_to_end(&mut buf);
+    assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));
+
+    // SIGTERM: exits 0.
+    let pid = s.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
