@@ -2,7 +2,8 @@
 //!
 //! Human text goes to stderr, in full only when stdout is a terminal (or
 //! `GH_FORCE_TTY` is set, as gh honours); machine output (JSON) goes to
-//! stdout. Colour only on a terminal and never with `NO_COLOR`.
+//! stdout. Colour on a terminal, as `NO_COLOR`, `CLICOLOR` and
+//! `CLICOLOR_FORCE` say (see `color_wanted`).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -25,13 +26,34 @@ impl Terminal {
             .map(|v| !v.is_empty() && v != "0" && v != "false")
             .unwrap_or(false);
         let tty = forced || std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = tty && !no_color && std::io::stderr().is_terminal();
+        let color = color_wanted(
+            |name| std::env::var_os(name).filter(|v| !v.is_empty()),
+            tty && std::io::stderr().is_terminal(),
+        );
         Self {
             tty,
             style: Style { color },
         }
     }
+}
+
+/// Whether to colour, from the conventions most terminal tools share, in
+/// this order: `NO_COLOR` (any non-empty value) never colours;
+/// `CLICOLOR_FORCE` (non-empty, not `0`) colours even off a terminal (CI
+/// logs that render ANSI); `CLICOLOR=0` never colours; otherwise colour on
+/// a terminal. `var` reads a variable, `None` when unset or empty;
+/// `terminal` is whether the human output goes to a terminal.
+fn color_wanted(var: impl Fn(&str) -> Option<std::ffi::OsString>, terminal: bool) -> bool {
+    if var("NO_COLOR").is_some() {
+        return false;
+    }
+    if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if var("CLICOLOR").is_some_and(|v| v == "0") {
+        return false;
+    }
+    terminal
 }
 
 /// The one way to write to standard output, with coreutils' rules: a

@@ -131,6 +131,7 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
     let problems = collected.problems;
     let verdict = verifier.verify_release(collected.artifacts, &bundles);
     crate::output::print_trust_notes(verifier.trust());
+    crate::summary::record_release(&verdict);
 
     // The JSON is printed whatever the verdict (it says which artifacts
     // failed); a failing --jq filter only decides the exit code when

@@ -64,6 +64,7 @@ fn run_one(plan: &Plan, verifier: &Verifier, arg: &str) -> Result<i32, CliError>
     if !policy.check_provenance {
         warn_provenance(&verdict);
     }
+    crate::summary::record_artifact(&resolved.name, &verdict, policy);
     let json = plan.json.then_some(plan.jq.as_deref());
     Ok(print_verdict(&verdict, policy, &resolved.name, term, json))
 }

@@ -1,0 +1,301 @@
+//! What users expect of a CLI beyond verification: shell completions that a
+//! shell accepts and that complete attest's own subcommands and flags, man
+//! pages naming every subcommand, colour as `NO_COLOR` / `CLICOLOR` /
+//! `CLICOLOR_FORCE` say, and the GitHub Actions step summary.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{attest, fresh_path, require_tool, run};
+
+/// The repository's examples directory (real sigstore-js and GitHub
+/// attestations, verified offline with the embedded roots).
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// `attest verify` of the sigstore-js tarball with its bundle, in
+/// `examples/`; the caller adds the owner.
+fn verify_js() -> Command {
+    let mut c = attest();
+    c.current_dir(examples()).args([
+        "verify",
+        "sigstore-js-2.1.0.tgz",
+        "-d",
+        "sha512",
+        "--bundle",
+        "sigstore-js-2.1.0-bundle.json",
+    ]);
+    c
+}
+
+const SUBCOMMANDS: [&str; 11] = [
+    "verify",
+    "digest",
+    "provenance",
+    "sign",
+    "attest",
+    "download",
+    "trusted-root",
+    "policy",
+    "lock",
+    "completions",
+    "man",
+];
+
+/// Run `script` in bash after sourcing the bash completion script, and
+/// return what it printed.
+fn bash_with_completions(script_file: &Path, script: &str) -> String {
+    let out = Command::new("bash")
+        .arg("--norc")
+        .arg("-c")
+        .arg(format!("source {}\n{script}", script_file.display()))
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "bash failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn bash_completion_parses_and_completes_subcommands_and_flags() {
+    let (code, script, err) = run(attest().args(["completions", "bash"]));
+    assert_eq!(code, 0, "{err}");
+    let file = fresh_path("attest.bash");
+    std::fs::write(&file, &script).unwrap();
+    // The shell's own parser accepts it.
+    let check = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Sourced, it registers a completion for `attest`…
+    let registered = bash_with_completions(&file, "complete -p attest");
+    assert!(registered.contains("attest"), "{registered}");
+    // …which completes `attest ver` to `verify` and `attest verify --ow` to
+    // `--owner`, as bash calls it (command, word, previous word).
+    let words = bash_with_completions(
+        &file,
+        "COMP_WORDS=(attest ver); COMP_CWORD=1; _attest attest ver attest; printf '%s\\n' \"${COMPREPLY[@]}\"",
+    );
+    assert_eq!(words.lines().collect::<Vec<_>>(), ["verify"], "{words}");
+    let flags = bash_with_completions(
+        &file,
+        "COMP_WORDS=(attest verify --ow); COMP_CWORD=2; _attest attest --ow verify; printf '%s\\n' \"${COMPREPLY[@]}\"",
+    );
+    assert!(flags.lines().any(|l| l == "--owner"), "{flags}");
+}
+
+#[test]
+fn every_shell_gets_a_script_naming_the_subcommands() {
+    for (shell, marker) in [
+        ("zsh", "#compdef attest"),
+        ("fish", "complete -c attest"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let (code, script, err) = run(attest().args(["completions", shell]));
+        assert_eq!(code, 0, "{shell}: {err}");
+        assert!(script.contains(marker), "{shell}: no {marker:?}");
+        for sub in SUBCOMMANDS {
+            assert!(script.contains(sub), "{shell}: no {sub}");
+        }
+    }
+    // An unknown shell is a usage error naming the choices.
+    let (code, _, err) = run(attest().args(["completions", "tcsh"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bash") && err.contains("powershell"), "{err}");
+}
+
+#[test]
+fn man_page_lists_every_subcommand_and_subpages_have_their_flags() {
+    let (code, page, err) = run(attest().arg("man"));
+    assert_eq!(code, 0, "{err}");
+    assert!(page.contains(".TH attest 1 "), "{page}");
+    // The SUBCOMMANDS section names each page, in roff (`-` escaped).
+    for sub in SUBCOMMANDS {
+        let entry = format!(".TP\nattest\\-{}(1)\n", sub.replace('-', "\\-"));
+        assert!(
+            page.contains(&entry),
+            "attest(1) does not list {sub}: {entry:?}"
+        );
+    }
+    // The exit-code table is part of the page.
+    assert!(page.contains("usage error"), "{page}");
+
+    let (code, verify, err) = run(attest().args(["man", "verify"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(verify.contains(".TH attest-verify 1 "), "{verify}");
+    assert!(verify.contains("\\-\\-owner"), "{verify}");
+    let (code, init, err) = run(attest().args(["man", "policy", "init"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(init.contains(".TH attest-policy-init 1 "), "{init}");
+    let (code, _, err) = run(attest().args(["man", "nosuch"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("verify"), "{err}");
+
+    // --dir writes one page per command, as packagers install them.
+    let dir = fresh_path("man");
+    std::fs::create_dir(&dir).unwrap();
+    let (code, _, err) = run(attest().args(["man", "--dir"]).arg(&dir));
+    assert_eq!(code, 0, "{err}");
+    for page in [
+        "attest.1",
+        "attest-verify.1",
+        "attest-policy-init.1",
+        "attest-man.1",
+    ] {
+        assert!(dir.join(page).is_file(), "no {page}");
+    }
+}
+
+/// Run the full (terminal) report of a verification with the colour
+/// variables in `env` (`None` removes one); returns its stderr.
+fn report_stderr(env: &[(&str, Option<&str>)]) -> String {
+    let mut c = verify_js();
+    c.args(["--owner", "sigstore"]).env("GH_FORCE_TTY", "1");
+    for var in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"] {
+        c.env_remove(var);
+    }
+    for (k, v) in env {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let (code, _, err) = run(&mut c);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Verification succeeded"), "{err}");
+    err
+}
+
+#[test]
+fn colour_follows_no_color_clicolor_and_clicolor_force_off_a_terminal() {
+    const ESC: &str = "\x1b[";
+    // stderr is a pipe: no colour unless forced.
+    assert!(!report_stderr(&[]).contains(ESC));
+    let forced = report_stderr(&[("CLICOLOR_FORCE", Some("1"))]);
+    assert!(
+        forced.contains("\x1b[32m✓ Verification succeeded!\x1b[0m"),
+        "{forced:?}"
+    );
+    assert!(!report_stderr(&[("CLICOLOR_FORCE", Some("0"))]).contains(ESC));
+    // NO_COLOR beats CLICOLOR_FORCE (no-color.org: the user's opt-out wins).
+    assert!(
+        !report_stderr(&[("CLICOLOR_FORCE", Some("1")), ("NO_COLOR", Some("1"))]).contains(ESC)
+    );
+    // An empty NO_COLOR is unset (no-color.org).
+    assert!(report_stderr(&[("CLICOLOR_FORCE", Some("1")), ("NO_COLOR", Some(""))]).contains(ESC));
+}
+
+#[test]
+fn colour_on_a_terminal_unless_no_color_or_clicolor_0() {
+    // `script` gives the command a pseudo-terminal, as an interactive shell has.
+    let Some(script) = require_tool("script") else {
+        return;
+    };
+    let bin = env!("CARGO_BIN_EXE_attest");
+    let on_tty = |env: &str| -> String {
+        let cmd = format!(
+            "env -u NO_COLOR -u CLICOLOR -u CLICOLOR_FORCE -u GH_FORCE_TTY {env} {bin} verify \
+             sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json"
+        );
+        let (code, out, err) = run(Command::new(&script)
+            .current_dir(examples())
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("ATTEST_OFFLINE", "1")
+            .env("ATTEST_CACHE_DIR", fresh_path("no-cache"))
+            .env("GH_CONFIG_DIR", fresh_path("no-gh-config"))
+            .env("TERM", "xterm"));
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("Verification succeeded"), "{out}");
+        out
+    };
+    assert!(on_tty("").contains("\x1b[32m"), "no colour on a terminal");
+    assert!(!on_tty("NO_COLOR=1").contains("\x1b[32m"));
+    assert!(!on_tty("CLICOLOR=0").contains("\x1b[32m"));
+    assert!(on_tty("CLICOLOR=0 CLICOLOR_FORCE=1").contains("\x1b[32m"));
+}
+
+#[test]
+fn step_summary_gets_a_table_of_verdicts() {
+    let summary = fresh_path("step-summary.md");
+    // A verified artifact: its row names the signing workflow.
+    let (code, _, err) = run(verify_js()
+        .args(["--owner", "sigstore"])
+        .env("GITHUB_STEP_SUMMARY", &summary));
+    assert_eq!(code, 0, "{err}");
+    let md = std::fs::read_to_string(&summary).expect("the summary is written");
+    assert!(
+        md.contains("| Artifact | Result | Signer or reason |\n| --- | --- | --- |\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| sigstore-js-2.1.0.tgz | ✅ verified | https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main |"),
+        "{md}"
+    );
+    assert!(md.contains("1 of 1 artifact verified."), "{md}");
+
+    // A policy failure is appended (the runner's file holds every step's
+    // summary), with the reason.
+    let (code, _, err) = run(verify_js()
+        .args(["--owner", "someone-else"])
+        .env("GITHUB_STEP_SUMMARY", &summary));
+    assert_eq!(code, 7, "{err}");
+    let md2 = std::fs::read_to_string(&summary).unwrap();
+    assert!(md2.starts_with(&md), "the first table was kept");
+    let added = &md2[md.len()..];
+    assert!(added.contains("| sigstore-js-2.1.0.tgz | ❌ policy not met | Policy verification failed: expected SubjectAlternativeName to match regex"), "{added}");
+    assert!(added.contains("0 of 1 artifact verified."), "{added}");
+
+    // A release: one row per artifact, each with its own result.
+    let release = fresh_path("release-summary.md");
+    let (code, _, err) = run(attest()
+        .current_dir(examples())
+        .args([
+            "verify",
+            "sigstore-js-2.1.0.tgz",
+            "github_provenance_demo-0.0.12-py3-none-any.whl",
+            "-d",
+            "sha512",
+            "--owner",
+            "sigstore",
+            "--bundle",
+            "sigstore-js-2.1.0-bundle.json",
+        ])
+        .env("GITHUB_STEP_SUMMARY", &release));
+    assert_eq!(code, 5, "{err}");
+    let md = std::fs::read_to_string(&release).unwrap();
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Artifact") && !l.starts_with("| ---"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{md}");
+    assert!(
+        rows[0].starts_with("| sigstore-js-2.1.0.tgz | ✅ verified | https://github.com/sigstore/"),
+        "{md}"
+    );
+    assert!(
+        rows[1].starts_with(
+            "| github\\_provenance\\_demo-0.0.12-py3-none-any.whl | ❌ no attestation | "
+        ),
+        "{md}"
+    );
+    assert!(md.contains("1 of 2 artifacts verified."), "{md}");
+}
+
+#[test]
+fn step_summary_that_cannot_be_written_is_a_warning_not_a_failure() {
+    let dir = fresh_path("summary-dir");
+    std::fs::create_dir(&dir).unwrap();
+    let (code, _, err) = run(verify_js()
+        .args(["--owner", "sigstore"])
+        .env("GITHUB_STEP_SUMMARY", &dir));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Warning: GITHUB_STEP_SUMMARY"), "{err}");
+}
