@@ -533,3 +533,78 @@ fn plain_http_only_on_loopback_tls_works_and_sigterm_finishes_cleanly() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+/// The load benchmark (not a test: run by `benches/serve-load.sh`, which
+/// builds with `--release`): `ab` against /v1/admission at 1, 16 and 64
+/// concurrent clients, warm (the verdict cached) and cold (no cache), and
+/// the CLI's one-process verify of the same image for comparison. Prints
+/// figures; asserts only that every request was answered.
+#[test]
+#[ignore = "a benchmark: benches/serve-load.sh"]
+fn load_benchmark() {
+    let w = world();
+    let pinned = format!("{}/octo/app@{}", w.host, w.good_digest);
+    let body = w.dir.path().join("review.json");
+    std::fs::write(&body, review("Pod", &[&pinned])).unwrap();
+    let ab = |addr: &str, n: usize, c: usize| -> (f64, f64, f64) {
+        let out = std::process::Command::new("ab")
+            .args(["-q", "-n", &n.to_string(), "-c", &c.to_string(), "-p"])
+            .arg(&body)
+            .args([
+                "-T",
+                "application/json",
+                &format!("http://{addr}/v1/admission"),
+            ])
+            .output()
+            .expect("ab (apache2-utils)");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let num = |prefix: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.trim_start().strip_prefix(prefix))
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(f64::NAN)
+        };
+        assert_eq!(num("Failed requests:"), 0.0, "{text}");
+        assert_eq!(num("Non-2xx responses:").is_nan(), true, "{text}");
+        (num("Requests per second:"), num("50%"), num("99%"))
+    };
+    println!(
+        "| cache | clients | requests | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for (label, extra) in [("warm", vec![]), ("cold", vec!["--cache-size", "0"])] {
+        let s = w.serve("policy.toml", &extra);
+        let v = admit(&s.addr, &review("Pod", &[&pinned]));
+        assert_eq!(v["response"]["allowed"], true, "{v}");
+        for c in [1usize, 16, 64] {
+            let n = if label == "warm" { 4000 } else { 400 };
+            let (rps, p50, p99) = ab(&s.addr, n, c);
+            println!("| {label} | {c} | {n} | {rps:.0} | {p50} | {p99} |");
+        }
+    }
+    // The CLI: one process per verification of the same image.
+    let p = w.dir.path().join("policy.toml").display().to_string();
+    let root = w.dir.path().join("root.json").display().to_string();
+    let image = format!("oci://{pinned}");
+    let runs = 20;
+    let start = Instant::now();
+    for _ in 0..runs {
+        let (code, _, err) = common::run(common::attest().env_remove("ATTEST_OFFLINE").args([
+            "verify",
+            "--policy",
+            &p,
+            "--custom-trusted-root",
+            &root,
+            &image,
+            "--bundle-from-oci",
+        ]));
+        assert_eq!(code, 0, "{err}");
+    }
+    let per = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
+    println!("CLI: attest verify --policy … --bundle-from-oci, one process per image: {per:.1} ms each ({runs} runs)");
+}
