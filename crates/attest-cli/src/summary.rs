@@ -174,7 +174,7 @@ mod tests {
             status: Status::Policy,
             detail: "[link](http://127.0.0.1/)".into(),
         }]);
-        let lines: Vec<&str> = md.lines().collect();
+        let lines: Vec<&str> = md.trim_end().lines().collect();
         // Heading, blank, header, rule, one row, blank, count.
         assert_eq!(lines.len(), 7, "{md}");
         assert_eq!(
