@@ -452,7 +452,8 @@ fn an_expired_cache_names_only_roles_past_their_expiry() {
     let root_file = r.cache_dir(cache.path()).join("root_history/2.root.json");
     let root: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&root_file).unwrap()).unwrap();
-    let root_expires: jiff::Timestamp = root["signed"]["expires"].as_str().unwrap().parse().unwrap();
+    let root_expires: jiff::Timestamp =
+        root["signed"]["expires"].as_str().unwrap().parse().unwrap();
     let mut off = opts(cache.path());
     off.offline = true;
     off.now = root_expires;
