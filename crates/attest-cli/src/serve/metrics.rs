@@ -26,6 +26,7 @@ pub struct Metrics {
     /// Trust-root refreshes that failed.
     pub tuf_errors: AtomicU64,
     trust_loaded_at: AtomicU64,
+    trust_stale: AtomicU64,
     latency: Mutex<([u64; BUCKETS.len()], u64, f64)>,
 }
 
@@ -55,6 +56,18 @@ impl Metrics {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         self.trust_loaded_at.store(now, Ordering::Relaxed);
+    }
+
+    /// How long ago the trust roots were loaded, once they have been.
+    pub fn trust_age(&self) -> Option<Duration> {
+        let at = self.trust_loaded_at.load(Ordering::Relaxed);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        (at > 0).then(|| Duration::from_secs(now.saturating_sub(at)))
+    }
+
+    /// Whether the roots in use are past the staleness bound.
+    pub fn set_stale(&self, stale: bool) {
+        self.trust_stale.store(u64::from(stale), Ordering::Relaxed);
     }
 
     /// Record a request's latency.
@@ -121,6 +134,8 @@ impl Metrics {
             "attest_trust_loaded_timestamp_seconds {}\n",
             g(&self.trust_loaded_at)
         ));
+        out.push_str("# HELP attest_trust_stale 1 when the trust roots have not been refreshed for a day.\n# TYPE attest_trust_stale gauge\n");
+        out.push_str(&format!("attest_trust_stale {}\n", g(&self.trust_stale)));
         if let Ok(l) = self.latency.lock() {
             out.push_str("# HELP attest_request_duration_seconds Request latency.\n# TYPE attest_request_duration_seconds histogram\n");
             for (i, bound) in BUCKETS.iter().enumerate() {
@@ -137,5 +152,36 @@ impl Metrics {
             out.push_str(&format!("attest_request_duration_seconds_count {}\n", l.1));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_counts_what_happened() {
+        let m = Metrics::default();
+        m.request("admission");
+        m.request("verify");
+        m.verdict("denied");
+        m.observe(Duration::from_millis(3));
+        m.observe(Duration::from_secs(20));
+        assert!(m.trust_age().is_none());
+        m.trust_loaded();
+        assert!(m.trust_age().unwrap() < Duration::from_secs(5));
+        m.set_stale(true);
+        let text = m.render(3);
+        for line in [
+            "attest_requests_total{endpoint=\"admission\"} 1",
+            "attest_verdicts_total{result=\"denied\"} 1",
+            "attest_request_duration_seconds_bucket{le=\"0.005\"} 1",
+            "attest_request_duration_seconds_bucket{le=\"10\"} 1",
+            "attest_request_duration_seconds_bucket{le=\"+Inf\"} 2",
+            "attest_trust_generation 3",
+            "attest_trust_stale 1",
+        ] {
+            assert!(text.contains(line), "{line} missing:\n{text}");
+        }
     }
 }

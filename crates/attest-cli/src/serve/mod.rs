@@ -82,6 +82,10 @@ pub struct ServeArgs {
     trust: crate::args::TrustArgs,
 }
 
+/// How old verified trust roots may get, without a successful refresh,
+/// before the server warns (they keep serving: they verified).
+const STALE_TRUST: Duration = Duration::from_secs(24 * 3600);
+
 /// The shared state of every request.
 struct State {
     verifier: RwLock<Arc<PolicyVerifier>>,
@@ -352,12 +356,24 @@ async fn keep_trust_fresh(state: Arc<State>, every: Duration) {
                         s.generation.fetch_add(1, Ordering::SeqCst);
                     }
                     s.metrics.trust_loaded();
+                    s.metrics.set_stale(false);
                     s.ready.store(true, Ordering::SeqCst);
                 }
             }
             Ok(Err(e)) => {
                 state.metrics.tuf_errors.fetch_add(1, Ordering::Relaxed);
                 eprintln!("attest serve: trust roots not refreshed: {e}");
+                // The roots that verified keep serving; past a day without a
+                // refresh that is worth a warning and a metric.
+                if let Some(age) = state.metrics.trust_age() {
+                    if age > STALE_TRUST {
+                        state.metrics.set_stale(true);
+                        eprintln!(
+                            "attest serve: warning: the trust roots were last refreshed {} h ago",
+                            age.as_secs() / 3600
+                        );
+                    }
+                }
             }
             Err(e) => eprintln!("attest serve: trust refresh failed: {e}"),
         }
