@@ -40,7 +40,7 @@ pub enum Subjects {
 /// What decides the verdict: gh's flags, or a policy file.
 pub enum Judge {
     /// Identity flags (or a key): one policy for every artifact.
-    Flags(Verifier),
+    Flags(Box<Verifier>),
     /// `--policy`: rules per artifact, and `--locked`.
     PolicyFile(Box<PolicyRun>),
 }
@@ -229,7 +229,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
     }
     .with_options(options);
     Ok(Plan {
-        judge: Judge::Flags(verifier),
+        judge: Judge::Flags(Box::new(verifier)),
         subjects,
         evidence,
         alg,

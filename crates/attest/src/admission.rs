@@ -85,9 +85,12 @@ pub fn read_review(body: &[u8]) -> Result<AdmissionRequest, AdmissionError> {
     let mut images = Vec::new();
     if !object.is_null() {
         if let Some((_, path)) = POD_SPEC_PATHS.iter().find(|(k, _)| *k == kind) {
-            let spec = object.pointer(path).filter(|s| s.is_object()).ok_or_else(|| {
-                AdmissionError(format!("request.object{path}: a {kind} without a pod spec"))
-            })?;
+            let spec = object
+                .pointer(path)
+                .filter(|s| s.is_object())
+                .ok_or_else(|| {
+                    AdmissionError(format!("request.object{path}: a {kind} without a pod spec"))
+                })?;
             for list in ["initContainers", "containers", "ephemeralContainers"] {
                 let Some(containers) = spec.get(list) else {
                     continue;
@@ -96,9 +99,14 @@ pub fn read_review(body: &[u8]) -> Result<AdmissionRequest, AdmissionError> {
                     AdmissionError(format!("request.object{path}/{list}: not a list"))
                 })?;
                 for (i, c) in containers.iter().enumerate() {
-                    let image = c["image"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
-                        AdmissionError(format!("request.object{path}/{list}/{i}/image: missing"))
-                    })?;
+                    let image = c["image"]
+                        .as_str()
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(|| {
+                            AdmissionError(format!(
+                                "request.object{path}/{list}/{i}/image: missing"
+                            ))
+                        })?;
                     if !images.iter().any(|x| x == image) {
                         images.push(image.to_string());
                     }
@@ -159,7 +167,11 @@ mod tests {
 
     #[test]
     fn every_container_of_every_workload_kind_is_listed() {
-        let want = ["busybox:1.36", "ghcr.io/o/app@sha256:aa", "ghcr.io/o/debug:1"];
+        let want = [
+            "busybox:1.36",
+            "ghcr.io/o/app@sha256:aa",
+            "ghcr.io/o/debug:1",
+        ];
         let template = json!({"template": {"spec": pod_spec()}});
         for (kind, object) in [
             ("Pod", json!({"spec": pod_spec()})),
@@ -168,7 +180,10 @@ mod tests {
             ("StatefulSet", json!({"spec": template})),
             ("DaemonSet", json!({"spec": template})),
             ("Job", json!({"spec": template})),
-            ("CronJob", json!({"spec": {"jobTemplate": {"spec": template}}})),
+            (
+                "CronJob",
+                json!({"spec": {"jobTemplate": {"spec": template}}}),
+            ),
         ] {
             let r = read_review(&review(kind, object)).unwrap();
             assert_eq!(r.images, want, "{kind}");
@@ -189,7 +204,11 @@ mod tests {
             b"not json".to_vec(),
         ];
         for body in bad {
-            assert!(read_review(&body).is_err(), "{}", String::from_utf8_lossy(&body));
+            assert!(
+                read_review(&body).is_err(),
+                "{}",
+                String::from_utf8_lossy(&body)
+            );
         }
         // DELETE: no object, nothing to run.
         let r = read_review(&review("Pod", Value::Null)).unwrap();

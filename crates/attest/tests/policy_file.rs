@@ -376,8 +376,17 @@ fn the_slsa_cross_check_fails_each_field_that_disagrees_with_the_certificate() {
         // The field's own check fails first; workflow.path is derived from
         // the repository and ref, so it fails with them.
         let failed = failed_checks(&r);
-        assert_eq!(failed.first().map(String::as_str), Some(check), "{pointer}: {failed:?}");
-        assert!(failed.iter().all(|f| f == check || f == "provenance workflow.path"), "{pointer}: {failed:?}");
+        assert_eq!(
+            failed.first().map(String::as_str),
+            Some(check),
+            "{pointer}: {failed:?}"
+        );
+        assert!(
+            failed
+                .iter()
+                .all(|f| f == check || f == "provenance workflow.path"),
+            "{pointer}: {failed:?}"
+        );
         // Off for this requirement: the same bundle passes.
         let off = w.verifier(policy("check-provenance = false\n"));
         assert!(

@@ -41,7 +41,7 @@ impl GoRegex {
         // an error here is one line.
         let regex = Regex::new(&translated).map_err(|e| {
             let text = e.to_string();
-            let last = text.lines().map(str::trim).filter(|l| !l.is_empty()).last();
+            let last = text.lines().map(str::trim).rfind(|l| !l.is_empty());
             invalid(last.unwrap_or("invalid").to_string())
         })?;
         Ok(Self {

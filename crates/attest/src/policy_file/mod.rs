@@ -363,9 +363,7 @@ impl Rule {
                     } else {
                         glob.is_match(name)
                     }
-                }) || subject
-                    .pypi_name()
-                    .is_some_and(|n| m.pypi.iter().any(|p| *p == n))
+                }) || subject.pypi_name().is_some_and(|n| m.pypi.contains(&n))
                     || m.npm.iter().any(|p| subject.is_npm_package(p))
             }
             SubjectKind::Image { repository } => {
