@@ -173,8 +173,24 @@ fn bad_inputs_are_refused_before_attest_runs() {
     let (code, log, _, _) = Step::new("run", &examples(), &[("mode", "sign")]).run();
     assert_eq!(code, 2, "{log}");
     assert!(log.contains("mode must be verify or attest"), "{log}");
-    let (code, log, _, _) = Step::new("run", &examples(), &[("offline", "yes")]).run();
+    let (code, log, _, _) = Step::new(
+        "run",
+        &examples(),
+        &[
+            ("subject-path", "*.tgz"),
+            ("owner", "sigstore"),
+            ("offline", "yes"),
+        ],
+    )
+    .run();
     assert_eq!(code, 2, "{log}");
+    assert!(
+        log.contains("input offline must be true or false, got 'yes'"),
+        "{log}"
+    );
+    let (code, log, _, _) = Step::new("run", &examples(), &[("owner", "sigstore")]).run();
+    assert_eq!(code, 2, "{log}");
+    assert!(log.contains("nothing to verify"), "{log}");
 }
 
 #[test]
