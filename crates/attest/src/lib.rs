@@ -64,6 +64,7 @@ pub mod admission;
 pub mod artifact;
 pub mod bundle;
 pub mod certificate;
+pub mod cosign;
 pub mod json;
 pub mod manifest;
 pub mod outcome;
