@@ -22,6 +22,7 @@ mod progress;
 mod release;
 mod serve;
 mod settings;
+mod signature;
 mod summary;
 mod trusted_root;
 mod verify;
@@ -95,6 +96,8 @@ enum Command {
     Man(completions::ManArgs),
     /// Serve the policy: a verification API and a Kubernetes admission webhook.
     Serve(Box<serve::ServeArgs>),
+    /// Verify an image's cosign signatures (the sha256-<hex>.sig tag).
+    VerifySignature(Box<signature::SignatureArgs>),
 }
 
 fn main() {
@@ -120,6 +123,7 @@ fn main() {
         Command::Policy(args) => policy_cmd::run_policy(args),
         Command::Lock(args) => policy_cmd::run_lock(*args),
         Command::Serve(args) => serve::run(*args),
+        Command::VerifySignature(args) => signature::run(*args),
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
     };

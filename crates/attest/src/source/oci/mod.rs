@@ -21,7 +21,10 @@
 //! ([`crate::source::http::block_on`]); nothing reads the environment.
 
 mod auth;
+mod cosign;
 mod push;
+
+pub use cosign::fetch_cosign_signatures;
 
 pub use auth::{
     docker_config_credentials, parse_challenge, RegistryCredentials, PASSWORD_ENV, REGISTRY_ENV,
