@@ -34,6 +34,11 @@ pub const RFC3161_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
 /// `critical.type` of an image signature.
 pub const IMAGE_SIGNATURE_TYPE: &str = "cosign container image signature";
 
+/// The layer media type of a cosign attestation (a DSSE envelope).
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// The annotation naming an attestation's predicate type.
+pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
+
 /// The largest simplesigning payload read (cosign's are a few hundred bytes
 /// plus optional annotations).
 pub const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
@@ -228,6 +233,97 @@ impl CosignSignature {
             "inclusionPromise": { "signedEntryTimestamp": set },
             "canonicalizedBody": body,
         }))
+    }
+}
+
+/// One attestation as cosign stored it under the `.att` tag: a DSSE
+/// envelope layer with the signing material in its annotations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CosignAttestation {
+    /// Where it came from.
+    pub origin: String,
+    /// The DSSE envelope (JSON), as stored.
+    pub envelope: Vec<u8>,
+    /// The layer's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl CosignAttestation {
+    fn err(&self, detail: impl Into<String>) -> CosignError {
+        CosignError {
+            origin: self.origin.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The equivalent Sigstore bundle (v0.1, a DSSE envelope with the leaf
+    /// certificate and the Rekor entry), verified like any other. The
+    /// `predicateType` annotation, which cosign uses to find attestations,
+    /// must name the statement's own predicate type.
+    pub fn to_bundle(&self) -> Result<LoadedBundle, CosignError> {
+        crate::json::check_unique_keys(&self.envelope)
+            .map_err(|e| self.err(format!("envelope: {e}")))?;
+        let envelope: Value = serde_json::from_slice(&self.envelope)
+            .map_err(|e| self.err(format!("envelope: not JSON: {e}")))?;
+        // The material cosign keeps in annotations, as a signature's.
+        let as_signature = CosignSignature {
+            origin: self.origin.clone(),
+            payload: Vec::new(),
+            annotations: self.annotations.clone(),
+        };
+        let mut material = serde_json::Map::new();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        match self
+            .annotations
+            .get(CERTIFICATE_ANNOTATION)
+            .filter(|c| !c.trim().is_empty())
+        {
+            Some(pem) => {
+                let der = pem_certificate(pem)
+                    .map_err(|e| self.err(format!("{CERTIFICATE_ANNOTATION}: {e}")))?;
+                material.insert(
+                    "x509CertificateChain".into(),
+                    json!({ "certificates": [{ "rawBytes": b64.encode(der) }] }),
+                );
+            }
+            None => {
+                material.insert("publicKey".into(), json!({ "hint": "" }));
+            }
+        }
+        let mut entries = Vec::new();
+        if let Some(rekor) = self.annotations.get(BUNDLE_ANNOTATION) {
+            entries.push(as_signature.tlog_entry(rekor)?);
+        }
+        material.insert("tlogEntries".into(), Value::Array(entries));
+        let bundle = json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            "verificationMaterial": Value::Object(material),
+            "dsseEnvelope": envelope,
+        });
+        let loaded = parse_bundle(
+            &bundle.to_string(),
+            BundleOrigin {
+                source: self.origin.clone(),
+                line: 0,
+                index: 1,
+            },
+        )
+        .map_err(|e| self.err(e.to_string()))?;
+        if let Some(annotated) = self.annotations.get(PREDICATE_TYPE_ANNOTATION) {
+            match &loaded.statement {
+                Some(Ok(st)) if st.predicate_type == *annotated => {}
+                Some(Ok(st)) => {
+                    return Err(self.err(format!(
+                        "the {PREDICATE_TYPE_ANNOTATION} annotation says {}, the statement says {}",
+                        crate::text::remote_text(annotated),
+                        crate::text::remote_text(&st.predicate_type)
+                    )))
+                }
+                Some(Err(e)) => return Err(self.err(e.to_string())),
+                None => return Err(self.err("the envelope holds no in-toto statement")),
+            }
+        }
+        Ok(loaded)
     }
 }
 

@@ -280,3 +280,142 @@ fn each_flip_fails_for_its_own_reason() {
     untimed.annotations.remove(BUNDLE_ANNOTATION);
     assert_eq!(check(&untimed), "transparency log");
 }
+
+/// zlabjp/slsa-provenance-test's `.att`: slsa-github-generator's SLSA v0.2
+/// provenance, stored by cosign as a DSSE layer with its Rekor (intoto)
+/// entry in the annotations.
+fn zlabjp() -> attest::cosign::CosignAttestation {
+    let dir = data().join("zlabjp-slsa-att");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("att-manifest.json")).unwrap()).unwrap();
+    let layer = &manifest["layers"][0];
+    let envelope = std::fs::read(dir.join(format!(
+        "{}.json",
+        layer["digest"].as_str().unwrap().replace(':', "-")
+    )))
+    .unwrap();
+    attest::cosign::CosignAttestation {
+        origin: "zlabjp .att".into(),
+        envelope,
+        annotations: layer["annotations"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect(),
+    }
+}
+
+/// cosign before 2.0 logged attestations as intoto v0.0.1 entries, which
+/// the pinned core does not check: refused by name, never accepted
+/// unchecked.
+#[test]
+fn a_real_cosign_v1_attestation_is_refused_with_its_entry_format_named() {
+    let e = zlabjp().to_bundle().unwrap_err().to_string();
+    assert!(
+        e.contains("unsupported Rekor entry format: intoto/0.0.1"),
+        "{e}"
+    );
+}
+
+/// The `.att` form of an attestation the test Sigstore signs (the DSSE
+/// envelope as the layer; certificate and Rekor entry as cosign's
+/// annotations): verified as a bundle; an annotation that names another
+/// predicate type is refused.
+#[test]
+fn a_cosign_attestation_verifies_as_a_bundle_and_its_annotation_must_agree() {
+    use attest_testsign::{
+        provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore,
+        TestSigstoreConfig, SLSA_PROVENANCE_V1,
+    };
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims::default();
+    let image = digest_bytes(b"image manifest", DigestAlgorithm::Sha256);
+    let st = statement(
+        &[("octo/app", "sha256", &image.hex())],
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&claims),
+    );
+    let bundle = sigstore.sign_statement(&st, &claims, &SignOptions::tlog_only());
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    let cert = b64
+        .decode(
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        b64.encode(cert)
+    );
+    let rekor = serde_json::json!({
+        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {
+            "body": entry["canonicalizedBody"],
+            "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
+            "logID": hex::encode(b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
+        }
+    });
+    let annotations: std::collections::BTreeMap<String, String> = [
+        (attest::cosign::SIGNATURE_ANNOTATION, String::new()),
+        (CERTIFICATE_ANNOTATION, pem),
+        (BUNDLE_ANNOTATION, rekor.to_string()),
+        (
+            attest::cosign::PREDICATE_TYPE_ANNOTATION,
+            SLSA_PROVENANCE_V1.to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let att = attest::cosign::CosignAttestation {
+        origin: "octo/app:sha256-….att layer 1".into(),
+        envelope: serde_json::to_vec(&bundle["dsseEnvelope"]).unwrap(),
+        annotations,
+    };
+    let root = TrustStore::from_jsonl(&sigstore.trusted_root_json(), "test", false).unwrap();
+    let policy = Policy::from_flags(&attest::PolicyFlags {
+        repo: Some("octo-org/octo-repo".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let v = Verifier::keyless(root, policy);
+    let o = v.evaluate(&att.to_bundle().unwrap(), ArtifactInput::Digest(&image));
+    assert!(matched(&o), "{}", o.reason());
+    assert_eq!(
+        o.attestation().unwrap().inclusion,
+        attest::verify::Inclusion::Promised
+    );
+    // The annotation cosign finds attestations by must not lie.
+    let mut lying = att.clone();
+    lying.annotations.insert(
+        attest::cosign::PREDICATE_TYPE_ANNOTATION.into(),
+        "https://cyclonedx.org/bom".into(),
+    );
+    let e = lying.to_bundle().unwrap_err().to_string();
+    assert!(e.contains("the predicateType annotation says https://cyclonedx.org/bom, the statement says https://slsa.dev/provenance/v1"), "{e}");
+    // An envelope that is not the one logged and signed.
+    let mut env = bundle["dsseEnvelope"].clone();
+    env["payload"] = b64
+        .encode(statement(
+            &[("octo/app", "sha256", &image.hex())],
+            SLSA_PROVENANCE_V1,
+            serde_json::json!({"x": 1}),
+        ))
+        .into();
+    let mut swapped = att.clone();
+    swapped.envelope = serde_json::to_vec(&env).unwrap();
+    let o = v.evaluate(&swapped.to_bundle().unwrap(), ArtifactInput::Digest(&image));
+    let name = match &o {
+        Outcome::Failed(e) => e.failed_check().name(),
+        o => panic!("{}", o.reason()),
+    };
+    assert!(
+        name == "signature" || name == "log entry consistency",
+        "{name}"
+    );
+}
