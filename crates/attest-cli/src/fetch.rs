@@ -165,16 +165,14 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
                 };
                 // `--limit` bounds each image's attestations, as it bounds
                 // each digest's on GitHub: referrers past it are not fetched.
-                let bundles = fetch_referrer_bundles_limited(
-                    reference,
-                    &artifact.digest,
-                    &registry_auth(reference)?,
-                    *limit,
-                )
-                .map_err(|e| {
-                    eprintln!("Error: failed to load attestations from the OCI registry: {e}");
-                    oci_exit(&e)
-                })?;
+                let (bundles, _) =
+                    oci_evidence(reference, &artifact.digest, &registry_auth(reference)?, *limit)
+                        .map_err(|e| {
+                            eprintln!(
+                                "Error: failed to load attestations from the OCI registry: {e}"
+                            );
+                            oci_exit(&e)
+                        })?;
                 all.extend(bundles);
             }
             Ok((all, "OCI registry".to_string()))
@@ -216,6 +214,42 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
             Ok((all, "GitHub API".to_string()))
         }
     }
+}
+
+/// An image's attestations from its registry, of every storage kind: OCI
+/// 1.1 referrers (GitHub's and cosign 3's bundles) and cosign's `.att`
+/// tag, at most `limit` in all; with a note of how many came from each.
+/// None of either is [`OciError::NoReferrers`].
+pub fn oci_evidence(
+    reference: &Reference,
+    digest: &ArtifactDigest,
+    auth: &RegistryAuth,
+    limit: usize,
+) -> Result<(Vec<Result<LoadedBundle, BundleError>>, String), OciError> {
+    let mut all = match fetch_referrer_bundles_limited(reference, digest, auth, limit) {
+        Ok(b) => b,
+        Err(OciError::NoReferrers { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let referrers = all.len();
+    if all.len() < limit {
+        all.extend(attest::source::oci::fetch_cosign_attestations(
+            reference,
+            digest,
+            auth,
+            limit - all.len(),
+        )?);
+    }
+    if all.is_empty() {
+        return Err(OciError::NoReferrers {
+            reference: format!("{}/{}@{digest}", reference.registry(), reference.repository()),
+        });
+    }
+    let note = format!(
+        "{referrers} from OCI referrers, {} from cosign's .att tag",
+        all.len() - referrers
+    );
+    Ok((all, note))
 }
 
 /// Read every `--bundle` file; an unreadable file ends the run (exit 3).

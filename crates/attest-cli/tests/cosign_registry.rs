@@ -78,13 +78,33 @@ fn push_blob(host: &str, repo: &str, bytes: &[u8], dir: &Path) -> String {
 /// Push a `.sig` manifest for `image_digest` with one layer per signature
 /// (payload, annotations), as cosign writes it.
 fn push_sig(host: &str, repo: &str, image_digest: &str, sigs: &[(Vec<u8>, Value)], dir: &Path) {
+    push_tag(
+        host,
+        repo,
+        &(image_digest.replace(':', "-") + ".sig"),
+        "application/vnd.dev.cosign.simplesigning.v1+json",
+        sigs,
+        dir,
+    );
+}
+
+/// Push cosign's manifest for tag `tag`: one layer of `media_type` per
+/// (blob, annotations).
+fn push_tag(
+    host: &str,
+    repo: &str,
+    tag: &str,
+    media_type: &str,
+    sigs: &[(Vec<u8>, Value)],
+    dir: &Path,
+) {
     let mut layers = Vec::new();
     let mut diff_ids = Vec::new();
     for (payload, annotations) in sigs {
         let d = push_blob(host, repo, payload, dir);
         diff_ids.push(d.clone());
         layers.push(json!({
-            "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+            "mediaType": media_type,
             "size": payload.len(),
             "digest": d,
             "annotations": annotations,
@@ -104,7 +124,6 @@ fn push_sig(host: &str, repo: &str, image_digest: &str, sigs: &[(Vec<u8>, Value)
     });
     let file = dir.join("manifest.json");
     std::fs::write(&file, manifest.to_string()).unwrap();
-    let tag = image_digest.replace(':', "-") + ".sig";
     curl(&[
         "-f",
         "-X",
@@ -297,4 +316,114 @@ fn real_cosign_signatures_in_a_registry_verify_and_flips_fail() {
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = verify(&[&target, "--cert-identity", "x"]);
     assert_eq!(code, 2);
+}
+
+/// An attestation stored as cosign 2 stores it (`.att` tag: a DSSE layer
+/// with the certificate and Rekor entry as annotations), found by
+/// `verify --bundle-from-oci` beside OCI referrers and verified as any
+/// bundle; one whose annotation names another predicate type is refused.
+#[test]
+fn cosign_att_attestations_are_found_by_bundle_from_oci() {
+    use attest::source::oci::{parse_oci_ref, push_image, ImageSpec, RegistryAuth};
+    use attest_testsign::{
+        provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore,
+        TestSigstoreConfig, SLSA_PROVENANCE_V1,
+    };
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let registry = Registry::start(false);
+    let host = &registry.host;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = parse_oci_ref(&format!("oci://{host}/octo/app:1.0"))
+        .unwrap()
+        .unwrap();
+    let spec = ImageSpec {
+        platform: ("linux".into(), "amd64".into()),
+        config:
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                .to_vec(),
+        layers: vec![b"cosign att layer".to_vec()],
+    };
+    let image = push_image(&r, &[spec], &RegistryAuth::Anonymous).unwrap();
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims::default();
+    let st = statement(
+        &[("octo/app", "sha256", &image.hex())],
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&claims),
+    );
+    let bundle = sigstore.sign_statement(&st, &claims, &SignOptions::tlog_only());
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    let cert = b64
+        .decode(
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let annotations = |predicate_type: &str| {
+        json!({
+            "dev.cosignproject.cosign/signature": "",
+            "dev.sigstore.cosign/certificate": format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", b64.encode(&cert)),
+            "dev.sigstore.cosign/bundle": json!({
+                "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+                "Payload": {
+                    "body": entry["canonicalizedBody"],
+                    "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+                    "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
+                    "logID": attest_hex(&b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
+                }
+            }).to_string(),
+            "predicateType": predicate_type,
+        })
+    };
+    let envelope = serde_json::to_vec(&bundle["dsseEnvelope"]).unwrap();
+    let tag = format!("{}.att", image.to_string().replace(':', "-"));
+    push_tag(
+        host,
+        "octo/app",
+        &tag,
+        "application/vnd.dsse.envelope.v1+json",
+        &[(envelope.clone(), annotations(SLSA_PROVENANCE_V1))],
+        tmp.path(),
+    );
+    let root = tmp.path().join("root.json");
+    std::fs::write(&root, sigstore.trusted_root_json() + "\n").unwrap();
+    let target = format!("oci://{host}/octo/app@{image}");
+    let run = || {
+        common::run(
+            common::attest()
+                .env_remove("ATTEST_OFFLINE")
+                .args([
+                    "verify",
+                    &target,
+                    "--bundle-from-oci",
+                    "--repo",
+                    "octo-org/octo-repo",
+                    "--custom-trusted-root",
+                ])
+                .arg(&root),
+        )
+    };
+    let (code, out, err) = run();
+    assert_eq!(code, 0, "{out}{err}");
+    // A lying predicateType annotation: the only attestation is unreadable (3).
+    push_tag(
+        host,
+        "octo/app",
+        &tag,
+        "application/vnd.dsse.envelope.v1+json",
+        &[(envelope, annotations("https://cyclonedx.org/bom"))],
+        tmp.path(),
+    );
+    let (code, out, err) = run();
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains("the predicateType annotation says https://cyclonedx.org/bom"),
+        "{err}"
+    );
+}
+
+fn attest_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -21,7 +21,7 @@ use attest::admission::{read_review, review_response, MAX_REVIEW_BYTES};
 use attest::artifact::ArtifactDigest;
 use attest::bundle::{parse_bundle, BundleOrigin};
 use attest::policy_file::{PolicyFile, PolicyVerifier, Subject, SubjectReport};
-use attest::source::oci::{fetch_referrer_bundles_limited, parse_oci_ref, resolve_digest};
+use attest::source::oci::{parse_oci_ref, resolve_digest};
 use attest::trust::TrustStore;
 use attest::verify::VerifyOptions;
 use clap::Args;
@@ -729,14 +729,14 @@ fn verify_subject(
             let Some(Ok(reference)) = parse_oci_ref(&subject) else {
                 return Err(format!("{subject}: no bundles given"));
             };
-            let fetched = fetch_referrer_bundles_limited(
+            let fetched = crate::fetch::oci_evidence(
                 &reference,
                 &digest,
                 &state.credentials.auth_for(reference.resolve_registry()),
                 state.limit,
             );
             let mut bundles = match fetched {
-                Ok(b) => b,
+                Ok((b, _)) => b,
                 // The registry answered: there is no evidence, which the
                 // policy judges (a failure), not an undecided request.
                 Err(attest::source::oci::OciError::NoReferrers { .. }) => Vec::new(),

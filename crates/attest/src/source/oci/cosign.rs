@@ -2,9 +2,13 @@
 //! simplesigning layers, read with the same bounded, credential-scoped
 //! client as referrers.
 
-use super::{run_bounded, with_digest, Failed, OciError, Puller, MANIFEST_ACCEPT};
+use super::{run_bounded, with_digest, Failed, OciError, Puller, MANIFEST_ACCEPT, MAX_LAYER_BYTES};
 use crate::artifact::{digest_bytes, ArtifactDigest};
-use crate::cosign::{CosignError, CosignSignature, MAX_PAYLOAD_BYTES, SIMPLESIGNING_MEDIA_TYPE};
+use crate::bundle::{BundleError, LoadedBundle};
+use crate::cosign::{
+    CosignAttestation, CosignError, CosignSignature, DSSE_MEDIA_TYPE, MAX_PAYLOAD_BYTES,
+    SIMPLESIGNING_MEDIA_TYPE,
+};
 use oci_client::Reference;
 
 use super::RegistryAuth;
@@ -18,10 +22,80 @@ pub fn fetch_cosign_signatures(
     auth: &RegistryAuth,
     limit: usize,
 ) -> Result<Vec<Result<CosignSignature, CosignError>>, OciError> {
+    let layers = fetch_tag_layers(
+        reference,
+        digest,
+        auth,
+        limit,
+        "sig",
+        SIMPLESIGNING_MEDIA_TYPE,
+        MAX_PAYLOAD_BYTES,
+    )?;
+    Ok(layers
+        .into_iter()
+        .map(|l| {
+            l.map(|(origin, payload, annotations)| CosignSignature {
+                origin,
+                payload,
+                annotations,
+            })
+        })
+        .collect())
+}
+
+/// The attestations cosign stored for `digest` (the `.att` tag), each as
+/// its equivalent Sigstore bundle, at most `limit`. No `.att` tag: none.
+pub fn fetch_cosign_attestations(
+    reference: &Reference,
+    digest: &ArtifactDigest,
+    auth: &RegistryAuth,
+    limit: usize,
+) -> Result<Vec<Result<LoadedBundle, BundleError>>, OciError> {
+    let layers = fetch_tag_layers(
+        reference,
+        digest,
+        auth,
+        limit,
+        "att",
+        DSSE_MEDIA_TYPE,
+        MAX_LAYER_BYTES,
+    )?;
+    Ok(layers
+        .into_iter()
+        .map(|l| {
+            let as_bundle_error = |e: CosignError| BundleError::Shape {
+                origin: e.origin,
+                detail: e.detail,
+            };
+            let (origin, envelope, annotations) = l.map_err(as_bundle_error)?;
+            CosignAttestation {
+                origin,
+                envelope,
+                annotations,
+            }
+            .to_bundle()
+            .map_err(as_bundle_error)
+        })
+        .collect())
+}
+
+type Layer = (String, Vec<u8>, std::collections::BTreeMap<String, String>);
+
+/// The layers of cosign's `sha256-<hex>.SUFFIX` manifest, each read and
+/// checked against its digest, with its annotations.
+fn fetch_tag_layers(
+    reference: &Reference,
+    digest: &ArtifactDigest,
+    auth: &RegistryAuth,
+    limit: usize,
+    suffix: &str,
+    media_type: &'static str,
+    max_bytes: u64,
+) -> Result<Vec<Result<Layer, CosignError>>, OciError> {
     let text = with_digest(reference, digest).whole();
     run_bounded(&text, async {
         let mut puller = Puller::new(reference, auth, &text)?;
-        let tag = format!("{}-{}.sig", digest.algorithm(), digest.hex());
+        let tag = format!("{}-{}.{suffix}", digest.algorithm(), digest.hex());
         let Some(body) = puller.manifest(&tag, MANIFEST_ACCEPT).await? else {
             return Ok(Vec::new());
         };
@@ -42,7 +116,7 @@ pub fn fetch_cosign_signatures(
         let mut out = Vec::new();
         for (i, layer) in layers.iter().enumerate().take(limit) {
             let origin = format!("{where_} layer {}", i + 1);
-            out.push(read_layer(&mut puller, layer, origin).await);
+            out.push(read_layer(&mut puller, layer, origin, media_type, max_bytes).await);
         }
         Ok(out)
     })
@@ -52,14 +126,16 @@ async fn read_layer(
     puller: &mut Puller,
     layer: &serde_json::Value,
     origin: String,
-) -> Result<CosignSignature, CosignError> {
+    media_type: &'static str,
+    max_bytes: u64,
+) -> Result<Layer, CosignError> {
     let err = |d: String| CosignError {
         origin: origin.clone(),
         detail: d,
     };
-    if layer["mediaType"] != SIMPLESIGNING_MEDIA_TYPE {
+    if layer["mediaType"] != media_type {
         return Err(err(format!(
-            "media type {}, expected {SIMPLESIGNING_MEDIA_TYPE}",
+            "media type {}, expected {media_type}",
             crate::text::remote_text(&layer["mediaType"].to_string())
         )));
     }
@@ -70,9 +146,9 @@ async fn read_layer(
     let size = layer["size"]
         .as_u64()
         .ok_or_else(|| err("expected a byte count as the layer's size".into()))?;
-    if size > MAX_PAYLOAD_BYTES {
+    if size > max_bytes {
         return Err(err(format!(
-            "the payload is {size} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit"
+            "the layer is {size} bytes, over the {max_bytes}-byte limit"
         )));
     }
     let mut annotations = std::collections::BTreeMap::new();
@@ -108,9 +184,5 @@ async fn read_layer(
             "expected the payload to have digest {digest}, it does not"
         )));
     }
-    Ok(CosignSignature {
-        origin,
-        payload,
-        annotations,
-    })
+    Ok((origin, payload, annotations))
 }

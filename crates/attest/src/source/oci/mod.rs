@@ -24,7 +24,7 @@ mod auth;
 mod cosign;
 mod push;
 
-pub use cosign::fetch_cosign_signatures;
+pub use cosign::{fetch_cosign_attestations, fetch_cosign_signatures};
 
 pub use auth::{
     docker_config_credentials, parse_challenge, RegistryCredentials, PASSWORD_ENV, REGISTRY_ENV,
@@ -53,7 +53,7 @@ pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+jso
 /// OCI image index media type.
 pub const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 /// Largest bundle layer we download.
-const MAX_LAYER_BYTES: u64 = 32 * 1024 * 1024;
+pub(super) const MAX_LAYER_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Why an OCI operation failed.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
