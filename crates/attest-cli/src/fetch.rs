@@ -149,6 +149,17 @@ pub type Loaded = (Vec<Result<LoadedBundle, BundleError>>, String);
 /// per distinct digest (a digest GitHub has none for contributes none when
 /// there are several artifacts, and is "no attestation" for one).
 pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> {
+    load_with(evidence, artifacts, false)
+}
+
+/// [`load`], where an image with no attestation in its registry contributes
+/// none instead of ending the run: a policy file judges it (it may require
+/// only cosign signatures, or nothing of an image no rule matches).
+pub fn load_with(
+    evidence: &Evidence,
+    artifacts: &[Resolved],
+    none_is_empty: bool,
+) -> Result<Loaded, i32> {
     match evidence {
         Evidence::Files(paths) => {
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -165,14 +176,20 @@ pub fn load(evidence: &Evidence, artifacts: &[Resolved]) -> Result<Loaded, i32> 
                 };
                 // `--limit` bounds each image's attestations, as it bounds
                 // each digest's on GitHub: referrers past it are not fetched.
-                let (bundles, _) =
-                    oci_evidence(reference, &artifact.digest, &registry_auth(reference)?, *limit)
-                        .map_err(|e| {
-                            eprintln!(
-                                "Error: failed to load attestations from the OCI registry: {e}"
-                            );
-                            oci_exit(&e)
-                        })?;
+                let fetched = oci_evidence(
+                    reference,
+                    &artifact.digest,
+                    &registry_auth(reference)?,
+                    *limit,
+                );
+                let bundles = match fetched {
+                    Ok((bundles, _)) => bundles,
+                    Err(OciError::NoReferrers { .. }) if none_is_empty => Vec::new(),
+                    Err(e) => {
+                        eprintln!("Error: failed to load attestations from the OCI registry: {e}");
+                        return Err(oci_exit(&e));
+                    }
+                };
                 all.extend(bundles);
             }
             Ok((all, "OCI registry".to_string()))
@@ -242,7 +259,11 @@ pub fn oci_evidence(
     }
     if all.is_empty() {
         return Err(OciError::NoReferrers {
-            reference: format!("{}/{}@{digest}", reference.registry(), reference.repository()),
+            reference: format!(
+                "{}/{}@{digest}",
+                reference.registry(),
+                reference.repository()
+            ),
         });
     }
     let note = format!(

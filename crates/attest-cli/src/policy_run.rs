@@ -53,7 +53,7 @@ pub fn judge_all(plan: &Plan, run: &PolicyRun) -> Result<(Vec<Judged>, usize), C
     let mut collected = crate::release::collect(plan)?;
     let targets = crate::release::evidence_targets(plan, &mut collected);
     let (mut bundles, _) =
-        crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
+        crate::fetch::load_with(&plan.evidence, &targets, true).map_err(CliError::printed)?;
     let verifier = &run.verifier;
     crate::fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), plan.offline);
     let mut judged = Vec::with_capacity(collected.artifacts.len());
@@ -69,7 +69,25 @@ pub fn judge_all(plan: &Plan, run: &PolicyRun) -> Result<(Vec<Judged>, usize), C
                 continue;
             }
         };
-        let report = verifier.verify_subject(&subject, &bundles);
+        // With --bundle-from-oci an image's cosign signatures are evidence
+        // too (a `signature = true` requirement).
+        let signatures = match (&plan.evidence, parse_oci_ref(&artifact.name)) {
+            (crate::fetch::Evidence::Oci { limit }, Some(Ok(reference))) => {
+                let auth = crate::fetch::registry_auth(&reference).map_err(CliError::printed)?;
+                attest::source::oci::fetch_cosign_signatures(
+                    &reference,
+                    &subject.digest,
+                    &auth,
+                    *limit,
+                )
+                .map_err(|e| {
+                    eprintln!("Error: failed to load cosign signatures from the registry: {e}");
+                    CliError::printed(crate::fetch::oci_exit(&e))
+                })?
+            }
+            _ => Vec::new(),
+        };
+        let report = verifier.verify_subject_with_signatures(&subject, &bundles, &signatures);
         let lock = run
             .lock
             .as_ref()

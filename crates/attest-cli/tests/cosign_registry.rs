@@ -427,3 +427,138 @@ fn cosign_att_attestations_are_found_by_bundle_from_oci() {
 fn attest_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A policy file that requires a cosign signature (and provenance): an
+/// image pushed to the registry, signed by the test Sigstore as cosign
+/// signs (a simplesigning payload naming the image's digest, stored under
+/// the `.sig` tag), meets it through `verify --policy … --bundle-from-oci`;
+/// another identity fails (7), no evidence at all (5), naming the requirement.
+#[test]
+fn a_policy_can_require_a_cosign_signature() {
+    use attest::source::oci::{
+        parse_oci_ref, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
+    };
+    use attest_testsign::{
+        provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore,
+        TestSigstoreConfig, SLSA_PROVENANCE_V1,
+    };
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let registry = Registry::start(false);
+    let host = &registry.host;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims::default();
+    let push = |name: &str| {
+        let r = parse_oci_ref(&format!("oci://{host}/octo/{name}:1.0"))
+            .unwrap()
+            .unwrap();
+        let spec = ImageSpec {
+            platform: ("linux".into(), "amd64".into()),
+            config:
+                br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                    .to_vec(),
+            layers: vec![format!("layer {name}").into_bytes()],
+        };
+        (
+            r.clone(),
+            push_image(&r, &[spec], &RegistryAuth::Anonymous).unwrap(),
+        )
+    };
+    let (signed_ref, signed) = push("signed");
+    let (_, unsigned) = push("unsigned");
+    // cosign's payload for the image, signed as a blob; the bundle's
+    // material becomes cosign's annotations.
+    let payload = format!(
+        "{{\"critical\":{{\"identity\":{{\"docker-reference\":\"{host}/octo/signed\"}},\"image\":{{\"docker-manifest-digest\":\"{signed}\"}},\"type\":\"cosign container image signature\"}},\"optional\":null}}"
+    );
+    let bundle = sigstore.sign_blob(payload.as_bytes(), &claims, &SignOptions::tlog_only());
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    let cert = b64
+        .decode(
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let annotations = json!({
+        "dev.cosignproject.cosign/signature": bundle["messageSignature"]["signature"],
+        "dev.sigstore.cosign/certificate": format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", b64.encode(&cert)),
+        "dev.sigstore.cosign/bundle": json!({
+            "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+            "Payload": {
+                "body": entry["canonicalizedBody"],
+                "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+                "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
+                "logID": attest_hex(&b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
+            }
+        }).to_string(),
+    });
+    push_sig(
+        host,
+        "octo/signed",
+        &signed.to_string(),
+        &[(payload.into_bytes(), annotations)],
+        tmp.path(),
+    );
+    // Provenance as a referrer, for the AND of both requirements.
+    let st = statement(
+        &[("octo/signed", "sha256", &signed.hex())],
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&claims),
+    );
+    let prov = sigstore.sign_statement(&st, &claims, &sigstore.default_sign_options());
+    push_bundle_referrer(
+        &signed_ref,
+        &signed,
+        &serde_json::to_vec(&prov).unwrap(),
+        &RegistryAuth::Anonymous,
+    )
+    .unwrap();
+    let root = tmp.path().join("root.json");
+    std::fs::write(&root, sigstore.trusted_root_json() + "\n").unwrap();
+
+    let policy = |repo: &str| {
+        let p = tmp.path().join(format!("{}.toml", repo.replace('/', "-")));
+        std::fs::write(
+            &p,
+            format!("version = 1\n[[rule]]\nimages = [\"{host}/octo/*\"]\n[[rule.require]]\nsignature = true\nrepo = \"{repo}\"\n[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nrepo = \"{repo}\"\ncheck-provenance = false\n"),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let run = |p: &str, target: &str| {
+        common::run(
+            common::attest()
+                .env_remove("ATTEST_OFFLINE")
+                .args([
+                    "verify",
+                    "--policy",
+                    p,
+                    target,
+                    "--bundle-from-oci",
+                    "--custom-trusted-root",
+                ])
+                .arg(&root),
+        )
+    };
+    let target = format!("oci://{host}/octo/signed@{signed}");
+    let (code, out, err) = run(&policy("octo-org/octo-repo"), &target);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("cosign container image signature signed by"),
+        "{out}"
+    );
+    // Another repository: the signature verifies, the identity does not match.
+    let (code, out, _) = run(&policy("octo-org/other"), &target);
+    assert_eq!(code, 7, "{out}");
+    assert!(out.contains("SourceRepositoryURI"), "{out}");
+    // An image without a signature or provenance: neither requirement is
+    // met, and there is no evidence at all (5).
+    let (code, out, _) = run(
+        &policy("octo-org/octo-repo"),
+        &format!("oci://{host}/octo/unsigned@{unsigned}"),
+    );
+    assert_eq!(code, 5, "{out}");
+    assert!(out.contains("0 of 1 met"), "{out}");
+}

@@ -710,6 +710,7 @@ fn verify_subject(
     repository: Option<String>,
     inline: Option<Vec<Value>>,
 ) -> Result<Arc<SubjectReport>, String> {
+    let mut signatures = Vec::new();
     let bundles = match inline {
         Some(list) => list
             .iter()
@@ -751,6 +752,20 @@ fn verify_subject(
             if !state.offline {
                 crate::fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), false);
             }
+            // Its cosign signatures are evidence too.
+            signatures = attest::source::oci::fetch_cosign_signatures(
+                &reference,
+                &digest,
+                &state.credentials.auth_for(reference.resolve_registry()),
+                state.limit,
+            )
+            .map_err(|e| {
+                state
+                    .metrics
+                    .registry_errors
+                    .fetch_add(1, Ordering::Relaxed);
+                format!("fetching cosign signatures: {e}")
+            })?;
             bundles
         }
     };
@@ -758,5 +773,9 @@ fn verify_subject(
         Some(repo) => Subject::image(subject, repo, digest),
         None => Subject::digest(subject, digest),
     };
-    Ok(Arc::new(verifier.verify_subject(&subject, &bundles)))
+    Ok(Arc::new(verifier.verify_subject_with_signatures(
+        &subject,
+        &bundles,
+        &signatures,
+    )))
 }

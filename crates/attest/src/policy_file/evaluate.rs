@@ -23,6 +23,8 @@ pub struct Evidence {
     /// What the bundle attests (its statement or message), so the same
     /// attestation given twice is counted once.
     pub content: Vec<u8>,
+    /// A cosign image signature whose payload names this subject.
+    pub signature: bool,
 }
 
 /// Why a bundle is no evidence for a subject.
@@ -255,15 +257,23 @@ fn evaluate_requirement(
     let mut distinct = std::collections::HashSet::new();
     for e in evidence {
         let Ok(att) = &e.verified else { continue };
-        let Some(statement) = &att.statement else {
-            continue;
-        };
-        if statement.predicate_type != req.predicate_type {
+        if req.signature != e.signature {
             continue;
         }
-        let mut checks = req.checks(att, e.key);
-        let predicate = &statement.value["predicate"];
-        checks.extend(req.constraints.iter().map(|c| c.check(predicate)));
+        let mut checks = if req.signature {
+            req.checks(att, e.key)
+        } else {
+            let Some(statement) = &att.statement else {
+                continue;
+            };
+            if statement.predicate_type != req.predicate_type {
+                continue;
+            }
+            let mut checks = req.checks(att, e.key);
+            let predicate = &statement.value["predicate"];
+            checks.extend(req.constraints.iter().map(|c| c.check(predicate)));
+            checks
+        };
         if let Some(rego) = &req.rego {
             let verdict = rego.evaluate(&rego_input(att, subject));
             checks.push(RuleCheck {
@@ -401,6 +411,7 @@ impl PolicyVerifier {
                     verified: Err(EvidenceFailure::Unreadable(e.to_string())),
                     key: None,
                     content: Vec::new(),
+                    signature: false,
                 },
                 Ok(bundle) => self.verify_one(bundle, subject),
             })
@@ -428,6 +439,7 @@ impl PolicyVerifier {
                 verified,
                 key: None,
                 content,
+                signature: false,
             };
         }
         let Some(instance) = self.trust.first() else {
@@ -438,6 +450,7 @@ impl PolicyVerifier {
                 )),
                 key: None,
                 content,
+                signature: false,
             };
         };
         let mut last = None;
@@ -451,6 +464,7 @@ impl PolicyVerifier {
                         verified: Ok(att),
                         key: Some(index),
                         content,
+                        signature: false,
                     }
                 }
                 Err(e) => last = Some(classify(e)),
@@ -463,7 +477,57 @@ impl PolicyVerifier {
             })),
             key: None,
             content,
+            signature: false,
         }
+    }
+
+    /// Verify cosign image signatures of `subject`: each payload must name
+    /// the subject's digest, then the bundle it is equivalent to is
+    /// verified over the payload.
+    pub fn verify_signatures(
+        &self,
+        subject: &Subject,
+        signatures: &[Result<crate::cosign::CosignSignature, crate::cosign::CosignError>],
+    ) -> Vec<Evidence> {
+        signatures
+            .iter()
+            .map(|s| {
+                let sig = match s {
+                    Ok(sig) => sig,
+                    Err(e) => {
+                        return Evidence {
+                            origin: e.origin.clone(),
+                            verified: Err(EvidenceFailure::Unreadable(e.detail.clone())),
+                            key: None,
+                            content: Vec::new(),
+                            signature: true,
+                        }
+                    }
+                };
+                let failed = |f: EvidenceFailure| Evidence {
+                    origin: sig.origin.clone(),
+                    verified: Err(f),
+                    key: None,
+                    content: Vec::new(),
+                    signature: true,
+                };
+                if let Err(e) = sig.check_payload(&subject.digest) {
+                    return failed(EvidenceFailure::Failed(e.detail));
+                }
+                let bundle = match sig.to_bundle() {
+                    Ok(b) => b,
+                    Err(e) => return failed(EvidenceFailure::Unreadable(e.detail)),
+                };
+                let payload = Subject {
+                    display: subject.display.clone(),
+                    kind: subject.kind.clone(),
+                    digest: sig.payload_digest(),
+                };
+                let mut e = self.verify_one(&bundle, &payload);
+                e.signature = true;
+                e
+            })
+            .collect()
     }
 
     /// Verify and evaluate one subject.
@@ -473,6 +537,18 @@ impl PolicyVerifier {
         bundles: &[Result<LoadedBundle, BundleError>],
     ) -> SubjectReport {
         let evidence = self.verify_evidence(subject, bundles);
+        self.policy.evaluate(subject, &evidence)
+    }
+
+    /// [`Self::verify_subject`] with the subject's cosign signatures too.
+    pub fn verify_subject_with_signatures(
+        &self,
+        subject: &Subject,
+        bundles: &[Result<LoadedBundle, BundleError>],
+        signatures: &[Result<crate::cosign::CosignSignature, crate::cosign::CosignError>],
+    ) -> SubjectReport {
+        let mut evidence = self.verify_evidence(subject, bundles);
+        evidence.extend(self.verify_signatures(subject, signatures));
         self.policy.evaluate(subject, &evidence)
     }
 }

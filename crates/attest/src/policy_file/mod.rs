@@ -129,6 +129,8 @@ pub struct Requirement {
     pub predicate_type: String,
     /// How many distinct attestations must meet it.
     pub count: usize,
+    /// A cosign image signature (`signature = true`), not an attestation.
+    pub signature: bool,
     identity: Identity,
     github: Option<(String, Option<String>)>,
     hostname: Option<String>,
@@ -548,7 +550,30 @@ fn compile_requirement(
     digest_input: &mut Vec<u8>,
 ) -> Result<Requirement, PolicyFileError> {
     let at = |s: std::ops::Range<usize>, m: String| loc.at(s, m);
-    let predicate_type = predicate_type(loc, &req.predicate_type)?;
+    let signature = req.signature.as_ref().is_some_and(|s| *s.get_ref());
+    let predicate_type = match (&req.predicate_type, signature) {
+        (Some(p), false) => predicate_type(loc, p)?,
+        (None, true) => crate::cosign::IMAGE_SIGNATURE_TYPE.to_string(),
+        (Some(p), true) => {
+            return Err(at(
+                p.span(),
+                "predicate-type and signature = true: a requirement is an attestation or a cosign signature, not both".into(),
+            ))
+        }
+        (None, false) => {
+            return Err(at(
+                span.clone(),
+                "give predicate-type (an attestation) or signature = true (a cosign image signature)".into(),
+            ))
+        }
+    };
+    if signature && (!req.predicate.is_empty() || req.rego.is_some()) {
+        return Err(at(
+            span.clone(),
+            "predicate constraints and rego apply to attestations; a signature has no predicate"
+                .into(),
+        ));
+    }
     let count = match &req.count {
         None => 1,
         Some(c) if *c.get_ref() >= 1 && *c.get_ref() <= 1000 => *c.get_ref() as usize,
@@ -801,6 +826,7 @@ fn compile_requirement(
     Ok(Requirement {
         label: format!("{predicate_type} signed by {signer}"),
         line: loc.line(span.start),
+        signature,
         github,
         hostname: s(&req.hostname),
         predicate_type,
@@ -1074,5 +1100,38 @@ mod tests {
         assert!(!g.is_match("ghcr.io/o/r/deeper"));
         assert!(glob("ghcr.io/o/**").unwrap().is_match("ghcr.io/o/r/deeper"));
         assert!(glob("").is_err());
+    }
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::*;
+
+    fn parse(require: &str) -> Result<PolicyFile, PolicyFileError> {
+        PolicyFile::parse(
+            &format!(
+                "version = 1\n[[rule]]\nall = true\n[[rule.require]]\nrepo = \"a/b\"\n{require}"
+            ),
+            "t.toml",
+            Path::new("."),
+        )
+    }
+
+    #[test]
+    fn a_requirement_is_an_attestation_or_a_signature() {
+        let p = parse("signature = true\n").unwrap();
+        let r = &p.rules()[0].requirements[0];
+        assert!(r.signature);
+        assert_eq!(r.predicate_type, crate::cosign::IMAGE_SIGNATURE_TYPE);
+        let e = parse("signature = true\npredicate-type = \"cyclonedx\"\n").unwrap_err();
+        assert!(e.message.contains("not both"), "{e}");
+        let e = parse("").unwrap_err();
+        assert!(e.message.contains("give predicate-type"), "{e}");
+        let e =
+            parse("signature = true\n[[rule.require.predicate]]\npath = \"/a\"\npresent = true\n")
+                .unwrap_err();
+        assert!(e.message.contains("a signature has no predicate"), "{e}");
+        // signature = false is an attestation requirement without a type.
+        assert!(parse("signature = false\n").is_err());
     }
 }

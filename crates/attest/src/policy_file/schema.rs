@@ -45,7 +45,9 @@ pub(super) struct RuleWire {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RequireWire {
-    pub predicate_type: Spanned<String>,
+    pub predicate_type: Option<Spanned<String>>,
+    /// A cosign image signature instead of an attestation.
+    pub signature: Option<Spanned<bool>>,
     pub count: Option<Spanned<i64>>,
     // gh-style identity.
     pub repo: Option<Spanned<String>>,
