@@ -469,6 +469,44 @@ fn an_expired_cache_names_only_roles_past_their_expiry() {
     }
 }
 
+/// A cache more root versions ahead of the starting root than a client
+/// walks in one refresh (32) is reached through the roots it holds: it
+/// verifies offline, and once expired the expiry-blind re-check reaches the
+/// same newest root and says the cache expired (it does not stop 32 versions
+/// in and call the cache invalid).
+#[test]
+fn a_cache_many_root_versions_ahead_is_reached_through_its_roots() {
+    let f = fixture();
+    let r = repo(f, "many-roots");
+    let served = f.out.join("many-roots");
+    // Online, one refresh cannot walk 34 roots.
+    let cache = tempfile::tempdir().unwrap();
+    assert!(fetch_target(&r, &opts(cache.path())).is_err());
+    // A cache holding them, as one refreshed version by version would.
+    let dir = r.cache_dir(cache.path());
+    copy_dir(&served, &dir);
+    std::fs::create_dir_all(dir.join("root_history")).unwrap();
+    for version in 2..=34 {
+        let name = format!("{version}.root.json");
+        std::fs::rename(dir.join(&name), dir.join("root_history").join(&name)).unwrap();
+    }
+    let mut off = opts(cache.path());
+    off.offline = true;
+    assert_eq!(fetch_target(&r, &off).unwrap().bytes, f.target);
+    // make_repos.py signs the timestamp for a week.
+    off.now = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 8);
+    match fetch_target(&r, &off) {
+        Err(e @ TufError::CacheInvalid { expired: true, .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("verifies but has expired (timestamp metadata expired at"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected an expired cache, got {other:?}"),
+    }
+}
+
 /// A successful refresh spares the network for a day after its stamp, and
 /// not before the stamp (a clock set back) nor from the day on: with the
 /// repository down, a spared fetch is the cache's, any other a network error.

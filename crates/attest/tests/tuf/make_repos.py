@@ -23,6 +23,8 @@ Scenarios:
   wrong-key-snapshot  snapshot signed by a key the root does not trust
   wrong-key-targets   targets signed by a key the root does not trust
   oversize-target     the target served one byte longer than its signed length
+  many-roots          34 root versions, more than a client walks in one refresh
+                      (32); only a cache that already holds them reaches the last
   expired-start       its own starting root (expired-start-initial_root.json,
                       version 1) expired a day ago, as the embedded TUF roots
                       do; version 2 is valid: a client walks the chain to it
@@ -222,6 +224,17 @@ def main():
     # oversize-target: the signed length is len(target); one more byte is served
     r = fresh_copy()
     r.write(os.path.join(out, "oversize-target"), r.build(), target_bytes=target + b"\n")
+
+    # many-roots: root versions 2..34, each signed by the same root key
+    r = fresh_copy()
+    r.roots = [base.root]
+    for version in range(2, 35):
+        nxt = copy.deepcopy(base.root)
+        nxt.signed.version = version
+        nxt.signatures.clear()
+        base.sign(nxt, "root")
+        r.roots.append(nxt)
+    r.write(os.path.join(out, "many-roots"), r.build())
 
 
 if __name__ == "__main__":
