@@ -64,7 +64,10 @@ fn render(path: &[Seg]) -> String {
                 if !s.is_empty() {
                     s.push('.');
                 }
-                s.push_str(k);
+                // Member names are outside text: a newline or an escape
+                // sequence in one must not reach the terminal (found by the
+                // admission fuzz target).
+                s.push_str(&crate::text::remote_text(k));
             }
             Seg::Index(i) => s.push_str(&format!("[{i}]")),
         }
@@ -153,6 +156,15 @@ impl<'de> Visitor<'de> for Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_names_in_the_path_are_printable() {
+        let e = check_unique_keys(b"{\"a\\nb\\u001b[2J\": {\"k\": 1, \"k\": 2}}")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains('\n') && !e.contains('\u{1b}'), "{e}");
+        assert!(e.contains("a\\nb\\x1b[2J.k") || e.contains("a\\nb"), "{e}");
+    }
 
     #[test]
     fn duplicates_are_named_with_their_path() {
