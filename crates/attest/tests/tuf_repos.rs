@@ -507,6 +507,38 @@ fn a_cache_many_root_versions_ahead_is_reached_through_its_roots() {
     }
 }
 
+/// A failed check names the cache file it read last, unless the message
+/// already does (no "snapshot.json: ... snapshot.json: ...").
+#[test]
+fn a_cache_error_names_the_file_once() {
+    let f = fixture();
+    let r = repo(f, "happy");
+    let cache = tempfile::tempdir().unwrap();
+    fetch_target(&r, &opts(cache.path())).unwrap();
+    let dir = r.cache_dir(cache.path());
+    // Only the unversioned copy is left, and it no longer matches its pin.
+    std::fs::remove_file(dir.join("1.snapshot.json")).unwrap();
+    edit(
+        &dir.join("snapshot.json"),
+        "\"version\": 1",
+        "\"version\": 2",
+    );
+    let mut off = opts(cache.path());
+    off.offline = true;
+    match fetch_target(&r, &off) {
+        Err(e @ TufError::CacheInvalid { expired: false, .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains(
+                    "does not verify: integrity check failed: snapshot.json: sha256 mismatch"
+                ),
+                "{msg}"
+            );
+        }
+        other => panic!("expected an invalid cache, got {other:?}"),
+    }
+}
+
 /// A successful refresh spares the network for a day after its stamp, and
 /// not before the stamp (a clock set back) nor from the day on: with the
 /// repository down, a spared fetch is the cache's, any other a network error.
