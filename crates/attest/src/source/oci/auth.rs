@@ -594,6 +594,123 @@ mod tests {
         );
     }
 
+    /// A loopback token service answering its connections in order with
+    /// the raw responses given (then refusing more), keeping each request.
+    fn token_service(responses: Vec<String>) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for response in responses {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&request).into_owned());
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        (url, rx)
+    }
+
+    fn answer(status: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\nconnection: close\r\nretry-after: 0\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn puller(auth: RegistryAuth) -> Puller {
+        let reference: oci_client::Reference = "registry.example/o/r:t".parse().unwrap();
+        Puller::new(&reference, &auth, "oci://registry.example/o/r:t").unwrap()
+    }
+
+    fn authorize(p: &Puller, challenge: &str) -> Result<String, String> {
+        crate::source::http::block_on(p.authorize(challenge))
+            .unwrap()
+            .map(|v| v.to_str().unwrap().to_string())
+            .map_err(|e| match e {
+                Failed::Oci(e) => e.to_string(),
+                Failed::TooLarge(limit) => format!("over the {limit}-byte limit"),
+            })
+    }
+
+    #[test]
+    fn the_password_goes_to_a_token_service_only_over_https_or_loopback() {
+        let p = puller(basic("u", "p"));
+        for realm in [
+            "http://token.example/token",
+            "http://127.0.0.1.example/token",
+            "ftp://127.0.0.1/token",
+        ] {
+            let e = authorize(&p, &format!("Bearer realm=\"{realm}\"")).unwrap_err();
+            assert!(
+                e.contains("expected an https token service"),
+                "{realm}: {e}"
+            );
+        }
+        // https is allowed: the request is made (and fails here: nothing
+        // listens on port 1), it is not refused.
+        let e = authorize(&p, "Bearer realm=\"https://127.0.0.1:1/token\"").unwrap_err();
+        assert!(!e.contains("expected an https token service"), "{e}");
+        // Loopback over plain http: asked with the password and the scope.
+        let (url, requests) = token_service(vec![answer("200 OK", r#"{"token":"t0k"}"#)]);
+        let got = authorize(&p, &format!("Bearer realm=\"{url}\",service=\"reg\""));
+        assert_eq!(got.unwrap(), "Bearer t0k");
+        let request = requests.recv().unwrap().to_ascii_lowercase();
+        assert!(
+            request.starts_with("get /token?scope=repository%3ao%2fr%3apull&service=reg "),
+            "{request}"
+        );
+        assert!(
+            request.contains("authorization: basic dtpw\r\n"),
+            "{request}"
+        );
+    }
+
+    #[test]
+    fn a_token_service_s_failures_are_errors() {
+        let p = puller(RegistryAuth::Anonymous);
+        // access_token is accepted in place of token; an empty one is not.
+        let (url, _r) = token_service(vec![answer("200 OK", r#"{"access_token":"a"}"#)]);
+        assert_eq!(
+            authorize(&p, &format!("Bearer realm=\"{url}\"")).unwrap(),
+            "Bearer a"
+        );
+        let (url, _r) = token_service(vec![answer("200 OK", r#"{"token":""}"#)]);
+        let e = authorize(&p, &format!("Bearer realm=\"{url}\"")).unwrap_err();
+        assert!(e.contains("expected JSON with a \"token\""), "{e}");
+        // Retried three times, then the status is the error.
+        let (url, requests) = token_service(vec![answer("503 Busy", ""); 5]);
+        let e = authorize(&p, &format!("Bearer realm=\"{url}\"")).unwrap_err();
+        assert!(e.contains("the token service answered HTTP 503"), "{e}");
+        assert_eq!(requests.try_iter().count(), 4);
+        let (url, _r) = token_service(vec![answer("401 No", "")]);
+        let e = authorize(&p, &format!("Bearer realm=\"{url}\"")).unwrap_err();
+        assert!(e.contains("the token service answered HTTP 401"), "{e}");
+    }
+
+    #[test]
+    fn basic_challenges_need_credentials_and_other_schemes_are_refused() {
+        assert_eq!(
+            authorize(&puller(basic("u", "p")), "Basic realm=\"r\"").unwrap(),
+            "Basic dTpw"
+        );
+        let anonymous = puller(RegistryAuth::Anonymous);
+        let e = authorize(&anonymous, "Basic realm=\"r\"").unwrap_err();
+        assert!(e.contains("asks for a user name and password"), "{e}");
+        let e = authorize(&anonymous, "Digest realm=\"r\"").unwrap_err();
+        assert!(e.contains("expected a Basic or Bearer challenge"), "{e}");
+    }
+
     #[test]
     fn debug_output_names_the_registry_but_never_shows_the_password() {
         let c = creds(&vars(&[
