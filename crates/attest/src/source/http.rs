@@ -535,6 +535,55 @@ mod tests {
         block_on(get(&client().unwrap(), url, None, &[], limit)).unwrap()
     }
 
+    /// The request as the server saw it, lower-cased.
+    fn seen(responses: Vec<Vec<u8>>, client: Client) -> (u16, Vec<String>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for response in responses {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&request).to_ascii_lowercase());
+                let _ = stream.write_all(&response);
+            }
+        });
+        let status = block_on(async { client.get(&url).send().await.unwrap().status() })
+            .unwrap()
+            .as_u16();
+        (status, rx.try_iter().collect())
+    }
+
+    #[test]
+    fn clients_say_who_they_are_and_only_one_follows_redirects() {
+        let moved =
+            b"HTTP/1.1 302 Found\r\nlocation: /y\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+                .to_vec();
+        let ok = response("200 OK", "", b"");
+        let (status, requests) = seen(vec![moved.clone(), ok.clone()], client().unwrap());
+        assert_eq!((status, requests.len()), (200, 2));
+        assert!(
+            requests[0].contains(&format!(
+                "user-agent: attest/{}\r\n",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{requests:?}"
+        );
+        let (status, requests) = seen(vec![moved, ok], client_without_redirects().unwrap());
+        assert_eq!((status, requests.len()), (302, 1));
+        assert!(requests[0].contains("user-agent: attest/"), "{requests:?}");
+    }
+
     #[test]
     fn bodies_are_kept_up_to_their_limit_and_refused_over_it() {
         let ten = b"0123456789";
