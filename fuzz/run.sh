@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 secs="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"; shift || true
 shared="${ATTEST_SHARED_DIR:-../../shared}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(bundle trusted_root statement manifest certificate github_api oci tuf tuf_refresh oci_index goregex actions_claims signing_config)
+[ ${#targets[@]} -gt 0 ] || targets=(bundle trusted_root statement manifest certificate github_api oci tuf tuf_refresh oci_index goregex actions_claims signing_config admission policy_file)
 
 seed() {
   local t=$1 dir=corpus/$1
@@ -130,6 +130,22 @@ PY
                       cp -f "$f" "$dir/"
                     done
                     printf '%s' '{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json","caUrls":[{"url":"http://127.0.0.1:1/fulcio","majorApiVersion":1,"validFor":{"start":"2025-01-01T00:00:00Z"},"operator":"attest-testsign loopback"}],"oidcUrls":[],"rekorTlogUrls":[{"url":"http://127.0.0.1:1/rekor2","majorApiVersion":2,"validFor":{"start":"2025-01-01T00:00:00Z"},"operator":"attest-testsign loopback"}],"tsaUrls":[{"url":"http://127.0.0.1:1/tsa","majorApiVersion":1,"validFor":{"start":"2025-01-01T00:00:00Z"},"operator":"attest-testsign loopback"}],"rekorTlogConfig":{"selector":"ANY"},"tsaConfig":{"selector":"ANY"}}' > "$dir/testsign" ;;
+    # Reviews as the API server sends them, for each pod-carrying kind.
+    admission) python3 - "$dir" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+spec = {"initContainers": [{"name": "i", "image": "busybox:1.36"}],
+        "containers": [{"name": "a", "image": "ghcr.io/o/app@sha256:" + "a" * 64}],
+        "ephemeralContainers": [{"name": "d", "image": "ghcr.io/o/debug:1"}]}
+t = {"template": {"spec": spec}}
+for kind, obj in [("Pod", {"spec": spec}), ("Deployment", {"spec": t}), ("CronJob", {"spec": {"jobTemplate": {"spec": t}}}), ("Pod", None)]:
+    r = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u-1",
+         "kind": {"group": "", "version": "v1", "kind": kind}, "namespace": "prod", "operation": "CREATE", "object": obj}}
+    open(os.path.join(out, kind + ("-delete" if obj is None else "")), "w").write(json.dumps(r))
+PY
+               ;;
+    policy_file) cp -f ../examples/openmed/attest.toml "$dir/openmed.toml"
+                 printf 'version = 1\nunmatched = "allow"\n[admission]\nfail-open = true\n[[rule]]\nfiles = ["*.whl"]\nnpm = ["@s/p"]\n[[rule.require]]\npredicate-type = "cyclonedx"\nissuer = "https://gitlab.com"\nsan-regex = "^x$"\nsource-ref = { glob = "refs/tags/*" }\ncount = 2\n[[rule.require.predicate]]\npath = "/a/0"\none-of = [1, "x"]\n' > "$dir/generic.toml" ;;
   esac
 }
 
@@ -154,7 +170,7 @@ done
 # The table keeps each target's latest run.
 {
   printf '| target | seconds | executions | exec/s | coverage (cov) | features (ft) | corpus | crash files | run on |\n|---|---|---|---|---|---|---|---|---|\n'
-  for t in bundle trusted_root statement manifest certificate github_api oci tuf tuf_refresh oci_index goregex actions_claims signing_config; do
+  for t in bundle trusted_root statement manifest certificate github_api oci tuf tuf_refresh oci_index goregex actions_claims signing_config admission policy_file; do
     [ -f "rows/$t" ] && cat "rows/$t"
   done
   # Conditions of the runs the table cannot show (shared CPU, ...).
