@@ -12,7 +12,10 @@
 //! fail verification too. With the repository down (or offline), a valid
 //! cache is used, a tampered one is an error and an expired one falls back to
 //! the embedded root, saying so; "expired" is decided on the newest root the
-//! cache reaches, never on the (normally expired) starting root.
+//! cache reaches, never on the (normally expired) starting root, even one
+//! more root versions ahead than a refresh walks. A refresh spares the
+//! network for one day after its stamp only; a refresh that could not write
+//! the cache says so and leaves no stamp.
 
 #[path = "support/shared.rs"]
 mod shared;
