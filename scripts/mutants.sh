@@ -13,7 +13,7 @@
 # (source/github/token.rs) and which credentials go to which registry and
 # token service (source/oci/auth.rs), against the library's unit tests and
 # tests/docker_credential_helpers.rs (only those built and run: --cargo-arg).
-# 102 mutants, about 11 minutes on one core.
+# 101 mutants, 9.5 minutes on one core; fails if any is missed.
 #
 # Needs cargo-mutants (cargo install cargo-mutants --locked; 27.1.0 was used).
 # CARGO_BUILD_JOBS, CARGO_TARGET_DIR and the like are honoured.
@@ -64,13 +64,16 @@ export CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/tar
 # A mutant that loops while allocating must not take the machine down.
 ulimit -v 8000000
 
-# Exit codes 2 (mutants missed) and 3 (timeouts) are results, not failures.
+# In the full run exit codes 2 (mutants missed) and 3 (timeouts) are
+# results to read, not failures; --fast fails on any, as CI should.
+# RegistryCredentials::anonymous is Self::default(): its one mutant
+# (-> Default::default()) is the same code (docs/mutation-testing.md).
 run() {
   local rc=0
   cargo mutants --in-place --timeout 90 -p attest "${args[@]}" \
-    -E 'impl fmt::(Display|Debug) for' "${extra[@]}" \
+    -E 'impl fmt::(Display|Debug) for' -E 'RegistryCredentials::anonymous' "${extra[@]}" \
     -o "$out" "$@" || rc=$?
-  if [ "$rc" -gt 3 ]; then
+  if [ "$rc" -gt 3 ] || { $fast && [ "$rc" -ne 0 ]; }; then
     exit "$rc"
   fi
   return 0
