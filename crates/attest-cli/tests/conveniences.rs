@@ -78,13 +78,13 @@ fn bash_completion_parses_and_completes_subcommands_and_flags() {
     // Sourced, it registers a completion for `attest`…
     let registered = bash_with_completions(&file, "complete -p attest");
     assert!(registered.contains("attest"), "{registered}");
-    // …which completes `attest ver` to `verify` and `attest verify --ow` to
+    // …which completes `attest dig` to `digest` and `attest verify --ow` to
     // `--owner`, as bash calls it (command, word, previous word).
     let words = bash_with_completions(
         &file,
-        "COMP_WORDS=(attest ver); COMP_CWORD=1; _attest attest ver attest; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        "COMP_WORDS=(attest dig); COMP_CWORD=1; _attest attest dig attest; printf '%s\\n' \"${COMPREPLY[@]}\"",
     );
-    assert_eq!(words.lines().collect::<Vec<_>>(), ["verify"], "{words}");
+    assert_eq!(words.lines().collect::<Vec<_>>(), ["digest"], "{words}");
     let flags = bash_with_completions(
         &file,
         "COMP_WORDS=(attest verify --ow); COMP_CWORD=2; _attest attest --ow verify; printf '%s\\n' \"${COMPREPLY[@]}\"",
