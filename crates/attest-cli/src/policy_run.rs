@@ -139,6 +139,32 @@ fn run_checked(plan: &Plan, run: &PolicyRun) -> Result<i32, CliError> {
         }
         crate::output::out::write_all(text.as_bytes());
     }
+    // In GitHub Actions, the verdicts go to the step summary too.
+    let rows: Vec<crate::summary::Row> = judged
+        .iter()
+        .map(|j| crate::summary::Row {
+            artifact: j.report.subject.clone(),
+            status: if j.passed() {
+                Status::Verified
+            } else {
+                j.status()
+            },
+            detail: if j.passed() {
+                signers(&j.report)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                j.report
+                    .reason
+                    .clone()
+                    .or_else(|| j.lock.as_ref().map(LockCheck::message))
+                    .unwrap_or_default()
+            },
+        })
+        .collect();
+    crate::summary::append(&rows);
     eprintln!(
         "{passed} of {} passed the policy {} ({})",
         report::plural(judged.len(), "artifact"),
