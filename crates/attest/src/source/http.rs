@@ -686,12 +686,16 @@ mod tests {
         })
         .unwrap();
         let got = std::thread::spawn(move || {
+            // The runtime runs on one thread at a time: while other tests
+            // drive it, the task waits its turn, so wait by the clock (a
+            // dropped runtime would have cancelled it: the wait runs out).
             block_on(async move {
-                for _ in 0..1000 {
+                let start = std::time::Instant::now();
+                while start.elapsed() < std::time::Duration::from_secs(60) {
                     if let Ok(v) = rx.try_recv() {
                         return Some(v);
                     }
-                    tokio::task::yield_now().await;
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
                 }
                 None
             })
