@@ -139,6 +139,35 @@ impl CosignSignature {
             .ok_or_else(|| self.err(format!("no {SIGNATURE_ANNOTATION} annotation")))?;
         b64.decode(signature.trim())
             .map_err(|e| self.err(format!("{SIGNATURE_ANNOTATION}: not base64: {e}")))?;
+        let material = self.material()?;
+        let bundle = json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
+            "verificationMaterial": Value::Object(material),
+            "messageSignature": {
+                "messageDigest": {
+                    "algorithm": "SHA2_256",
+                    "digest": b64.encode(self.payload_digest().as_bytes()),
+                },
+                "signature": signature.trim(),
+            },
+        });
+        parse_bundle(
+            &bundle.to_string(),
+            BundleOrigin {
+                source: self.origin.clone(),
+                line: 0,
+                index: 1,
+            },
+        )
+        .map_err(|e: BundleError| self.err(e.to_string()))
+    }
+
+    /// The bundle's verification material from cosign's annotations: the
+    /// leaf certificate (or a key hint), the Rekor entry with its SET, and
+    /// any RFC 3161 timestamp. The chain annotation is not used: the
+    /// trusted root supplies the chain.
+    fn material(&self) -> Result<serde_json::Map<String, Value>, CosignError> {
+        let b64 = base64::engine::general_purpose::STANDARD;
         let mut material = serde_json::Map::new();
         match self
             .annotations
@@ -173,26 +202,7 @@ impl CosignSignature {
                 json!({ "rfc3161Timestamps": [{ "signedTimestamp": token }] }),
             );
         }
-        let bundle = json!({
-            "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
-            "verificationMaterial": Value::Object(material),
-            "messageSignature": {
-                "messageDigest": {
-                    "algorithm": "SHA2_256",
-                    "digest": b64.encode(self.payload_digest().as_bytes()),
-                },
-                "signature": signature.trim(),
-            },
-        });
-        parse_bundle(
-            &bundle.to_string(),
-            BundleOrigin {
-                source: self.origin.clone(),
-                line: 0,
-                index: 1,
-            },
-        )
-        .map_err(|e: BundleError| self.err(e.to_string()))
+        Ok(material)
     }
 
     /// cosign's Rekor bundle annotation as a bundle's log entry: the body,
@@ -271,30 +281,7 @@ impl CosignAttestation {
             payload: Vec::new(),
             annotations: self.annotations.clone(),
         };
-        let mut material = serde_json::Map::new();
-        let b64 = base64::engine::general_purpose::STANDARD;
-        match self
-            .annotations
-            .get(CERTIFICATE_ANNOTATION)
-            .filter(|c| !c.trim().is_empty())
-        {
-            Some(pem) => {
-                let der = pem_certificate(pem)
-                    .map_err(|e| self.err(format!("{CERTIFICATE_ANNOTATION}: {e}")))?;
-                material.insert(
-                    "x509CertificateChain".into(),
-                    json!({ "certificates": [{ "rawBytes": b64.encode(der) }] }),
-                );
-            }
-            None => {
-                material.insert("publicKey".into(), json!({ "hint": "" }));
-            }
-        }
-        let mut entries = Vec::new();
-        if let Some(rekor) = self.annotations.get(BUNDLE_ANNOTATION) {
-            entries.push(as_signature.tlog_entry(rekor)?);
-        }
-        material.insert("tlogEntries".into(), Value::Array(entries));
+        let material = as_signature.material()?;
         let bundle = json!({
             "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
             "verificationMaterial": Value::Object(material),
