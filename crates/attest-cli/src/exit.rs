@@ -53,6 +53,21 @@ pub fn code(status: Status) -> i32 {
     }
 }
 
+/// The exit code of a run whose failures have these statuses: the one
+/// that got furthest decides (6, then 7, then 5, then 3), as for a
+/// release; `None` when there is no failure.
+pub fn furthest(statuses: &[Status]) -> Option<i32> {
+    [
+        Status::Verification,
+        Status::Policy,
+        Status::NoAttestation,
+        Status::Unreadable,
+    ]
+    .into_iter()
+    .find(|s| statuses.contains(s))
+    .map(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +79,17 @@ mod tests {
         assert_eq!(code(Status::NoAttestation), 5);
         assert_eq!(code(Status::Verification), 6);
         assert_eq!(code(Status::Policy), 7);
+    }
+
+    #[test]
+    fn the_failure_that_got_furthest_decides() {
+        assert_eq!(furthest(&[]), None);
+        assert_eq!(
+            furthest(&[Status::Unreadable, Status::NoAttestation]),
+            Some(5)
+        );
+        assert_eq!(furthest(&[Status::NoAttestation, Status::Policy]), Some(7));
+        assert_eq!(furthest(&[Status::Policy, Status::Verification]), Some(6));
+        assert_eq!(furthest(&[Status::Unreadable]), Some(3));
     }
 }

@@ -177,15 +177,7 @@ fn run_checked(plan: &Plan, run: &PolicyRun) -> Result<i32, CliError> {
         .filter(|j| !j.passed())
         .map(Judged::status)
         .collect();
-    let code = [
-        Status::Verification,
-        Status::Policy,
-        Status::NoAttestation,
-        Status::Unreadable,
-    ]
-    .into_iter()
-    .find(|s| statuses.contains(s))
-    .map_or(exit::OK, exit::code);
+    let code = exit::furthest(&statuses).unwrap_or(exit::OK);
     if code == exit::OK && problems > 0 {
         eprintln!(
             "Error: the manifest has {}",

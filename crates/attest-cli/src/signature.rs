@@ -243,15 +243,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
         .iter()
         .filter_map(|(_, r, _)| r.as_ref().err().map(|(s, _)| *s))
         .collect();
-    Ok([
-        Status::Verification,
-        Status::Policy,
-        Status::NoAttestation,
-        Status::Unreadable,
-    ]
-    .into_iter()
-    .find(|s| statuses.contains(s))
-    .map_or(exit::VERIFICATION, exit::code))
+    Ok(exit::furthest(&statuses).unwrap_or(exit::VERIFICATION))
 }
 
 type Judged = (String, Result<Value, (Status, String)>, Option<String>);
