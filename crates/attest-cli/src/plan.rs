@@ -200,19 +200,17 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         } else {
             None
         };
-        return Ok(Plan {
-            judge: Judge::PolicyFile(Box::new(PolicyRun {
+        return Ok(plan(
+            &args,
+            Judge::PolicyFile(Box::new(PolicyRun {
                 verifier: PolicyVerifier::new(policy, trust, options),
                 lock,
             })),
             subjects,
             evidence,
             alg,
-            json: args.output.format.is_some(),
-            jq: args.output.jq.clone().filter(|e| !e.is_empty()),
             term,
-            offline: args.trust.offline,
-        });
+        ));
     }
     let policy = if key.is_some() {
         Policy::statement_only(predicate_type(&args))
@@ -228,8 +226,27 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         None => Verifier::keyless(trust, policy),
     }
     .with_options(options);
-    Ok(Plan {
-        judge: Judge::Flags(Box::new(verifier)),
+    Ok(plan(
+        &args,
+        Judge::Flags(Box::new(verifier)),
+        subjects,
+        evidence,
+        alg,
+        term,
+    ))
+}
+
+/// The plan for `judge`, with the output and network settings of `args`.
+fn plan(
+    args: &VerifyArgs,
+    judge: Judge,
+    subjects: Subjects,
+    evidence: Evidence,
+    alg: Option<DigestAlgorithm>,
+    term: Terminal,
+) -> Plan {
+    Plan {
+        judge,
         subjects,
         evidence,
         alg,
@@ -237,7 +254,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         jq: args.output.jq.clone().filter(|e| !e.is_empty()),
         term,
         offline: args.trust.offline,
-    })
+    }
 }
 
 /// gh's rules for `--jq` and `--template`: both need `--format json`,
@@ -347,7 +364,7 @@ fn check_offline(subjects: &Subjects, evidence: &Evidence) -> Result<(), CliErro
     Ok(())
 }
 
-fn read_key(path: &std::path::Path) -> Result<attest::verify::DerPublicKey, CliError> {
+pub(crate) fn read_key(path: &std::path::Path) -> Result<attest::verify::DerPublicKey, CliError> {
     let unreadable =
         |e: String| CliError::new(crate::exit::UNREADABLE, format!("{}: {e}", path.display()));
     let pem = attest::artifact::read_text_file(path, 64 * 1024, "a PEM public key")

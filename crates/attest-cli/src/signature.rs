@@ -150,10 +150,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
     let verifier = match (policy, &args.key) {
         (Some(p), _) => Verifier::keyless(trust, p),
         (None, Some(path)) => {
-            let pem = attest::artifact::read_text_file(path, 64 * 1024, "a PEM public key")
-                .map_err(|e| CliError::new(exit::UNREADABLE, format!("{}: {e}", path.display())))?;
-            let key = attest::verify::parse_public_key_pem(&pem)
-                .map_err(|e| CliError::new(exit::UNREADABLE, format!("{}: {e}", path.display())))?;
+            let key = crate::plan::read_key(path)?;
             Verifier::with_key(trust, key, Policy::statement_only(String::new()))
                 .map_err(|e| CliError::new(exit::UNREADABLE, e.to_string()))?
         }
