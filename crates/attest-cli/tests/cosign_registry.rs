@@ -329,8 +329,6 @@ fn cosign_att_attestations_are_found_by_bundle_from_oci() {
         provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore,
         TestSigstoreConfig, SLSA_PROVENANCE_V1,
     };
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
     let registry = Registry::start(false);
     let host = &registry.host;
     let tmp = tempfile::tempdir().unwrap();
@@ -353,29 +351,10 @@ fn cosign_att_attestations_are_found_by_bundle_from_oci() {
         provenance_predicate(&claims),
     );
     let bundle = sigstore.sign_statement(&st, &claims, &SignOptions::tlog_only());
-    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
-    let cert = b64
-        .decode(
-            bundle["verificationMaterial"]["certificate"]["rawBytes"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
     let annotations = |predicate_type: &str| {
-        json!({
-            "dev.cosignproject.cosign/signature": "",
-            "dev.sigstore.cosign/certificate": format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", b64.encode(&cert)),
-            "dev.sigstore.cosign/bundle": json!({
-                "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
-                "Payload": {
-                    "body": entry["canonicalizedBody"],
-                    "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
-                    "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
-                    "logID": attest_hex(&b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
-                }
-            }).to_string(),
-            "predicateType": predicate_type,
-        })
+        let mut a = serde_json::to_value(attest_testsign::cosign_annotations(&bundle)).unwrap();
+        a["predicateType"] = predicate_type.into();
+        a
     };
     let envelope = serde_json::to_vec(&bundle["dsseEnvelope"]).unwrap();
     let tag = format!("{}.att", image.to_string().replace(':', "-"));
@@ -424,10 +403,6 @@ fn cosign_att_attestations_are_found_by_bundle_from_oci() {
     );
 }
 
-fn attest_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A policy file that requires a cosign signature (and provenance): an
 /// image pushed to the registry, signed by the test Sigstore as cosign
 /// signs (a simplesigning payload naming the image's digest, stored under
@@ -442,8 +417,6 @@ fn a_policy_can_require_a_cosign_signature() {
         provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore,
         TestSigstoreConfig, SLSA_PROVENANCE_V1,
     };
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
     let registry = Registry::start(false);
     let host = &registry.host;
     let tmp = tempfile::tempdir().unwrap();
@@ -473,27 +446,7 @@ fn a_policy_can_require_a_cosign_signature() {
         "{{\"critical\":{{\"identity\":{{\"docker-reference\":\"{host}/octo/signed\"}},\"image\":{{\"docker-manifest-digest\":\"{signed}\"}},\"type\":\"cosign container image signature\"}},\"optional\":null}}"
     );
     let bundle = sigstore.sign_blob(payload.as_bytes(), &claims, &SignOptions::tlog_only());
-    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
-    let cert = b64
-        .decode(
-            bundle["verificationMaterial"]["certificate"]["rawBytes"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
-    let annotations = json!({
-        "dev.cosignproject.cosign/signature": bundle["messageSignature"]["signature"],
-        "dev.sigstore.cosign/certificate": format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", b64.encode(&cert)),
-        "dev.sigstore.cosign/bundle": json!({
-            "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
-            "Payload": {
-                "body": entry["canonicalizedBody"],
-                "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
-                "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
-                "logID": attest_hex(&b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
-            }
-        }).to_string(),
-    });
+    let annotations = serde_json::to_value(attest_testsign::cosign_annotations(&bundle)).unwrap();
     push_sig(
         host,
         "octo/signed",

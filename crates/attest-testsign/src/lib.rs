@@ -741,6 +741,48 @@ pub fn as_bundle_v01(bundle: &Value) -> Value {
     v01
 }
 
+/// The annotations cosign stores beside a `.sig` or `.att` layer for what
+/// `bundle` (a v0.3 bundle this test Sigstore signed, with a log entry)
+/// holds: the signature (empty for a DSSE envelope, whose signature is in
+/// the layer), the leaf certificate as PEM, and the Rekor entry with its
+/// signed entry timestamp.
+pub fn cosign_annotations(bundle: &Value) -> std::collections::BTreeMap<String, String> {
+    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+    let number = |v: &Value| v.as_str().and_then(|s| s.parse::<i64>().ok());
+    let cert = bundle["verificationMaterial"]["certificate"]["rawBytes"]
+        .as_str()
+        .expect("a certificate");
+    let log_id = B64
+        .decode(entry["logId"]["keyId"].as_str().expect("a log entry"))
+        .expect("a base64 log ID");
+    let rekor = json!({
+        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {
+            "body": entry["canonicalizedBody"],
+            "integratedTime": number(&entry["integratedTime"]),
+            "logIndex": number(&entry["logIndex"]),
+            "logID": hex::encode(log_id),
+        }
+    });
+    [
+        (
+            "dev.cosignproject.cosign/signature",
+            bundle["messageSignature"]["signature"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        (
+            "dev.sigstore.cosign/certificate",
+            format!("-----BEGIN CERTIFICATE-----\n{cert}\n-----END CERTIFICATE-----\n"),
+        ),
+        ("dev.sigstore.cosign/bundle", rekor.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 /// `bundle` with its first log entry reduced to a promise of inclusion: the
 /// signed entry timestamp stays (asserted), the inclusion proof goes.
 pub fn promise_only(bundle: &Value) -> Value {

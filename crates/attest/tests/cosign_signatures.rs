@@ -339,39 +339,11 @@ fn a_cosign_attestation_verifies_as_a_bundle_and_its_annotation_must_agree() {
         provenance_predicate(&claims),
     );
     let bundle = sigstore.sign_statement(&st, &claims, &SignOptions::tlog_only());
-    let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
-    let cert = b64
-        .decode(
-            bundle["verificationMaterial"]["certificate"]["rawBytes"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
-    let pem = format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        b64.encode(cert)
+    let mut annotations = attest_testsign::cosign_annotations(&bundle);
+    annotations.insert(
+        attest::cosign::PREDICATE_TYPE_ANNOTATION.into(),
+        SLSA_PROVENANCE_V1.to_string(),
     );
-    let rekor = serde_json::json!({
-        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
-        "Payload": {
-            "body": entry["canonicalizedBody"],
-            "integratedTime": entry["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
-            "logIndex": entry["logIndex"].as_str().unwrap().parse::<i64>().unwrap(),
-            "logID": hex::encode(b64.decode(entry["logId"]["keyId"].as_str().unwrap()).unwrap()),
-        }
-    });
-    let annotations: std::collections::BTreeMap<String, String> = [
-        (attest::cosign::SIGNATURE_ANNOTATION, String::new()),
-        (CERTIFICATE_ANNOTATION, pem),
-        (BUNDLE_ANNOTATION, rekor.to_string()),
-        (
-            attest::cosign::PREDICATE_TYPE_ANNOTATION,
-            SLSA_PROVENANCE_V1.to_string(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
     let att = attest::cosign::CosignAttestation {
         origin: "octo/app:sha256-….att layer 1".into(),
         envelope: serde_json::to_vec(&bundle["dsseEnvelope"]).unwrap(),
