@@ -12,6 +12,8 @@ use clap::{Args, ValueEnum};
 pub enum Format {
     /// gh's JSON array of verification results.
     Json,
+    /// A JUnit XML report, one test case per artifact, for CI systems.
+    Junit,
 }
 
 /// `-d/--digest-alg` values.

@@ -39,10 +39,6 @@ pub struct DigestArgs {
     #[arg(short = 'c', long)]
     pub check: bool,
 
-    /// With --check: don't print OK for each verified file.
-    #[arg(long, requires = "check")]
-    pub quiet: bool,
-
     /// With --check: print nothing; the exit status says it all.
     #[arg(long, requires = "check")]
     pub status: bool,
@@ -119,8 +115,15 @@ fn write(args: &DigestArgs) -> i32 {
         jobs.push((path.clone(), alg));
     }
     let progress = HashProgress::for_files(&jobs);
+    let started = std::time::Instant::now();
     let results = digest_files(&jobs, &|n| progress.add(n));
     progress.finish();
+    detail!(
+        "hashed {} with {} in {} ms",
+        attest::report::plural(jobs.len(), "file"),
+        alg.name(),
+        started.elapsed().as_millis()
+    );
     let mut entries = Vec::new();
     for ((name, _), result) in names.into_iter().zip(results) {
         match result {
@@ -233,7 +236,7 @@ fn check(manifest_path: &Path, args: &DigestArgs) -> i32 {
         let status = match result {
             Ok(d) if d == entry.digest => {
                 verified += 1;
-                (!args.quiet && !args.status).then_some("OK")
+                (!crate::output::verbosity::quiet() && !args.status).then_some("OK")
             }
             Ok(_) => {
                 verified += 1;

@@ -5,6 +5,25 @@
 
 #![forbid(unsafe_code)]
 
+/// A line of information on stderr (what was loaded, written, summed up):
+/// printed unless `--quiet`. Errors and warnings use `eprintln!` directly.
+macro_rules! info {
+    ($($t:tt)*) => {
+        if !$crate::output::verbosity::quiet() {
+            eprintln!($($t)*)
+        }
+    };
+}
+
+/// A line on stderr that only `--verbose` prints.
+macro_rules! detail {
+    ($($t:tt)*) => {
+        if $crate::output::verbosity::verbose() {
+            eprintln!($($t)*)
+        }
+    };
+}
+
 mod args;
 mod completions;
 mod digest;
@@ -13,6 +32,7 @@ mod error;
 mod exit;
 mod fetch;
 mod jq;
+mod junit;
 mod output;
 mod plan;
 mod policy_cmd;
@@ -68,6 +88,16 @@ furthest decides (for a release: 6, then 7, then 5, then 3).";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Print only errors and warnings on stderr: no progress, no summary.
+    /// Standard output and the exit code are unchanged.
+    #[arg(long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Say more on stderr: where the trusted roots and attestations came
+    /// from, each attestation's result, timings.
+    #[arg(short = 'v', long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +141,13 @@ fn main() {
         }
         Err(e) => e.exit(),
     };
+    output::verbosity::set(if cli.quiet {
+        output::verbosity::Level::Quiet
+    } else if cli.verbose {
+        output::verbosity::Level::Verbose
+    } else {
+        output::verbosity::Level::Normal
+    });
     settings::install_http();
     let code = match cli.command {
         Command::Verify(args) => verify::run(*args),

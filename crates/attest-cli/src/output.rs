@@ -115,6 +115,60 @@ pub mod out {
     }
 }
 
+/// How much the run says on stderr, set once from `--quiet` / `--verbose`
+/// (global flags of every subcommand). Errors and warnings are always
+/// printed: `--quiet` drops information and progress, never a reason for a
+/// failure; stdout (reports, JSON, JUnit) and the exit code never change.
+pub mod verbosity {
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    /// The levels, in order.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Level {
+        /// `--quiet`: errors and warnings only.
+        Quiet = 0,
+        /// The default.
+        Normal = 1,
+        /// `--verbose`: where trust and evidence came from, each
+        /// attestation's result, timings.
+        Verbose = 2,
+    }
+
+    static LEVEL: AtomicU8 = AtomicU8::new(Level::Normal as u8);
+
+    /// Set the level for the rest of the run.
+    pub fn set(level: Level) {
+        LEVEL.store(level as u8, Ordering::Relaxed);
+    }
+
+    /// Whether `--quiet` was given.
+    pub fn quiet() -> bool {
+        LEVEL.load(Ordering::Relaxed) == Level::Quiet as u8
+    }
+
+    /// Whether `--verbose` was given.
+    pub fn verbose() -> bool {
+        LEVEL.load(Ordering::Relaxed) == Level::Verbose as u8
+    }
+}
+
+/// With `--verbose`: which trusted roots were used and where each came from.
+pub fn detail_trust(trust: &attest::trust::TrustStore) {
+    if !verbosity::verbose() {
+        return;
+    }
+    for i in trust.instances() {
+        if let Some(p) = i.prepared_if_built() {
+            eprintln!(
+                "trust: {} from {} ({})",
+                i.organization,
+                p.source,
+                p.source.kind()
+            );
+        }
+    }
+}
+
 /// Print warnings about how trust material was chosen.
 pub fn print_trust_notes(trust: &attest::trust::TrustStore) {
     for note in trust.notes() {

@@ -16,7 +16,7 @@ use attest::trust::TrustStore;
 use attest::verifier::Verifier;
 use attest::verify::VerifyOptions;
 
-use crate::args::VerifyArgs;
+use crate::args::{Format, VerifyArgs};
 use crate::error::CliError;
 use crate::fetch::Evidence;
 use crate::output::Terminal;
@@ -65,6 +65,8 @@ pub struct Plan {
     pub alg: Option<DigestAlgorithm>,
     /// `--format json`.
     pub json: bool,
+    /// `--format junit`.
+    pub junit: bool,
     /// The `--jq` expression (gh treats an empty one as none).
     pub jq: Option<String>,
     /// Terminal facts.
@@ -250,7 +252,8 @@ fn plan(
         subjects,
         evidence,
         alg,
-        json: args.output.format.is_some(),
+        json: matches!(args.output.format, Some(Format::Json)),
+        junit: matches!(args.output.format, Some(Format::Junit)),
         jq: args.output.jq.clone().filter(|e| !e.is_empty()),
         term,
         offline: args.trust.offline,
@@ -263,6 +266,11 @@ fn check_output_flags(args: &VerifyArgs) -> Result<(), CliError> {
     if args.output.template.is_some() {
         return Err(CliError::usage(
             "--template (Go templates) is not supported; use --format json with --jq EXPRESSION instead",
+        ));
+    }
+    if args.output.jq.is_some() && matches!(args.output.format, Some(Format::Junit)) {
+        return Err(CliError::usage(
+            "--jq filters the JSON output; it does not apply to --format junit",
         ));
     }
     if args.output.jq.is_some() && args.output.format.is_none() {

@@ -308,7 +308,7 @@ fn init(args: InitArgs) -> Result<i32, CliError> {
         crate::output::PendingOutput::create(path)
             .and_then(|p| p.commit(&bytes))
             .map_err(|e| CliError::new(exit::OUTPUT, e))?;
-        eprintln!("Wrote {}", path.display());
+        info!("Wrote {}", path.display());
     }
     Ok(if failed > 0 {
         exit::NO_ATTESTATION

@@ -99,6 +99,7 @@ pub fn judge_all(plan: &Plan, run: &PolicyRun) -> Result<(Vec<Judged>, usize), C
         });
     }
     crate::output::print_trust_notes(verifier.trust());
+    crate::output::detail_trust(verifier.trust());
     Ok((judged, collected.problems))
 }
 
@@ -132,7 +133,7 @@ fn run_checked(plan: &Plan, run: &PolicyRun) -> Result<i32, CliError> {
         output_code = crate::output::print_json(&value, plan.jq.as_deref(), plan.term.tty, |v| {
             serde_json::to_string_pretty(v)
         });
-    } else {
+    } else if !plan.junit {
         let mut text = String::new();
         for j in &judged {
             text.push_str(&subject_text(j, plan.term.style));
@@ -165,7 +166,10 @@ fn run_checked(plan: &Plan, run: &PolicyRun) -> Result<i32, CliError> {
         })
         .collect();
     crate::summary::append(&rows);
-    eprintln!(
+    if plan.junit {
+        crate::output::out::write_all(crate::junit::xml("attest verify", &rows).as_bytes());
+    }
+    info!(
         "{passed} of {} passed the policy {} ({})",
         report::plural(judged.len(), "artifact"),
         policy.origin(),
@@ -365,7 +369,7 @@ pub fn update_lock(
         let seen = signers(&j.report);
         let before = lock.set(name.clone(), seen.clone());
         match before {
-            Some(old) if old == seen => eprintln!("{name}: unchanged"),
+            Some(old) if old == seen => info!("{name}: unchanged"),
             Some(old) => eprintln!(
                 "{name}: {} -> {}",
                 old.iter()
@@ -377,7 +381,7 @@ pub fn update_lock(
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            None => eprintln!(
+            None => info!(
                 "{name}: recorded {}",
                 seen.iter()
                     .map(ToString::to_string)
@@ -391,6 +395,6 @@ pub fn update_lock(
     pending
         .commit(lock.to_toml().as_bytes())
         .map_err(|e| CliError::new(exit::OUTPUT, e))?;
-    eprintln!("Wrote {}", path.display());
+    info!("Wrote {}", path.display());
     Ok(if failed > 0 { exit::POLICY } else { exit::OK })
 }

@@ -577,6 +577,12 @@ fn sign_and_store(
                     ),
                 }
             };
+            detail!(
+                "signing with the key {}, {}",
+                key_path.display(),
+                tsa.as_deref()
+                    .map_or("no timestamp".to_string(), |t| format!("TSA {t}"))
+            );
             let bundle = match sign_with_key(statement, &key, tsa.as_deref()) {
                 Ok(b) => b,
                 Err(e) => return fail(exit::SERVICE, e),
@@ -608,6 +614,20 @@ fn sign_and_store(
                     Err(e) => return fail(exit::UNREADABLE, e),
                 },
             };
+            detail!(
+                "signing with Fulcio {}, {}, {}",
+                endpoints.fulcio,
+                endpoints
+                    .rekor
+                    .as_ref()
+                    .map_or("no transparency log".to_string(), |(url, v)| format!(
+                        "Rekor v{v} {url}"
+                    )),
+                endpoints
+                    .tsa
+                    .as_deref()
+                    .map_or("no timestamp authority".to_string(), |t| format!("TSA {t}"))
+            );
             let bundle = match sign_keyless(statement, &jwt, &endpoints) {
                 Ok(b) => b,
                 Err(e @ attest::produce::sign::SignError::Token(_)) => {
@@ -631,10 +651,10 @@ fn sign_and_store(
     if let Err(e) = plan.output.commit(&bundle) {
         return fail(exit::OUTPUT, e);
     }
-    eprintln!("Wrote a verified bundle to {}", args.output.display());
+    info!("Wrote a verified bundle to {}", args.output.display());
     if let Some((api, repo)) = &plan.upload {
         match attest::produce::store::upload_to_github(api, repo, &bundle) {
-            Ok(id) => eprintln!("Uploaded to {repo}: attestation {id}"),
+            Ok(id) => info!("Uploaded to {repo}: attestation {id}"),
             Err(e) => return fail(exit::SERVICE, e),
         }
     }
@@ -646,7 +666,7 @@ fn sign_and_store(
         let image = format!("oci://{}", reference.whole());
         for digest in digests {
             match push_bundle_referrer(reference, digest, &bundle, &auth) {
-                Ok(d) => eprintln!("Pushed to {image} as a referrer of {digest} ({d})"),
+                Ok(d) => info!("Pushed to {image} as a referrer of {digest} ({d})"),
                 Err(e) => return fail(exit::SERVICE, e),
             }
         }

@@ -28,16 +28,17 @@ impl HashProgress {
             .filter(|m| m.is_file())
             .map(|m| m.len())
             .sum();
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "hashing {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
+        let bar =
+            (std::io::stderr().is_terminal() && !crate::output::verbosity::quiet()).then(|| {
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "hashing {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar
+            });
         Self {
             bar,
             start: Instant::now(),

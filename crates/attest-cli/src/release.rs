@@ -131,7 +131,8 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
     let problems = collected.problems;
     let verdict = verifier.verify_release(collected.artifacts, &bundles);
     crate::output::print_trust_notes(verifier.trust());
-    crate::summary::record_release(&verdict);
+    crate::output::detail_trust(verifier.trust());
+    let rows = crate::summary::record_release(&verdict);
 
     // The JSON is printed whatever the verdict (it says which artifacts
     // failed); a failing --jq filter only decides the exit code when
@@ -144,6 +145,8 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
             term.tty,
             serde_json::to_string,
         );
+    } else if plan.junit {
+        crate::output::out::write_all(crate::junit::xml("attest verify", &rows).as_bytes());
     } else {
         crate::output::out::write_all(report::release_lines(&verdict, term.style).as_bytes());
     }
@@ -152,7 +155,9 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
         .iter()
         .filter(|r| r.outcome.status() != Status::Verified)
         .collect();
-    if term.tty && !unmatched.is_empty() {
+    if (term.tty && !crate::output::verbosity::quiet() || crate::output::verbosity::verbose())
+        && !unmatched.is_empty()
+    {
         eprintln!(
             "\n{} did not match:",
             report::plural(unmatched.len(), "attestation")
@@ -169,7 +174,7 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
             eprintln!("  … and {} more", unmatched.len() - report::MAX_LISTED);
         }
     }
-    eprintln!("{}", report::release_summary(&verdict));
+    info!("{}", report::release_summary(&verdict));
     crate::error::print_hints(verdict.artifacts.iter().filter_map(|a| a.hint));
     let code = exit::code(verdict.status());
     if code == exit::OK && output_code != exit::OK {

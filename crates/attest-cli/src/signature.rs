@@ -168,7 +168,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
         }
         None => resolve_digest(&reference, &auth).map_err(registry_failed)?,
     };
-    eprintln!(
+    info!(
         "Image {}/{}@{digest}",
         reference.registry(),
         reference.repository()
@@ -176,6 +176,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
     let signatures = fetch_cosign_signatures(&reference, &digest, &auth, args.limit as usize)
         .map_err(registry_failed)?;
     crate::output::print_trust_notes(verifier.trust());
+    crate::output::detail_trust(verifier.trust());
 
     let mut results = Vec::new();
     for sig in &signatures {
@@ -189,7 +190,27 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
         });
     }
     let verified = results.iter().filter(|(_, r, _)| r.is_ok()).count();
-    if args.format.is_some() {
+    if matches!(args.format, Some(crate::args::Format::Junit)) {
+        let image = format!(
+            "{}/{}@{digest}",
+            reference.registry(),
+            reference.repository()
+        );
+        let rows: Vec<crate::summary::Row> = results
+            .iter()
+            .map(|(origin, r, _)| crate::summary::Row {
+                artifact: format!("{image} {origin}"),
+                status: r.as_ref().map_or_else(|(s, _)| *s, |_| Status::Verified),
+                detail: match r {
+                    Ok(signer) => signer["signer"].as_str().unwrap_or_default().to_string(),
+                    Err((_, why)) => why.clone(),
+                },
+            })
+            .collect();
+        crate::output::out::write_all(
+            crate::junit::xml("attest verify-signature", &rows).as_bytes(),
+        );
+    } else if args.format.is_some() {
         let items: Vec<Value> = results
             .iter()
             .map(|(origin, r, reference)| match r {
@@ -221,7 +242,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
         }
         crate::output::out::write_all(text.as_bytes());
     }
-    eprintln!(
+    info!(
         "{verified} of {} verified",
         attest::report::plural(results.len(), "cosign signature")
     );

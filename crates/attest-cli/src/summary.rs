@@ -28,8 +28,9 @@ pub struct Row {
     pub detail: String,
 }
 
-/// Append the row of one artifact verified on its own (`attest verify FILE`).
-pub fn record_artifact(name: &str, verdict: &ArtifactVerdict, policy: &Policy) {
+/// Append the row of one artifact verified on its own (`attest verify
+/// FILE`); returns the rows (for `--format junit`).
+pub fn record_artifact(name: &str, verdict: &ArtifactVerdict, policy: &Policy) -> Vec<Row> {
     let (status, detail) = if verdict.verified() {
         let signer = verdict
             .matched()
@@ -41,16 +42,18 @@ pub fn record_artifact(name: &str, verdict: &ArtifactVerdict, policy: &Policy) {
         let (stage, message) = report::failure_headline(verdict, policy);
         (verdict.status(), format!("{stage} failed: {message}"))
     };
-    append(&[Row {
+    let rows = vec![Row {
         artifact: name.to_string(),
         status,
         detail,
-    }]);
+    }];
+    append(&rows);
+    rows
 }
 
 /// Append one row per artifact of a release (`attest verify A B …`,
-/// `--manifest`).
-pub fn record_release(verdict: &ReleaseVerdict) {
+/// `--manifest`); returns the rows.
+pub fn record_release(verdict: &ReleaseVerdict) -> Vec<Row> {
     let rows: Vec<Row> = verdict
         .artifacts
         .iter()
@@ -72,6 +75,7 @@ pub fn record_release(verdict: &ReleaseVerdict) {
         })
         .collect();
     append(&rows);
+    rows
 }
 
 /// Append `rows` as a table to the file `GITHUB_STEP_SUMMARY` names; nothing

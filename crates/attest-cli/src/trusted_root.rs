@@ -109,6 +109,16 @@ pub fn run(args: TrustedRootArgs) -> i32 {
             }
             eprintln!("Warning: {}: {why}", repo.url);
         }
+        detail!(
+            "{}: {} ({} bytes)",
+            repo.url,
+            if target.from_network {
+                "fetched and verified over TUF"
+            } else {
+                "verified from the cache"
+            },
+            target.bytes.len()
+        );
         if args.verify_only {
             let what = if target.from_network {
                 "updated and verified"

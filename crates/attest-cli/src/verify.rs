@@ -43,7 +43,7 @@ fn run_one(plan: &Plan, verifier: &Verifier, arg: &str) -> Result<i32, CliError>
     .map_err(CliError::printed)?;
     let digest = resolved.digest.clone();
     if term.tty {
-        eprintln!(
+        info!(
             "Loaded digest {digest} for {}",
             report::printable_name(&resolved.display)
         );
@@ -53,18 +53,28 @@ fn run_one(plan: &Plan, verifier: &Verifier, arg: &str) -> Result<i32, CliError>
     fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), plan.offline);
     let policy = verifier.policy();
     if term.tty {
-        eprintln!(
+        info!(
             "Loaded {} from {from}",
             report::plural(bundles.len(), "attestation")
         );
-        eprintln!("\n{}", report::criteria_block(policy));
+        info!("\n{}", report::criteria_block(policy));
+    } else {
+        detail!(
+            "Loaded {} from {from}",
+            report::plural(bundles.len(), "attestation")
+        );
     }
     let verdict = verifier.verify_artifact(&bundles, &digest);
     print_trust_notes(verifier.trust());
+    crate::output::detail_trust(verifier.trust());
+    detail_results(&verdict);
     if !policy.check_provenance {
         warn_provenance(&verdict);
     }
-    crate::summary::record_artifact(&resolved.name, &verdict, policy);
+    let rows = crate::summary::record_artifact(&resolved.name, &verdict, policy);
+    if plan.junit {
+        crate::output::out::write_all(crate::junit::xml("attest verify", &rows).as_bytes());
+    }
     let json = plan.json.then_some(plan.jq.as_deref());
     Ok(print_verdict(&verdict, policy, &resolved.name, term, json))
 }
@@ -102,7 +112,7 @@ fn print_verdict(
 ) -> i32 {
     let style = term.style;
     if verdict.verified() {
-        if term.tty {
+        if term.tty && !crate::output::verbosity::quiet() {
             eprintln!("{}", style.ok("✓ Verification succeeded!"));
             eprintln!();
             if json.is_none() {
@@ -117,7 +127,7 @@ fn print_verdict(
                 );
             }
         } else {
-            eprintln!("{}", report::summary_line(name, verdict, policy));
+            info!("{}", report::summary_line(name, verdict, policy));
         }
         if let Some(jq) = json {
             let value = report::gh_json(verdict, policy);
@@ -133,7 +143,7 @@ fn print_verdict(
     }
     let (stage, message) = report::failure_headline(verdict, policy);
     if term.tty {
-        eprintln!("{}", style.bad(&format!("✗ {stage} failed")));
+        info!("{}", style.bad(&format!("✗ {stage} failed")));
     }
     eprintln!("\nError: {message}");
     crate::error::print_hints(verdict.hint());
@@ -145,4 +155,23 @@ fn print_verdict(
         );
     }
     exit::code(verdict.status())
+}
+
+/// With `--verbose`: every attestation considered and what became of it.
+pub fn detail_results(verdict: &ArtifactVerdict) {
+    if !crate::output::verbosity::verbose() {
+        return;
+    }
+    for r in &verdict.results {
+        let what = match r.outcome.status() {
+            attest::outcome::Status::Verified => "verified".to_string(),
+            _ => r.outcome.reason(),
+        };
+        eprintln!(
+            "attestation #{} ({}): {}",
+            r.origin.index,
+            report::printable_name(&r.origin.to_string()),
+            report::printable_name(&what)
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! What users expect of a CLI beyond verification: shell completions that a
 //! shell accepts and that complete attest's own subcommands and flags, man
 //! pages naming every subcommand, colour as `NO_COLOR` / `CLICOLOR` /
-//! `CLICOLOR_FORCE` say, and the GitHub Actions step summary.
+//! `CLICOLOR_FORCE` say, the GitHub Actions step summary, `--quiet` and
+//! `--verbose` on every subcommand, and JUnit XML.
 
 mod common;
 
@@ -298,4 +299,145 @@ fn step_summary_that_cannot_be_written_is_a_warning_not_a_failure() {
         .env("GITHUB_STEP_SUMMARY", &dir));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("Warning: GITHUB_STEP_SUMMARY"), "{err}");
+}
+
+/// The subcommands `attest --help` lists (clap's own list, so a new one is
+/// covered without editing this test).
+fn listed_subcommands() -> Vec<String> {
+    let (code, out, err) = run(attest().arg("--help"));
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn quiet_and_verbose_are_flags_of_every_subcommand() {
+    let subs = listed_subcommands();
+    assert!(subs.len() >= SUBCOMMANDS.len(), "{subs:?}");
+    for sub in &subs {
+        let (code, out, err) = run(attest().args([sub.as_str(), "--help"]));
+        assert_eq!(code, 0, "{sub}: {err}");
+        assert!(
+            out.contains("--quiet") && out.contains("--verbose"),
+            "{sub}: {out}"
+        );
+        // Accepted before the subcommand, too, and never together.
+        let (code, _, err) = run(attest().args(["--quiet", sub.as_str(), "--help"]));
+        assert_eq!(code, 0, "--quiet {sub}: {err}");
+        // `policy` has subcommands of its own; its one leaf stands for it.
+        let leaf: &[&str] = if sub == "policy" {
+            &["policy", "init"]
+        } else {
+            &[sub.as_str()]
+        };
+        let (code, _, err) = run(attest().args(leaf).args(["--quiet", "--verbose"]));
+        assert_eq!(code, 2, "{sub} --quiet --verbose: {err}");
+        assert!(err.contains("cannot be used with"), "{sub}: {err}");
+    }
+}
+
+#[test]
+fn quiet_leaves_errors_and_verbose_says_where_trust_and_evidence_came_from() {
+    // Passing: the summary line goes with --quiet; the exit code stays.
+    let (code, _, normal) = run(verify_js().args(["--owner", "sigstore", "--offline"]));
+    assert_eq!(code, 0, "{normal}");
+    assert!(
+        normal.contains("verified sigstore-js-2.1.0.tgz"),
+        "{normal}"
+    );
+    let (code, out, quiet) = run(verify_js().args(["--owner", "sigstore", "--offline", "--quiet"]));
+    assert_eq!((code, out.as_str()), (0, ""), "{quiet}");
+    assert!(
+        quiet.lines().all(|l| l.starts_with("Warning:")),
+        "--quiet printed more than warnings: {quiet}"
+    );
+    // Failing: the reason is an error, and --quiet keeps it.
+    let (code, _, err) = run(verify_js().args(["--owner", "evil", "--offline", "--quiet"]));
+    assert_eq!(code, 7, "{err}");
+    assert!(
+        err.contains("Error: expected SubjectAlternativeName"),
+        "{err}"
+    );
+    // --verbose: the root, the evidence and each attestation's result.
+    let (code, _, err) = run(verify_js().args(["--owner", "sigstore", "--offline", "-v"]));
+    assert_eq!(code, 0, "{err}");
+    for want in [
+        "trust: sigstore.dev from embedded root",
+        "Loaded 1 attestation from sigstore-js-2.1.0-bundle.json",
+        "attestation #1 (sigstore-js-2.1.0-bundle.json:1): verified",
+    ] {
+        assert!(err.contains(want), "--verbose: no {want:?} in {err}");
+    }
+    // digest: sha256sum's --quiet (no OK lines) is the global flag; -v times it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), "x").unwrap();
+    let (code, sums, err) = run(attest().current_dir(dir.path()).args(["digest", "f", "-v"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.starts_with("hashed 1 file with sha256 in "), "{err}");
+    std::fs::write(dir.path().join("SUMS"), &sums).unwrap();
+    let (code, out, _) = run(attest()
+        .current_dir(dir.path())
+        .args(["digest", "-c", "SUMS"]));
+    assert_eq!((code, out.as_str()), (0, "f: OK\n"));
+    let (code, out, _) = run(attest()
+        .current_dir(dir.path())
+        .args(["--quiet", "digest", "-c", "SUMS"]));
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn junit_report_has_a_case_per_artifact_and_counts_failures() {
+    let (code, out, err) =
+        run(verify_js().args(["--owner", "sigstore", "--offline", "--format", "junit"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"attest verify\" tests=\"1\" failures=\"0\" errors=\"0\">"), "{out}");
+    assert!(
+        out.contains("<testcase classname=\"attest verify\" name=\"sigstore-js-2.1.0.tgz\">"),
+        "{out}"
+    );
+    assert!(out.contains("<system-out>https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main</system-out>"), "{out}");
+    let (code, out, err) =
+        run(verify_js().args(["--owner", "evil", "--offline", "--format", "junit"]));
+    assert_eq!(code, 7, "{err}");
+    assert!(out.contains("failures=\"1\""), "{out}");
+    assert!(out.contains("<failure type=\"policy\" message=\"Policy verification failed: expected SubjectAlternativeName"), "{out}");
+    // --jq filters JSON only.
+    let (code, _, err) = run(verify_js().args([
+        "--owner",
+        "sigstore",
+        "--offline",
+        "--format",
+        "junit",
+        "--jq",
+        ".",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not apply to --format junit"), "{err}");
+    // An artifact that cannot be read is an <error>, not a <failure>.
+    let (code, out, err) = run(attest().current_dir(examples()).args([
+        "verify",
+        "sigstore-js-2.1.0.tgz",
+        "missing.tgz",
+        "-d",
+        "sha512",
+        "--owner",
+        "sigstore",
+        "--offline",
+        "--bundle",
+        "sigstore-js-2.1.0-bundle.json",
+        "--format",
+        "junit",
+    ]));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        out.contains("tests=\"2\" failures=\"0\" errors=\"1\""),
+        "{out}"
+    );
+    assert!(out.contains("<error type=\"unreadable\""), "{out}");
 }

@@ -50,7 +50,18 @@ const NOT_VERDICT: &[(&str, &str)] = &[
     ),
     ("limit", "bounds how many attestations are fetched online"),
     ("cache-dir", "where the TUF cache lives"),
-    ("format", "output"),
+    (
+        "format",
+        "output (every mode: output_flags_keep_the_verdict_in_every_mode)",
+    ),
+    (
+        "quiet",
+        "output: less on stderr (output_flags_keep_the_verdict_in_every_mode)",
+    ),
+    (
+        "verbose",
+        "output: more on stderr (output_flags_keep_the_verdict_in_every_mode)",
+    ),
     ("jq", "output"),
     ("template", "output (refused: not supported)"),
     ("help", "help"),
@@ -626,6 +637,105 @@ fn a_policy_file_passes_in_every_mode_where_the_flags_do() {
         assert_eq!(code, 0, "{mode:?}: {out}\n{err}");
         assert!(out.contains("✓"), "{mode:?}: {out}");
     }
+}
+
+impl Mode {
+    /// How many artifacts the mode verifies (one report row each).
+    fn artifacts(self) -> usize {
+        match self {
+            Mode::Files | Mode::ManifestDir | Mode::ManifestDigestsOnly | Mode::ImagesPinned => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The output flags (`--quiet`, `--verbose`, `--format json|junit`) change
+/// what is printed, never the verdict: in every mode, with the flags'
+/// policy and with a policy file, passing and failing, the exit code is the
+/// one of the same run without them; JUnit has one test case per artifact
+/// and counts the failures; `--quiet` leaves only errors on stderr.
+#[test]
+fn output_flags_keep_the_verdict_in_every_mode() {
+    let w = world();
+    let pass = w.baseline();
+    let fail = strings(&[
+        "--repo",
+        "other-org/other-repo",
+        "--custom-trusted-root",
+        &w.root(),
+    ]);
+    let policy_pass = strings(&[
+        "--policy",
+        &w.policy_file("out-pass", "octo-org/octo-repo"),
+        "--custom-trusted-root",
+        &w.root(),
+    ]);
+    let policy_fail = strings(&[
+        "--policy",
+        &w.policy_file("out-fail", "other-org/other-repo"),
+        "--custom-trusted-root",
+        &w.root(),
+    ]);
+    let outputs: [&[&str]; 5] = [
+        &["--quiet"],
+        &["--verbose"],
+        &["--format", "json"],
+        &["--format", "junit"],
+        &["--quiet", "--format", "junit"],
+    ];
+    let mut wrong = Vec::new();
+    for &mode in MODES {
+        for (policy, passes) in [
+            (&pass, true),
+            (&fail, false),
+            (&policy_pass, true),
+            (&policy_fail, false),
+        ] {
+            let (plain, _, err) = w.run(mode, 0, policy);
+            assert_eq!(plain == 0, passes, "{mode:?} {policy:?}: {err}");
+            for extra in outputs {
+                let mut args = policy.clone();
+                args.extend(extra.iter().map(|s| s.to_string()));
+                let (code, out, err) = w.run(mode, 0, &args);
+                let what = format!("{mode:?} {} {extra:?}", policy[..2].join(" "));
+                if code != plain {
+                    wrong.push(format!("{what}: exit {code}, without it {plain}"));
+                    continue;
+                }
+                if extra.contains(&"junit") {
+                    let cases = out.matches("<testcase ").count();
+                    let failures = out.matches("<failure ").count();
+                    let want_failures = if passes { 0 } else { mode.artifacts() };
+                    if cases != mode.artifacts() || failures != want_failures {
+                        wrong.push(format!(
+                            "{what}: {cases} test cases and {failures} failures, expected {} and {want_failures}:\n{out}",
+                            mode.artifacts()
+                        ));
+                    }
+                }
+                if extra.contains(&"--quiet") {
+                    let chatter: Vec<&str> = err
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .filter(|l| !l.starts_with("Error:") && !l.starts_with("Warning:"))
+                        .filter(|l| !l.starts_with("  "))
+                        .collect();
+                    if !chatter.is_empty() {
+                        wrong.push(format!("{what}: --quiet printed: {err}"));
+                    }
+                }
+                if extra.contains(&"--verbose") && !err.contains("trust: ") {
+                    wrong.push(format!("{what}: --verbose did not say which root: {err}"));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -1184,6 +1184,30 @@ fn key_signing_without_a_timestamp_uses_no_network_and_verifies_with_the_key_alo
         signing_requests(&r).is_empty(),
         "a signing service was called"
     );
+    // --quiet drops the "Wrote" line, --verbose says how it was signed.
+    for (flag, want) in [
+        ("--quiet", None),
+        (
+            "--verbose",
+            Some("signing with the key key.pem, no timestamp"),
+        ),
+    ] {
+        let (code, _, err) = run(attest().current_dir(r.path()).args([
+            "sign",
+            "statement.json",
+            "--key",
+            "key.pem",
+            "--no-timestamp",
+            "-o",
+            "again.json",
+            flag,
+        ]));
+        assert_eq!(code, 0, "{flag}: {err}");
+        match want {
+            None => assert_eq!(err, "", "{flag}"),
+            Some(w) => assert!(err.contains(w) && err.contains("Wrote"), "{flag}: {err}"),
+        }
+    }
     let bundle: Value =
         serde_json::from_slice(&std::fs::read(r.path().join("untimed.json")).unwrap()).unwrap();
     let material = &bundle["verificationMaterial"];

@@ -293,7 +293,7 @@ async fn serve(
                 }
             }
             _ = &mut shutdown => {
-                eprintln!("attest serve: shutting down; finishing requests in flight");
+                info!("attest serve: shutting down; finishing requests in flight");
                 break;
             }
         }
@@ -462,6 +462,13 @@ async fn handle(
         _ => admission_endpoint(&state, &body).await,
     };
     state.metrics.observe(started.elapsed());
+    // Only the endpoint, status and time: request bodies may name private
+    // images, and responses are the client's to log.
+    detail!(
+        "attest serve: POST /v1/{endpoint} {} {} ms",
+        r.status().as_u16(),
+        started.elapsed().as_millis()
+    );
     Ok(r)
 }
 
