@@ -16,6 +16,20 @@ pub enum Format {
     Junit,
 }
 
+/// `--source` values: where `attest verify` reads attestations.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Source {
+    /// GitHub's attestations API, asked by --owner or --repo (gh's default).
+    Github,
+    /// The image's registry: OCI 1.1 referrers, then cosign's .att tag
+    /// (the same as --bundle-from-oci).
+    Registry,
+    /// The image's OCI 1.1 referrers only (GitHub's and cosign 3's bundles).
+    Referrers,
+    /// cosign's sha256-<hex>.att tag only (cosign 2's attestations).
+    Cosign,
+}
+
 /// `-d/--digest-alg` values.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Alg {
@@ -56,9 +70,17 @@ pub struct VerifyArgs {
     #[arg(short = 'b', long, value_name = "FILE")]
     pub bundle: Vec<PathBuf>,
 
-    /// Read the bundles from the images' OCI referrers (oci:// artifacts only).
+    /// Read the bundles from the images' registry: OCI referrers and
+    /// cosign's .att tag (oci:// artifacts only); --source registry.
     #[arg(long, conflicts_with = "bundle")]
     pub bundle_from_oci: bool,
+
+    /// Where to read attestations: github (the API, by --owner/--repo),
+    /// registry (referrers and cosign's .att tag), referrers, cosign. The
+    /// default: --bundle files if given; else GitHub's API when --owner or
+    /// --repo names where to ask; else, for images, their registry.
+    #[arg(long, value_enum, value_name = "SOURCE", conflicts_with_all = ["bundle", "bundle_from_oci"])]
+    pub source: Option<Source>,
 
     /// Verify every artifact listed in this digest manifest (sha256sum format).
     #[arg(long, value_name = "MANIFEST", conflicts_with = "artifacts")]
@@ -138,7 +160,7 @@ pub struct PolicyArgs {
         long,
         value_name = "OWNER",
         value_parser = NonEmptyStringValueParser::new(),
-        required_unless_present_any = ["repo", "key", "policy_file"]
+        required_unless_present_any = ["repo", "key", "policy_file", "cert_identity", "cert_identity_regex"]
     )]
     pub owner: Option<String>,
 

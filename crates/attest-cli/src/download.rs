@@ -87,6 +87,7 @@ pub fn run(args: DownloadArgs) -> i32 {
     let source = if args.bundle_from_oci {
         Evidence::Oci {
             limit: args.limit as usize,
+            kinds: crate::fetch::OciKinds::ALL,
         }
     } else {
         let owner = crate::plan::owner_of(&args.owner, &args.repo);

@@ -19,10 +19,13 @@ use crate::exit;
 pub enum Evidence {
     /// `--bundle` files.
     Files(Vec<std::path::PathBuf>),
-    /// Each image's OCI referrers (`--bundle-from-oci`).
+    /// Each image's registry (`--source registry|referrers|cosign`,
+    /// `--bundle-from-oci`).
     Oci {
         /// `--limit`.
         limit: usize,
+        /// Which of the registry's storage kinds to read.
+        kinds: OciKinds,
     },
     /// GitHub's attestations API.
     GitHub {
@@ -36,6 +39,24 @@ pub enum Evidence {
         /// `--hostname`.
         hostname: Option<String>,
     },
+}
+
+/// The storage kinds of attestations in a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OciKinds {
+    /// OCI 1.1 referrers (and the referrers tag fallback): GitHub's and
+    /// cosign 3's Sigstore bundles.
+    pub referrers: bool,
+    /// cosign's `sha256-<hex>.att` tag (and, under a policy file, `.sig`).
+    pub cosign: bool,
+}
+
+impl OciKinds {
+    /// Every kind: `--source registry`, `--bundle-from-oci`.
+    pub const ALL: Self = Self {
+        referrers: true,
+        cosign: true,
+    };
 }
 
 /// A resolved artifact.
@@ -165,8 +186,9 @@ pub fn load_with(
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             Ok((load_bundles(paths)?, names.join(", ")))
         }
-        Evidence::Oci { limit } => {
+        Evidence::Oci { limit, kinds } => {
             let mut all = Vec::new();
+            let mut notes = Vec::new();
             for artifact in artifacts {
                 let Some(reference) = &artifact.oci else {
                     return Err(crate::error::usage_error(&format!(
@@ -181,9 +203,13 @@ pub fn load_with(
                     &artifact.digest,
                     &registry_auth(reference)?,
                     *limit,
+                    *kinds,
                 );
                 let bundles = match fetched {
-                    Ok((bundles, _)) => bundles,
+                    Ok((bundles, note)) => {
+                        notes.push(note);
+                        bundles
+                    }
                     Err(OciError::NoReferrers { .. }) if none_is_empty => Vec::new(),
                     Err(e) => {
                         eprintln!("Error: failed to load attestations from the OCI registry: {e}");
@@ -192,7 +218,14 @@ pub fn load_with(
                 };
                 all.extend(bundles);
             }
-            Ok((all, "OCI registry".to_string()))
+            // Say which storage kinds supplied them, one note per image
+            // (the same note when they agree).
+            notes.dedup();
+            let from = match notes.as_slice() {
+                [one] => format!("the OCI registry ({one})"),
+                _ => format!("the OCI registry ({} images)", artifacts.len()),
+            };
+            Ok((all, from))
         }
         Evidence::GitHub {
             scopes,
@@ -233,23 +266,28 @@ pub fn load_with(
     }
 }
 
-/// An image's attestations from its registry, of every storage kind: OCI
-/// 1.1 referrers (GitHub's and cosign 3's bundles) and cosign's `.att`
-/// tag, at most `limit` in all; with a note of how many came from each.
-/// None of either is [`OciError::NoReferrers`].
+/// An image's attestations from its registry, of the storage `kinds` asked
+/// for: OCI 1.1 referrers (GitHub's and cosign 3's bundles) and cosign's
+/// `.att` tag, at most `limit` in all; with a note of how many came from
+/// each. None at all is [`OciError::NoReferrers`].
 pub fn oci_evidence(
     reference: &Reference,
     digest: &ArtifactDigest,
     auth: &RegistryAuth,
     limit: usize,
+    kinds: OciKinds,
 ) -> Result<(Vec<Result<LoadedBundle, BundleError>>, String), OciError> {
-    let mut all = match fetch_referrer_bundles_limited(reference, digest, auth, limit) {
-        Ok(b) => b,
-        Err(OciError::NoReferrers { .. }) => Vec::new(),
-        Err(e) => return Err(e),
+    let mut all = if kinds.referrers {
+        match fetch_referrer_bundles_limited(reference, digest, auth, limit) {
+            Ok(b) => b,
+            Err(OciError::NoReferrers { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        }
+    } else {
+        Vec::new()
     };
     let referrers = all.len();
-    if all.len() < limit {
+    if kinds.cosign && all.len() < limit {
         all.extend(attest::source::oci::fetch_cosign_attestations(
             reference,
             digest,
@@ -266,10 +304,14 @@ pub fn oci_evidence(
             ),
         });
     }
-    let note = format!(
-        "{referrers} from OCI referrers, {} from cosign's .att tag",
-        all.len() - referrers
-    );
+    let note = match (kinds.referrers, kinds.cosign) {
+        (true, true) => format!(
+            "{referrers} from OCI referrers, {} from cosign's .att tag",
+            all.len() - referrers
+        ),
+        (true, false) => format!("{referrers} from OCI referrers"),
+        _ => format!("{} from cosign's .att tag", all.len()),
+    };
     Ok((all, note))
 }
 

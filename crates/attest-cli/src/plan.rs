@@ -16,9 +16,9 @@ use attest::trust::TrustStore;
 use attest::verifier::Verifier;
 use attest::verify::VerifyOptions;
 
-use crate::args::{Format, VerifyArgs};
+use crate::args::{Format, Source, VerifyArgs};
 use crate::error::CliError;
-use crate::fetch::Evidence;
+use crate::fetch::{Evidence, OciKinds};
 use crate::output::Terminal;
 
 /// What is verified.
@@ -137,31 +137,7 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
         Some(path) => Some(PolicyFile::load(path).map_err(|e| CliError::usage(e.to_string()))?),
         None => None,
     };
-    let evidence = if !args.bundle.is_empty() {
-        Evidence::Files(args.bundle.clone())
-    } else if args.bundle_from_oci {
-        Evidence::Oci {
-            limit: args.limit as usize,
-        }
-    } else {
-        if args.key.is_some() {
-            return Err(CliError::usage(
-                "--key needs --bundle FILE or --bundle-from-oci: GitHub's API is queried by --owner or --repo, which identify a certificate, not a key",
-            ));
-        }
-        match &policy_file {
-            Some(policy) => github_scopes_of(policy, &args)?,
-            None => Evidence::GitHub {
-                scopes: vec![(
-                    owner_of(&args.policy.owner, &args.policy.repo),
-                    args.policy.repo.clone(),
-                )],
-                predicate_type: Some(predicate_type(&args)),
-                limit: args.limit as usize,
-                hostname: args.policy.hostname.clone(),
-            },
-        }
-    };
+    let evidence = evidence_of(&args, &subjects, policy_file.as_ref())?;
     if args.trust.offline {
         check_offline(&subjects, &evidence)?;
     }
@@ -304,10 +280,10 @@ fn check_subjects(
         }
     }
     let Subjects::Args(list) = subjects else {
-        if args.bundle_from_oci {
-            return Err(CliError::usage(
-                "--bundle-from-oci applies to oci:// artifacts, not to --manifest entries",
-            ));
+        if let Some(flag) = registry_flag(args) {
+            return Err(CliError::usage(format!(
+                "{flag} applies to oci:// artifacts, not to --manifest entries"
+            )));
         }
         return Ok(());
     };
@@ -328,9 +304,10 @@ fn check_subjects(
                     )));
                 }
             }
-            None if args.bundle_from_oci => {
+            None if registry_flag(args).is_some() => {
                 return Err(CliError::usage(format!(
-                    "--bundle-from-oci can only be used with oci:// artifacts, not {arg}"
+                    "{} can only be used with oci:// artifacts, not {arg}",
+                    registry_flag(args).unwrap_or_default()
                 )));
             }
             None => {}
@@ -351,7 +328,7 @@ fn check_offline(subjects: &Subjects, evidence: &Evidence) -> Result<(), CliErro
         }
         Evidence::Oci { .. } => {
             return Err(CliError::usage(
-                "--offline: --bundle-from-oci reads the attestations from the registry, which needs the network",
+                "--offline: the attestations would be read from the registry, which needs the network",
             )
             .hint("pass --bundle FILE; `attest download oci://IMAGE` writes it on a connected machine"))
         }
@@ -417,6 +394,100 @@ fn predicate_type(args: &VerifyArgs) -> String {
         .unwrap_or_else(|| attest::bundle::SLSA_PROVENANCE_V1.to_string())
 }
 
+/// The flag that asked for the images' registry as the source, if one did.
+fn registry_flag(args: &VerifyArgs) -> Option<&'static str> {
+    match (args.source, args.bundle_from_oci) {
+        (Some(Source::Registry), _) => Some("--source registry"),
+        (Some(Source::Referrers), _) => Some("--source referrers"),
+        (Some(Source::Cosign), _) => Some("--source cosign"),
+        (_, true) => Some("--bundle-from-oci"),
+        _ => None,
+    }
+}
+
+/// Where the attestations come from: `--bundle` files; the registry
+/// (`--source registry|referrers|cosign`, `--bundle-from-oci`); GitHub's
+/// API (`--source github`). Without a choice: GitHub's API when there is an
+/// owner or repository to ask under (gh's behaviour), else the registry
+/// when every subject is an image, else a usage error naming the choices.
+fn evidence_of(
+    args: &VerifyArgs,
+    subjects: &Subjects,
+    policy_file: Option<&PolicyFile>,
+) -> Result<Evidence, CliError> {
+    let limit = args.limit as usize;
+    let registry = |kinds| Evidence::Oci { limit, kinds };
+    if !args.bundle.is_empty() {
+        return Ok(Evidence::Files(args.bundle.clone()));
+    }
+    let source = match (args.source, args.bundle_from_oci) {
+        (Some(s), _) => Some(s),
+        (None, true) => Some(Source::Registry),
+        (None, false) => None,
+    };
+    let all_images = match subjects {
+        Subjects::Args(list) => list.iter().all(|a| parse_oci_ref(a).is_some()),
+        Subjects::Manifest { .. } => false,
+    };
+    let github_scope = args.policy.owner.is_some() || args.policy.repo.is_some();
+    let source = match source {
+        Some(s) => s,
+        None if policy_file.is_none() && github_scope => Source::Github,
+        None if policy_file.is_some_and(|p| {
+            p.rules()
+                .iter()
+                .flat_map(|r| r.requirements.iter())
+                .any(|q| q.github_scope().is_some())
+        }) =>
+        {
+            Source::Github
+        }
+        None if all_images => Source::Registry,
+        None => {
+            return Err(CliError::usage(if args.key.is_some() {
+                "--key needs --bundle FILE, or images (oci://) whose registry holds the attestations: GitHub's API is queried by --owner or --repo, which identify a certificate, not a key"
+            } else if policy_file.is_some() {
+                "no requirement of the policy names a GitHub repo or owner, so there is nowhere to ask GitHub for attestations; pass --bundle FILE, or verify images (oci://), whose registry is read"
+            } else {
+                "nowhere to read attestations from: GitHub's API is asked by --owner or --repo; pass one, or --bundle FILE"
+            }))
+        }
+    };
+    match source {
+        Source::Registry => Ok(registry(OciKinds::ALL)),
+        Source::Referrers => Ok(registry(OciKinds {
+            referrers: true,
+            cosign: false,
+        })),
+        Source::Cosign => Ok(registry(OciKinds {
+            referrers: false,
+            cosign: true,
+        })),
+        Source::Github => {
+            if args.key.is_some() {
+                return Err(CliError::usage(
+                    "--key needs --bundle FILE or a registry source: GitHub's API is queried by --owner or --repo, which identify a certificate, not a key",
+                ));
+            }
+            match policy_file {
+                Some(policy) => github_scopes_of(policy, args),
+                None if !github_scope => Err(CliError::usage(
+                    "--source github: GitHub's API is asked by --owner or --repo; pass one",
+                )),
+                None => Ok(Evidence::GitHub {
+                    scopes: vec![(
+                        owner_of(&args.policy.owner, &args.policy.repo),
+                        args.policy.repo.clone(),
+                    )],
+                    predicate_type: Some(predicate_type(args)),
+                    limit,
+                    hostname: args.policy.hostname.clone(),
+                }),
+            }
+        }
+    }
+}
+
 /// With `--policy` and no `--bundle`: GitHub's API is asked under every
 /// owner or repository the policy's requirements name, on the policy's
 /// host (a `--hostname` that disagrees is refused).
@@ -436,7 +507,7 @@ fn github_scopes_of(policy: &PolicyFile, args: &VerifyArgs) -> Result<Evidence, 
     }
     if scopes.is_empty() {
         return Err(CliError::usage(format!(
-            "{}: no requirement names a GitHub repo or owner, so there is nowhere to ask GitHub for attestations; pass --bundle FILE or --bundle-from-oci",
+            "{}: no requirement names a GitHub repo or owner, so there is nowhere to ask GitHub for attestations; pass --bundle FILE or --source registry",
             policy.origin()
         )));
     }

@@ -69,10 +69,11 @@ pub fn judge_all(plan: &Plan, run: &PolicyRun) -> Result<(Vec<Judged>, usize), C
                 continue;
             }
         };
-        // With --bundle-from-oci an image's cosign signatures are evidence
-        // too (a `signature = true` requirement).
+        // From the registry, an image's cosign signatures (its `.sig` tag)
+        // are evidence too (a `signature = true` requirement), unless
+        // `--source referrers` excludes cosign's tags.
         let signatures = match (&plan.evidence, parse_oci_ref(&artifact.name)) {
-            (crate::fetch::Evidence::Oci { limit }, Some(Ok(reference))) => {
+            (crate::fetch::Evidence::Oci { limit, kinds }, Some(Ok(reference))) if kinds.cosign => {
                 let auth = crate::fetch::registry_auth(&reference).map_err(CliError::printed)?;
                 attest::source::oci::fetch_cosign_signatures(
                     &reference,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use attest::artifact::ArtifactDigest;
 use attest::cosign::CosignSignature;
 use attest::outcome::{Outcome, Status};
-use attest::policy::{GoRegex, Policy, PolicyFlags, SanMatcher};
+use attest::policy::{Policy, PolicyFlags};
 use attest::source::oci::{fetch_cosign_signatures, parse_oci_ref, resolve_digest};
 use attest::verifier::Verifier;
 use attest::verify::ArtifactInput;
@@ -81,36 +81,17 @@ fn policy(args: &SignatureArgs) -> Result<Option<Policy>, CliError> {
     if args.key.is_some() {
         return Ok(None);
     }
-    let mut policy = if args.owner.is_some() || args.repo.is_some() {
-        Policy::from_flags(&PolicyFlags {
-            owner: args.owner.clone(),
-            repo: args.repo.clone(),
-            signer_workflow: args.signer_workflow.clone(),
-            cert_identity: args.cert_identity.clone(),
-            cert_identity_regex: args.cert_identity_regex.clone(),
-            cert_oidc_issuer: args.cert_oidc_issuer.clone(),
-            ..PolicyFlags::default()
-        })
-        .map_err(|e| CliError::usage(e.to_string()))?
-    } else {
-        if args.signer_workflow.is_some() {
-            return Err(CliError::usage("--signer-workflow needs --owner or --repo"));
-        }
-        let (Some(issuer), true) = (
-            &args.cert_oidc_issuer,
-            args.cert_identity.is_some() || args.cert_identity_regex.is_some(),
-        ) else {
-            return Err(CliError::usage(
-                "say whose signature to accept: --cert-identity or --cert-identity-regex with --cert-oidc-issuer, --owner or --repo (GitHub Actions), or --key",
-            ));
-        };
-        let mut p = Policy::identity_only(args.cert_identity.clone(), Some(issuer.clone()));
-        if let Some(re) = &args.cert_identity_regex {
-            p.san =
-                SanMatcher::Regex(GoRegex::new(re).map_err(|e| CliError::usage(e.to_string()))?);
-        }
-        p
-    };
+    // With --owner/--repo, gh's rules; without, cosign's identity flags.
+    let mut policy = Policy::from_flags(&PolicyFlags {
+        owner: args.owner.clone(),
+        repo: args.repo.clone(),
+        signer_workflow: args.signer_workflow.clone(),
+        cert_identity: args.cert_identity.clone(),
+        cert_identity_regex: args.cert_identity_regex.clone(),
+        cert_oidc_issuer: args.cert_oidc_issuer.clone(),
+        ..PolicyFlags::default()
+    })
+    .map_err(|e| CliError::usage(e.to_string()))?;
     // A signature has no statement: any predicate type, i.e. none.
     policy.predicate_type = String::new();
     Ok(Some(policy))

@@ -5,135 +5,20 @@
 //! cosign's own test trust root.
 
 mod common;
+#[path = "support/cosign_push.rs"]
+mod cosign_push;
 #[path = "support/registry.rs"]
 mod registry;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use attest::artifact::{digest_bytes, DigestAlgorithm};
+use cosign_push::{push_sig, push_tag};
 use registry::Registry;
 use serde_json::{json, Value};
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../attest/tests/data/cosign")
-}
-
-fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl")
-        .arg("-sS")
-        .args(args)
-        .output()
-        .expect("curl");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// Push a blob with the registry API's monolithic upload.
-fn push_blob(host: &str, repo: &str, bytes: &[u8], dir: &Path) -> String {
-    let digest = digest_bytes(bytes, DigestAlgorithm::Sha256).to_string();
-    let headers = curl(&[
-        "-X",
-        "POST",
-        "-D",
-        "-",
-        "-o",
-        "/dev/null",
-        &format!("http://{host}/v2/{repo}/blobs/uploads/"),
-    ]);
-    let location = headers
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("Location: ")
-                .or_else(|| l.strip_prefix("location: "))
-        })
-        .expect("an upload location")
-        .trim()
-        .to_string();
-    let location = if location.starts_with("http") {
-        location
-    } else {
-        format!("http://{host}{location}")
-    };
-    let sep = if location.contains('?') { '&' } else { '?' };
-    let file = dir.join("blob");
-    std::fs::write(&file, bytes).unwrap();
-    curl(&[
-        "-f",
-        "-X",
-        "PUT",
-        "-H",
-        "Content-Type: application/octet-stream",
-        "--data-binary",
-        &format!("@{}", file.display()),
-        &format!("{location}{sep}digest={digest}"),
-    ]);
-    digest
-}
-
-/// Push a `.sig` manifest for `image_digest` with one layer per signature
-/// (payload, annotations), as cosign writes it.
-fn push_sig(host: &str, repo: &str, image_digest: &str, sigs: &[(Vec<u8>, Value)], dir: &Path) {
-    push_tag(
-        host,
-        repo,
-        &(image_digest.replace(':', "-") + ".sig"),
-        "application/vnd.dev.cosign.simplesigning.v1+json",
-        sigs,
-        dir,
-    );
-}
-
-/// Push cosign's manifest for tag `tag`: one layer of `media_type` per
-/// (blob, annotations).
-fn push_tag(
-    host: &str,
-    repo: &str,
-    tag: &str,
-    media_type: &str,
-    sigs: &[(Vec<u8>, Value)],
-    dir: &Path,
-) {
-    let mut layers = Vec::new();
-    let mut diff_ids = Vec::new();
-    for (payload, annotations) in sigs {
-        let d = push_blob(host, repo, payload, dir);
-        diff_ids.push(d.clone());
-        layers.push(json!({
-            "mediaType": media_type,
-            "size": payload.len(),
-            "digest": d,
-            "annotations": annotations,
-        }));
-    }
-    let config = serde_json::to_vec(&json!({
-        "architecture": "", "created": "0001-01-01T00:00:00Z", "history": [{"created": "0001-01-01T00:00:00Z"}],
-        "os": "", "rootfs": {"type": "layers", "diff_ids": diff_ids}, "config": {}
-    }))
-    .unwrap();
-    let config_digest = push_blob(host, repo, &config, dir);
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": config_digest},
-        "layers": layers,
-    });
-    let file = dir.join("manifest.json");
-    std::fs::write(&file, manifest.to_string()).unwrap();
-    curl(&[
-        "-f",
-        "-X",
-        "PUT",
-        "-H",
-        "Content-Type: application/vnd.oci.image.manifest.v1+json",
-        "--data-binary",
-        &format!("@{}", file.display()),
-        &format!("http://{host}/v2/{repo}/manifests/{tag}"),
-    ]);
 }
 
 /// containers/image's stored signature: payload and annotations.
@@ -514,4 +399,166 @@ fn a_policy_can_require_a_cosign_signature() {
     );
     assert_eq!(code, 5, "{out}");
     assert!(out.contains("0 of 1 met"), "{out}");
+}
+
+/// One image with provenance as an OCI referrer and a CycloneDX SBOM
+/// attestation under cosign's `.att` tag, verified as a cosign user does
+/// (`--cert-identity-regex` and `--cert-oidc-issuer`, no GitHub owner): the
+/// tag is resolved by the registry and the digest printed, both storage
+/// kinds are read and the run says how many came from each, `--source`
+/// picks one, and the SBOM is verified and reported with its type.
+#[test]
+fn every_storage_kind_is_found_and_source_picks_one() {
+    use attest::source::oci::{
+        parse_oci_ref, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
+    };
+    use attest_testsign::{
+        provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore,
+        TestSigstoreConfig, SLSA_PROVENANCE_V1,
+    };
+    const CYCLONEDX: &str = "https://cyclonedx.org/bom";
+    let registry = Registry::start(false);
+    let host = &registry.host;
+    let tmp = tempfile::tempdir().unwrap();
+    let tagged = format!("oci://{host}/octo/app:1.0");
+    let r = parse_oci_ref(&tagged).unwrap().unwrap();
+    let spec = ImageSpec {
+        platform: ("linux".into(), "amd64".into()),
+        config:
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                .to_vec(),
+        layers: vec![b"sources layer".to_vec()],
+    };
+    let image = push_image(&r, &[spec], &RegistryAuth::Anonymous).unwrap();
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims::default();
+    let subject = [("octo/app", "sha256", image.hex())];
+    let subject: Vec<(&str, &str, &str)> = subject
+        .iter()
+        .map(|(a, b, c)| (*a, *b, c.as_str()))
+        .collect();
+    let provenance = sigstore.sign_statement(
+        &statement(&subject, SLSA_PROVENANCE_V1, provenance_predicate(&claims)),
+        &claims,
+        &SignOptions::tlog_only(),
+    );
+    push_bundle_referrer(
+        &r,
+        &image,
+        &serde_json::to_vec(&provenance).unwrap(),
+        &RegistryAuth::Anonymous,
+    )
+    .unwrap();
+    let sbom = json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+        "components": [{"type": "library", "name": "openssl", "version": "3.0.13"}]
+    });
+    let sbom_bundle = sigstore.sign_statement(
+        &statement(&subject, CYCLONEDX, sbom),
+        &claims,
+        &SignOptions::tlog_only(),
+    );
+    let mut annotations =
+        serde_json::to_value(attest_testsign::cosign_annotations(&sbom_bundle)).unwrap();
+    annotations["predicateType"] = CYCLONEDX.into();
+    push_tag(
+        host,
+        "octo/app",
+        &format!("{}.att", image.to_string().replace(':', "-")),
+        "application/vnd.dsse.envelope.v1+json",
+        &[(
+            serde_json::to_vec(&sbom_bundle["dsseEnvelope"]).unwrap(),
+            annotations,
+        )],
+        tmp.path(),
+    );
+    let root = tmp.path().join("root.json");
+    std::fs::write(&root, sigstore.trusted_root_json() + "\n").unwrap();
+    let verify = |extra: &[&str]| {
+        common::run(
+            common::attest()
+                .env_remove("ATTEST_OFFLINE")
+                .args([
+                    "verify",
+                    &tagged,
+                    "--cert-identity-regex",
+                    "^https://github\\.com/octo-org/",
+                    "--cert-oidc-issuer",
+                    "https://token.actions.githubusercontent.com",
+                    "--custom-trusted-root",
+                ])
+                .arg(&root)
+                .args(extra),
+        )
+    };
+
+    // Provenance (the default type): both kinds read, the tag resolved.
+    let (code, out, err) = verify(&["-v"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("Loaded 2 attestations from the OCI registry (1 from OCI referrers, 1 from cosign's .att tag)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("verified {tagged} ({image})")),
+        "{err}"
+    );
+    // The SBOM: verified and reported with its type.
+    let (code, out, err) = verify(&[
+        "--predicate-type",
+        CYCLONEDX,
+        "--format",
+        "json",
+        "--jq",
+        ".[0].verificationResult.statement.predicateType",
+    ]);
+    assert_eq!((code, out.trim()), (0, CYCLONEDX), "{err}");
+    // --source picks one kind.
+    for (source, predicate, want) in [
+        ("referrers", SLSA_PROVENANCE_V1, 0),
+        ("referrers", CYCLONEDX, 5),
+        ("cosign", CYCLONEDX, 0),
+        ("cosign", SLSA_PROVENANCE_V1, 5),
+        ("registry", CYCLONEDX, 0),
+    ] {
+        let (code, out, err) = verify(&["--source", source, "--predicate-type", predicate, "-v"]);
+        assert_eq!(code, want, "--source {source} {predicate}: {out}{err}");
+        let said = match source {
+            "referrers" => "(1 from OCI referrers)",
+            "cosign" => "(1 from cosign's .att tag)",
+            _ => "(1 from OCI referrers, 1 from cosign's .att tag)",
+        };
+        assert!(err.contains(said), "--source {source}: {err}");
+    }
+    // Another identity: a policy failure; the identity needs its issuer;
+    // GitHub's API needs an owner to ask under.
+    let (code, _, err) = common::run(
+        common::attest()
+            .env_remove("ATTEST_OFFLINE")
+            .args([
+                "verify",
+                &tagged,
+                "--cert-identity-regex",
+                "^https://github\\.com/evil/",
+                "--cert-oidc-issuer",
+                "https://token.actions.githubusercontent.com",
+                "--custom-trusted-root",
+            ])
+            .arg(&root),
+    );
+    assert_eq!(code, 7, "{err}");
+    let (code, _, err) = common::run(common::attest().env_remove("ATTEST_OFFLINE").args([
+        "verify",
+        &tagged,
+        "--cert-identity-regex",
+        "^https://github\\.com/octo-org/",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("need --cert-oidc-issuer"), "{err}");
+    let (code, _, err) = verify(&["--source", "github"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("GitHub's API is asked by --owner or --repo"),
+        "{err}"
+    );
 }

@@ -11,6 +11,8 @@
 //! several files) leaves that mode passing, and this test names it.
 
 mod common;
+#[path = "support/cosign_push.rs"]
+mod cosign_push;
 #[path = "support/mock_http.rs"]
 mod mock_http;
 #[path = "support/registry.rs"]
@@ -48,6 +50,7 @@ const NOT_VERDICT: &[(&str, &str)] = &[
         "digests-only",
         "manifest without files (a mode of this matrix)",
     ),
+    ("source", "selects the source (modes of this matrix)"),
     ("limit", "bounds how many attestations are fetched online"),
     ("cache-dir", "where the TUF cache lives"),
     (
@@ -88,6 +91,10 @@ enum Mode {
     ImagesPinned,
     GitHubApi,
     BundleFromOci,
+    /// `--source referrers`: OCI 1.1 referrers only.
+    SourceReferrers,
+    /// `--source cosign`: cosign's `.att` tag only.
+    SourceCosign,
 }
 
 const MODES: &[Mode] = &[
@@ -100,11 +107,16 @@ const MODES: &[Mode] = &[
     Mode::ImagesPinned,
     Mode::GitHubApi,
     Mode::BundleFromOci,
+    Mode::SourceReferrers,
+    Mode::SourceCosign,
 ];
 
 impl Mode {
     fn online(self) -> bool {
-        matches!(self, Mode::GitHubApi | Mode::BundleFromOci)
+        matches!(
+            self,
+            Mode::GitHubApi | Mode::BundleFromOci | Mode::SourceReferrers | Mode::SourceCosign
+        )
     }
     /// Subjects that name their own digest (a `-d` for them is refused).
     fn digests_given(self) -> bool {
@@ -231,12 +243,25 @@ fn world() -> World {
         );
         let opts = sigstore.default_sign_options();
         let mut bundle = sigstore.sign_statement(&st, &claims, &opts);
+        // cosign's .att tag holds the same attestation as its annotations
+        // (a signed entry timestamp, never an inclusion proof).
+        let mut att = serde_json::to_value(attest_testsign::cosign_annotations(&bundle)).unwrap();
+        att["predicateType"] = SLSA_PROVENANCE_V1.into();
+        let envelope = serde_json::to_vec(&bundle["dsseEnvelope"]).unwrap();
         if promise_only {
             bundle = attest_testsign::promise_only(&attest_testsign::as_bundle_v01(&bundle));
         }
         let bundle_json = serde_json::to_vec(&bundle).unwrap();
         for (r, digest) in &pushed {
             push_bundle_referrer(r, digest, &bundle_json, &anon).unwrap();
+            cosign_push::push_tag(
+                &registry.host,
+                r.repository(),
+                &format!("{}.att", digest.to_string().replace(':', "-")),
+                "application/vnd.dsse.envelope.v1+json",
+                &[(envelope.clone(), att.clone())],
+                d,
+            );
         }
         let bundle_path = d.join(format!("bundle-{n}.json"));
         std::fs::write(&bundle_path, &bundle_json).unwrap();
@@ -365,6 +390,8 @@ impl World {
             Mode::ImagesPinned => strings(&[&set.images[0], &set.images[1], "--bundle", &bundle]),
             Mode::GitHubApi => strings(&[a]),
             Mode::BundleFromOci => strings(&[&set.images[0], "--bundle-from-oci"]),
+            Mode::SourceReferrers => strings(&[&set.images[0], "--source", "referrers"]),
+            Mode::SourceCosign => strings(&[&set.images[0], "--source", "cosign"]),
         }
     }
 
@@ -718,6 +745,8 @@ fn output_flags_keep_the_verdict_in_every_mode() {
                         .lines()
                         .filter(|l| !l.trim().is_empty())
                         .filter(|l| !l.starts_with("Error:") && !l.starts_with("Warning:"))
+                        // The error's list of attestations and their reasons.
+                        .filter(|l| !l.starts_with("None of "))
                         .filter(|l| !l.starts_with("  "))
                         .collect();
                     if !chatter.is_empty() {

@@ -742,6 +742,7 @@ fn verify_subject(
                 &digest,
                 &state.credentials.auth_for(reference.resolve_registry()),
                 state.limit,
+                crate::fetch::OciKinds::ALL,
             );
             let mut bundles = match fetched {
                 Ok((b, _)) => b,

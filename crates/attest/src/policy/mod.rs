@@ -191,11 +191,9 @@ impl Policy {
                     "specify only one of --owner or --repo (the owner is taken from --repo)",
                 ))
             }
-            (None, None) => {
-                return Err(usage(
-                    "one of --owner or --repo is required (or --cert-identity with --key-less checks via attest-conformance)",
-                ))
-            }
+            // cosign's identity: a SAN (exact or regex) and an issuer, both
+            // said by the user; any CI, not only GitHub Actions.
+            (None, None) => return Self::from_identity_flags(flags),
             (Some(o), None) => (o.clone(), None),
             (None, Some(r)) => {
                 let (o, n) = split_nwo("repo", r)?;
@@ -261,6 +259,62 @@ impl Policy {
                 Some(issuer) if issuer != GITHUB_ACTIONS_ISSUER => issuer.clone(),
                 _ => default_issuer,
             }),
+            signer_digest: flags.signer_digest.clone(),
+            source_digest: flags.source_digest.clone(),
+            source_ref: flags.source_ref.clone(),
+            runner_environment: flags
+                .deny_self_hosted_runners
+                .then(|| "github-hosted".to_string()),
+            check_provenance: false,
+        })
+    }
+
+    /// The policy of cosign's identity flags, without a GitHub owner or
+    /// repository: `--cert-identity` or `--cert-identity-regex`, and
+    /// `--cert-oidc-issuer`, all required (an identity without its issuer
+    /// would accept the same name from any OIDC provider the CA trusts).
+    /// The certificate-extension flags (`--source-ref`, `--source-digest`,
+    /// `--signer-digest`, `--deny-self-hosted-runners`) apply as with an owner.
+    fn from_identity_flags(flags: &PolicyFlags) -> Result<Self, PolicyError> {
+        if flags.signer_repo.is_some() || flags.signer_workflow.is_some() {
+            return Err(usage(
+                "--signer-repo and --signer-workflow name GitHub repositories: add --owner or --repo",
+            ));
+        }
+        let san = match (&flags.cert_identity, &flags.cert_identity_regex) {
+            (Some(_), Some(_)) => {
+                return Err(usage(
+                    "specify only one of --cert-identity or --cert-identity-regex",
+                ))
+            }
+            (Some(id), None) => SanMatcher::Exact(id.clone()),
+            (None, Some(re)) => SanMatcher::Regex(compile(re)?),
+            (None, None) => {
+                return Err(usage(
+                    "say whose attestations to accept: --owner or --repo (GitHub Actions), or --cert-identity / --cert-identity-regex with --cert-oidc-issuer (any CI, as cosign)",
+                ))
+            }
+        };
+        let Some(issuer) = &flags.cert_oidc_issuer else {
+            return Err(usage(
+                "--cert-identity and --cert-identity-regex need --cert-oidc-issuer: an identity means nothing without the issuer that vouched for it",
+            ));
+        };
+        if flags.hostname.is_some() {
+            return Err(usage(
+                "--hostname selects a GitHub host for --owner or --repo; with cosign's identity flags, name the issuer with --cert-oidc-issuer",
+            ));
+        }
+        let predicate_type = flags
+            .predicate_type
+            .clone()
+            .unwrap_or_else(|| SLSA_PROVENANCE_V1.to_string());
+        Ok(Self {
+            predicate_type,
+            owner_uri: None,
+            repo_uri: None,
+            san,
+            issuer: Some(issuer.clone()),
             signer_digest: flags.signer_digest.clone(),
             source_digest: flags.source_digest.clone(),
             source_ref: flags.source_ref.clone(),
@@ -567,6 +621,79 @@ mod tests {
         PolicyFlags {
             owner: Some("sigstore".into()),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn cosign_identity_needs_san_and_issuer_and_no_github_only_flag() {
+        let issuer = "https://token.actions.githubusercontent.com";
+        let p = Policy::from_flags(&PolicyFlags {
+            cert_identity_regex: Some("^https://github\\.com/octo-org/".into()),
+            cert_oidc_issuer: Some(issuer.into()),
+            source_ref: Some("refs/tags/v1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (p.owner_uri.as_deref(), p.repo_uri.as_deref()),
+            (None, None)
+        );
+        assert_eq!(p.issuer.as_deref(), Some(issuer));
+        assert_eq!(p.source_ref.as_deref(), Some("refs/tags/v1"));
+        assert_eq!(p.predicate_type, SLSA_PROVENANCE_V1);
+        let SanMatcher::Regex(r) = &p.san else {
+            panic!("{:?}", p.san)
+        };
+        assert!(r.is_match("https://github.com/octo-org/x/.github/workflows/r.yml@refs/tags/v1"));
+        assert!(!r.is_match("https://github.com/evil/x/.github/workflows/r.yml@refs/tags/v1"));
+        let exact = Policy::from_flags(&PolicyFlags {
+            cert_identity: Some("release@example.com".into()),
+            cert_oidc_issuer: Some("https://accounts.google.com".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            matches!(&exact.san, SanMatcher::Exact(s) if s == "release@example.com"),
+            "{:?}",
+            exact.san
+        );
+        // Each refusal names what is missing.
+        for (flags, needle) in [
+            (
+                PolicyFlags {
+                    cert_identity: Some("x".into()),
+                    ..Default::default()
+                },
+                "need --cert-oidc-issuer",
+            ),
+            (
+                PolicyFlags {
+                    cert_oidc_issuer: Some(issuer.into()),
+                    ..Default::default()
+                },
+                "say whose attestations to accept",
+            ),
+            (
+                PolicyFlags {
+                    cert_identity: Some("x".into()),
+                    cert_oidc_issuer: Some(issuer.into()),
+                    signer_workflow: Some("o/r/.github/workflows/w.yml".into()),
+                    ..Default::default()
+                },
+                "add --owner or --repo",
+            ),
+            (
+                PolicyFlags {
+                    cert_identity: Some("x".into()),
+                    cert_oidc_issuer: Some(issuer.into()),
+                    hostname: Some("acme.ghe.com".into()),
+                    ..Default::default()
+                },
+                "--hostname selects a GitHub host",
+            ),
+        ] {
+            let e = Policy::from_flags(&flags).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
         }
     }
 
