@@ -70,6 +70,17 @@ pub struct VerifyArgs {
     #[arg(short = 'b', long, value_name = "FILE")]
     pub bundle: Vec<PathBuf>,
 
+    /// For a multi-arch image: also verify the manifest of this platform
+    /// (OS/ARCH or OS/ARCH/VARIANT), with its own attestations. Repeatable.
+    #[arg(long, value_name = "OS/ARCH", value_parser = parse_platform_arg,
+          conflicts_with = "all_platforms")]
+    pub platform: Vec<String>,
+
+    /// For a multi-arch image: also verify every platform manifest its
+    /// index lists, each with its own attestations.
+    #[arg(long)]
+    pub all_platforms: bool,
+
     /// Read the bundles from the images' registry: OCI referrers and
     /// cosign's .att tag (oci:// artifacts only); --source registry.
     #[arg(long, conflicts_with = "bundle")]
@@ -267,4 +278,8 @@ pub struct OutputArgs {
     /// Go templates are not supported: use --jq.
     #[arg(short = 't', long, value_name = "STRING")]
     pub template: Option<String>,
+}
+
+fn parse_platform_arg(text: &str) -> Result<String, String> {
+    attest::source::oci::parse_platform(text)
 }

@@ -73,11 +73,29 @@ pub struct Plan {
     pub term: Terminal,
     /// `--offline`: no network at all.
     pub offline: bool,
+    /// `--platform` / `--all-platforms`: the platform manifests of each
+    /// multi-arch image verified beside it.
+    pub platforms: Platforms,
+}
+
+/// Which platform manifests of a multi-arch image are verified too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Platforms {
+    /// None: the image's own digest (an index's) only.
+    None,
+    /// These platforms (`--platform`), each of which must be in the index.
+    Listed(Vec<String>),
+    /// Every platform the index lists (`--all-platforms`).
+    All,
 }
 
 impl Plan {
     /// The one artifact of a single-artifact run (gh's report), if it is one.
     pub fn single(&self) -> Option<&str> {
+        if self.platforms != Platforms::None {
+            // Platform manifests are artifacts of their own: several.
+            return None;
+        }
         match &self.subjects {
             Subjects::Args(a) if a.len() == 1 => Some(&a[0]),
             _ => None,
@@ -233,6 +251,13 @@ fn plan(
         jq: args.output.jq.clone().filter(|e| !e.is_empty()),
         term,
         offline: args.trust.offline,
+        platforms: if args.all_platforms {
+            Platforms::All
+        } else if args.platform.is_empty() {
+            Platforms::None
+        } else {
+            Platforms::Listed(args.platform.clone())
+        },
     }
 }
 
@@ -277,6 +302,32 @@ fn check_subjects(
             return Err(CliError::usage(
                 "--digests-only applies to --manifest (check its listed digests without the files)",
             ));
+        }
+    }
+    let platform_flag = if args.all_platforms {
+        Some("--all-platforms")
+    } else if !args.platform.is_empty() {
+        Some("--platform")
+    } else {
+        None
+    };
+    if let Some(flag) = platform_flag {
+        let not_image = match subjects {
+            Subjects::Manifest { .. } => Some("--manifest entries"),
+            Subjects::Args(list) => list
+                .iter()
+                .find(|a| parse_oci_ref(a).is_none())
+                .map(String::as_str),
+        };
+        if let Some(what) = not_image {
+            return Err(CliError::usage(format!(
+                "{flag} selects platform manifests of multi-arch images (oci://), not {what}"
+            )));
+        }
+        if args.trust.offline {
+            return Err(CliError::usage(format!(
+                "--offline: {flag} reads each image's index from the registry, which needs the network"
+            )));
         }
     }
     let Subjects::Args(list) = subjects else {

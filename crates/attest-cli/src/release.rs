@@ -16,7 +16,7 @@ use crate::error::CliError;
 use crate::exit;
 use crate::fetch::Evidence;
 use crate::fetch::Resolved;
-use crate::plan::{Plan, Subjects};
+use crate::plan::{Plan, Platforms, Subjects};
 use crate::progress::HashProgress;
 
 /// An artifact to hash, or one already decided.
@@ -204,7 +204,7 @@ fn from_args(
             let resolved = crate::fetch::resolve_artifact(
                 arg,
                 plan.file_alg(),
-                matches!(plan.evidence, Evidence::Oci { .. }),
+                matches!(plan.evidence, Evidence::Oci { .. }) || plan.platforms != Platforms::None,
             )
             .map_err(CliError::printed)?;
             out.push(Pending::Ready(ReleaseArtifact {
@@ -212,7 +212,16 @@ fn from_args(
                 listed: Some(resolved.digest.clone()),
                 computed: None,
             }));
+            let platforms = platforms_of(plan, &resolved)?;
             images.push(resolved);
+            for p in platforms {
+                out.push(Pending::Ready(ReleaseArtifact {
+                    name: p.name.clone(),
+                    listed: Some(p.digest.clone()),
+                    computed: None,
+                }));
+                images.push(p);
+            }
             continue;
         }
         match ArtifactRef::from_arg(arg) {
@@ -232,6 +241,89 @@ fn from_args(
         }
     }
     Ok(out)
+}
+
+/// The platform manifests of `image` that `--platform` / `--all-platforms`
+/// select, as artifacts of their own (`oci://REPO@DIGEST (linux/arm64)`).
+/// A listed platform the index lacks, or `--platform` for an image that is
+/// not an index, is an error naming what the image has.
+fn platforms_of(plan: &Plan, image: &Resolved) -> Result<Vec<Resolved>, CliError> {
+    let Some(reference) = &image.oci else {
+        return Ok(Vec::new());
+    };
+    if plan.platforms == Platforms::None {
+        return Ok(Vec::new());
+    }
+    let auth = crate::fetch::registry_auth(reference).map_err(CliError::printed)?;
+    let listed =
+        attest::source::oci::platform_manifests(reference, &image.digest, &auth).map_err(|e| {
+            eprintln!(
+                "Error: failed to read the image index of {}: {e}",
+                image.name
+            );
+            CliError::printed(crate::fetch::oci_exit(&e))
+        })?;
+    let chosen: Vec<&attest::source::oci::PlatformManifest> = match &plan.platforms {
+        Platforms::None => Vec::new(),
+        Platforms::All => listed.iter().collect(),
+        Platforms::Listed(wanted) => {
+            if listed.is_empty() {
+                return Err(CliError::usage(format!(
+                    "{}: a single-platform image ({}); --platform selects from a multi-arch index",
+                    image.name, image.digest
+                )));
+            }
+            let mut chosen = Vec::new();
+            for w in wanted {
+                let found: Vec<_> = listed.iter().filter(|m| m.matches(w)).collect();
+                if found.is_empty() {
+                    let has: Vec<String> = listed.iter().map(ToString::to_string).collect();
+                    return Err(CliError::usage(format!(
+                        "{}: the index has no {w} manifest; it has {}",
+                        image.name,
+                        has.join(", ")
+                    )));
+                }
+                for m in found {
+                    if !chosen
+                        .iter()
+                        .any(|c: &&attest::source::oci::PlatformManifest| c.digest == m.digest)
+                    {
+                        chosen.push(m);
+                    }
+                }
+            }
+            chosen
+        }
+    };
+    if listed.is_empty() {
+        detail!(
+            "{}: a single-platform image; no platform manifests to add",
+            image.name
+        );
+    }
+    Ok(chosen
+        .into_iter()
+        .map(|m| {
+            let name = format!(
+                "oci://{}/{}@{} ({m})",
+                reference.registry(),
+                reference.repository(),
+                m.digest
+            );
+            detail!("{}: platform {m} is {}", image.name, m.digest);
+            Resolved {
+                digest: m.digest.clone(),
+                display: name.clone(),
+                name,
+                oci: Some(oci_client::Reference::with_digest(
+                    reference.registry().to_string(),
+                    reference.repository().to_string(),
+                    m.digest.to_string(),
+                )),
+            }
+        })
+        .collect())
 }
 
 fn from_manifest(

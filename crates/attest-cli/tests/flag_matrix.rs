@@ -553,6 +553,31 @@ fn verdict_rows(w: &World) -> Vec<Row> {
                 ]),
             )
         },
+        Row {
+            // The matrix's images are single-platform: a platform is only
+            // selected from an index (tests/oci_platforms.rs), and never
+            // from a file or digest.
+            expect: |_| Expect::Refused,
+            ..row("platform", repo_and(&["--platform", "linux/s390x"]))
+        },
+        Row {
+            // Images read online: every platform of a single-platform image
+            // is itself, nothing is added (an index's platforms without
+            // evidence fail: tests/oci_platforms.rs). The pinned-image modes
+            // run offline, where the index cannot be read: refused, as for
+            // files and digests.
+            expect: |m| {
+                if matches!(
+                    m,
+                    Mode::BundleFromOci | Mode::SourceReferrers | Mode::SourceCosign
+                ) {
+                    Expect::Pass
+                } else {
+                    Expect::Refused
+                }
+            },
+            ..row("all-platforms", repo_and(&["--all-platforms"]))
+        },
         // The test Sigstore's predicate names the runner as builder and has
         // no internalParameters: the cross-check fails where gh passes.
         row("check-provenance", repo_and(&["--check-provenance"])),

@@ -22,9 +22,13 @@
 
 mod auth;
 mod cosign;
+mod index;
 mod push;
 
 pub use cosign::{fetch_cosign_attestations, fetch_cosign_signatures};
+pub use index::{
+    parse_platform, platform_manifests, platforms_of, PlatformManifest, MAX_PLATFORMS,
+};
 
 pub use auth::{
     docker_config_credentials, parse_challenge, RegistryCredentials, PASSWORD_ENV, REGISTRY_ENV,
