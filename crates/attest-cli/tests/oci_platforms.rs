@@ -195,7 +195,7 @@ fn an_index_that_is_not_the_resolved_digest_is_refused() {
     );
     assert_eq!(code, 3, "{out}{err}");
     assert!(
-        err.contains(&format!("a manifest whose digest is sha256:"))
+        err.contains("a manifest whose digest is sha256:")
             && err.contains(&format!(
                 "for {resolved}; the tag moved or the registry is not serving what it resolved"
             )),
