@@ -26,7 +26,7 @@ pub struct DownloadArgs {
         short = 'o',
         long,
         value_name = "OWNER",
-        required_unless_present = "repo"
+        required_unless_present_any = ["repo", "bundle_from_oci", "source"]
     )]
     pub owner: Option<String>,
 
@@ -46,9 +46,22 @@ pub struct DownloadArgs {
     #[arg(short = 'd', long, value_enum, default_value = "sha256")]
     pub digest_alg: Alg,
 
-    /// Read the attestations from the image's OCI referrers instead of GitHub.
+    /// Read the attestations from the image's registry (OCI referrers and
+    /// cosign's .att tag) instead of GitHub; --source registry.
     #[arg(long)]
     pub bundle_from_oci: bool,
+
+    /// Where to read attestations: github, registry (referrers and
+    /// cosign's tags), referrers, cosign. From the registry, cosign's image
+    /// signatures (the .sig tag) are saved too, to ALG:HEX.sig.jsonl, for
+    /// `attest verify-signature --bundle`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SOURCE",
+        conflicts_with = "bundle_from_oci"
+    )]
+    pub source: Option<crate::args::Source>,
 
     /// GitHub host.
     #[arg(long, env = "GH_HOST", value_name = "HOST")]
@@ -63,12 +76,40 @@ pub fn run(args: DownloadArgs) -> i32 {
             return crate::error::usage_error(&format!("invalid value provided for repo: {repo}"));
         }
     }
+    use crate::args::Source;
+    let source = match (args.source, args.bundle_from_oci) {
+        (Some(s), _) => s,
+        (None, true) => Source::Registry,
+        (None, false) => Source::Github,
+    };
+    let kinds = match source {
+        Source::Github => None,
+        Source::Registry => Some(crate::fetch::OciKinds::ALL),
+        Source::Referrers => Some(crate::fetch::OciKinds {
+            referrers: true,
+            cosign: false,
+        }),
+        Source::Cosign => Some(crate::fetch::OciKinds {
+            referrers: false,
+            cosign: true,
+        }),
+    };
+    if kinds.is_none() && args.owner.is_none() && args.repo.is_none() {
+        return crate::error::usage_error(
+            "--source github: GitHub's API is asked by --owner or --repo; pass one",
+        );
+    }
     let resolved =
-        match fetch::resolve_artifact(&args.artifact, args.digest_alg.into(), args.bundle_from_oci)
-        {
+        match fetch::resolve_artifact(&args.artifact, args.digest_alg.into(), kinds.is_some()) {
             Ok(r) => r,
             Err(code) => return code,
         };
+    if kinds.is_some() && resolved.oci.is_none() {
+        return crate::error::usage_error(&format!(
+            "{}: the registry is read for images (oci://) only",
+            args.artifact
+        ));
+    }
     // The output file is prepared before anything is fetched and written
     // whole or not at all: a failed write leaves an earlier download intact.
     let sep = if cfg!(windows) { "-" } else { ":" };
@@ -84,10 +125,10 @@ pub fn run(args: DownloadArgs) -> i32 {
             return exit::OUTPUT;
         }
     };
-    let source = if args.bundle_from_oci {
+    let source = if let Some(kinds) = kinds {
         Evidence::Oci {
             limit: args.limit as usize,
-            kinds: crate::fetch::OciKinds::ALL,
+            kinds,
         }
     } else {
         let owner = crate::plan::owner_of(&args.owner, &args.repo);
@@ -99,9 +140,21 @@ pub fn run(args: DownloadArgs) -> i32 {
             hostname: args.hostname.clone(),
         }
     };
-    let (bundles, _) = match fetch::load(&source, std::slice::from_ref(&resolved)) {
-        Ok(b) => b,
-        Err(code) => return code,
+    // From the registry an image may carry only signatures: no
+    // attestation there is not yet "nothing to save".
+    let (bundles, _) =
+        match fetch::load_with(&source, std::slice::from_ref(&resolved), kinds.is_some()) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
+    let signatures = match (kinds, &resolved.oci) {
+        (Some(k), Some(reference)) if k.cosign => {
+            match saved_signatures(reference, &resolved, args.limit as usize) {
+                Ok(s) => s,
+                Err(code) => return code,
+            }
+        }
+        _ => Vec::new(),
     };
     // gh fails the whole download when any attestation cannot be fetched or
     // parsed, and writes nothing: a partial file would look complete to the
@@ -135,6 +188,25 @@ pub fn run(args: DownloadArgs) -> i32 {
             lines.push(b.raw.to_string());
         }
     }
+    if !signatures.is_empty() {
+        let sig_file = format!(
+            "{}{sep}{}.sig.jsonl",
+            resolved.digest.algorithm(),
+            resolved.digest.hex()
+        );
+        let mut text = signatures.join("\n");
+        text.push('\n');
+        let written = crate::output::PendingOutput::create(std::path::Path::new(&sig_file))
+            .and_then(|p| p.commit(text.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("Error: {e}");
+            return exit::OUTPUT;
+        }
+        crate::output::out::line(&format!(
+            "Wrote {} to file {sig_file}, for `attest verify-signature --bundle {sig_file}`.",
+            attest::report::plural(signatures.len(), "cosign signature")
+        ));
+    }
     if lines.is_empty() {
         crate::output::out::line(&format!("No attestations found for {}", resolved.display));
         return exit::OK;
@@ -150,4 +222,35 @@ pub fn run(args: DownloadArgs) -> i32 {
         "Wrote attestations to file {file}.\nAny previous content has been overwritten\n\nThe trusted metadata is now available at {file}"
     ));
     exit::OK
+}
+
+/// The image's cosign signatures (its `.sig` tag) as lines of the saved
+/// signature file; one that cannot be read or converted fails the whole
+/// download, as an attestation does, so the offline check sees all or none.
+fn saved_signatures(
+    reference: &oci_client::Reference,
+    resolved: &fetch::Resolved,
+    limit: usize,
+) -> Result<Vec<String>, i32> {
+    let auth = fetch::registry_auth(reference)?;
+    let fetched =
+        attest::source::oci::fetch_cosign_signatures(reference, &resolved.digest, &auth, limit)
+            .map_err(|e| {
+                eprintln!("Error: failed to load cosign signatures from the registry: {e}");
+                fetch::oci_exit(&e)
+            })?;
+    let mut lines = Vec::new();
+    for sig in fetched {
+        match sig.and_then(|s| s.to_saved_line()) {
+            Ok(line) => lines.push(line),
+            Err(e) => {
+                eprintln!(
+                    "Error: a cosign signature of {} could not be saved, so nothing was written: {e}",
+                    resolved.display
+                );
+                return Err(exit::UNREADABLE);
+            }
+        }
+    }
+    Ok(lines)
 }

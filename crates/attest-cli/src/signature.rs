@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use attest::artifact::ArtifactDigest;
-use attest::cosign::CosignSignature;
 use attest::outcome::{Outcome, Status};
 use attest::policy::{Policy, PolicyFlags};
 use attest::source::oci::{fetch_cosign_signatures, parse_oci_ref, resolve_digest};
@@ -60,6 +59,12 @@ pub struct SignatureArgs {
           conflicts_with_all = ["cert_identity", "cert_identity_regex", "cert_oidc_issuer", "owner", "repo", "signer_workflow"])]
     key: Option<PathBuf>,
 
+    /// Read the signatures from this file (`ALG:HEX.sig.jsonl`, as `attest
+    /// download` writes it) instead of the registry; with a pinned digest
+    /// this works --offline.
+    #[arg(short = 'b', long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+
     /// Signatures read at most.
     #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     limit: u32,
@@ -108,10 +113,18 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
             )))
         }
     };
-    if args.trust.offline {
+    if args.trust.offline && args.bundle.is_none() {
         return Err(CliError::usage(
             "--offline: cosign signatures are read from the registry, which needs the network",
-        ));
+        )
+        .hint("pass --bundle ALG:HEX.sig.jsonl; `attest download oci://IMAGE --source registry` writes it on a connected machine"));
+    }
+    if args.trust.offline && reference.digest().is_none() {
+        return Err(CliError::usage(format!(
+            "--offline: {} names a tag, and only the registry can say which digest it points to",
+            args.image
+        ))
+        .hint("pin the digest: oci://IMAGE@sha256:HEX"));
     }
     let policy = policy(&args)?;
     let credentials =
@@ -122,7 +135,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
             .map_err(|e| CliError::new(exit::UNREADABLE, e.to_string()))?,
         None => attest::trust::TrustStore::tuf_with_github(
             args.trust.no_public_good,
-            crate::settings::fetch_options(false, args.trust.cache_dir.clone()),
+            crate::settings::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
             None,
         ),
     };
@@ -154,22 +167,58 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
         reference.registry(),
         reference.repository()
     );
-    let signatures = fetch_cosign_signatures(&reference, &digest, &auth, args.limit as usize)
-        .map_err(registry_failed)?;
+    // Each signature as (origin, its payload and bundle, or why not).
+    let signatures: Vec<Result<Saved, (String, String)>> = match &args.bundle {
+        Some(path) => {
+            let text = attest::artifact::read_text_file(
+                path,
+                64 * 1024 * 1024,
+                "a cosign signature file (ALG:HEX.sig.jsonl)",
+            )
+            .map_err(|e| CliError::new(exit::UNREADABLE, format!("{}: {e}", path.display())))?;
+            attest::cosign::saved_signatures(&text, &path.display().to_string())
+                .into_iter()
+                .take(args.limit as usize)
+                .map(|r| {
+                    r.map(|s| Saved {
+                        origin: s.origin.clone(),
+                        payload: s.payload.clone(),
+                        payload_digest: s.payload_digest(),
+                        bundle: Ok(s.bundle),
+                    })
+                    .map_err(|e| (e.origin, e.detail))
+                })
+                .collect()
+        }
+        None => fetch_cosign_signatures(&reference, &digest, &auth, args.limit as usize)
+            .map_err(registry_failed)?
+            .into_iter()
+            .map(|r| {
+                r.map(|sig| Saved {
+                    origin: sig.origin.clone(),
+                    payload_digest: sig.payload_digest(),
+                    bundle: sig.to_bundle().map_err(|e| e.detail),
+                    payload: sig.payload,
+                })
+                .map_err(|e| (e.origin, e.detail))
+            })
+            .collect(),
+    };
     crate::output::print_trust_notes(verifier.trust());
     crate::output::detail_trust(verifier.trust());
 
     let mut results = Vec::new();
     for sig in &signatures {
         results.push(match sig {
-            Err(e) => (
-                e.origin.clone(),
-                Err((Status::Unreadable, e.detail.clone())),
+            Err((origin, detail)) => (
+                origin.clone(),
+                Err((Status::Unreadable, detail.clone())),
                 None,
             ),
             Ok(sig) => judge(&verifier, sig, &digest),
         });
     }
+
     let verified = results.iter().filter(|(_, r, _)| r.is_ok()).count();
     if matches!(args.format, Some(crate::args::Format::Junit)) {
         let image = format!(
@@ -247,20 +296,31 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
 
 type Judged = (String, Result<Value, (Status, String)>, Option<String>);
 
-/// One signature: its payload must sign this image, then the bundle it is
-/// equivalent to must verify and meet the identity.
-fn judge(verifier: &Verifier, sig: &CosignSignature, image: &ArtifactDigest) -> Judged {
+/// A signature from the registry (its annotations made a bundle) or from a
+/// saved file (payload and bundle side by side).
+struct Saved {
+    origin: String,
+    payload: Vec<u8>,
+    payload_digest: ArtifactDigest,
+    /// The bundle, or why cosign's annotations make none.
+    bundle: Result<attest::bundle::LoadedBundle, String>,
+}
+
+/// One signature: its payload must sign this image, then its bundle must
+/// verify over the payload and meet the identity.
+fn judge(verifier: &Verifier, sig: &Saved, image: &ArtifactDigest) -> Judged {
     let origin = sig.origin.clone();
-    let payload = match sig.check_payload(image) {
-        Ok(p) => p,
-        // A signature of another image is a signature that failed.
-        Err(e) => return (origin, Err((Status::Verification, e.detail)), None),
-    };
-    let bundle = match sig.to_bundle() {
+    let payload =
+        match attest::cosign::CosignSignature::check_payload_bytes(&origin, &sig.payload, image) {
+            Ok(p) => p,
+            // A signature of another image is a signature that failed.
+            Err(e) => return (origin, Err((Status::Verification, e.detail)), None),
+        };
+    let bundle = match &sig.bundle {
         Ok(b) => b,
-        Err(e) => return (origin, Err((Status::Unreadable, e.detail)), None),
+        Err(e) => return (origin, Err((Status::Unreadable, e.clone())), None),
     };
-    let outcome = verifier.evaluate(&bundle, ArtifactInput::Digest(&sig.payload_digest()));
+    let outcome = verifier.evaluate(bundle, ArtifactInput::Digest(&sig.payload_digest));
     let reference = Some(payload.docker_reference);
     match &outcome {
         Outcome::Matched { attestation, .. } => {

@@ -562,3 +562,146 @@ fn every_storage_kind_is_found_and_source_picks_one() {
         "{err}"
     );
 }
+
+/// `attest download --source registry` saves cosign's image signatures
+/// beside the attestations (an image in the real registry, signed as cosign
+/// signs by the test Sigstore), and `verify-signature --bundle` checks the
+/// saved file with no network. Real signatures (containers/image's test
+/// data) saved the same way verify offline under their own root; a saved
+/// payload that names another image, or a line that is not a saved
+/// signature, is refused by name.
+#[test]
+fn downloaded_cosign_signatures_verify_offline() {
+    use attest::source::oci::{parse_oci_ref, push_image, ImageSpec, RegistryAuth};
+    use attest_testsign::{FulcioClaims, SignOptions, TestSigstore, TestSigstoreConfig};
+    use base64::Engine;
+    let registry = Registry::start(false);
+    let host = &registry.host;
+    let tmp = tempfile::tempdir().unwrap();
+    let r = parse_oci_ref(&format!("oci://{host}/octo/signed:1.0"))
+        .unwrap()
+        .unwrap();
+    let spec = ImageSpec {
+        platform: ("linux".into(), "amd64".into()),
+        config:
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                .to_vec(),
+        layers: vec![b"signed layer".to_vec()],
+    };
+    let image = push_image(&r, &[spec], &RegistryAuth::Anonymous).unwrap();
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let payload = format!(
+        "{{\"critical\":{{\"identity\":{{\"docker-reference\":\"{host}/octo/signed\"}},\"image\":{{\"docker-manifest-digest\":\"{image}\"}},\"type\":\"cosign container image signature\"}},\"optional\":null}}"
+    );
+    let bundle = sigstore.sign_blob(
+        payload.as_bytes(),
+        &FulcioClaims::default(),
+        &SignOptions::tlog_only(),
+    );
+    let annotations = serde_json::to_value(attest_testsign::cosign_annotations(&bundle)).unwrap();
+    push_sig(
+        host,
+        "octo/signed",
+        &image.to_string(),
+        &[(payload.into_bytes(), annotations)],
+        tmp.path(),
+    );
+    let root = tmp.path().join("root.json");
+    std::fs::write(&root, sigstore.trusted_root_json() + "\n").unwrap();
+
+    let target = format!("oci://{host}/octo/signed@{image}");
+    let out_dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = common::run(
+        common::attest()
+            .current_dir(out_dir.path())
+            .env_remove("ATTEST_OFFLINE")
+            .args(["download", &target, "--source", "registry"]),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let sig_file = format!("{image}.sig.jsonl");
+    assert!(
+        out.contains(&format!("Wrote 1 cosign signature to file {sig_file}")),
+        "{out}"
+    );
+    // No attestation in the registry: the signatures alone are saved.
+    assert!(out.contains("No attestations found"), "{out}");
+    let saved = out_dir.path().join(&sig_file);
+    let identity = [
+        "--cert-identity",
+        "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main",
+        "--cert-oidc-issuer",
+        "https://token.actions.githubusercontent.com",
+    ];
+    let offline = |image: &str, file: &Path, identity: &[&str], root: &Path| {
+        common::run(
+            common::attest()
+                .args(["verify-signature", image, "--offline", "--bundle"])
+                .arg(file)
+                .args(identity)
+                .arg("--custom-trusted-root")
+                .arg(root),
+        )
+    };
+    let (code, out, err) = offline(&target, &saved, &identity, &root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "OK {}:1: signed by https://github.com/octo-org/",
+            saved.display()
+        )),
+        "{out}"
+    );
+
+    // Real signatures, saved by the library as download saves them.
+    let (real_payload, real_annotations, real_image) = stored("dir-img-cosign-fulcio-rekor-valid");
+    let sig = attest::cosign::CosignSignature {
+        origin: "real".into(),
+        payload: real_payload,
+        annotations: serde_json::from_value(real_annotations).unwrap(),
+    };
+    let line = sig.to_saved_line().unwrap();
+    let real_file = out_dir.path().join("real.sig.jsonl");
+    std::fs::write(&real_file, format!("{line}\n")).unwrap();
+    let real_target = format!("oci://registry.invalid/cosign-signed/offline@{real_image}");
+    let real_root = data().join("trusted_root_pgi.json");
+    let (code, out, err) = offline(&real_target, &real_file, &MITR, &real_root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("signed by mitr@redhat.com"), "{out}");
+
+    // The same payload re-encoded to name another image: a failed signature.
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        v["mediaType"],
+        "application/vnd.dev.attest.cosign-signature.v1+json"
+    );
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let text = String::from_utf8(b64.decode(v["payload"].as_str().unwrap()).unwrap()).unwrap();
+    let other = format!("sha256:{}", "0".repeat(64));
+    let mut flipped = v.clone();
+    flipped["payload"] = b64.encode(text.replace(&real_image, &other)).into();
+    let flipped_file = out_dir.path().join("flipped.jsonl");
+    std::fs::write(&flipped_file, flipped.to_string() + "\n").unwrap();
+    let (code, out, err) = offline(&real_target, &flipped_file, &MITR, &real_root);
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "the payload signs image {other}, not {real_image}"
+        )),
+        "{out}"
+    );
+    // A Sigstore bundle alone is not a saved signature (no payload).
+    let bare = out_dir.path().join("bare.jsonl");
+    std::fs::write(&bare, v["bundle"].to_string() + "\n").unwrap();
+    let (code, out, err) = offline(&real_target, &bare, &MITR, &real_root);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("unknown member"), "{out}");
+    // Offline with a tag: refused before anything is read.
+    let (code, _, err) = offline(
+        &format!("oci://{host}/octo/signed:1.0"),
+        &saved,
+        &identity,
+        &root,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("names a tag"), "{err}");
+}

@@ -39,6 +39,14 @@ pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
 /// The annotation naming an attestation's predicate type.
 pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
 
+/// The media type of one line of the cosign signature file `attest
+/// download` writes (`ALG:HEX.sig.jsonl`): an object with the simplesigning
+/// `payload` (base64) and the Sigstore `bundle` equivalent to cosign's
+/// annotations. A messageSignature bundle carries only the payload's
+/// digest, so the payload travels beside it for the offline check of the
+/// image digest it names.
+pub const SAVED_SIGNATURE_MEDIA_TYPE: &str = "application/vnd.dev.attest.cosign-signature.v1+json";
+
 /// The largest simplesigning payload read (cosign's are a few hundred bytes
 /// plus optional annotations).
 pub const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
@@ -91,41 +99,80 @@ impl CosignSignature {
     /// The payload must be a cosign image signature of `image`: its type,
     /// and its manifest digest equal to the image's.
     pub fn check_payload(&self, image: &ArtifactDigest) -> Result<SimpleSigning, CosignError> {
-        crate::json::check_unique_keys(&self.payload)
-            .map_err(|e| self.err(format!("payload: {e}")))?;
-        let v: Value = serde_json::from_slice(&self.payload)
-            .map_err(|e| self.err(format!("payload: not JSON: {e}")))?;
-        let critical = &v["critical"];
-        let kind = critical["type"].as_str().unwrap_or_default();
-        if kind != IMAGE_SIGNATURE_TYPE {
-            return Err(self.err(format!(
-                "payload critical.type is {kind:?}, expected {IMAGE_SIGNATURE_TYPE:?}"
-            )));
-        }
-        let manifest_digest = critical["image"]["docker-manifest-digest"]
-            .as_str()
-            .ok_or_else(|| self.err("payload: critical.image.docker-manifest-digest is missing"))?;
-        let named = ArtifactDigest::parse(manifest_digest).map_err(|e| {
-            self.err(format!(
-                "payload: critical.image.docker-manifest-digest {:?}: {e}",
-                crate::text::remote_text(manifest_digest)
-            ))
-        })?;
-        if named != *image {
-            return Err(self.err(format!(
-                "the payload signs image {named}, not {image} (critical.image.docker-manifest-digest)"
-            )));
-        }
-        Ok(SimpleSigning {
-            docker_reference: critical["identity"]["docker-reference"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            manifest_digest: manifest_digest.to_string(),
-            optional: v["optional"].clone(),
-        })
+        check_simplesigning(&self.origin, &self.payload, image)
     }
 
+    /// [`Self::check_payload`] of a payload held elsewhere (a saved
+    /// signature's), named `origin` in errors.
+    pub fn check_payload_bytes(
+        origin: &str,
+        payload: &[u8],
+        image: &ArtifactDigest,
+    ) -> Result<SimpleSigning, CosignError> {
+        check_simplesigning(origin, payload, image)
+    }
+
+    /// This signature as one line of `attest download`'s signature file:
+    /// the payload and the Sigstore bundle equivalent to the annotations
+    /// (see [`SAVED_SIGNATURE_MEDIA_TYPE`]).
+    pub fn to_saved_line(&self) -> Result<String, CosignError> {
+        let bundle = self.to_bundle()?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Ok(json!({
+            "mediaType": SAVED_SIGNATURE_MEDIA_TYPE,
+            "payload": b64.encode(&self.payload),
+            "bundle": bundle.raw,
+        })
+        .to_string())
+    }
+}
+
+/// The checks of [`CosignSignature::check_payload`], for a payload from a
+/// registry or from a saved signature.
+fn check_simplesigning(
+    origin: &str,
+    payload: &[u8],
+    image: &ArtifactDigest,
+) -> Result<SimpleSigning, CosignError> {
+    let err = |detail: String| CosignError {
+        origin: origin.to_string(),
+        detail,
+    };
+    crate::json::check_unique_keys(payload).map_err(|e| err(format!("payload: {e}")))?;
+    let v: Value =
+        serde_json::from_slice(payload).map_err(|e| err(format!("payload: not JSON: {e}")))?;
+    let critical = &v["critical"];
+    let kind = critical["type"].as_str().unwrap_or_default();
+    if kind != IMAGE_SIGNATURE_TYPE {
+        return Err(err(format!(
+            "payload critical.type is {kind:?}, expected {IMAGE_SIGNATURE_TYPE:?}"
+        )));
+    }
+    let manifest_digest = critical["image"]["docker-manifest-digest"]
+        .as_str()
+        .ok_or_else(|| err("payload: critical.image.docker-manifest-digest is missing".into()))?;
+    let named = ArtifactDigest::parse(manifest_digest).map_err(|e| {
+        err(format!(
+            "payload: critical.image.docker-manifest-digest {:?}: {e}",
+            crate::text::remote_text(manifest_digest)
+        ))
+    })?;
+    if named != *image {
+        return Err(err(format!(
+            "the payload signs image {named}, not {image} (critical.image.docker-manifest-digest)"
+        )));
+    }
+    Ok(SimpleSigning {
+        docker_reference: critical["identity"]["docker-reference"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        manifest_digest: manifest_digest.to_string(),
+        optional: v["optional"].clone(),
+    })
+}
+
+impl CosignSignature {
     /// The equivalent Sigstore bundle (v0.1). With a certificate annotation
     /// the bundle carries that leaf; without one it is key-signed (a key
     /// given by the user verifies it). The chain annotation is not used:
@@ -362,4 +409,95 @@ pub fn from_containers_image(origin: &str, data: &[u8]) -> Result<CosignSignatur
         payload,
         annotations,
     })
+}
+
+/// A cosign signature read back from `attest download`'s signature file.
+#[derive(Debug, Clone)]
+pub struct SavedSignature {
+    /// Where it came from (`FILE:LINE`).
+    pub origin: String,
+    /// The simplesigning payload.
+    pub payload: Vec<u8>,
+    /// The Sigstore bundle over the payload.
+    pub bundle: LoadedBundle,
+}
+
+impl SavedSignature {
+    /// Parse one line: exactly `mediaType`, `payload` and `bundle`.
+    pub fn parse(line: &str, origin: &str) -> Result<Self, CosignError> {
+        let err = |detail: String| CosignError {
+            origin: origin.to_string(),
+            detail,
+        };
+        crate::json::check_unique_keys(line.as_bytes()).map_err(|e| err(e.to_string()))?;
+        let v: Value = serde_json::from_str(line)
+            .map_err(|e| err(format!("expected a saved cosign signature (JSON): {e}")))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| err("expected a JSON object".into()))?;
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "mediaType" | "payload" | "bundle"))
+        {
+            return Err(err(format!(
+                "unknown member {:?}; expected mediaType, payload and bundle",
+                crate::text::remote_text(k)
+            )));
+        }
+        if obj.get("mediaType").and_then(Value::as_str) != Some(SAVED_SIGNATURE_MEDIA_TYPE) {
+            return Err(err(format!(
+                "expected mediaType {SAVED_SIGNATURE_MEDIA_TYPE:?} (a file `attest download` wrote)"
+            )));
+        }
+        let payload = obj
+            .get("payload")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("expected \"payload\", a base64 string".into()))?;
+        if payload.len() as u64 > MAX_PAYLOAD_BYTES * 4 / 3 + 4 {
+            return Err(err(format!(
+                "payload: larger than {MAX_PAYLOAD_BYTES} bytes"
+            )));
+        }
+        let payload = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .map_err(|e| err(format!("payload: not base64: {e}")))?;
+        let bundle = obj
+            .get("bundle")
+            .ok_or_else(|| err("expected \"bundle\", a Sigstore bundle".into()))?;
+        let bundle = parse_bundle(
+            &bundle.to_string(),
+            BundleOrigin {
+                source: origin.to_string(),
+                line: 0,
+                index: 1,
+            },
+        )
+        .map_err(|e| err(e.to_string()))?;
+        Ok(Self {
+            origin: origin.to_string(),
+            payload,
+            bundle,
+        })
+    }
+
+    /// The digest the bundle's signature must be over.
+    pub fn payload_digest(&self) -> ArtifactDigest {
+        digest_bytes(&self.payload, DigestAlgorithm::Sha256)
+    }
+
+    /// The payload must be a cosign signature of `image` (as
+    /// [`CosignSignature::check_payload`]).
+    pub fn check_payload(&self, image: &ArtifactDigest) -> Result<SimpleSigning, CosignError> {
+        check_simplesigning(&self.origin, &self.payload, image)
+    }
+}
+
+/// Every saved signature in `text` (one per non-blank line), named
+/// `NAME:LINE`.
+pub fn saved_signatures(text: &str, name: &str) -> Vec<Result<SavedSignature, CosignError>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| SavedSignature::parse(l, &format!("{name}:{}", i + 1)))
+        .collect()
 }
