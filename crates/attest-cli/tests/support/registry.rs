@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 pub struct Registry {
     /// `127.0.0.1:PORT`.
     pub host: String,
+    /// Requests answered so far (distribution logs each as "response
+    /// completed"), for benchmarks that report requests made.
+    answered: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -68,12 +71,17 @@ impl Registry {
             .expect("start docker-registry");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = std::sync::mpsc::channel();
+        let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = answered.clone();
         // Read the log until the registry names its address, then keep
         // draining it so the registry never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
+                if line.contains("msg=\"response completed") {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 if let Some(addr) = listening_address(&line) {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(Ok(addr));
@@ -103,9 +111,17 @@ impl Registry {
         }
         Self {
             host,
+            answered,
             child,
             _dir: dir,
         }
+    }
+
+    /// How many requests the registry has answered (its log lags the
+    /// response by a moment: callers wait a little before reading).
+    #[allow(dead_code)] // only the benchmarks count requests
+    pub fn requests(&self) -> usize {
+        self.answered.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
