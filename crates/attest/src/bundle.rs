@@ -157,6 +157,13 @@ pub struct LoadedBundle {
     pub bundle_url: String,
     /// Who initiated the attestation on GitHub (`initiator` in gh's JSON).
     pub initiator: String,
+    /// For a PEP 740 attestation: the distribution file it was served for.
+    /// The verifier then holds its statement to PEP 740's rules (one
+    /// subject, naming this file; a predicate type PyPI publishes).
+    pub distribution: Option<String>,
+    /// For a PEP 740 attestation: PyPI's record of the Trusted Publisher,
+    /// as text. Unsigned: shown beside the certificate, never trusted.
+    pub publisher: Option<String>,
 }
 
 impl LoadedBundle {
@@ -278,6 +285,8 @@ pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, Bu
         statement,
         bundle_url: String::new(),
         initiator: String::new(),
+        distribution: None,
+        publisher: None,
     })
 }
 

@@ -68,6 +68,7 @@ pub mod cosign;
 pub mod json;
 pub mod manifest;
 pub mod outcome;
+pub mod pep740;
 pub mod policy;
 pub mod policy_file;
 pub mod produce;

@@ -231,6 +231,9 @@ pub enum Check {
     TrustedRoot,
     /// The predicate type filter (the statement was not considered).
     PredicateType,
+    /// PEP 740's rules for a PyPI attestation's statement: one subject,
+    /// named as the distribution file, a predicate type PyPI publishes.
+    Pep740Statement,
     /// A failure of the verification core that names no check.
     Verification,
 }
@@ -261,6 +264,7 @@ impl Check {
             Self::BundleStructure => "bundle structure",
             Self::TrustedRoot => "trusted root",
             Self::PredicateType => "predicate type",
+            Self::Pep740Statement => "PEP 740 statement",
             Self::Verification => "verification",
         }
     }
