@@ -84,8 +84,6 @@ fn reasons(v: &ArtifactVerdict) -> String {
         .join("; ")
 }
 
-const GITHUB: &str = "https://token.actions.githubusercontent.com";
-
 #[test]
 fn real_attestations_of_every_publisher_kind_verify() {
     let sdist = "pypi_attestations-0.0.19.tar.gz";
