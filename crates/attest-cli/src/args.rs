@@ -28,6 +28,9 @@ pub enum Source {
     Referrers,
     /// cosign's sha256-<hex>.att tag only (cosign 2's attestations).
     Cosign,
+    /// A Python package index's Integrity API: the PEP 740 attestations of
+    /// wheels and sdists (PyPI, or --index-url).
+    Pypi,
 }
 
 /// `-d/--digest-alg` values.
@@ -57,11 +60,12 @@ required (GitHub API or registry), 5 no attestation for this artifact, 6 cryptog
 failure, 7 policy mismatch."
 )]
 pub struct VerifyArgs {
-    /// The artifacts: file paths, digests as sha256:HEX / sha512:HEX, or
-    /// images as oci://IMAGE[:TAG|@DIGEST]. One artifact gives gh's report;
-    /// several give one line per artifact.
+    /// The artifacts: file paths, digests as sha256:HEX / sha512:HEX,
+    /// images as oci://IMAGE[:TAG|@DIGEST], or every file of a PyPI release
+    /// as pypi:PROJECT==VERSION. One artifact gives gh's report; several
+    /// give one line per artifact.
     #[arg(
-        value_name = "FILE | DIGEST | oci://IMAGE",
+        value_name = "FILE | DIGEST | oci://IMAGE | pypi:PROJECT==VERSION",
         required_unless_present = "manifest"
     )]
     pub artifacts: Vec<String>,
@@ -90,8 +94,21 @@ pub struct VerifyArgs {
     /// registry (referrers and cosign's .att tag), referrers, cosign. The
     /// default: --bundle files if given; else GitHub's API when --owner or
     /// --repo names where to ask; else, for images, their registry.
-    #[arg(long, value_enum, value_name = "SOURCE", conflicts_with_all = ["bundle", "bundle_from_oci"])]
+    #[arg(long, alias = "from", value_enum, value_name = "SOURCE",
+          conflicts_with_all = ["bundle", "bundle_from_oci"])]
     pub source: Option<Source>,
+
+    /// PEP 740 provenance for the distribution files (wheels, sdists): a
+    /// provenance object as PyPI's Integrity API serves it, or one
+    /// attestation (`.publish.attestation`). Repeatable; works --offline.
+    #[arg(long, value_name = "FILE",
+          conflicts_with_all = ["bundle", "bundle_from_oci", "source"])]
+    pub provenance_file: Vec<PathBuf>,
+
+    /// The Python package index for `pypi:` subjects and --source pypi
+    /// (PyPI by default; pip's .../simple/ form is accepted).
+    #[arg(long, env = "ATTEST_INDEX_URL", value_name = "URL")]
+    pub index_url: Option<String>,
 
     /// Verify every artifact listed in this digest manifest (sha256sum format).
     #[arg(long, value_name = "MANIFEST", conflicts_with = "artifacts")]

@@ -22,12 +22,7 @@ pub struct DownloadArgs {
     pub artifact: String,
 
     /// Repository owner to look under.
-    #[arg(
-        short = 'o',
-        long,
-        value_name = "OWNER",
-        required_unless_present_any = ["repo", "bundle_from_oci", "source"]
-    )]
+    #[arg(short = 'o', long, value_name = "OWNER")]
     pub owner: Option<String>,
 
     /// Repository to look under, OWNER/REPO.
@@ -63,6 +58,10 @@ pub struct DownloadArgs {
     )]
     pub source: Option<crate::args::Source>,
 
+    /// The Python package index for --source pypi (PyPI by default).
+    #[arg(long, env = "ATTEST_INDEX_URL", value_name = "URL")]
+    pub index_url: Option<String>,
+
     /// GitHub host.
     #[arg(long, env = "GH_HOST", value_name = "HOST")]
     pub hostname: Option<String>,
@@ -82,8 +81,11 @@ pub fn run(args: DownloadArgs) -> i32 {
         (None, true) => Source::Registry,
         (None, false) => Source::Github,
     };
+    if source == Source::Pypi || args.artifact.starts_with("pypi:") {
+        return download_pep740(&args);
+    }
     let kinds = match source {
-        Source::Github => None,
+        Source::Github | Source::Pypi => None,
         Source::Registry => Some(crate::fetch::OciKinds::ALL),
         Source::Referrers => Some(crate::fetch::OciKinds {
             referrers: true,
@@ -96,7 +98,7 @@ pub fn run(args: DownloadArgs) -> i32 {
     };
     if kinds.is_none() && args.owner.is_none() && args.repo.is_none() {
         return crate::error::usage_error(
-            "--source github: GitHub's API is asked by --owner or --repo; pass one",
+            "GitHub's API is asked by --owner or --repo; pass one (or --source registry for an image, --source pypi for a wheel or sdist)",
         );
     }
     let resolved =
@@ -253,4 +255,67 @@ fn saved_signatures(
         }
     }
     Ok(lines)
+}
+
+/// `attest download FILE|pypi:PROJECT==VERSION --source pypi`: each
+/// distribution file's PEP 740 provenance, as the index serves it, to
+/// `FILE.provenance` in the current directory (what `verify
+/// --provenance-file` reads).
+fn download_pep740(args: &DownloadArgs) -> i32 {
+    use attest::source::pypi;
+    if args.bundle_from_oci || args.source.is_some_and(|s| s != crate::args::Source::Pypi) {
+        return crate::error::usage_error(
+            "pypi: subjects are read from the package index: drop --source or pass --source pypi",
+        );
+    }
+    let index = match pypi::index_base(args.index_url.as_deref().unwrap_or(pypi::DEFAULT_INDEX)) {
+        Ok(i) => i,
+        Err(e) => return crate::error::usage_error(&e.to_string()),
+    };
+    let files: Vec<String> = match pypi::parse_subject(&args.artifact) {
+        Some(Ok((project, version))) => match pypi::release_files(&index, &project, &version) {
+            Ok(f) if f.is_empty() => {
+                eprintln!("Error: {index} lists no file of {project} {version}");
+                return exit::NO_ATTESTATION;
+            }
+            Ok(f) => f.into_iter().map(|f| f.filename).collect(),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return exit::UNREADABLE;
+            }
+        },
+        Some(Err(e)) => return crate::error::usage_error(&e),
+        None => match std::path::Path::new(&args.artifact).file_name() {
+            Some(n) => vec![n.to_string_lossy().into_owned()],
+            None => return crate::error::usage_error(&format!("{}: names no file", args.artifact)),
+        },
+    };
+    let mut fetched = Vec::new();
+    for file in &files {
+        match pypi::fetch_provenance_bytes(&index, file) {
+            Ok(Some((bytes, _))) => fetched.push((file, bytes)),
+            Ok(None) => crate::output::out::line(&format!("No provenance found for {file}")),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return match e {
+                    pypi::PypiError::Index { .. } => exit::USAGE,
+                    _ => exit::UNREADABLE,
+                };
+            }
+        }
+    }
+    // Written only once every file's answer is in: all or nothing.
+    for (file, bytes) in fetched {
+        let target = format!("{file}.provenance");
+        let written = crate::output::PendingOutput::create(std::path::Path::new(&target))
+            .and_then(|p| p.commit(&bytes));
+        if let Err(e) = written {
+            eprintln!("Error: {e}");
+            return exit::OUTPUT;
+        }
+        crate::output::out::line(&format!(
+            "Wrote the PEP 740 provenance of {file} to {target}, for `attest verify {file} --provenance-file {target}`."
+        ));
+    }
+    exit::OK
 }

@@ -27,6 +27,13 @@ pub enum Evidence {
         /// Which of the registry's storage kinds to read.
         kinds: OciKinds,
     },
+    /// PEP 740 provenance files (`--provenance-file`), for distribution files.
+    Pep740Files(Vec<PathBuf>),
+    /// A Python package index's Integrity API (`--source pypi`, `pypi:`).
+    PyPi {
+        /// The index base URL, checked.
+        index: String,
+    },
     /// GitHub's attestations API.
     GitHub {
         /// Where to ask: (owner, repository) pairs; `--owner`/`--repo`, or
@@ -231,6 +238,60 @@ pub fn load_with(
             };
             Ok((all, from))
         }
+        Evidence::Pep740Files(paths) => {
+            let mut provenances = Vec::new();
+            for path in paths {
+                let shown = path.display().to_string();
+                let text = attest::artifact::read_text_file(
+                    path,
+                    attest::pep740::MAX_PROVENANCE_BYTES as u64,
+                    "a PEP 740 provenance object or attestation (JSON)",
+                )
+                .map_err(|e| {
+                    eprintln!("Error: failed to read the provenance: {shown}: {e}");
+                    exit::UNREADABLE
+                })?;
+                provenances.push(attest::pep740::parse(text.as_bytes(), &shown).map_err(|e| {
+                    eprintln!("Error: {e}");
+                    exit::UNREADABLE
+                })?);
+            }
+            let mut all = Vec::new();
+            for artifact in artifacts {
+                let file = distribution_name(artifact)?;
+                for p in &provenances {
+                    all.extend(attest::pep740::bundles_for(p, &file));
+                }
+            }
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            Ok((all, format!("PEP 740 provenance {}", names.join(", "))))
+        }
+        Evidence::PyPi { index } => {
+            let mut all = Vec::new();
+            for artifact in artifacts {
+                let file = distribution_name(artifact)?;
+                match attest::source::pypi::fetch_provenance(index, &file) {
+                    Ok(Some(p)) => all.extend(attest::pep740::bundles_for(&p, &file)),
+                    // Of several files, one without provenance has its own
+                    // line ("no attestation"); for one, that is the answer.
+                    Ok(None) if artifacts.len() > 1 || none_is_empty => {}
+                    Ok(None) => {
+                        eprintln!(
+                            "Error: {index} has no PEP 740 provenance for {file} (the Integrity API answered 404)"
+                        );
+                        return Err(exit::NO_ATTESTATION);
+                    }
+                    Err(e) => {
+                        eprintln!("Error: failed to fetch the provenance of {file}: {e}");
+                        return Err(match e {
+                            attest::source::pypi::PypiError::Index { .. } => exit::USAGE,
+                            _ => exit::UNREADABLE,
+                        });
+                    }
+                }
+            }
+            Ok((all, format!("{index} (Integrity API, PEP 740)")))
+        }
         Evidence::GitHub {
             scopes,
             predicate_type,
@@ -268,6 +329,22 @@ pub fn load_with(
             Ok((all, "GitHub API".to_string()))
         }
     }
+}
+
+/// The distribution file name of an artifact whose PEP 740 provenance is
+/// asked for: the last component of its path (or the index's file name).
+fn distribution_name(artifact: &Resolved) -> Result<String, i32> {
+    let file = std::path::Path::new(&artifact.name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    attest::pep740::DistName::parse(&file)
+        .map(|_| file)
+        .map_err(|e| {
+            crate::error::usage_error(&format!(
+                "PEP 740 attestations are of wheels and sdists, named as their files: {e}"
+            ))
+        })
 }
 
 /// An image's attestations from its registry, of the storage `kinds` asked

@@ -97,7 +97,8 @@ impl Plan {
             return None;
         }
         match &self.subjects {
-            Subjects::Args(a) if a.len() == 1 => Some(&a[0]),
+            // A PyPI release is its files: several.
+            Subjects::Args(a) if a.len() == 1 && !a[0].starts_with("pypi:") => Some(&a[0]),
             _ => None,
         }
     }
@@ -208,13 +209,21 @@ pub fn resolve(args: VerifyArgs, term: Terminal) -> Result<Plan, CliError> {
             term,
         ));
     }
-    let policy = if key.is_some() {
+    let mut policy = if key.is_some() {
         Policy::statement_only(predicate_type(&args))
     } else {
         Policy::from_flags(&flags)
             .map_err(|e| CliError::usage(e.to_string()))?
             .with_provenance_check(args.policy.check_provenance)
     };
+    // PEP 740 attestations carry PyPI's publish attestation or SLSA
+    // provenance (the verifier enforces one of the two); gh's default of
+    // SLSA alone would skip the publish attestations PyPI serves.
+    if matches!(evidence, Evidence::Pep740Files(_) | Evidence::PyPi { .. })
+        && args.policy.predicate_type.is_none()
+    {
+        policy.predicate_type = String::new();
+    }
     let trust = trust_store(&args)?;
     let verifier = match key {
         Some(key) => Verifier::with_key(trust, key, policy)
@@ -339,6 +348,15 @@ fn check_subjects(
         return Ok(());
     };
     for arg in list {
+        if let Some(parsed) = attest::source::pypi::parse_subject(arg) {
+            parsed.map_err(CliError::usage)?;
+            if let Some(alg) = alg {
+                return Err(CliError::usage(format!(
+                    "-d {alg} does not apply to {arg}: the index names each file by its sha256"
+                )));
+            }
+            continue;
+        }
         if let Ok(ArtifactRef::Digest(d)) = ArtifactRef::from_arg(arg) {
             check_alg(alg, arg, &d)?;
         }
@@ -383,7 +401,13 @@ fn check_offline(subjects: &Subjects, evidence: &Evidence) -> Result<(), CliErro
             )
             .hint("pass --bundle FILE; `attest download oci://IMAGE` writes it on a connected machine"))
         }
-        Evidence::Files(_) => {}
+        Evidence::PyPi { .. } => {
+            return Err(CliError::usage(
+                "--offline: the provenance would be read from the package index, which needs the network",
+            )
+            .hint("pass --provenance-file FILE; `attest download FILE --source pypi` writes it on a connected machine"))
+        }
+        Evidence::Files(_) | Evidence::Pep740Files(_) => {}
     }
     if let Subjects::Args(list) = subjects {
         for arg in list {
@@ -468,8 +492,21 @@ fn evidence_of(
 ) -> Result<Evidence, CliError> {
     let limit = args.limit as usize;
     let registry = |kinds| Evidence::Oci { limit, kinds };
+    let pypi_subjects = match subjects {
+        Subjects::Args(list) => list.iter().any(|a| a.starts_with("pypi:")),
+        Subjects::Manifest { .. } => false,
+    };
+    if pypi_subjects && (!args.bundle.is_empty() || args.source.is_some_and(|s| s != Source::Pypi))
+    {
+        return Err(CliError::usage(
+            "pypi: subjects are the files a package index lists, with the provenance it serves: drop --bundle and --source (or pass --source pypi)",
+        ));
+    }
     if !args.bundle.is_empty() {
         return Ok(Evidence::Files(args.bundle.clone()));
+    }
+    if !args.provenance_file.is_empty() {
+        return Ok(Evidence::Pep740Files(args.provenance_file.clone()));
     }
     let source = match (args.source, args.bundle_from_oci) {
         (Some(s), _) => Some(s),
@@ -483,6 +520,7 @@ fn evidence_of(
     let github_scope = args.policy.owner.is_some() || args.policy.repo.is_some();
     let source = match source {
         Some(s) => s,
+        None if pypi_subjects => Source::Pypi,
         None if policy_file.is_none() && github_scope => Source::Github,
         None if policy_file.is_some_and(|p| {
             p.rules()
@@ -505,6 +543,9 @@ fn evidence_of(
         }
     };
     match source {
+        Source::Pypi => Ok(Evidence::PyPi {
+            index: index_of(args)?,
+        }),
         Source::Registry => Ok(registry(OciKinds::ALL)),
         Source::Referrers => Ok(registry(OciKinds {
             referrers: true,
@@ -537,6 +578,16 @@ fn evidence_of(
             }
         }
     }
+}
+
+/// The package index (`--index-url`, else PyPI), checked.
+pub fn index_of(args: &VerifyArgs) -> Result<String, CliError> {
+    attest::source::pypi::index_base(
+        args.index_url
+            .as_deref()
+            .unwrap_or(attest::source::pypi::DEFAULT_INDEX),
+    )
+    .map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// With `--policy` and no `--bundle`: GitHub's API is asked under every

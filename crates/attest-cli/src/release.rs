@@ -130,6 +130,7 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
     let policy = verifier.policy();
     let problems = collected.problems;
     let verdict = verifier.verify_release(collected.artifacts, &bundles);
+    crate::verify::print_publishers(&verdict.attestations);
     crate::output::print_trust_notes(verifier.trust());
     crate::output::detail_trust(verifier.trust());
     let rows = crate::summary::record_release(&verdict);
@@ -200,6 +201,34 @@ fn from_args(
 ) -> Result<Vec<Pending>, CliError> {
     let mut out = Vec::with_capacity(list.len());
     for arg in list {
+        if let Some(parsed) = attest::source::pypi::parse_subject(arg) {
+            let (project, version) = parsed.map_err(CliError::usage)?;
+            let Evidence::PyPi { index } = &plan.evidence else {
+                return Err(CliError::usage(format!(
+                    "{arg}: the files of a PyPI release are listed by the package index: verify them with --source pypi"
+                )));
+            };
+            let files = attest::source::pypi::release_files(index, &project, &version)
+                .map_err(|e| CliError::new(exit::UNREADABLE, e.to_string()))?;
+            if files.is_empty() {
+                return Err(CliError::new(
+                    exit::NO_ATTESTATION,
+                    format!("{index} lists no file of {project} {version}"),
+                ));
+            }
+            info!(
+                "{arg}: {} listed by {index}; each is verified by the sha256 the index lists",
+                report::plural(files.len(), "file")
+            );
+            for f in files {
+                out.push(Pending::Ready(ReleaseArtifact {
+                    name: f.filename,
+                    listed: Some(f.sha256),
+                    computed: None,
+                }));
+            }
+            continue;
+        }
         if parse_oci_ref(arg).is_some() {
             let resolved = crate::fetch::resolve_artifact(
                 arg,

@@ -65,6 +65,7 @@ fn run_one(plan: &Plan, verifier: &Verifier, arg: &str) -> Result<i32, CliError>
         );
     }
     let verdict = verifier.verify_artifact(&bundles, &digest);
+    print_publishers(&verdict.results);
     print_trust_notes(verifier.trust());
     crate::output::detail_trust(verifier.trust());
     detail_results(&verdict);
@@ -172,6 +173,36 @@ pub fn detail_results(verdict: &ArtifactVerdict) {
             r.origin.index,
             report::printable_name(&r.origin.to_string()),
             report::printable_name(&what)
+        );
+    }
+}
+
+/// For PEP 740 attestations: PyPI's record of the publisher (unsigned)
+/// beside what the certificate proves, for each attestation that verified.
+pub fn print_publishers(results: &[attest::outcome::AttestationResult]) {
+    for r in results {
+        let (Some(bundle), Some(att)) = (&r.bundle, r.outcome.attestation()) else {
+            continue;
+        };
+        let Some(publisher) = &bundle.publisher else {
+            continue;
+        };
+        let proven = att
+            .certificate
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} ({})",
+                    c.subject_alternative_name.as_deref().unwrap_or("?"),
+                    c.issuer.as_deref().unwrap_or("?")
+                )
+            })
+            .unwrap_or_else(|| "no certificate".into());
+        info!(
+            "{}: PyPI's publisher record (unsigned): {}; the certificate proves {}",
+            report::printable_name(bundle.distribution.as_deref().unwrap_or("?")),
+            report::printable_name(publisher),
+            report::printable_name(&proven)
         );
     }
 }

@@ -51,6 +51,14 @@ const NOT_VERDICT: &[(&str, &str)] = &[
         "manifest without files (a mode of this matrix)",
     ),
     ("source", "selects the source (modes of this matrix)"),
+    (
+        "provenance-file",
+        "selects the source: PEP 740 (modes of this matrix)",
+    ),
+    (
+        "index-url",
+        "where the package index is (the PyPI modes of this matrix)",
+    ),
     ("limit", "bounds how many attestations are fetched online"),
     ("cache-dir", "where the TUF cache lives"),
     (
@@ -95,6 +103,14 @@ enum Mode {
     SourceReferrers,
     /// `--source cosign`: cosign's `.att` tag only.
     SourceCosign,
+    /// A wheel with `--provenance-file` (PEP 740).
+    Pep740File,
+    /// A wheel and an sdist with one provenance file.
+    Pep740Files,
+    /// `pypi:openmed==1.0` from a loopback package index.
+    PypiRelease,
+    /// A wheel `--from pypi` (the Integrity API by file name).
+    PypiFile,
 }
 
 const MODES: &[Mode] = &[
@@ -109,18 +125,42 @@ const MODES: &[Mode] = &[
     Mode::BundleFromOci,
     Mode::SourceReferrers,
     Mode::SourceCosign,
+    Mode::Pep740File,
+    Mode::Pep740Files,
+    Mode::PypiRelease,
+    Mode::PypiFile,
 ];
 
 impl Mode {
     fn online(self) -> bool {
         matches!(
             self,
-            Mode::GitHubApi | Mode::BundleFromOci | Mode::SourceReferrers | Mode::SourceCosign
+            Mode::GitHubApi
+                | Mode::BundleFromOci
+                | Mode::SourceReferrers
+                | Mode::SourceCosign
+                | Mode::PypiRelease
+                | Mode::PypiFile
         )
     }
     /// Subjects that name their own digest (a `-d` for them is refused).
     fn digests_given(self) -> bool {
-        !matches!(self, Mode::File | Mode::Files | Mode::GitHubApi)
+        !matches!(
+            self,
+            Mode::File
+                | Mode::Files
+                | Mode::GitHubApi
+                | Mode::Pep740File
+                | Mode::Pep740Files
+                | Mode::PypiFile
+        )
+    }
+    /// PEP 740 modes: one attestation per file, always with proofs.
+    fn pep740(self) -> bool {
+        matches!(
+            self,
+            Mode::Pep740File | Mode::Pep740Files | Mode::PypiRelease | Mode::PypiFile
+        )
     }
 }
 
@@ -162,6 +202,13 @@ struct World {
     registry: Registry,
     api: MockServer,
     _dead_log: MockServer,
+    /// A wheel and an sdist of openmed 1.0 with PEP 740 attestations (one
+    /// per file, SLSA provenance from the same signer), their provenance
+    /// object, and a package index serving them.
+    wheel: String,
+    sdist: String,
+    provenance: String,
+    index: MockServer,
 }
 
 fn image(arch: &str) -> ImageSpec {
@@ -305,6 +352,64 @@ fn world() -> World {
         }
         Response::json(serde_json::json!({ "attestations": bundles }).to_string())
     });
+    // PEP 740: each file's attestation names it alone.
+    let mut pep740_atts = Vec::new();
+    let mut listed = Vec::new();
+    for name in ["openmed-1.0-py3-none-any.whl", "openmed-1.0.tar.gz"] {
+        let content = format!("distribution {name}\n");
+        std::fs::write(d.join("dist").join(name), &content).unwrap();
+        let hex = digest_bytes(content.as_bytes(), DigestAlgorithm::Sha256).hex();
+        let st = statement(
+            &[(name, "sha256", &hex)],
+            SLSA_PROVENANCE_V1,
+            provenance_predicate(&claims),
+        );
+        let b = sigstore.sign_statement(&st, &claims, &sigstore.default_sign_options());
+        pep740_atts.push(attest::pep740::attestation_from_bundle(&b).unwrap());
+        listed.push((name.to_string(), hex));
+    }
+    let provenance_of = |atts: Vec<serde_json::Value>| {
+        serde_json::json!({"version": 1, "attestation_bundles": [{
+            "publisher": {"kind": "GitHub", "repository": "octo-org/octo-repo", "workflow": "release.yml", "environment": null},
+            "attestations": atts}]})
+    };
+    let provenance = d.join("openmed.provenance");
+    std::fs::write(&provenance, provenance_of(pep740_atts.clone()).to_string()).unwrap();
+    let per_file: Vec<(String, String, String)> = listed
+        .iter()
+        .zip(&pep740_atts)
+        .map(|((n, h), a)| {
+            (
+                n.clone(),
+                h.clone(),
+                provenance_of(vec![a.clone()]).to_string(),
+            )
+        })
+        .collect();
+    let index = MockServer::start(move |req| {
+        if req.path == "/simple/openmed/" {
+            let files: Vec<_> = per_file
+                .iter()
+                .map(|(n, h, _)| serde_json::json!({"filename": n, "url": "x", "hashes": {"sha256": h}, "provenance": "x"}))
+                .collect();
+            return Response::json(
+                serde_json::json!({"meta": {"api-version": "1.3"}, "files": files}).to_string(),
+            );
+        }
+        per_file
+            .iter()
+            .find(|(n, _, _)| req.path == format!("/integrity/openmed/1.0/{n}/provenance"))
+            .map_or_else(
+                || Response::status(404, "Not Found"),
+                |(_, _, p)| Response::json(p.clone()),
+            )
+    });
+
+    let wheel = d
+        .join("dist/openmed-1.0-py3-none-any.whl")
+        .display()
+        .to_string();
+    let sdist = d.join("dist/openmed-1.0.tar.gz").display().to_string();
     World {
         dir,
         root,
@@ -314,6 +419,10 @@ fn world() -> World {
         registry,
         api,
         _dead_log: dead_log,
+        wheel,
+        sdist,
+        provenance: provenance.display().to_string(),
+        index,
     }
 }
 
@@ -392,6 +501,21 @@ impl World {
             Mode::BundleFromOci => strings(&[&set.images[0], "--bundle-from-oci"]),
             Mode::SourceReferrers => strings(&[&set.images[0], "--source", "referrers"]),
             Mode::SourceCosign => strings(&[&set.images[0], "--source", "cosign"]),
+            Mode::Pep740File => strings(&[&self.wheel, "--provenance-file", &self.provenance]),
+            Mode::Pep740Files => strings(&[
+                &self.wheel,
+                &self.sdist,
+                "--provenance-file",
+                &self.provenance,
+            ]),
+            Mode::PypiRelease => strings(&["pypi:openmed==1.0", "--index-url", &self.index.base]),
+            Mode::PypiFile => strings(&[
+                &self.wheel,
+                "--from",
+                "pypi",
+                "--index-url",
+                &self.index.base,
+            ]),
         }
     }
 
@@ -583,8 +707,17 @@ fn verdict_rows(w: &World) -> Vec<Row> {
         row("check-provenance", repo_and(&["--check-provenance"])),
         Row {
             // The second set's entry is only promised, and its log cannot
-            // prove it: required proofs fail it in every mode.
+            // prove it: required proofs fail it in every mode. PEP 740
+            // attestations are v0.3 bundles, proven or refused whatever
+            // the flag: it does not change their verdict.
             set: 1,
+            expect: |m| {
+                if m.pep740() {
+                    Expect::Pass
+                } else {
+                    Expect::Fail
+                }
+            },
             ..row(
                 "require-inclusion-proof",
                 repo_and(&["--require-inclusion-proof"]),
@@ -695,7 +828,12 @@ impl Mode {
     /// How many artifacts the mode verifies (one report row each).
     fn artifacts(self) -> usize {
         match self {
-            Mode::Files | Mode::ManifestDir | Mode::ManifestDigestsOnly | Mode::ImagesPinned => 2,
+            Mode::Files
+            | Mode::ManifestDir
+            | Mode::ManifestDigestsOnly
+            | Mode::ImagesPinned
+            | Mode::Pep740Files
+            | Mode::PypiRelease => 2,
             _ => 1,
         }
     }

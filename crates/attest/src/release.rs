@@ -131,11 +131,18 @@ pub(crate) fn verify_release_with(
         }
     }
 
-    // Identical bundles (the same JSON) are verified once and share the result.
+    // Identical bundles (the same JSON, for the same PEP 740 distribution
+    // file if any) are verified once and share the result.
     let mut first_of: HashMap<String, usize> = HashMap::new();
     let mut same_as: Vec<Option<usize>> = Vec::with_capacity(bundles.len());
     for (i, b) in bundles.iter().enumerate() {
-        let key = b.as_ref().ok().map(|b| b.raw.to_string());
+        let key = b.as_ref().ok().map(|b| {
+            format!(
+                "{}\n{}",
+                b.distribution.as_deref().unwrap_or_default(),
+                b.raw
+            )
+        });
         same_as.push(key.and_then(|k| match first_of.get(&k) {
             Some(&j) => Some(j),
             None => {
@@ -148,7 +155,7 @@ pub(crate) fn verify_release_with(
     let covered: Vec<Vec<usize>> = bundles
         .iter()
         .map(|b| match b {
-            Ok(b) => covered_artifacts(b, &by_digest),
+            Ok(b) => covered_artifacts(b, &by_digest, &artifacts),
             Err(_) => Vec::new(),
         })
         .collect();
@@ -237,9 +244,13 @@ pub(crate) fn verify_release_with(
     }
 }
 
+/// The artifacts a bundle's subjects name by digest; a PEP 740 attestation
+/// served for one distribution file covers only an artifact of that file
+/// name (the same bytes under another name are not what it attests).
 fn covered_artifacts(
     bundle: &LoadedBundle,
     by_digest: &HashMap<(&'static str, String), Vec<usize>>,
+    artifacts: &[ReleaseArtifact],
 ) -> Vec<usize> {
     let Some(Ok(statement)) = &bundle.statement else {
         return Vec::new();
@@ -254,6 +265,14 @@ fn covered_artifacts(
             };
             if let Some(ids) = by_digest.get(&(alg, hex.to_ascii_lowercase())) {
                 for &i in ids {
+                    if let Some(file) = &bundle.distribution {
+                        let name = std::path::Path::new(&artifacts[i].name)
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned());
+                        if name.as_deref() != Some(file.as_str()) {
+                            continue;
+                        }
+                    }
                     if !out.contains(&i) {
                         out.push(i);
                     }

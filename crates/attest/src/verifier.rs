@@ -132,20 +132,6 @@ impl Verifier {
     /// Verify one bundle for one artifact and apply the policy.
     pub fn evaluate(&self, bundle: &LoadedBundle, artifact: ArtifactInput<'_>) -> Outcome {
         let outcome = self.evaluate_in_mode(bundle, artifact);
-        // A PEP 740 attestation's statement must also name its file.
-        let outcome = match (&bundle.distribution, outcome.attestation()) {
-            (Some(file), Some(att)) => {
-                let checked = match &att.statement {
-                    Some(st) => crate::pep740::check_statement(st, file),
-                    None => Err("the attestation has no in-toto statement".to_string()),
-                };
-                match checked {
-                    Ok(()) => outcome,
-                    Err(e) => Outcome::Failed(VerifyError::check(Check::Pep740Statement, e)),
-                }
-            }
-            _ => outcome,
-        };
         // Whatever the mode, an entry that is only promised fails when
         // proofs are required (the keyless path refuses it earlier).
         match outcome.attestation() {

@@ -477,6 +477,24 @@ pub fn verify_bundle(
     verify_bundle_with(loaded, artifact, trust, VerifyOptions::default())
 }
 
+/// A PEP 740 attestation (a bundle that carries the distribution file it
+/// was served for) must follow PEP 740's statement rules for that file;
+/// checked here, where every path (flags, policy files, the server)
+/// verifies a bundle, so none can skip it.
+fn check_distribution(
+    loaded: &LoadedBundle,
+    statement: Option<&crate::bundle::Statement>,
+) -> Result<(), VerifyError> {
+    let Some(file) = &loaded.distribution else {
+        return Ok(());
+    };
+    let checked = match statement {
+        Some(st) => crate::pep740::check_statement(st, file),
+        None => Err("the attestation has no in-toto statement".to_string()),
+    };
+    checked.map_err(|e| VerifyError::check(Check::Pep740Statement, e))
+}
+
 /// Bundle v0.1's media type, the only one whose log entries may carry a
 /// promise instead of a proof.
 const BUNDLE_V01: &str = "application/vnd.dev.sigstore.bundle+json;version=0.1";
@@ -492,6 +510,7 @@ pub fn verify_bundle_with(
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
         check_subject(st, d)?;
     }
+    check_distribution(loaded, statement.as_ref())?;
     let bundle = &loaded.bundle;
     let leaf = bundle
         .signing_certificate()
@@ -682,6 +701,7 @@ pub fn verify_bundle_with_key(
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
         check_subject(st, d)?;
     }
+    check_distribution(loaded, statement.as_ref())?;
     let prepared = instance.prepared().map_err(VerifyError::Trust)?;
     let bundle = &loaded.bundle;
     let material = &bundle.verification_material;

@@ -8,6 +8,7 @@
 pub mod github;
 pub mod http;
 pub mod oci;
+pub mod pypi;
 pub mod rekor;
 
 use std::path::Path;
