@@ -247,7 +247,12 @@ fn downloaded_provenance_verifies_offline_and_renamed_files_fail() {
     let with_policy = |file: &Path| {
         common::run(
             common::attest()
-                .args(["verify", file.to_str().unwrap(), "--offline", "--provenance-file"])
+                .args([
+                    "verify",
+                    file.to_str().unwrap(),
+                    "--offline",
+                    "--provenance-file",
+                ])
                 .arg(&saved)
                 .arg("--policy")
                 .arg(&policy)

@@ -139,6 +139,93 @@ impl Publisher {
         })
     }
 
+    /// A publisher record from JSON (PyPI's `publisher`, or a pylock.toml
+    /// `attestation-identities` entry).
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        Self::from_value(v, &|detail| Pep740Error {
+            origin: String::new(),
+            detail,
+        })
+        .map_err(|e| e.detail)
+    }
+
+    /// Whether `cert` was issued to this publisher, as PyPI checks a
+    /// Trusted Publisher: GitHub and GitLab by the Build Config URI (the
+    /// workflow that started the run: for a reusable workflow, the caller,
+    /// which is what a Trusted Publisher names; the SAN is the reusable
+    /// one), Google and CircleCI by the identity and issuer. The
+    /// environment is in the OIDC token, not in the certificate: it is
+    /// PyPI's to check, and cannot be checked here. An unknown kind never
+    /// matches.
+    pub fn matches(&self, cert: &crate::certificate::CertificateSummary) -> Result<(), String> {
+        let issuer = cert.issuer.as_deref().unwrap_or_default();
+        let san = cert.subject_alternative_name.as_deref().unwrap_or_default();
+        let config = cert.build_config_uri.as_deref().unwrap_or_default();
+        let (ok, wanted) = match self {
+            Self::GitHub {
+                repository,
+                workflow,
+                ..
+            } => {
+                let prefix =
+                    format!("https://github.com/{repository}/.github/workflows/{workflow}@");
+                (
+                    issuer == "https://token.actions.githubusercontent.com"
+                        && config
+                            .to_ascii_lowercase()
+                            .starts_with(&prefix.to_ascii_lowercase()),
+                    format!("Build Config URI {prefix}…"),
+                )
+            }
+            Self::GitLab {
+                repository,
+                workflow_filepath,
+                ..
+            } => {
+                let prefix = format!("https://gitlab.com/{repository}//{workflow_filepath}@");
+                (
+                    issuer == "https://gitlab.com" && config.starts_with(&prefix),
+                    format!("Build Config URI {prefix}…"),
+                )
+            }
+            Self::Google { email } => (
+                issuer == "https://accounts.google.com" && san == email,
+                format!("identity {email}"),
+            ),
+            Self::CircleCi {
+                project_id,
+                pipeline_definition_id,
+                ..
+            } => {
+                let want = format!(
+                    "https://circleci.com/api/v2/projects/{project_id}/pipeline-definitions/{pipeline_definition_id}"
+                );
+                (
+                    issuer == "https://oidc.circleci.com" && san == want,
+                    format!("identity {want}"),
+                )
+            }
+            Self::Unknown { kind, .. } => {
+                return Err(format!(
+                    "unknown publisher kind {kind:?}: cannot be checked"
+                ))
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected {wanted} ({self}), the certificate has {} by {issuer}",
+                if config.is_empty() || matches!(self, Self::Google { .. } | Self::CircleCi { .. })
+                {
+                    san.to_string()
+                } else {
+                    config.to_string()
+                }
+            ))
+        }
+    }
+
     /// What a certificate of this publisher would show, for the reader to
     /// compare with what it does show: the workflow or identity, and issuer.
     pub fn expected_identity(&self) -> Option<(String, &'static str)> {
