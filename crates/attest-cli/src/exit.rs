@@ -57,6 +57,11 @@ pub fn code(status: Status) -> i32 {
 /// that got furthest decides (6, then 7, then 5, then 3), as for a
 /// release; `None` when there is no failure.
 pub fn furthest(statuses: &[Status]) -> Option<i32> {
+    furthest_status(statuses).map(code)
+}
+
+/// The status of those that got furthest (see [`furthest`]).
+pub fn furthest_status(statuses: &[Status]) -> Option<Status> {
     [
         Status::Verification,
         Status::Policy,
@@ -65,7 +70,6 @@ pub fn furthest(statuses: &[Status]) -> Option<i32> {
     ]
     .into_iter()
     .find(|s| statuses.contains(s))
-    .map(code)
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ macro_rules! detail {
 }
 
 mod args;
+mod audit;
 mod completions;
 mod digest;
 mod download;
@@ -128,6 +129,9 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Verify an image's cosign signatures (the sha256-<hex>.sig tag).
     VerifySignature(Box<signature::SignatureArgs>),
+    /// Verify the provenance of every package a lock file pins (uv.lock,
+    /// pylock.toml, requirements.txt with hashes, package-lock.json).
+    Audit(Box<audit::AuditArgs>),
 }
 
 fn main() {
@@ -161,6 +165,7 @@ fn main() {
         Command::Lock(args) => policy_cmd::run_lock(*args),
         Command::Serve(args) => serve::run(*args),
         Command::VerifySignature(args) => signature::run(*args),
+        Command::Audit(args) => audit::run(*args),
         Command::Completions(args) => completions::run_completions(args),
         Command::Man(args) => completions::run_man(args),
     };

@@ -433,6 +433,17 @@ pub(crate) fn read_key(path: &std::path::Path) -> Result<attest::verify::DerPubl
 }
 
 fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
+    trust_store_of(&args.trust, args.policy.hostname.as_deref())
+}
+
+/// The trusted roots the trust flags select: `--custom-trusted-root`, else
+/// the TUF-verified roots (cache, then embedded, as `--offline` allows) of
+/// public good and GitHub (or the GHE.com tenant `hostname` names). One
+/// builder for every command that verifies.
+pub fn trust_store_of(
+    trust: &crate::args::TrustArgs,
+    hostname: Option<&str>,
+) -> Result<TrustStore, CliError> {
     let unreadable = |e: attest::trust::TrustError| {
         // Refusing the public-good instance is a trust decision (exit 6),
         // whether the embedded roots or a custom root supplied it: one
@@ -443,20 +454,19 @@ fn trust_store(args: &VerifyArgs) -> Result<TrustStore, CliError> {
         };
         CliError::new(code, e.to_string())
     };
-    if let Some(path) = &args.trust.custom_trusted_root {
-        return TrustStore::from_file(path, args.trust.no_public_good).map_err(unreadable);
+    if let Some(path) = &trust.custom_trusted_root {
+        return TrustStore::from_file(path, trust.no_public_good).map_err(unreadable);
     }
-    let hostname = args.policy.hostname.as_deref();
     let remedy = format!(
         "pass --custom-trusted-root with the tenant's root (`attest trusted-root --hostname {}` prints it on a connected machine)",
         hostname.unwrap_or_default().trim()
     );
-    crate::settings::refuse_offline_tenant(hostname, args.trust.offline, &remedy)
+    crate::settings::refuse_offline_tenant(hostname, trust.offline, &remedy)
         .map_err(CliError::printed)?;
     let td = crate::fetch::tenant_trust_domain(hostname).map_err(CliError::printed)?;
     Ok(TrustStore::tuf_with_github(
-        args.trust.no_public_good,
-        crate::settings::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
+        trust.no_public_good,
+        crate::settings::fetch_options(trust.offline, trust.cache_dir.clone()),
         td.as_deref(),
     ))
 }

@@ -130,15 +130,7 @@ fn run_checked(args: SignatureArgs) -> Result<i32, CliError> {
     let credentials =
         crate::settings::registry_credentials().map_err(|e| CliError::usage(e.to_string()))?;
     let auth = credentials.auth_for(reference.resolve_registry());
-    let trust = match &args.trust.custom_trusted_root {
-        Some(path) => attest::trust::TrustStore::from_file(path, args.trust.no_public_good)
-            .map_err(|e| CliError::new(exit::UNREADABLE, e.to_string()))?,
-        None => attest::trust::TrustStore::tuf_with_github(
-            args.trust.no_public_good,
-            crate::settings::fetch_options(args.trust.offline, args.trust.cache_dir.clone()),
-            None,
-        ),
-    };
+    let trust = crate::plan::trust_store_of(&args.trust, None)?;
     let options = attest::verify::VerifyOptions::default()
         .require_inclusion_proof(args.trust.require_inclusion_proof);
     let verifier = match (policy, &args.key) {

@@ -168,10 +168,7 @@ fn a_release_and_its_files_verify_from_the_index() {
         "http://pypi.example",
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("plain HTTP only for a loopback index"),
-        "{err}"
-    );
+    assert!(err.contains("plain HTTP only for a loopback host"), "{err}");
     // A file that is no distribution cannot have PEP 740 provenance.
     let (code, _, err) = verify(&[
         "Cargo.toml",

@@ -66,6 +66,7 @@ pub mod bundle;
 pub mod certificate;
 pub mod cosign;
 pub mod json;
+pub mod lockfile;
 pub mod manifest;
 pub mod outcome;
 pub mod pep740;

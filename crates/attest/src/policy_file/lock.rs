@@ -182,9 +182,16 @@ impl Lock {
     /// Check a subject whose attestations were signed by `seen` (the
     /// identities of the attestations that met the policy).
     pub fn check(&self, subject: &Subject, seen: &[LockedIdentity]) -> LockCheck {
-        let Some(name) = subject.lock_name() else {
-            return LockCheck::Unnamed;
-        };
+        match subject.lock_name() {
+            Some(name) => self.check_name(&name, seen),
+            None => LockCheck::Unnamed,
+        }
+    }
+
+    /// Check the package or image `name` (`pypi:NAME`, `npm:NAME`,
+    /// `image:REPO`) whose attestations were signed by `seen`.
+    pub fn check_name(&self, name: &str, seen: &[LockedIdentity]) -> LockCheck {
+        let name = name.to_string();
         let Some(locked) = self.entries.get(&name) else {
             return LockCheck::Missing(name);
         };

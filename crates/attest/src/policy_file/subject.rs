@@ -115,20 +115,7 @@ fn base_name(path: &str) -> &str {
 
 /// PEP 503 normalisation: lower case, runs of `-`, `_`, `.` as one `-`.
 pub fn normalize_pypi(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.extend(c.to_lowercase());
-    }
-    out
+    crate::pep740::dist::normalize_name(name)
 }
 
 /// A wheel is `NAME-VERSION(-BUILD)?-PY-ABI-PLATFORM.whl` (NAME without

@@ -184,6 +184,25 @@ pub(crate) fn retry_decision(status: StatusCode, headers: &HeaderMap, attempt: u
     }
 }
 
+/// A service's base URL (a package index, a registry): without a
+/// trailing `/`, and HTTPS unless the host is loopback (plain HTTP would let
+/// anyone on the path answer for the service).
+pub fn base_url(url: &str) -> Result<String, String> {
+    let base = url.trim().trim_end_matches('/').to_string();
+    let parsed = reqwest::Url::parse(&base).map_err(|e| format!("expected an http(s) URL: {e}"))?;
+    let loopback = parsed.host_str().is_some_and(|h| {
+        let h = h.trim_start_matches('[').trim_end_matches(']');
+        h == "localhost"
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    match parsed.scheme() {
+        "https" => Ok(base),
+        "http" if loopback => Ok(base),
+        _ => Err("expected https:// (plain HTTP only for a loopback host)".into()),
+    }
+}
+
 /// A fetched response: status, headers and the (bounded) body.
 #[derive(Debug, Clone)]
 pub struct Fetched {

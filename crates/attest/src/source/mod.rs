@@ -7,6 +7,7 @@
 
 pub mod github;
 pub mod http;
+pub mod npm;
 pub mod oci;
 pub mod pypi;
 pub mod rekor;

@@ -61,25 +61,10 @@ pub struct ReleaseFile {
 /// The index base for `url` (`https://pypi.org`, or pip's
 /// `https://pypi.org/simple/` form), refused unless HTTPS or loopback.
 pub fn index_base(url: &str) -> Result<String, PypiError> {
-    let base = pep740::index_base(url);
-    let parsed = reqwest::Url::parse(&base).map_err(|e| PypiError::Index {
+    http::base_url(&pep740::index_base(url)).map_err(|detail| PypiError::Index {
         url: url.to_string(),
-        detail: format!("expected an http(s) URL: {e}"),
-    })?;
-    let loopback = parsed.host_str().is_some_and(|h| {
-        let h = h.trim_start_matches('[').trim_end_matches(']');
-        h == "localhost"
-            || h.parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    match parsed.scheme() {
-        "https" => Ok(base),
-        "http" if loopback => Ok(base),
-        _ => Err(PypiError::Index {
-            url: url.to_string(),
-            detail: "expected https:// (plain HTTP only for a loopback index)".into(),
-        }),
-    }
+        detail,
+    })
 }
 
 /// The PEP 740 provenance of `file` from the Integrity API of `index`;
@@ -214,6 +199,10 @@ mod tests {
             "http://127.0.0.1:8080"
         );
         assert!(index_base("http://pypi.org").is_err());
+        assert!(index_base("http://pypi.org")
+            .unwrap_err()
+            .to_string()
+            .contains("plain HTTP only for a loopback host"));
         assert!(index_base("ftp://127.0.0.1").is_err());
         assert_eq!(
             parse_subject("pypi:openmed==1.8.0"),

@@ -1,0 +1,373 @@
+//! `attest audit`: whole lock files against a loopback package index and a
+//! loopback npm registry serving real attestations (tests/data/pep740 and
+//! tests/data/npm; their READMEs say where each file came from).
+
+mod common;
+#[path = "support/mock_http.rs"]
+mod mock_http;
+
+use std::path::{Path, PathBuf};
+
+use attest::artifact::{digest_bytes, DigestAlgorithm};
+use mock_http::{MockServer, Response};
+
+fn data(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../attest/tests/data")
+        .join(dir)
+}
+
+fn root() -> String {
+    data("pep740")
+        .join("trusted_root.public-good.json")
+        .display()
+        .to_string()
+}
+
+fn sha256(file: &str) -> String {
+    digest_bytes(
+        &std::fs::read(data("pep740").join(file)).unwrap(),
+        DigestAlgorithm::Sha256,
+    )
+    .hex()
+}
+
+/// The index: three projects with provenance (GitHub, Google, CircleCI
+/// publishers) and sampleproject 3.0.0 without.
+fn index() -> MockServer {
+    let served: Vec<(String, Vec<u8>)> = [
+        ("sampleproject", "4.0.0", "sampleproject-4.0.0.tar.gz"),
+        (
+            "gcb-attestation-test",
+            "0.0.0",
+            "gcb_attestation_test-0.0.0.tar.gz",
+        ),
+        (
+            "circleci-sign-publish-example",
+            "0.0.1.dev137",
+            "circleci_sign_publish_example-0.0.1.dev137-py3-none-any.whl",
+        ),
+    ]
+    .iter()
+    .map(|(p, v, f)| {
+        (
+            format!("/integrity/{p}/{v}/{f}/provenance"),
+            std::fs::read(data("pep740").join(format!("{f}.provenance"))).unwrap(),
+        )
+    })
+    .collect();
+    let simple = serde_json::json!({"meta": {"api-version": "1.3"}, "files": [
+        {"filename": "sampleproject-4.0.0.tar.gz", "url": "x", "hashes": {"sha256": sha256("sampleproject-4.0.0.tar.gz")}, "provenance": "x"},
+        {"filename": "sampleproject-3.0.0.tar.gz", "url": "x", "hashes": {"sha256": sha256("sampleproject-3.0.0.tar.gz")}, "provenance": null}
+    ]})
+    .to_string();
+    MockServer::start(move |req| {
+        if req.path == "/simple/sampleproject/" {
+            return Response::json(simple.clone());
+        }
+        served
+            .iter()
+            .find(|(path, _)| *path == req.path)
+            .map_or_else(
+                || Response::status(404, "Not Found"),
+                |(_, b)| Response::json(b.clone()),
+            )
+    })
+}
+
+fn uv_lock(dir: &Path, tampered: bool) -> PathBuf {
+    let entry = |name: &str, version: &str, file: &str, hash: String, kind: &str| {
+        let d = format!(
+            "{{ url = \"https://files.example/{file}\", hash = \"sha256:{hash}\", size = 1 }}"
+        );
+        let dist = if kind == "sdist" {
+            format!("sdist = {d}\n")
+        } else {
+            format!("wheels = [\n    {d},\n]\n")
+        };
+        format!("[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n{dist}\n")
+    };
+    let mut text = String::from("version = 1\nrequires-python = \">=3.9\"\n\n");
+    text += &entry(
+        "sampleproject",
+        "4.0.0",
+        "sampleproject-4.0.0.tar.gz",
+        if tampered {
+            "0".repeat(64)
+        } else {
+            sha256("sampleproject-4.0.0.tar.gz")
+        },
+        "sdist",
+    );
+    text += &entry(
+        "sampleproject",
+        "3.0.0",
+        "sampleproject-3.0.0.tar.gz",
+        sha256("sampleproject-3.0.0.tar.gz"),
+        "sdist",
+    );
+    text += &entry(
+        "gcb-attestation-test",
+        "0.0.0",
+        "gcb_attestation_test-0.0.0.tar.gz",
+        sha256("gcb_attestation_test-0.0.0.tar.gz"),
+        "sdist",
+    );
+    let wheel = "circleci_sign_publish_example-0.0.1.dev137-py3-none-any.whl";
+    text += &entry(
+        "circleci-sign-publish-example",
+        "0.0.1.dev137",
+        wheel,
+        sha256(wheel),
+        "wheel",
+    );
+    let path = dir.join("uv.lock");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn audit(dir: &Path, lock: &Path, index: &str, extra: &[&str]) -> (i32, String, String) {
+    common::run(
+        common::attest()
+            .env_remove("ATTEST_OFFLINE")
+            .env("ATTEST_CACHE_DIR", dir.join("cache"))
+            .arg("audit")
+            .arg(lock)
+            .args(["--index-url", index, "--custom-trusted-root", &root()])
+            .args(extra),
+    )
+}
+
+#[test]
+fn a_uv_lock_is_audited_cached_and_held_to_its_publishers() {
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    let lock = uv_lock(dir.path(), false);
+    let (code, out, err) = audit(dir.path(), &lock, &idx.base, &["-v"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        lines[0].starts_with("OK     sampleproject 4.0.0")
+            && lines[0].contains("published by https://github.com/pypa/sampleproject"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("NONE   sampleproject 3.0.0") && lines[1].contains("no provenance"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("OK     gcb-attestation-test 0.0.0")
+            && lines[2].contains("919436158236-compute@developer.gserviceaccount.com"),
+        "{out}"
+    );
+    assert!(
+        lines[3].starts_with("OK     circleci-sign-publish-example"),
+        "{out}"
+    );
+    assert!(
+        err.contains("4 packages: 3 with provenance (3 verified, 0 failed), 1 without"),
+        "{err}"
+    );
+    assert!(err.contains("4 requests to"), "{err}");
+    // Missing provenance fails only when required.
+    let (code, _, err) = audit(dir.path(), &lock, &idx.base, &["--require-provenance"]);
+    assert_eq!(code, 5, "{err}");
+    // Warm cache: no request for what is cached (the 404 is asked again).
+    let (code, _, err) = audit(dir.path(), &lock, &idx.base, &["-v"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("1 request to") && err.contains("3 from the cache"),
+        "{err}"
+    );
+    // Offline from the cache: what is cached verifies; the rest is an error.
+    let (code, out, err) = audit(dir.path(), &lock, &idx.base, &["--offline"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        err.contains("sampleproject 3.0.0: --offline: not in the provenance cache"),
+        "{err}"
+    );
+    // JSON, one object per package.
+    let (code, out, err) = audit(dir.path(), &lock, &idx.base, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["verified"], 3, "{doc}");
+    assert_eq!(doc["packages"][1]["status"], "none", "{doc}");
+    assert_eq!(
+        doc["packages"][0]["publishers"][0]["repository"], "https://github.com/pypa/sampleproject",
+        "{doc}"
+    );
+
+    // attest.lock: recorded on first use, then held.
+    let (code, _, err) = audit(dir.path(), &lock, &idx.base, &["--update-lock"]);
+    assert_eq!(code, 0, "{err}");
+    let recorded = std::fs::read_to_string(dir.path().join("attest.lock")).unwrap();
+    assert!(
+        recorded.contains("pypi:sampleproject") && recorded.contains("pypi:gcb-attestation-test"),
+        "{recorded}"
+    );
+    let (code, _, err) = audit(dir.path(), &lock, &idx.base, &["--locked"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        dir.path().join("attest.lock"),
+        recorded.replace(
+            "https://github.com/pypa/sampleproject/.github/workflows/release.yml",
+            "https://github.com/evil/sampleproject/.github/workflows/release.yml",
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = audit(dir.path(), &lock, &idx.base, &["--locked"]);
+    assert_eq!(code, 7, "{out}{err}");
+    assert!(out.contains("POLICY sampleproject 4.0.0"), "{out}");
+
+    // A lock that pins other bytes than the attested ones: no attestation
+    // names them (the attestation is about the file the index has).
+    let tampered = tempfile::tempdir().unwrap();
+    let lock = uv_lock(tampered.path(), true);
+    let (code, out, err) = audit(tampered.path(), &lock, &idx.base, &[]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(out.starts_with("FAIL   sampleproject 4.0.0"), "{out}");
+}
+
+#[test]
+fn requirements_and_pylock_identities() {
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    // Hash-pinned requirements: the index says which file each hash is.
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(
+        &req,
+        format!(
+            "sampleproject==4.0.0 \\\n    --hash=sha256:{}\nrequests>=2\n",
+            sha256("sampleproject-4.0.0.tar.gz")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = audit(dir.path(), &req, &idx.base, &[]);
+    // The unpinned line is a problem of the lock: named, and the run fails (3).
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.starts_with("OK     sampleproject 4.0.0"), "{out}");
+    assert!(
+        err.contains("line 3: \"requests>=2\" is not pinned"),
+        "{err}"
+    );
+    // pylock.toml's attestation-identities are enforced.
+    let pylock = |repo: &str| {
+        let path = dir.path().join("pylock.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "lock-version = \"1.0\"\ncreated-by = \"test\"\n[[packages]]\nname = \"sampleproject\"\nversion = \"4.0.0\"\nattestation-identities = [{{ kind = \"GitHub\", repository = \"{repo}\", workflow = \"release.yml\" }}]\nsdist = {{ name = \"sampleproject-4.0.0.tar.gz\", url = \"https://x/sampleproject-4.0.0.tar.gz\", hashes = {{ sha256 = \"{}\" }} }}\n",
+                sha256("sampleproject-4.0.0.tar.gz")
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let (code, out, err) = audit(
+        dir.path(),
+        &pylock("pypa/sampleproject"),
+        &idx.base,
+        &["--no-cache"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = audit(
+        dir.path(),
+        &pylock("pypa/other"),
+        &idx.base,
+        &["--no-cache"],
+    );
+    assert_eq!(code, 7, "{out}{err}");
+    assert!(out.contains("attestation-identities: expected Build Config URI https://github.com/pypa/other/.github/workflows/release.yml@"), "{out}");
+}
+
+/// npm: a package-lock.json against a loopback registry serving real
+/// attestations (SLSA v1 in a bundle v0.3, 2026; SLSA v0.2 in bundles
+/// v0.1, 2023); the tarball digests are the lock's `integrity`.
+#[test]
+fn a_package_lock_is_audited_against_the_registry() {
+    let served: Vec<(&str, Vec<u8>)> = [
+        (
+            "/-/npm/v1/attestations/@playwright%2fcli@0.1.1",
+            "playwright-cli-0.1.1-attestations.json",
+        ),
+        (
+            "/-/npm/v1/attestations/sigstore@1.0.0",
+            "sigstore-1.0.0.attestations.json",
+        ),
+        (
+            "/-/npm/v1/attestations/tuf-js@1.0.0",
+            "tuf-js-1.0.0.attestations.json",
+        ),
+    ]
+    .iter()
+    .map(|(p, f)| (*p, std::fs::read(data("npm").join(f)).unwrap()))
+    .collect();
+    let registry = MockServer::start(move |req| {
+        served
+            .iter()
+            .find(|(p, _)| req.path.eq_ignore_ascii_case(p))
+            .map_or_else(
+                || Response::status(404, "Not Found"),
+                |(_, b)| Response::json(b.clone()),
+            )
+    });
+    let integrity = |tgz: &str| {
+        use base64::Engine;
+        let d = digest_bytes(
+            &std::fs::read(data("npm").join(tgz)).unwrap(),
+            DigestAlgorithm::Sha512,
+        );
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(d.as_bytes())
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("package-lock.json");
+    let write = |playwright: String| {
+        std::fs::write(
+            &lock,
+            serde_json::json!({"name": "app", "lockfileVersion": 3, "packages": {
+                "": {"name": "app"},
+                "node_modules/@playwright/cli": {"version": "0.1.1", "resolved": "https://registry.npmjs.org/@playwright/cli/-/cli-0.1.1.tgz", "integrity": playwright},
+                "node_modules/sigstore": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/sigstore/-/sigstore-1.0.0.tgz", "integrity": integrity("sigstore-1.0.0.tgz")},
+                "node_modules/tuf-js": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/tuf-js/-/tuf-js-1.0.0.tgz", "integrity": integrity("tuf-js-1.0.0.tgz")},
+                "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "integrity": integrity("sigstore-0.4.0.tgz")}
+            }})
+            .to_string(),
+        )
+        .unwrap();
+    };
+    write(integrity("playwright-cli-0.1.1.tgz"));
+    let run = || {
+        common::run(
+            common::attest()
+                .env_remove("ATTEST_OFFLINE")
+                .args(["audit"])
+                .arg(&lock)
+                .args([
+                    "--registry",
+                    &registry.base,
+                    "--no-cache",
+                    "--custom-trusted-root",
+                    &root(),
+                ]),
+        )
+    };
+    let (code, out, err) = run();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("OK     @playwright/cli 0.1.1")
+            && out.contains("github.com/microsoft/playwright-cli"),
+        "{out}"
+    );
+    assert!(out.contains("OK     sigstore 1.0.0"), "{out}");
+    assert!(out.contains("OK     tuf-js 1.0.0"), "{out}");
+    assert!(out.contains("NONE   left-pad 1.3.0"), "{out}");
+    // A lock whose integrity is not the attested tarball's.
+    write(integrity("sigstore-1.0.0.tgz"));
+    let (code, out, err) = run();
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(out.contains("FAIL   @playwright/cli 0.1.1"), "{out}");
+}
