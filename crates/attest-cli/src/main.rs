@@ -129,8 +129,7 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Verify an image's cosign signatures (the sha256-<hex>.sig tag).
     VerifySignature(Box<signature::SignatureArgs>),
-    /// Verify the provenance of every package a lock file pins (uv.lock,
-    /// pylock.toml, requirements.txt with hashes, package-lock.json).
+    /// Verify every package a lock file pins (uv.lock, pylock, requirements, npm).
     Audit(Box<audit::AuditArgs>),
 }
 

@@ -32,7 +32,7 @@ fn verify_js() -> Command {
     c
 }
 
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "verify",
     "digest",
     "provenance",
@@ -44,6 +44,7 @@ const SUBCOMMANDS: [&str; 11] = [
     "lock",
     "completions",
     "man",
+    "audit",
 ];
 
 /// Run `script` in bash after sourcing the bash completion script, and
@@ -310,6 +311,8 @@ fn listed_subcommands() -> Vec<String> {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A wrapped description continues deeper than a name.
+        .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|c| *c != "help")
         .map(str::to_string)
