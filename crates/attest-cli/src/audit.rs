@@ -68,6 +68,13 @@ pub struct AuditArgs {
     #[arg(long, env = "ATTEST_NPM_REGISTRY", value_name = "URL")]
     registry: Option<String>,
 
+    /// Hold each package to this policy file (attest.toml): its `pypi` and
+    /// `npm` rules name packages, `all` rules every one; `unmatched` says
+    /// what becomes of packages no rule names. Without it, any signer the
+    /// trusted roots vouch for passes the cryptographic checks.
+    #[arg(long = "policy", value_name = "attest.toml")]
+    policy_file: Option<PathBuf>,
+
     /// Requests in flight at most.
     #[arg(short = 'j', long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
@@ -237,6 +244,15 @@ fn run_checked(args: AuditArgs) -> Result<i32, CliError> {
     policy.predicate_type = String::new();
     let options = attest::verify::VerifyOptions::default()
         .require_inclusion_proof(args.trust.require_inclusion_proof);
+    let policy_verifier = match &args.policy_file {
+        Some(path) => Some(attest::policy_file::PolicyVerifier::new(
+            attest::policy_file::PolicyFile::load(path)
+                .map_err(|e| CliError::usage(e.to_string()))?,
+            crate::plan::trust_store_of(&args.trust, None)?,
+            options,
+        )),
+        None => None,
+    };
     let verifier = Verifier::keyless(trust, policy).with_options(options);
 
     let packages = lockfile::packages(&locked.files, eco);
@@ -246,6 +262,7 @@ fn run_checked(args: AuditArgs) -> Result<i32, CliError> {
         cache: cache.as_deref(),
         offline: args.trust.offline,
         verifier: &verifier,
+        policy: policy_verifier.as_ref(),
         requests: AtomicUsize::new(0),
         cache_hits: AtomicUsize::new(0),
     };
@@ -365,6 +382,8 @@ struct Ctx<'a> {
     cache: Option<&'a std::path::Path>,
     offline: bool,
     verifier: &'a Verifier,
+    /// `--policy`: the policy file judges each file instead.
+    policy: Option<&'a attest::policy_file::PolicyVerifier>,
     requests: AtomicUsize,
     cache_hits: AtomicUsize,
 }
@@ -430,6 +449,16 @@ impl Ctx<'_> {
         digest: &ArtifactDigest,
     ) -> Result<FileResult, String> {
         let Some(body) = self.answer(name, version, file, digest)? else {
+            // A policy may still require nothing of this package, or say
+            // what an unmatched one becomes.
+            if let Some(pv) = self.policy {
+                return Ok(policy_result(
+                    pv,
+                    &self.subject(name, version, file, digest),
+                    &[],
+                    true,
+                ));
+            }
             return Ok(FileResult::NoProvenance);
         };
         let bundles: Vec<Result<LoadedBundle, BundleError>> = match self.eco {
@@ -454,8 +483,35 @@ impl Ctx<'_> {
                 })
                 .collect(),
         };
+        if let Some(pv) = self.policy {
+            return Ok(policy_result(
+                pv,
+                &self.subject(name, version, file, digest),
+                &bundles,
+                false,
+            ));
+        }
         let verdict = self.verifier.verify_artifact(&bundles, digest);
         Ok(file_result(&verdict))
+    }
+
+    /// The policy subject of a locked file: its distribution file name for
+    /// PyPI (so `pypi = [...]` rules match), `npm pack`'s name for npm.
+    fn subject(
+        &self,
+        name: &str,
+        version: &str,
+        file: &str,
+        digest: &ArtifactDigest,
+    ) -> attest::policy_file::Subject {
+        let shown = match self.eco {
+            Ecosystem::Pypi => file.to_string(),
+            Ecosystem::Npm => format!(
+                "{}-{version}.tgz",
+                name.trim_start_matches('@').replacen('/', "-", 1)
+            ),
+        };
+        attest::policy_file::Subject::file(shown, digest.clone())
     }
 
     /// The index's or registry's answer for one file, from the cache when
@@ -502,6 +558,40 @@ impl Ctx<'_> {
             let _ = crate::output::PendingOutput::create(path).and_then(|p| p.commit(bytes));
         }
         Ok(body)
+    }
+}
+
+/// A file judged by the policy file: passed (its signer), or why not. A
+/// file without provenance that the policy lets pass stays "no provenance".
+fn policy_result(
+    pv: &attest::policy_file::PolicyVerifier,
+    subject: &attest::policy_file::Subject,
+    bundles: &[Result<LoadedBundle, BundleError>],
+    none: bool,
+) -> FileResult {
+    let evidence = pv.verify_evidence(subject, bundles);
+    let report = pv.policy().evaluate(subject, &evidence);
+    if !report.passed {
+        return FileResult::Failed(
+            report.status,
+            report
+                .reason
+                .unwrap_or_else(|| "the policy is not met".into()),
+        );
+    }
+    if none {
+        return FileResult::NoProvenance;
+    }
+    let signers = crate::policy_run::signers(&report);
+    let cert = evidence
+        .iter()
+        .filter_map(|e| e.verified.as_ref().ok())
+        .find(|a| LockedIdentity::of(a).is_some_and(|id| signers.contains(&id)))
+        .and_then(|a| a.certificate.clone());
+    match signers.into_iter().next() {
+        Some(id) => FileResult::Verified(Box::new((id, cert))),
+        // The rules that matched require no attestation.
+        None => FileResult::NoProvenance,
     }
 }
 

@@ -371,3 +371,55 @@ fn a_package_lock_is_audited_against_the_registry() {
     assert_eq!(code, 5, "{out}{err}");
     assert!(out.contains("FAIL   @playwright/cli 0.1.1"), "{out}");
 }
+
+/// `--policy`: the same attest.toml as `verify --policy` judges each
+/// package; its `pypi` rules name packages, and `unmatched` decides the rest.
+#[test]
+fn a_policy_file_judges_each_package() {
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    let lock = uv_lock(dir.path(), false);
+    let policy = |body: &str| {
+        let path = dir.path().join("attest.toml");
+        std::fs::write(&path, format!("version = 1\nunmatched = \"allow\"\n{body}")).unwrap();
+        path.display().to_string()
+    };
+    let google = "[[rule]]\npypi = [\"gcb-attestation-test\"]\n[[rule.require]]\npredicate-type = \"https://docs.pypi.org/attestations/publish/v1\"\nissuer = \"https://accounts.google.com\"\nsan = \"919436158236-compute@developer.gserviceaccount.com\"\n";
+    let (code, out, err) = audit(
+        dir.path(),
+        &lock,
+        &idx.base,
+        &["--no-cache", "--policy", &policy(google)],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("OK     gcb-attestation-test 0.0.0"), "{out}");
+    // Another identity for it: a policy failure, named by the rule.
+    let (code, out, err) = audit(
+        dir.path(),
+        &lock,
+        &idx.base,
+        &[
+            "--no-cache",
+            "--policy",
+            &policy(&google.replace("919436158236", "000000000000")),
+        ],
+    );
+    assert_eq!(code, 7, "{out}{err}");
+    assert!(
+        out.contains("FAIL   gcb-attestation-test 0.0.0")
+            || out.contains("POLICY gcb-attestation-test 0.0.0"),
+        "{out}"
+    );
+    // A rule that requires provenance of a release that has none fails
+    // without --require-provenance.
+    let sample = "[[rule]]\npypi = [\"sampleproject\"]\n[[rule.require]]\npredicate-type = \"https://docs.pypi.org/attestations/publish/v1\"\nrepo = \"pypa/sampleproject\"\n";
+    let (code, out, err) = audit(
+        dir.path(),
+        &lock,
+        &idx.base,
+        &["--no-cache", "--policy", &policy(sample)],
+    );
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(out.contains("OK     sampleproject 4.0.0"), "{out}");
+    assert!(out.contains("FAIL   sampleproject 3.0.0"), "{out}");
+}
