@@ -75,6 +75,12 @@ pub struct AuditArgs {
     #[arg(long = "policy", value_name = "attest.toml")]
     policy_file: Option<PathBuf>,
 
+    /// npm's registry keys (keys.json as Sigstore's TUF repository ships
+    /// the target registry.npmjs.org/keys.json), to verify npm's publish
+    /// attestations; by default fetched over TUF, not at all --offline.
+    #[arg(long, value_name = "keys.json")]
+    npm_keys: Option<PathBuf>,
+
     /// Requests in flight at most.
     #[arg(short = 'j', long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
@@ -255,6 +261,36 @@ fn run_checked(args: AuditArgs) -> Result<i32, CliError> {
     };
     let verifier = Verifier::keyless(trust, policy).with_options(options);
 
+    let npm_keys = match (eco, &args.npm_keys) {
+        (Ecosystem::Pypi, _) => None,
+        (Ecosystem::Npm, Some(path)) => {
+            let bytes = attest::artifact::read_text_file(path, 1024 * 1024, "npm's keys.json")
+                .map_err(|e| CliError::new(exit::UNREADABLE, format!("{}: {e}", path.display())))?;
+            Some(
+                npm::parse_keys(bytes.as_bytes(), &path.display().to_string())
+                    .map_err(|e| CliError::new(exit::UNREADABLE, e))?,
+            )
+        }
+        (Ecosystem::Npm, None) => {
+            let mut repo = attest::trust::tuf::TufRepository::public_good();
+            repo.target = npm::KEYS_TARGET.into();
+            let opts =
+                crate::settings::fetch_options(args.trust.offline, args.trust.cache_dir.clone());
+            match attest::trust::tuf::fetch_target(&repo, &opts)
+                .map_err(|e| e.to_string())
+                .and_then(|t| npm::parse_keys(&t.bytes, npm::KEYS_TARGET))
+            {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    eprintln!(
+                        "Warning: npm's registry keys ({}) could not be loaded over TUF, so publish attestations are not verified: {e}; pass --npm-keys",
+                        npm::KEYS_TARGET
+                    );
+                    None
+                }
+            }
+        }
+    };
     let packages = lockfile::packages(&locked.files, eco);
     let ctx = Ctx {
         eco,
@@ -263,6 +299,8 @@ fn run_checked(args: AuditArgs) -> Result<i32, CliError> {
         offline: args.trust.offline,
         verifier: &verifier,
         policy: policy_verifier.as_ref(),
+        npm_keys: npm_keys.as_deref(),
+        publish_verified: AtomicUsize::new(0),
         requests: AtomicUsize::new(0),
         cache_hits: AtomicUsize::new(0),
     };
@@ -384,6 +422,9 @@ struct Ctx<'a> {
     verifier: &'a Verifier,
     /// `--policy`: the policy file judges each file instead.
     policy: Option<&'a attest::policy_file::PolicyVerifier>,
+    /// npm's registry keys, for publish attestations.
+    npm_keys: Option<&'a [npm::NpmKey]>,
+    publish_verified: AtomicUsize,
     requests: AtomicUsize,
     cache_hits: AtomicUsize,
 }
@@ -468,20 +509,41 @@ impl Ctx<'_> {
                 attest::pep740::bundles_for(&prov, file)
             }
             // npm's publish attestation is signed with the registry's key,
-            // not a certificate, and says only that the registry published
-            // it: the audit verifies the build's provenance.
-            Ecosystem::Npm => npm::bundles_of(&body, &format!("{name}@{version} attestations"))
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .filter(|b| {
-                    !b.as_ref().is_ok_and(|b| {
-                        b.statement
-                            .as_ref()
-                            .and_then(|s| s.as_ref().ok())
-                            .is_some_and(|s| s.predicate_type == npm::PUBLISH_V01)
-                    })
-                })
-                .collect(),
+            // not a certificate, and says the registry published exactly
+            // this tarball: verified with npm's keys, apart from the build's
+            // provenance.
+            Ecosystem::Npm => {
+                let all = npm::bundles_of(&body, &format!("{name}@{version} attestations"))
+                    .map_err(|e| e.to_string())?;
+                let (publish, provenance): (Vec<_>, Vec<_>) = all
+                    .into_iter()
+                    .partition(|(listed, _)| listed == npm::PUBLISH_V01);
+                if let Some(keys) = self.npm_keys {
+                    // As npm does: a signature that names a key ID must name
+                    // one of the registry's keys.
+                    for (_, b) in publish.iter().chain(&provenance) {
+                        if let Ok(Err(e)) = b.as_ref().map(|b| npm::check_key_ids(b, keys)) {
+                            return Ok(FileResult::Failed(Status::Verification, e));
+                        }
+                    }
+                }
+                if let (Some(keys), Some(instance)) = (self.npm_keys, self.verifier.trust().first())
+                {
+                    for (_, b) in &publish {
+                        let checked = b.as_ref().map_err(ToString::to_string).and_then(|b| {
+                            npm::verify_publish(b, name, version, digest, keys, instance)
+                        });
+                        if let Err(e) = checked {
+                            return Ok(FileResult::Failed(
+                                Status::Verification,
+                                format!("npm's publish attestation: {e}"),
+                            ));
+                        }
+                        self.publish_verified.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                provenance.into_iter().map(|(_, b)| b).collect()
+            }
         };
         if let Some(pv) = self.policy {
             return Ok(policy_result(
@@ -746,6 +808,15 @@ fn print_report(
             n => format!("{n} repositories"),
         }
     );
+    if ctx.eco == Ecosystem::Npm {
+        info!(
+            "{} verified with npm's registry keys",
+            report::plural(
+                ctx.publish_verified.load(Ordering::Relaxed),
+                "publish attestation"
+            )
+        );
+    }
     detail!(
         "{} to {}, {} from the cache",
         report::plural(ctx.requests.load(Ordering::Relaxed), "request"),

@@ -352,7 +352,9 @@ fn a_package_lock_is_audited_against_the_registry() {
                     "--no-cache",
                     "--custom-trusted-root",
                     &root(),
-                ]),
+                ])
+                .arg("--npm-keys")
+                .arg(data("npm").join("registry.npmjs.org-keys.json")),
         )
     };
     let (code, out, err) = run();
@@ -365,10 +367,19 @@ fn a_package_lock_is_audited_against_the_registry() {
     assert!(out.contains("OK     sigstore 1.0.0"), "{out}");
     assert!(out.contains("OK     tuf-js 1.0.0"), "{out}");
     assert!(out.contains("NONE   left-pad 1.3.0"), "{out}");
-    // A lock whose integrity is not the attested tarball's.
+    assert!(
+        err.contains("3 publish attestations verified with npm's registry keys"),
+        "{err}"
+    );
+    // A lock whose integrity is not the attested tarball's: npm's publish
+    // attestation names another tarball (a verification failure).
     write(integrity("sigstore-1.0.0.tgz"));
     let (code, out, err) = run();
-    assert_eq!(code, 5, "{out}{err}");
+    assert_eq!(code, 6, "{out}{err}");
+    assert!(
+        out.contains("npm's publish attestation: no subject of the statement has digest"),
+        "{out}"
+    );
     assert!(out.contains("FAIL   @playwright/cli 0.1.1"), "{out}");
 }
 
@@ -422,4 +433,71 @@ fn a_policy_file_judges_each_package() {
     assert_eq!(code, 5, "{out}{err}");
     assert!(out.contains("OK     sampleproject 4.0.0"), "{out}");
     assert!(out.contains("FAIL   sampleproject 3.0.0"), "{out}");
+}
+
+/// npm's publish attestations, verified with the registry's keys: pacote's
+/// test fixtures for sigstore@0.4.0, the valid one and each broken one
+/// (a bad signature, a subject without digest, another subject digest or
+/// name, no key id, another payload type).
+#[test]
+fn npm_publish_attestations_are_verified_with_the_registry_keys() {
+    use base64::Engine;
+    let tgz = std::fs::read(data("npm").join("sigstore-0.4.0.tgz")).unwrap();
+    let integrity = format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD
+            .encode(digest_bytes(&tgz, DigestAlgorithm::Sha512).as_bytes())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("package-lock.json");
+    std::fs::write(
+        &lock,
+        serde_json::json!({"lockfileVersion": 3, "packages": {"": {}, "node_modules/sigstore": {
+            "version": "0.4.0", "resolved": "https://registry.npmjs.org/sigstore/-/sigstore-0.4.0.tgz", "integrity": integrity}}})
+        .to_string(),
+    )
+    .unwrap();
+    let run = |fixture: &str| {
+        let body = std::fs::read(data("npm").join(fixture)).unwrap();
+        let registry = MockServer::start(move |req| {
+            if req.path == "/-/npm/v1/attestations/sigstore@0.4.0" {
+                Response::json(body.clone())
+            } else {
+                Response::status(404, "Not Found")
+            }
+        });
+        common::run(
+            common::attest()
+                .env_remove("ATTEST_OFFLINE")
+                .arg("audit")
+                .arg(&lock)
+                .args([
+                    "--registry",
+                    &registry.base,
+                    "--no-cache",
+                    "--custom-trusted-root",
+                    &root(),
+                ])
+                .arg("--npm-keys")
+                .arg(data("npm").join("registry.npmjs.org-keys.json")),
+        )
+    };
+    let (code, out, err) = run("sigstore-0.4.0.attestations.json");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("1 publish attestation verified"), "{err}");
+    // Each refused as a failed verification, by the check that refuses it.
+    for (bad, why) in [
+        ("invalid", "npm's publish attestation: sigstore@0.4.0 attestations:0: not a Sigstore bundle: Invalid encoding: invalid base64"),
+        ("malformed-subject", "npm's publish attestation: in-toto statement: field subject[0]: missing field `digest`"),
+        ("mismatched-keyid", "a signature names key JXkT/aBM9baLZ7dpjJLQhJrj3Ru5s/OSXoZzZsPUyhg, which is not one of npm's registry keys"),
+        ("mismatched-subject-digest", "npm's publish attestation: no subject of the statement has digest"),
+        // The subject name is signed: changing it breaks the signature first.
+        ("mismatched-subject-name", "npm's publish attestation: signature: invalid signature"),
+        ("no-keyid", "signature: invalid signature"),
+        ("unsupported", "npm's publish attestation: bundle structure: unsupported bundle: unsupported DSSE payload type \"tlog-entry-mismatch\""),
+    ] {
+        let (code, out, err) = run(&format!("sigstore-0.4.0.attestations.bad-{bad}.json"));
+        assert_eq!(code, 6, "{bad}: {out}{err}");
+        assert!(out.starts_with("FAIL   sigstore 0.4.0") && out.contains(why), "{bad}: {out}{err}");
+    }
 }

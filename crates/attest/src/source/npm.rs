@@ -18,6 +18,182 @@ pub const MAX_ATTESTATIONS_BYTES: u64 = 16 * 1024 * 1024;
 /// key, not a Fulcio certificate).
 pub const PUBLISH_V01: &str = "https://github.com/npm/attestation/tree/main/specs/publish/v0.1";
 
+/// The TUF target (in Sigstore's public-good repository) with npm's
+/// registry keys, as sigstore-js and `npm audit signatures` read them.
+pub const KEYS_TARGET: &str = "registry.npmjs.org/keys.json";
+
+/// One of npm's registry keys.
+#[derive(Debug, Clone)]
+pub struct NpmKey {
+    /// `SHA256:` and the unpadded base64 SHA-256 of the key (the bundle's
+    /// `publicKey.hint`).
+    pub key_id: String,
+    /// `npm:attestations` or `npm:signatures`.
+    pub usage: String,
+    /// The key (DER SubjectPublicKeyInfo).
+    pub key: crate::verify::DerPublicKey,
+    /// When it became valid.
+    pub valid_from: Option<jiff::Timestamp>,
+    /// When it stopped being valid.
+    pub valid_until: Option<jiff::Timestamp>,
+}
+
+/// Parse npm's keys (`{"keys": [{"keyId", "keyUsage", "publicKey":
+/// {"rawBytes", "keyDetails", "validFor": {"start", "end"}}}]}`). A key
+/// whose ID is not its own fingerprint is refused.
+pub fn parse_keys(bytes: &[u8], origin: &str) -> Result<Vec<NpmKey>, String> {
+    use base64::Engine;
+    crate::json::check_unique_keys(bytes).map_err(|e| format!("{origin}: {e}"))?;
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{origin}: expected npm's keys.json: {e}"))?;
+    let list = v
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{origin}: expected \"keys\", an array"))?;
+    let time = |v: &Value| v.as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let mut out = Vec::new();
+    for (i, k) in list.iter().enumerate() {
+        let here = |what: &str| format!("{origin}: keys[{i}]: {what}");
+        let key_id = k
+            .get("keyId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| here("expected \"keyId\""))?;
+        let raw = k["publicKey"]["rawBytes"]
+            .as_str()
+            .ok_or_else(|| here("expected publicKey.rawBytes"))?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|e| here(&format!("publicKey.rawBytes: not base64: {e}")))?;
+        let fingerprint = ssh_fingerprint(&der).map_err(|e| here(&e))?;
+        if fingerprint != key_id {
+            return Err(here(&format!(
+                "the key's fingerprint is {fingerprint}, not its keyId {key_id}"
+            )));
+        }
+        out.push(NpmKey {
+            key_id: key_id.to_string(),
+            usage: k
+                .get("keyUsage")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            key: crate::verify::DerPublicKey::new(der),
+            valid_from: time(&k["publicKey"]["validFor"]["start"]),
+            valid_until: time(&k["publicKey"]["validFor"]["end"]),
+        });
+    }
+    Ok(out)
+}
+
+/// An ECDSA P-256 key's OpenSSH fingerprint (`SHA256:` and the unpadded
+/// base64 SHA-256 of the key in SSH's wire form), which npm uses as its
+/// key IDs, from its DER SubjectPublicKeyInfo.
+fn ssh_fingerprint(der: &[u8]) -> Result<String, String> {
+    use base64::Engine;
+    // A P-256 SPKI ends in its uncompressed point: 0x04, X, Y.
+    const P256_SPKI_PREFIX: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    let point = der
+        .strip_prefix(&P256_SPKI_PREFIX[..])
+        .filter(|p| p.len() == 65 && p[0] == 4)
+        .ok_or("expected an ECDSA P-256 public key (npm's key type)")?;
+    let mut blob = Vec::new();
+    for part in [&b"ecdsa-sha2-nistp256"[..], b"nistp256", point] {
+        blob.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        blob.extend_from_slice(part);
+    }
+    Ok(format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &blob).as_ref())
+    ))
+}
+
+/// npm's rule for every attestation it serves: a DSSE signature that names
+/// a key ID names one of the registry's keys (a keyless signature names
+/// none).
+pub fn check_key_ids(bundle: &LoadedBundle, keys: &[NpmKey]) -> Result<(), String> {
+    let Some(sigs) = bundle.raw["dsseEnvelope"]["signatures"].as_array() else {
+        return Ok(());
+    };
+    for sig in sigs {
+        let id = sig["keyid"].as_str().unwrap_or_default();
+        if !id.is_empty() && !keys.iter().any(|k| k.key_id == id) {
+            return Err(format!(
+                "a signature names key {}, which is not one of npm's registry keys",
+                crate::text::remote_text(id)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Verify npm's publish attestation of `name@version` (the tarball's
+/// sha512 `digest`): signed by the registry key its `publicKey.hint` names
+/// (an `npm:attestations` key), valid when the log integrated it; its
+/// statement's subject `pkg:npm/NAME@VERSION` and predicate `name` and
+/// `version` this package's. `instance` supplies the transparency log.
+pub fn verify_publish(
+    bundle: &LoadedBundle,
+    name: &str,
+    version: &str,
+    digest: &crate::artifact::ArtifactDigest,
+    keys: &[NpmKey],
+    instance: &crate::trust::TrustedInstance,
+) -> Result<crate::verify::VerifiedAttestation, String> {
+    let hint = bundle.raw["verificationMaterial"]["publicKey"]["hint"]
+        .as_str()
+        .ok_or("the publish attestation names no key (publicKey.hint)")?;
+    let key = keys
+        .iter()
+        .find(|k| k.key_id == hint && k.usage == "npm:attestations")
+        .ok_or_else(|| {
+            format!("signed with key {hint}, which npm's keys do not list for attestations")
+        })?;
+    let att = crate::verify::verify_bundle_with_key(
+        bundle,
+        crate::verify::ArtifactInput::Digest(digest),
+        instance,
+        &key.key,
+    )
+    .map_err(|e| e.to_string())?;
+    for t in &att.timestamps {
+        let ok = key.valid_from.is_none_or(|f| t.time >= f)
+            && key.valid_until.is_none_or(|u| t.time <= u);
+        if !ok {
+            return Err(format!(
+                "key {hint} was not valid at {} (the signing time)",
+                t.time
+            ));
+        }
+    }
+    let st = att
+        .statement
+        .as_ref()
+        .ok_or("the publish attestation has no statement")?;
+    if st.predicate_type != PUBLISH_V01 {
+        return Err(format!(
+            "listed as npm's publish attestation, its statement's predicate type is {}",
+            crate::text::remote_text(&st.predicate_type)
+        ));
+    }
+    let purl = format!("pkg:npm/{}@{version}", name.replacen('@', "%40", 1));
+    if !st.subjects.iter().any(|s| s.name == purl) {
+        return Err(format!("the statement's subject is not {purl}"));
+    }
+    let pred = &st.value["predicate"];
+    if pred["name"].as_str() != Some(name) || pred["version"].as_str() != Some(version) {
+        return Err(format!(
+            "the predicate names {}@{}, not {name}@{version}",
+            crate::text::remote_text(pred["name"].as_str().unwrap_or("?")),
+            crate::text::remote_text(pred["version"].as_str().unwrap_or("?"))
+        ));
+    }
+    Ok(att)
+}
+
 /// Why the registry could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -75,11 +251,16 @@ pub fn fetch_attestations(
     }
 }
 
-/// The bundles of an attestations answer, each named `ORIGIN#N`.
+/// A bundle the registry lists, with the predicate type it lists it under.
+pub type ListedBundle = (String, Result<LoadedBundle, BundleError>);
+
+/// The bundles of an attestations answer, each named `ORIGIN#N`, with the
+/// predicate type the answer lists it under (unsigned: for routing only;
+/// the verified statement must say the same).
 pub fn bundles_of(
     body: &[u8],
     origin: &str,
-) -> Result<Vec<Result<LoadedBundle, BundleError>>, NpmError> {
+) -> Result<Vec<ListedBundle>, NpmError> {
     let answer = |detail: String| NpmError::Answer {
         url: origin.to_string(),
         detail,
@@ -95,18 +276,28 @@ pub fn bundles_of(
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let bundle = a.get("bundle").ok_or_else(|| BundleError::Shape {
-                origin: format!("{origin}#{}", i + 1),
-                detail: "expected \"bundle\"".into(),
-            })?;
-            parse_bundle(
-                &bundle.to_string(),
-                BundleOrigin {
-                    source: origin.to_string(),
-                    line: 0,
-                    index: i + 1,
-                },
-            )
+            let listed = a
+                .get("predicateType")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let bundle = a
+                .get("bundle")
+                .ok_or_else(|| BundleError::Shape {
+                    origin: format!("{origin}#{}", i + 1),
+                    detail: "expected \"bundle\"".into(),
+                })
+                .and_then(|bundle| {
+                    parse_bundle(
+                        &bundle.to_string(),
+                        BundleOrigin {
+                            source: origin.to_string(),
+                            line: 0,
+                            index: i + 1,
+                        },
+                    )
+                });
+            (listed, bundle)
         })
         .collect())
 }
