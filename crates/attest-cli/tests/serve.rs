@@ -30,6 +30,8 @@ use serde_json::{json, Value};
 struct Server {
     child: Child,
     addr: String,
+    /// Everything the server wrote on stderr so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Server {
@@ -40,10 +42,15 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    start_env(args, &[])
+}
+
+fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
     // The registry is on loopback: the server is online (its trust roots
     // are a custom root file, so nothing else is asked for).
     let mut child = common::attest()
         .env_remove("ATTEST_OFFLINE")
+        .envs(env.iter().copied())
         .arg("serve")
         .args(args)
         .stdout(Stdio::null())
@@ -51,11 +58,13 @@ fn start(args: &[&str]) -> Server {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let addr = loop {
         let line = lines
             .next()
             .expect("serve exited before listening")
             .unwrap();
+        log.lock().unwrap().push_str(&format!("{line}\n"));
         if let Some(rest) = line
             .split("://")
             .nth(1)
@@ -65,8 +74,13 @@ fn start(args: &[&str]) -> Server {
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, addr }
+    let drained = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            drained.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    Server { child, addr, log }
 }
 
 /// One HTTP/1.1 exchange over a fresh connection.
@@ -662,4 +676,207 @@ fn load_benchmark() {
     }
     let per = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
     println!("CLI: attest verify --policy … --bundle-from-oci, one process per image: {per:.1} ms each ({runs} runs)");
+}
+
+/// The value of a counter on `/metrics`.
+fn metric(addr: &str, name: &str) -> u64 {
+    let (_, text) = http(addr, "GET", "/metrics", b"");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A TUF repository of the operator's (python-tuf, loopback) that is down
+/// when the server starts, comes up, and goes down again: before the roots
+/// load, /readyz says why and nothing is admitted (fail-closed; TUF is never
+/// read on a request); once they load, images are judged; when a later
+/// refresh fails, the roots that verified keep serving, and the failure is
+/// counted. SIGHUP refreshes at once.
+#[test]
+fn a_tuf_repository_down_at_start_and_later() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let w = world();
+    let repos = w.dir.path().join("repos");
+    let status = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../attest/tests/tuf/make_repos.py"))
+        .arg(&repos)
+        .arg(w.dir.path().join("root.json"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "make_repos.py: is python-tuf installed?");
+    let up = Arc::new(AtomicBool::new(false));
+    let (flag, happy) = (up.clone(), repos.join("happy"));
+    let tuf = mock_http::MockServer::start(move |req| {
+        if !flag.load(Ordering::SeqCst) {
+            return mock_http::Response::status(503, "down for maintenance");
+        }
+        match std::fs::read(happy.join(req.path.trim_start_matches('/'))) {
+            Ok(b) => mock_http::Response::json(b),
+            Err(_) => mock_http::Response::status(404, "not found"),
+        }
+    });
+    let policy = w.dir.path().join("policy.toml").display().to_string();
+    let initial = repos.join("initial_root.json").display().to_string();
+    let cache = w.dir.path().join("tuf-cache").display().to_string();
+    let s = start(&[
+        "--policy",
+        &policy,
+        "--listen",
+        "127.0.0.1:0",
+        "--tuf-url",
+        &tuf.base,
+        "--tuf-root",
+        &initial,
+        "--cache-dir",
+        &cache,
+    ]);
+    let hup = |s: &Server| {
+        let ok = std::process::Command::new("kill")
+            .args(["-HUP", &s.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    };
+    // Down at start: not ready, and why; an image is not admitted.
+    let start_wait = Instant::now();
+    while metric(&s.addr, "attest_tuf_errors_total") == 0 {
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(30),
+            "no TUF error counted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, body) = http(&s.addr, "GET", "/readyz", b"");
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("trust roots not loaded yet") && body.contains("503"),
+        "{body}"
+    );
+    let v = admit(&s.addr, &review("Pod", &[&w.good]));
+    assert_eq!(v["response"]["allowed"], false, "{v}");
+    let msg = v["response"]["status"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("the trust roots are not loaded yet") && msg.contains("fail-closed"),
+        "{v}"
+    );
+    // Up, and SIGHUP: loaded at once, and images are judged.
+    up.store(true, Ordering::SeqCst);
+    hup(&s);
+    wait_ready(&s.addr);
+    let v = admit(&s.addr, &review("Pod", &[&w.good]));
+    assert_eq!(v["response"]["allowed"], true, "{v}");
+    // Down again: the refresh fails and is counted; the verified roots keep
+    // serving, still telling the signed image from the unsigned one.
+    up.store(false, Ordering::SeqCst);
+    let before = metric(&s.addr, "attest_tuf_errors_total");
+    hup(&s);
+    let wait = Instant::now();
+    while metric(&s.addr, "attest_tuf_errors_total") == before {
+        assert!(
+            wait.elapsed() < Duration::from_secs(30),
+            "the failed refresh was not counted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(http(&s.addr, "GET", "/readyz", b"").0, 200);
+    assert_eq!(
+        admit(&s.addr, &review("Deployment", &[&w.good]))["response"]["allowed"],
+        true
+    );
+    assert_eq!(
+        admit(&s.addr, &review("Pod", &[&w.bad]))["response"]["allowed"],
+        false
+    );
+}
+
+/// Registry credentials from a mounted Docker config reach the registry
+/// (an authenticated one admits the signed image) and nothing else: not the
+/// log (even with -v), not a denial's message, not /metrics, whether the
+/// password is right or wrong.
+#[test]
+fn registry_credentials_are_used_and_never_logged() {
+    use base64::Engine;
+    let registry = Registry::start(true);
+    let host = registry.host.clone();
+    let auth = RegistryAuth::Basic(registry::USER.into(), registry::PASSWORD.into());
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig::public_good_like());
+    let claims = FulcioClaims::default();
+    let r = parse_oci_ref(&format!("oci://{host}/octo/app:1.0"))
+        .unwrap()
+        .unwrap();
+    let digest = push_image(&r, &[image("private")], &auth).unwrap();
+    let st = statement(
+        &[("octo/app", "sha256", &digest.hex())],
+        SLSA_PROVENANCE_V1,
+        provenance_predicate(&claims),
+    );
+    let bundle = sigstore.sign_statement(&st, &claims, &sigstore.default_sign_options());
+    push_bundle_referrer(&r, &digest, &serde_json::to_vec(&bundle).unwrap(), &auth).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("root.json"),
+        sigstore.trusted_root_json() + "\n",
+    )
+    .unwrap();
+    write_policy(dir.path(), "policy.toml", &host, "");
+    let secrets = |password: &str| {
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{password}", registry::USER));
+        let docker = dir.path().join(format!("docker-{password}"));
+        std::fs::create_dir_all(&docker).unwrap();
+        std::fs::write(
+            docker.join("config.json"),
+            json!({"auths": {host.clone(): {"auth": basic}}}).to_string(),
+        )
+        .unwrap();
+        (docker, basic)
+    };
+    for (password, allowed) in [(registry::PASSWORD, true), ("wrong-password-1234", false)] {
+        let (docker, basic) = secrets(password);
+        let policy = dir.path().join("policy.toml").display().to_string();
+        let root = dir.path().join("root.json").display().to_string();
+        let s = start_env(
+            &[
+                "--policy",
+                &policy,
+                "--listen",
+                "127.0.0.1:0",
+                "--custom-trusted-root",
+                &root,
+                "-v",
+            ],
+            &[("DOCKER_CONFIG", docker.to_str().unwrap())],
+        );
+        wait_ready(&s.addr);
+        let v = admit(&s.addr, &review("Pod", &[&format!("{host}/octo/app:1.0")]));
+        assert_eq!(v["response"]["allowed"], allowed, "{password}: {v}");
+        if !allowed {
+            assert!(
+                v.to_string().contains("registry authorization failed"),
+                "{v}"
+            );
+        }
+        let (_, metrics) = http(&s.addr, "GET", "/metrics", b"");
+        std::thread::sleep(Duration::from_millis(200));
+        let log = s.log.lock().unwrap().clone();
+        assert!(
+            log.contains("POST /v1/admission"),
+            "-v logs requests: {log}"
+        );
+        for secret in [password, basic.as_str()] {
+            for (what, text) in [
+                ("log", &log),
+                ("response", &v.to_string()),
+                ("metrics", &metrics),
+            ] {
+                assert!(
+                    !text.contains(secret),
+                    "the {what} shows a credential: {text}"
+                );
+            }
+        }
+    }
 }

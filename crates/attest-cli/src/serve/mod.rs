@@ -74,6 +74,21 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..))]
     refresh_interval: u64,
 
+    /// Load the trusted roots over TUF from this repository (a private
+    /// mirror) instead of Sigstore's and GitHub's; needs --tuf-root. SIGHUP
+    /// refreshes them at once.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "tuf_root",
+        conflicts_with = "custom_trusted_root"
+    )]
+    tuf_url: Option<String>,
+
+    /// The repository's initial root.json, to verify --tuf-url from.
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    tuf_root: Option<PathBuf>,
+
     /// Attestations fetched per image at most.
     #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     limit: u32,
@@ -100,12 +115,16 @@ struct State {
     offline: bool,
     credentials: attest::source::oci::RegistryCredentials,
     trust_args: TrustSettings,
+    /// Why the trust roots could not be loaded, until they are.
+    trust_error: std::sync::Mutex<Option<String>>,
 }
 
 /// What is needed to rebuild the trust store.
 #[derive(Clone)]
 struct TrustSettings {
     custom: Option<PathBuf>,
+    /// `--tuf-url` and the initial root's bytes.
+    tuf: Option<(String, Vec<u8>)>,
     no_public_good: bool,
     offline: bool,
     cache_dir: Option<PathBuf>,
@@ -113,16 +132,33 @@ struct TrustSettings {
 }
 
 impl TrustSettings {
+    /// TUF options for a refresh: a refresh asks the repository even when
+    /// the cache is recent (that is what a refresh is for); a repository
+    /// it cannot reach falls back to the verified cache, counted.
+    fn fetch_options(&self) -> attest::trust::tuf::FetchOptions {
+        let mut opts = crate::settings::fetch_options(self.offline, self.cache_dir.clone());
+        opts.use_fresh_cache = false;
+        opts
+    }
+
     fn build(&self) -> Result<TrustStore, String> {
         match &self.custom {
             Some(path) => {
                 TrustStore::from_file(path, self.no_public_good).map_err(|e| e.to_string())
             }
-            None => Ok(TrustStore::tuf_with_github(
-                self.no_public_good,
-                crate::settings::fetch_options(self.offline, self.cache_dir.clone()),
-                None,
-            )),
+            None => Ok(match &self.tuf {
+                Some((url, root)) => TrustStore::from_tuf_repository(
+                    attest::trust::tuf::TufRepository {
+                        url: url.clone(),
+                        initial_root: root.clone(),
+                        target: attest::trust::tuf::TRUSTED_ROOT_TARGET.into(),
+                    },
+                    self.fetch_options(),
+                ),
+                None => {
+                    TrustStore::tuf_with_github(self.no_public_good, self.fetch_options(), None)
+                }
+            }),
         }
     }
 }
@@ -162,8 +198,21 @@ pub fn run(args: ServeArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return crate::error::usage_error(&e.to_string()),
     };
+    let tuf = match (&args.tuf_url, &args.tuf_root) {
+        (Some(url), Some(root)) => {
+            match attest::artifact::read_text_file(root, 1024 * 1024, "a TUF root.json") {
+                Ok(text) => Some((url.clone(), text.into_bytes())),
+                Err(e) => {
+                    eprintln!("Error: {}: {e}", root.display());
+                    return crate::exit::UNREADABLE;
+                }
+            }
+        }
+        _ => None,
+    };
     let trust_args = TrustSettings {
         custom: args.trust.custom_trusted_root.clone(),
+        tuf,
         no_public_good: args.trust.no_public_good,
         offline: args.trust.offline,
         cache_dir: args.trust.cache_dir.clone(),
@@ -192,6 +241,7 @@ pub fn run(args: ServeArgs) -> i32 {
         offline: args.trust.offline,
         credentials,
         trust_args,
+        trust_error: std::sync::Mutex::new(None),
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -328,6 +378,10 @@ async fn shutdown_signal() {
 /// counted and logged.
 async fn keep_trust_fresh(state: Arc<State>, every: Duration) {
     let mut first = true;
+    let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Hangup(Some(s)),
+        Err(_) => Hangup(None),
+    };
     loop {
         let s = state.clone();
         let settings = state.trust_args.clone();
@@ -346,7 +400,10 @@ async fn keep_trust_fresh(state: Arc<State>, every: Duration) {
                 if let Ok(policy) = policy {
                     let options = VerifyOptions::default()
                         .require_inclusion_proof(s.trust_args.require_inclusion_proof);
+                    // A fallback (the verified cache, the embedded roots) is
+                    // a refresh that did not reach the repository: counted.
                     for note in store.notes() {
+                        s.metrics.tuf_errors.fetch_add(1, Ordering::Relaxed);
                         eprintln!("attest serve: {note}");
                     }
                     if let Ok(mut v) = s.verifier.write() {
@@ -363,6 +420,9 @@ async fn keep_trust_fresh(state: Arc<State>, every: Duration) {
             Ok(Err(e)) => {
                 state.metrics.tuf_errors.fetch_add(1, Ordering::Relaxed);
                 eprintln!("attest serve: trust roots not refreshed: {e}");
+                if let Ok(mut last) = state.trust_error.lock() {
+                    *last = Some(e.clone());
+                }
                 // The roots that verified keep serving; past a day without a
                 // refresh that is worth a warning and a metric.
                 if let Some(age) = state.metrics.trust_age() {
@@ -378,7 +438,14 @@ async fn keep_trust_fresh(state: Arc<State>, every: Duration) {
             Err(e) => eprintln!("attest serve: trust refresh failed: {e}"),
         }
         first = false;
-        tokio::time::sleep(every).await;
+        // The next refresh: after `every`, or at once on SIGHUP (an operator
+        // who rotated a mirror's root does not wait an hour).
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = hangup.recv() => {
+                info!("attest serve: SIGHUP: refreshing the trust roots");
+            }
+        }
     }
 }
 
@@ -413,9 +480,16 @@ async fn handle(
             return Ok(if state.ready.load(Ordering::SeqCst) {
                 text(StatusCode::OK, "ready\n".into())
             } else {
+                let why = state
+                    .trust_error
+                    .lock()
+                    .ok()
+                    .and_then(|e| e.clone())
+                    .map(|e| format!(": {}", attest::text::remote_text(&e)))
+                    .unwrap_or_default();
                 text(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "trust roots not loaded yet\n".into(),
+                    format!("trust roots not loaded yet{why}\n"),
                 )
             })
         }
@@ -609,6 +683,18 @@ fn current(state: &State) -> Arc<PolicyVerifier> {
 /// Verify one subject: from the cache, joined to a verification already in
 /// flight for it, or on a worker thread under the deadline.
 async fn judge(state: &Arc<State>, subject: String, inline: Option<Vec<Value>>) -> Judgement {
+    // Before the roots are loaded nothing is verified (and TUF is never
+    // read on a request): undecided, so fail-closed unless the policy says
+    // fail-open.
+    if !state.ready.load(Ordering::SeqCst) {
+        let why = state
+            .trust_error
+            .lock()
+            .ok()
+            .and_then(|e| e.clone())
+            .unwrap_or_else(|| "loading".into());
+        return Judgement::Undecided(format!("the trust roots are not loaded yet ({why})"));
+    }
     let deadline = state.deadline;
     let work = async {
         // The digest first: a tag is resolved by the registry, and every
@@ -786,4 +872,18 @@ fn verify_subject(
         &bundles,
         &signatures,
     )))
+}
+
+/// SIGHUP, when the platform gives it.
+struct Hangup(Option<tokio::signal::unix::Signal>);
+
+impl Hangup {
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
 }

@@ -257,10 +257,7 @@ pub type ListedBundle = (String, Result<LoadedBundle, BundleError>);
 /// The bundles of an attestations answer, each named `ORIGIN#N`, with the
 /// predicate type the answer lists it under (unsigned: for routing only;
 /// the verified statement must say the same).
-pub fn bundles_of(
-    body: &[u8],
-    origin: &str,
-) -> Result<Vec<ListedBundle>, NpmError> {
+pub fn bundles_of(body: &[u8], origin: &str) -> Result<Vec<ListedBundle>, NpmError> {
     let answer = |detail: String| NpmError::Answer {
         url: origin.to_string(),
         detail,

@@ -351,6 +351,23 @@ impl TrustedInstance {
                                 Some(Err(e)) => e.to_string(),
                                 _ => String::new(),
                             };
+                            if embedded.is_none() {
+                                // Nothing to fall back to: say what failed first.
+                                let reach = if opts.offline {
+                                    "offline, ".to_string()
+                                } else {
+                                    format!(
+                                        "could not reach {} ({}), ",
+                                        repo.url,
+                                        unreachable_detail()
+                                    )
+                                };
+                                return Err(TrustError::Tuf(format!(
+                                    "{}: {reach}no verified cache{}; attest embeds no root for this repository: make it reachable or pass --custom-trusted-root",
+                                    repo.target,
+                                    if why.is_empty() { String::new() } else { format!(" ({why})") }
+                                )));
+                            }
                             let note = if opts.offline {
                                 format!(
                                     "offline: using the embedded {} root (snapshot of {EMBEDDED_ROOTS_DATE}); {why}",
@@ -553,6 +570,9 @@ pub struct TrustStore {
     custom: bool,
 }
 
+/// The organisation of an operator's single TUF repository: any issuer's.
+const ANY_ORGANIZATION: &str = "*";
+
 impl TrustStore {
     /// The roots compiled into the binary: public good and GitHub.
     pub fn embedded(no_public_good: bool) -> Self {
@@ -620,6 +640,19 @@ impl TrustStore {
                 .collect(),
             no_public_good: false,
             custom: false,
+        }
+    }
+
+    /// One TUF repository of the operator's (a private mirror): its trusted
+    /// root, verified over TUF from `repo.initial_root`, with no embedded
+    /// fallback. It serves whatever certificate authority its root lists:
+    /// the chain to that root is the check, so it stands for any issuer
+    /// organisation (there is no other root to choose from).
+    pub fn from_tuf_repository(repo: TufRepository, opts: FetchOptions) -> Self {
+        Self {
+            instances: vec![TrustedInstance::tuf(ANY_ORGANIZATION, repo, opts, None)],
+            no_public_good: false,
+            custom: true,
         }
     }
 
@@ -789,7 +822,7 @@ impl TrustStore {
         }
         self.instances
             .iter()
-            .find(|i| &i.organization == org)
+            .find(|i| &i.organization == org || i.organization == ANY_ORGANIZATION)
             .ok_or_else(|| TrustError::NoRootForIssuer {
                 organization: org.clone(),
                 hint: if self.custom {
