@@ -471,7 +471,16 @@ impl Ctx<'_> {
                     }
                 },
             };
-            let result = self.audit_file(name, version, &file, &f.digest)?;
+            // The simple API says which files have provenance (PEP 740's
+            // `provenance` key): one it lists without any is not asked for.
+            let listed_none = listed
+                .iter()
+                .any(|l| l.filename == file && !l.has_provenance);
+            let result = if listed_none && self.policy.is_none() {
+                FileResult::NoProvenance
+            } else {
+                self.audit_file(name, version, &file, &f.digest)?
+            };
             out.push((file, result));
         }
         Ok(Package {

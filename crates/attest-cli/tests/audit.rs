@@ -238,18 +238,27 @@ fn requirements_and_pylock_identities() {
     std::fs::write(
         &req,
         format!(
-            "sampleproject==4.0.0 \\\n    --hash=sha256:{}\nrequests>=2\n",
-            sha256("sampleproject-4.0.0.tar.gz")
+            "sampleproject==4.0.0 \\\n    --hash=sha256:{}\nrequests>=2\nsampleproject==3.0.0 --hash=sha256:{}\n",
+            sha256("sampleproject-4.0.0.tar.gz"),
+            sha256("sampleproject-3.0.0.tar.gz")
         ),
     )
     .unwrap();
-    let (code, out, err) = audit(dir.path(), &req, &idx.base, &[]);
+    let (code, out, err) = audit(dir.path(), &req, &idx.base, &["--no-cache"]);
     // The unpinned line is a problem of the lock: named, and the run fails (3).
     assert_eq!(code, 3, "{out}{err}");
     assert!(out.starts_with("OK     sampleproject 4.0.0"), "{out}");
     assert!(
         err.contains("line 3: \"requests>=2\" is not pinned"),
         "{err}"
+    );
+    // The index lists 3.0.0's file with "provenance": null: not asked for.
+    assert!(out.contains("NONE   sampleproject 3.0.0"), "{out}");
+    assert!(
+        !idx.requests()
+            .iter()
+            .any(|r| r.path.contains("/integrity/sampleproject/3.0.0/")),
+        "asked the Integrity API for a file the simple API lists without provenance"
     );
     // pylock.toml's attestation-identities are enforced.
     let pylock = |repo: &str| {
