@@ -215,6 +215,35 @@ fn run_checked(args: AuditArgs) -> Result<i32, CliError> {
         eprintln!("{shown}: {p}");
     }
     let eco = kind.ecosystem();
+    // A flag that cannot apply to this lock is refused, never ignored.
+    // (A value from the environment configures the other ecosystem too,
+    // and is not a flag given for this lock.)
+    let given =
+        |value: &Option<String>, env: &str| value.is_some() && std::env::var(env).ok() != *value;
+    let misplaced = match eco {
+        Ecosystem::Pypi if given(&args.registry, "ATTEST_NPM_REGISTRY") => {
+            Some("--registry (npm's registry)")
+        }
+        Ecosystem::Pypi if args.npm_keys.is_some() => Some("--npm-keys (npm's registry keys)"),
+        Ecosystem::Npm if given(&args.index_url, "ATTEST_INDEX_URL") => {
+            Some("--index-url (a Python package index)")
+        }
+        _ => None,
+    };
+    if let Some(flag) = misplaced {
+        return Err(CliError::usage(format!(
+            "{flag} does not apply to {shown}, a {} lock",
+            match eco {
+                Ecosystem::Pypi => "Python",
+                Ecosystem::Npm => "npm",
+            }
+        )));
+    }
+    if args.lock.is_some() && !args.locked && !args.update_lock {
+        return Err(CliError::usage(
+            "--lock names the publisher lock for --locked or --update-lock; add one of them",
+        ));
+    }
     let service = match eco {
         Ecosystem::Pypi => {
             pypi::index_base(args.index_url.as_deref().unwrap_or(pypi::DEFAULT_INDEX))
@@ -454,6 +483,9 @@ impl Ctx<'_> {
         for f in files {
             let file = match &f.filename {
                 Some(n) => n.clone(),
+                // npm's attestations are asked by name@version; the lock
+                // need not name the tarball.
+                None if self.eco == Ecosystem::Npm => format!("{name}-{version}.tgz"),
                 None => match listed.iter().find(|l| l.sha256 == f.digest) {
                     Some(l) => l.filename.clone(),
                     None => {

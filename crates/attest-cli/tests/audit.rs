@@ -510,3 +510,267 @@ fn npm_publish_attestations_are_verified_with_the_registry_keys() {
         assert!(out.starts_with("FAIL   sigstore 0.4.0") && out.contains(why), "{bad}: {out}{err}");
     }
 }
+
+/// Every flag of `attest audit`, in every kind of lock file: each verdict
+/// flag turns the baseline's pass into a failure, or is refused where it
+/// cannot apply, or is said not to change that lock's verdict. The flag list
+/// comes from clap's own help, so a new flag must be classified here.
+#[test]
+fn every_audit_flag_in_every_lock_kind() {
+    use std::collections::BTreeSet;
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Expect {
+        Fail,
+        Refused,
+        Pass,
+    }
+    let idx = index();
+    let npm_served: Vec<(&str, Vec<u8>)> = [
+        (
+            "/-/npm/v1/attestations/@playwright%2fcli@0.1.1",
+            "playwright-cli-0.1.1-attestations.json",
+        ),
+        (
+            "/-/npm/v1/attestations/sigstore@1.0.0",
+            "sigstore-1.0.0.attestations.json",
+        ),
+    ]
+    .iter()
+    .map(|(p, f)| (*p, std::fs::read(data("npm").join(f)).unwrap()))
+    .collect();
+    let registry = MockServer::start(move |req| {
+        npm_served
+            .iter()
+            .find(|(p, _)| req.path.eq_ignore_ascii_case(p))
+            .map_or_else(
+                || Response::status(404, "Not Found"),
+                |(_, b)| Response::json(b.clone()),
+            )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Each lock: packages with provenance and one without.
+    let uv = uv_lock(d, false);
+    let h4 = sha256("sampleproject-4.0.0.tar.gz");
+    let h3 = sha256("sampleproject-3.0.0.tar.gz");
+    let pylock = d.join("pylock.toml");
+    std::fs::write(&pylock, format!(
+        "lock-version = \"1.0\"\ncreated-by = \"test\"\n[[packages]]\nname = \"sampleproject\"\nversion = \"4.0.0\"\nattestation-identities = [{{ kind = \"GitHub\", repository = \"pypa/sampleproject\", workflow = \"release.yml\" }}]\nsdist = {{ name = \"sampleproject-4.0.0.tar.gz\", hashes = {{ sha256 = \"{h4}\" }} }}\n[[packages]]\nname = \"sampleproject\"\nversion = \"3.0.0\"\nsdist = {{ name = \"sampleproject-3.0.0.tar.gz\", hashes = {{ sha256 = \"{h3}\" }} }}\n"
+    )).unwrap();
+    let req = d.join("requirements.txt");
+    std::fs::write(
+        &req,
+        format!(
+            "sampleproject==4.0.0 --hash=sha256:{h4}\nsampleproject==3.0.0 --hash=sha256:{h3}\n"
+        ),
+    )
+    .unwrap();
+    let integrity = |tgz: &str| {
+        use base64::Engine;
+        let dg = digest_bytes(
+            &std::fs::read(data("npm").join(tgz)).unwrap(),
+            DigestAlgorithm::Sha512,
+        );
+        format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(dg.as_bytes())
+        )
+    };
+    let npm = d.join("package-lock.json");
+    std::fs::write(&npm, serde_json::json!({"lockfileVersion": 3, "packages": {"": {},
+        "node_modules/@playwright/cli": {"version": "0.1.1", "integrity": integrity("playwright-cli-0.1.1.tgz")},
+        "node_modules/sigstore": {"version": "1.0.0", "integrity": integrity("sigstore-1.0.0.tgz")},
+        "node_modules/left-pad": {"version": "1.3.0", "integrity": integrity("tuf-js-1.0.0.tgz")}}}).to_string()).unwrap();
+    let keys = data("npm")
+        .join("registry.npmjs.org-keys.json")
+        .display()
+        .to_string();
+    // Other material for the rows.
+    let drift = d.join("drift.lock");
+    let mut text = String::from("version = 1\n");
+    for name in [
+        "pypi:sampleproject",
+        "pypi:gcb-attestation-test",
+        "pypi:circleci-sign-publish-example",
+        "npm:@playwright/cli",
+        "npm:sigstore",
+    ] {
+        text += &format!("[[identity.\"{name}\"]]\nissuer = \"https://token.actions.githubusercontent.com\"\nsigner = \"https://github.com/evil/x/.github/workflows/r.yml\"\n");
+    }
+    std::fs::write(&drift, text).unwrap();
+    let other_policy = d.join("other.toml");
+    std::fs::write(&other_policy, "version = 1\n[[rule]]\nall = true\n[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nrepo = \"evil/other\"\n").unwrap();
+    let other_root = {
+        let other = attest_testsign::TestSigstore::new(
+            attest_testsign::TestSigstoreConfig::public_good_like(),
+        );
+        let p = d.join("other-root.json");
+        std::fs::write(&p, other.trusted_root_json() + "\n").unwrap();
+        p.display().to_string()
+    };
+    let empty_keys = d.join("keys.json");
+    std::fs::write(&empty_keys, "{\"keys\":[]}").unwrap();
+
+    let locks: [(&str, &Path, bool); 4] = [
+        ("uv.lock", &uv, false),
+        ("pylock.toml", &pylock, false),
+        ("requirements.txt", &req, false),
+        ("package-lock.json", &npm, true),
+    ];
+    let base = |is_npm: bool| -> Vec<String> {
+        let mut v = vec![
+            "--no-cache".to_string(),
+            "--custom-trusted-root".into(),
+            root(),
+        ];
+        if is_npm {
+            v.extend([
+                "--registry".to_string(),
+                registry.base.clone(),
+                "--npm-keys".into(),
+                keys.clone(),
+            ]);
+        } else {
+            v.extend(["--index-url".to_string(), idx.base.clone()]);
+        }
+        v
+    };
+    let run = |lock: &Path, args: &[String]| {
+        common::run(
+            common::attest()
+                .env_remove("ATTEST_OFFLINE")
+                .current_dir(d)
+                .arg("audit")
+                .arg(lock)
+                .args(args),
+        )
+    };
+    type Row = (&'static str, Vec<String>, fn(bool) -> Expect);
+    let rows: Vec<Row> = vec![
+        (
+            "require-provenance",
+            vec!["--require-provenance".into()],
+            |_| Expect::Fail,
+        ),
+        (
+            "locked",
+            vec![
+                "--locked".into(),
+                "--lock".into(),
+                drift.display().to_string(),
+            ],
+            |_| Expect::Fail,
+        ),
+        (
+            "lock",
+            vec!["--lock".into(), drift.display().to_string()],
+            |_| Expect::Refused,
+        ),
+        (
+            "policy",
+            vec!["--policy".into(), other_policy.display().to_string()],
+            |_| Expect::Fail,
+        ),
+        (
+            "custom-trusted-root",
+            vec!["--custom-trusted-root".into(), other_root.clone()],
+            |_| Expect::Fail,
+        ),
+        ("no-public-good", vec!["--no-public-good".into()], |_| {
+            Expect::Fail
+        }),
+        ("offline", vec!["--offline".into()], |_| Expect::Fail),
+        // npm's 2023 bundles carry a promise only; PEP 740's have proofs.
+        (
+            "require-inclusion-proof",
+            vec!["--require-inclusion-proof".into()],
+            |npm| if npm { Expect::Fail } else { Expect::Pass },
+        ),
+        (
+            "npm-keys",
+            vec!["--npm-keys".into(), empty_keys.display().to_string()],
+            |npm| if npm { Expect::Fail } else { Expect::Refused },
+        ),
+        (
+            "registry",
+            vec!["--registry".into(), "http://127.0.0.1:9".into()],
+            |npm| if npm { Expect::Fail } else { Expect::Refused },
+        ),
+        (
+            "index-url",
+            vec!["--index-url".into(), "http://127.0.0.1:9".into()],
+            |npm| if npm { Expect::Refused } else { Expect::Fail },
+        ),
+    ];
+    let not_verdict = [
+        "jobs",
+        "no-cache",
+        "format",
+        "update-lock",
+        "cache-dir",
+        "quiet",
+        "verbose",
+        "help",
+    ];
+    // Every flag clap defines is classified.
+    let (_, help, _) = common::run(common::attest().args(["audit", "--help"]));
+    let flags: BTreeSet<String> = help
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let long = l
+                .strip_prefix("--")
+                .or_else(|| l.split_once(", --").map(|(_, r)| r))?;
+            let name: String = long
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect();
+    let classified: BTreeSet<String> = rows
+        .iter()
+        .map(|r| r.0.to_string())
+        .chain(not_verdict.iter().map(|s| s.to_string()))
+        .collect();
+    assert_eq!(
+        flags, classified,
+        "flags of `attest audit` and the matrix differ"
+    );
+
+    let mut wrong = Vec::new();
+    for (kind, lock, is_npm) in locks {
+        let (code, out, err) = run(lock, &base(is_npm));
+        assert_eq!(code, 0, "baseline of {kind}: {out}{err}");
+        for (flag, extra, expect) in &rows {
+            // A row's flag replaces the baseline's value of the same flag.
+            let mut args = base(is_npm);
+            if let Some(i) = args.iter().position(|a| a == &extra[0]) {
+                if extra.len() > 1 {
+                    args.drain(i..i + 2);
+                }
+            }
+            args.extend(extra.iter().cloned());
+            let want = expect(is_npm);
+            let (code, out, err) = run(lock, &args);
+            let ok = match want {
+                Expect::Fail => code != 0 && code != 2,
+                Expect::Refused => code == 2,
+                Expect::Pass => code == 0,
+            };
+            if !ok {
+                wrong.push(format!(
+                    "--{flag} in {kind}: expected {want:?}, got {code}: {}{}",
+                    out.lines().next().unwrap_or_default(),
+                    err.lines().last().unwrap_or_default()
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
