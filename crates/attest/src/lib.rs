@@ -80,6 +80,7 @@ pub mod text;
 pub mod trust;
 pub mod verifier;
 pub mod verify;
+mod verify_memo;
 
 /// An error with its causes, one line: `outer: cause: root cause` (each
 /// cause once, as libraries often repeat their source in their message).

@@ -506,6 +506,7 @@ pub fn verify_bundle_with(
     trust: &TrustStore,
     options: VerifyOptions,
 ) -> Result<VerifiedAttestation, VerifyError> {
+    crate::verify_memo::install();
     let statement = statement_of(loaded)?;
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
         check_subject(st, d)?;
@@ -697,6 +698,7 @@ pub fn verify_bundle_with_key(
     instance: &TrustedInstance,
     key: &DerPublicKey,
 ) -> Result<VerifiedAttestation, VerifyError> {
+    crate::verify_memo::install();
     let statement = statement_of(loaded)?;
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
         check_subject(st, d)?;

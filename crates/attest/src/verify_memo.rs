@@ -1,0 +1,204 @@
+//! Signature verifications remembered for the run.
+//!
+//! Verifying many bundles repeats the same signature checks: every leaf
+//! certificate chains through the same intermediate to the same root, and
+//! every RFC 3161 timestamp comes with the same TSA certificate chain. The
+//! core (sigstore-rust, through webpki) verifies those chains from scratch
+//! for each bundle: two or three P-384 verifications, about 0.3 ms each,
+//! of exactly the same (key, message, signature).
+//!
+//! This is the core's own crypto provider (aws-lc-rs) behind a memo of the
+//! verifications that succeeded, installed as sigstore-crypto's process-wide
+//! provider. The memo is a pure function's: its key is SHA-256 over the
+//! scheme, the public key, the message and the signature, each
+//! length-prefixed, so a hit means the same inputs (short of a SHA-256
+//! collision) and the answer cannot differ. Failures are not remembered
+//! (they are recomputed, and stay failures). It holds at most
+//! [`MAX_ENTRIES`] keys, 32 bytes each, and starts over when full.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+
+use sigstore_crypto::provider::{CryptoProvider, HashContext, SigningKeyPair};
+use sigstore_crypto::{KeyAlgorithm, SigningScheme};
+use sigstore_types::HashAlgorithm;
+
+/// The most verifications remembered (512 KiB of keys).
+pub const MAX_ENTRIES: usize = 16_384;
+
+#[derive(Debug)]
+struct Memo {
+    inner: &'static dyn CryptoProvider,
+    verified: Mutex<HashSet<[u8; 32]>>,
+}
+
+impl Memo {
+    fn key(kind: u8, scheme: SigningScheme, parts: [&[u8]; 3]) -> [u8; 32] {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        ctx.update(&[kind]);
+        let scheme = format!("{scheme:?}");
+        for part in [scheme.as_bytes(), parts[0], parts[1], parts[2]] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
+    }
+
+    fn remembered(&self, key: &[u8; 32]) -> bool {
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(key)
+    }
+
+    fn remember(&self, key: [u8; 32]) {
+        let mut set = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if set.len() >= MAX_ENTRIES {
+            set.clear();
+        }
+        set.insert(key);
+    }
+
+    fn checked(
+        &self,
+        kind: u8,
+        scheme: SigningScheme,
+        parts: [&[u8]; 3],
+        verify: impl FnOnce() -> sigstore_crypto::Result<()>,
+    ) -> sigstore_crypto::Result<()> {
+        let key = Self::key(kind, scheme, parts);
+        if self.remembered(&key) {
+            return Ok(());
+        }
+        verify()?;
+        self.remember(key);
+        Ok(())
+    }
+}
+
+impl CryptoProvider for Memo {
+    fn hash(&self, algorithm: HashAlgorithm) -> sigstore_crypto::Result<Box<dyn HashContext>> {
+        self.inner.hash(algorithm)
+    }
+
+    fn sha256(&self, data: &[u8]) -> [u8; 32] {
+        self.inner.sha256(data)
+    }
+
+    fn sha384(&self, data: &[u8]) -> [u8; 48] {
+        self.inner.sha384(data)
+    }
+
+    fn sha512(&self, data: &[u8]) -> [u8; 64] {
+        self.inner.sha512(data)
+    }
+
+    fn verify_raw(
+        &self,
+        scheme: SigningScheme,
+        spki_pubkey_bytes: &[u8],
+        data: &[u8],
+        signature: &[u8],
+    ) -> sigstore_crypto::Result<()> {
+        self.checked(0, scheme, [spki_pubkey_bytes, data, signature], || {
+            self.inner
+                .verify_raw(scheme, spki_pubkey_bytes, data, signature)
+        })
+    }
+
+    fn verify_prehashed(
+        &self,
+        scheme: SigningScheme,
+        spki_pubkey_bytes: &[u8],
+        digest: &[u8],
+        signature: &[u8],
+    ) -> sigstore_crypto::Result<()> {
+        self.checked(1, scheme, [spki_pubkey_bytes, digest, signature], || {
+            self.inner
+                .verify_prehashed(scheme, spki_pubkey_bytes, digest, signature)
+        })
+    }
+
+    fn generate_key_pair(
+        &self,
+        algorithm: KeyAlgorithm,
+    ) -> sigstore_crypto::Result<Box<dyn SigningKeyPair>> {
+        self.inner.generate_key_pair(algorithm)
+    }
+
+    fn key_pair_from_pkcs8_der(
+        &self,
+        pkcs8: &[u8],
+    ) -> sigstore_crypto::Result<Box<dyn SigningKeyPair>> {
+        self.inner.key_pair_from_pkcs8_der(pkcs8)
+    }
+}
+
+static MEMO: OnceLock<Memo> = OnceLock::new();
+
+fn memo() -> &'static Memo {
+    MEMO.get_or_init(|| Memo {
+        inner: sigstore_crypto::aws_lc_provider(),
+        verified: Mutex::new(HashSet::new()),
+    })
+}
+
+/// Make the memo sigstore-crypto's provider (once; later calls do nothing,
+/// and a provider someone else installed first stays).
+pub(crate) fn install() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = sigstore_crypto::install_default_provider(memo());
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_same_inputs_hit_and_failures_stay_failures() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            pkcs8.as_ref(),
+        )
+        .unwrap();
+        use aws_lc_rs::signature::KeyPair;
+        let public = pair.public_key().as_ref().to_vec();
+        let sig = pair.sign(&rng, b"message").unwrap().as_ref().to_vec();
+        let m = Memo {
+            inner: sigstore_crypto::aws_lc_provider(),
+            verified: Mutex::new(HashSet::new()),
+        };
+        let scheme = SigningScheme::EcdsaP256Sha256;
+        assert!(m.verify_raw(scheme, &public, b"message", &sig).is_ok());
+        assert_eq!(m.verified.lock().unwrap().len(), 1);
+        // Remembered: the same inputs pass again.
+        assert!(m.verify_raw(scheme, &public, b"message", &sig).is_ok());
+        // Any other message, signature or key is verified afresh, and fails.
+        assert!(m.verify_raw(scheme, &public, b"messagf", &sig).is_err());
+        let mut bad = sig.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(m.verify_raw(scheme, &public, b"message", &bad).is_err());
+        let mut other = public.clone();
+        other[5] ^= 1;
+        assert!(m.verify_raw(scheme, &other, b"message", &sig).is_err());
+        // Failures are not remembered.
+        assert!(m.verify_raw(scheme, &public, b"messagf", &sig).is_err());
+        assert_eq!(m.verified.lock().unwrap().len(), 1);
+        // Length prefixes: moving bytes between fields is another key.
+        assert_ne!(
+            Memo::key(0, scheme, [b"ab", b"c", b""]),
+            Memo::key(0, scheme, [b"a", b"bc", b""])
+        );
+    }
+}
