@@ -880,3 +880,94 @@ fn registry_credentials_are_used_and_never_logged() {
         }
     }
 }
+
+/// `POST /v1/verify` of a PyPI release: every file the index lists, each
+/// with its PEP 740 provenance (real: sampleproject 4.0.0 from PyPI), judged
+/// by the same policy file as `verify --policy`.
+#[test]
+fn a_pypi_release_is_verified_through_the_index() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../attest/tests/data/pep740");
+    let sdist = std::fs::read(data.join("sampleproject-4.0.0.tar.gz")).unwrap();
+    let provenance = std::fs::read(data.join("sampleproject-4.0.0.tar.gz.provenance")).unwrap();
+    let sdist3 = std::fs::read(data.join("sampleproject-3.0.0.tar.gz")).unwrap();
+    let hex = |b: &[u8]| {
+        attest::artifact::digest_bytes(b, attest::artifact::DigestAlgorithm::Sha256).hex()
+    };
+    let simple = json!({"meta": {"api-version": "1.3"}, "files": [
+        {"filename": "sampleproject-4.0.0.tar.gz", "url": "x", "hashes": {"sha256": hex(&sdist)}, "provenance": "x"},
+        {"filename": "sampleproject-3.0.0.tar.gz", "url": "x", "hashes": {"sha256": hex(&sdist3)}, "provenance": null}
+    ]})
+    .to_string();
+    let index = mock_http::MockServer::start(move |req| match req.path.as_str() {
+        "/simple/sampleproject/" => mock_http::Response::json(simple.clone()),
+        "/integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance" => {
+            mock_http::Response::json(provenance.clone())
+        }
+        _ => mock_http::Response::status(404, "Not Found"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |repo: &str| {
+        let p = dir.path().join(format!("{}.toml", repo.replace('/', "-")));
+        std::fs::write(
+            &p,
+            format!("version = 1\n[[rule]]\npypi = [\"sampleproject\"]\n[[rule.require]]\npredicate-type = \"https://docs.pypi.org/attestations/publish/v1\"\nrepo = \"{repo}\"\n"),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let root = data
+        .join("trusted_root.public-good.json")
+        .display()
+        .to_string();
+    let verify = |policy: &str, subject: &str| {
+        let s = start(&[
+            "--policy",
+            policy,
+            "--listen",
+            "127.0.0.1:0",
+            "--custom-trusted-root",
+            &root,
+            "--index-url",
+            &index.base,
+        ]);
+        wait_ready(&s.addr);
+        let (status, body) = http(
+            &s.addr,
+            "POST",
+            "/v1/verify",
+            json!({"subject": subject}).to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let good = policy("pypa/sampleproject");
+    let v = verify(&good, "pypi:SampleProject==4.0");
+    assert_eq!(v["passed"], true, "{v}");
+    assert_eq!(
+        v["subjects"][0]["subject"], "sampleproject-4.0.0.tar.gz",
+        "{v}"
+    );
+    // Another publisher: denied, by the rule's requirement.
+    let v = verify(&policy("pypa/other"), "pypi:sampleproject==4.0.0");
+    assert_eq!(v["passed"], false, "{v}");
+    // A release without provenance fails the rule that requires it.
+    let v = verify(&good, "pypi:sampleproject==3.0.0");
+    assert_eq!(v["passed"], false, "{v}");
+    assert!(
+        v["subjects"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("0 of 1"),
+        "{v}"
+    );
+    // A release the index does not list: undecided, said why.
+    let v = verify(&good, "pypi:sampleproject==9.9.9");
+    assert_eq!(v["passed"], false, "{v}");
+    assert!(
+        v["subjects"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("lists no file of sampleproject 9.9.9"),
+        "{v}"
+    );
+}

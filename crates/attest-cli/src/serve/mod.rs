@@ -89,6 +89,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "tuf_url")]
     tuf_root: Option<PathBuf>,
 
+    /// The Python package index for `pypi:` subjects of /v1/verify (PyPI
+    /// by default).
+    #[arg(long, env = "ATTEST_INDEX_URL", value_name = "URL")]
+    index_url: Option<String>,
+
     /// Attestations fetched per image at most.
     #[arg(short = 'L', long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     limit: u32,
@@ -117,6 +122,8 @@ struct State {
     trust_args: TrustSettings,
     /// Why the trust roots could not be loaded, until they are.
     trust_error: std::sync::Mutex<Option<String>>,
+    /// The package index for `pypi:` subjects, checked at start.
+    index: String,
 }
 
 /// What is needed to rebuild the trust store.
@@ -194,6 +201,14 @@ pub fn run(args: ServeArgs) -> i32 {
         },
         _ => None,
     };
+    let index = match attest::source::pypi::index_base(
+        args.index_url
+            .as_deref()
+            .unwrap_or(attest::source::pypi::DEFAULT_INDEX),
+    ) {
+        Ok(i) => i,
+        Err(e) => return crate::error::usage_error(&e.to_string()),
+    };
     let credentials = match crate::settings::registry_credentials() {
         Ok(c) => c,
         Err(e) => return crate::error::usage_error(&e.to_string()),
@@ -242,6 +257,7 @@ pub fn run(args: ServeArgs) -> i32 {
         credentials,
         trust_args,
         trust_error: std::sync::Mutex::new(None),
+        index,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -564,6 +580,17 @@ async fn verify_endpoint(state: &Arc<State>, body: &[u8]) -> Response<Full<Bytes
         Value::Array(list) => Some(list.clone()),
         _ => return bad("request.bundles: expected a list of Sigstore bundles".into()),
     };
+    if let Some(parsed) = attest::source::pypi::parse_subject(&subject) {
+        let Ok((project, version)) = parsed else {
+            return bad(format!("{subject}: expected pypi:PROJECT==VERSION"));
+        };
+        if inline.is_some() {
+            return bad(format!(
+                "{subject}: a release's provenance comes from the package index, not inline bundles"
+            ));
+        }
+        return pypi_release(state, &subject, project, version).await;
+    }
     if inline.is_none() && parse_oci_ref(&subject).is_none() {
         return bad(format!(
             "{subject}: a digest needs its bundles inline (\"bundles\": [...])"
@@ -760,6 +787,88 @@ async fn run_blocking<T: Send + 'static>(
         })
         .map_err(|e| format!("cannot start a worker: {e}"))?;
     rx.await.map_err(|_| "the worker stopped".to_string())
+}
+
+/// `POST /v1/verify` of `pypi:PROJECT==VERSION`: every file the index lists
+/// for the release, each with its PEP 740 provenance, judged by the policy
+/// as a file subject (so `pypi = [...]` rules match); the release passes
+/// when every file does. Under the deadline and the concurrency bound, as
+/// any verification; not cached (the index may add files).
+async fn pypi_release(
+    state: &Arc<State>,
+    subject: &str,
+    project: String,
+    version: String,
+) -> Response<Full<Bytes>> {
+    let verifier = current(state);
+    let undecided = |why: String| {
+        state.metrics.verdict("error");
+        response(
+            StatusCode::OK,
+            json!({
+                "schemaVersion": crate::policy_run::REPORT_VERSION,
+                "policy": {"path": verifier.policy().origin(), "digest": verifier.policy().digest()},
+                "passed": false,
+                "subjects": [{"subject": subject, "passed": false, "reason": why}],
+            }),
+        )
+    };
+    if !state.ready.load(Ordering::SeqCst) {
+        return undecided("the trust roots are not loaded yet".into());
+    }
+    let Ok(_permit) = state.permits.clone().acquire_owned().await else {
+        return undecided("the server is shutting down".into());
+    };
+    let (index, v) = (state.index.clone(), verifier.clone());
+    let work = run_blocking(move || -> Result<Vec<SubjectReport>, String> {
+        let files = attest::source::pypi::release_files(&index, &project, &version)
+            .map_err(|e| e.to_string())?;
+        if files.is_empty() {
+            return Err(format!("{index} lists no file of {project} {version}"));
+        }
+        let mut reports = Vec::new();
+        for f in files {
+            let bundles = match attest::source::pypi::fetch_provenance(&index, &f.filename)
+                .map_err(|e| e.to_string())?
+            {
+                Some(p) => attest::pep740::bundles_for(&p, &f.filename),
+                None => Vec::new(),
+            };
+            let subject = attest::policy_file::Subject::file(f.filename.clone(), f.sha256.clone());
+            reports.push(v.verify_subject(&subject, &bundles));
+        }
+        Ok(reports)
+    });
+    let reports = match tokio::time::timeout(state.deadline, work).await {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Ok(Err(e))) | Ok(Err(e)) => {
+            state
+                .metrics
+                .registry_errors
+                .fetch_add(1, Ordering::Relaxed);
+            return undecided(e);
+        }
+        Err(_) => {
+            return undecided(format!(
+                "not decided within the {} s deadline",
+                state.deadline.as_secs()
+            ))
+        }
+    };
+    let passed = reports.iter().all(|r| r.passed);
+    state
+        .metrics
+        .verdict(if passed { "allowed" } else { "denied" });
+    response(
+        StatusCode::OK,
+        json!({
+            "schemaVersion": crate::policy_run::REPORT_VERSION,
+            "policy": {"path": verifier.policy().origin(), "digest": verifier.policy().digest()},
+            "trustRoot": {"generation": state.generation.load(Ordering::SeqCst), "notes": verifier.trust().notes()},
+            "passed": passed,
+            "subjects": reports.iter().map(|r| serde_json::to_value(r).unwrap_or(Value::Null)).collect::<Vec<_>>(),
+        }),
+    )
 }
 
 /// The subject's digest and, for images, its repository.
