@@ -589,4 +589,171 @@ sdist = {{ name = "sampleproject-4.0.0.tar.gz", url = "https://x/sampleproject-4
             Some("a+b-1.0.tar.gz".into())
         );
     }
+
+    fn file(name: &str, version: &str) -> LockedFile {
+        LockedFile {
+            name: name.into(),
+            version: version.into(),
+            filename: None,
+            digest: sha256(H).unwrap(),
+            identities: Vec::new(),
+            place: String::new(),
+        }
+    }
+
+    #[test]
+    fn lock_kinds_by_file_name() {
+        assert_eq!(MAX_LOCKFILE_BYTES, 67_108_864);
+        for (name, want) in [
+            ("uv.lock", Some(LockKind::UvLock)),
+            ("package-lock.json", Some(LockKind::NpmLock)),
+            ("npm-shrinkwrap.json", Some(LockKind::NpmLock)),
+            ("pylock.toml", Some(LockKind::Pylock)),
+            ("pylock.dev.toml", Some(LockKind::Pylock)),
+            ("requirements.txt", Some(LockKind::Requirements)),
+            ("requirements.in", Some(LockKind::Requirements)),
+            ("pylock.txt", Some(LockKind::Requirements)),
+            ("other.toml", None),
+            ("Cargo.lock", None),
+            ("package.json", None),
+        ] {
+            assert_eq!(LockKind::of(name), want, "{name}");
+        }
+        assert_eq!(LockKind::NpmLock.ecosystem(), Ecosystem::Npm);
+        for k in [LockKind::UvLock, LockKind::Pylock, LockKind::Requirements] {
+            assert_eq!(k.ecosystem(), Ecosystem::Pypi, "{k:?}");
+        }
+        assert_eq!(algorithm(Ecosystem::Pypi), DigestAlgorithm::Sha256);
+        assert_eq!(algorithm(Ecosystem::Npm), DigestAlgorithm::Sha512);
+    }
+
+    #[test]
+    fn url_file_names_are_percent_decoded_leniently() {
+        assert_eq!(
+            url_file_name("https://x/a/b.tar.gz#sha256=1").as_deref(),
+            Some("b.tar.gz")
+        );
+        assert_eq!(url_file_name("https://x/a/"), None);
+        assert_eq!(percent_decode("%41%42c"), "ABc");
+        assert_eq!(percent_decode("a%zz%4"), "a%zz%4");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%2b%2B"), "++");
+    }
+
+    #[test]
+    fn requirements_lines_are_numbered_and_a_last_continuation_is_kept() {
+        let req = format!("\n# c\na==1.0 \\\n  --hash=sha256:{H} \\\n");
+        let l = parse(LockKind::Requirements, &req).unwrap();
+        assert_eq!(l.files.len(), 1, "{l:?}");
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        assert_eq!(
+            (
+                l.files[0].name.as_str(),
+                l.files[0].version.as_str(),
+                l.files[0].place.as_str()
+            ),
+            ("a", "1.0", "line 3")
+        );
+        let req = format!("b[extra]==2 --hash sha256:{H} ; python_version>'3'\nc==3\n");
+        let l = parse(LockKind::Requirements, &req).unwrap();
+        assert_eq!(l.files.len(), 1, "{l:?}");
+        assert_eq!(l.files[0].name, "b");
+        assert_eq!(
+            l.problems,
+            ["line 2: c==3 has no --hash=sha256:…"],
+            "{:?}",
+            l.problems
+        );
+    }
+
+    #[test]
+    fn npm_locks_skip_links_and_bundled_packages_and_check_integrity_length() {
+        let text = r#"{"lockfileVersion":2,"packages":{
+            "node_modules/bundled":{"version":"1.0.0","inBundle":true,"integrity":"sha512-AAAA"},
+            "node_modules/local":{"link":true,"resolved":"../local"},
+            "node_modules/a/node_modules/aliased":{"name":"real-name","version":"1.0.0",
+              "integrity":"sha512-e+qfbn/zf1+rCza/BhIA//Awmf0v1pa5HQS8Xk8iXrn9bgytytVLqYD0P7NSqZ6IELTgq+tcDvLPkQjNHyWLNg=="},
+            "node_modules/@s/p":{"version":"2.0.0",
+              "integrity":"sha1-AAAA sha512-e+qfbn/zf1+rCza/BhIA//Awmf0v1pa5HQS8Xk8iXrn9bgytytVLqYD0P7NSqZ6IELTgq+tcDvLPkQjNHyWLNg=="},
+            "node_modules/short":{"version":"1.0.0","integrity":"sha512-AAAA"},
+            "node_modules/nover":{"integrity":"sha512-AAAA"}
+        }}"#;
+        let l = parse(LockKind::NpmLock, text).unwrap();
+        let names: Vec<_> = l.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["@s/p", "real-name"], "{l:?}");
+        assert_eq!(l.files[0].filename, None);
+        assert_eq!(
+            l.problems,
+            [
+                "packages[\"node_modules/nover\"]: no version",
+                "packages[\"node_modules/short\"]: integrity: a sha512 digest is 64 bytes, this is 3",
+            ]
+        );
+        assert_eq!(
+            npm_integrity("sha1-AAAA").unwrap_err(),
+            "expected sha512-BASE64, got \"sha1-AAAA\""
+        );
+        assert_eq!(
+            parse(LockKind::NpmLock, r#"{"packages":{}}"#).unwrap_err(),
+            "expected lockfileVersion 2 or 3, got none"
+        );
+    }
+
+    #[test]
+    fn packages_group_files_by_normalised_name_and_version() {
+        let files = [
+            file("Foo_Bar", "1.0"),
+            file("foo-bar", "1.0"),
+            file("foo-bar", "2.0"),
+            file("baz", "1.0"),
+        ];
+        let groups = packages(&files, Ecosystem::Pypi);
+        let summary: Vec<_> = groups
+            .iter()
+            .map(|(n, v, l)| (n.as_str(), v.as_str(), l.len()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("foo-bar", "1.0", 2),
+                ("foo-bar", "2.0", 1),
+                ("baz", "1.0", 1)
+            ]
+        );
+        assert_eq!(groups[0].2[0].name, "Foo_Bar");
+        // npm names are compared as written.
+        let groups = packages(&files, Ecosystem::Npm);
+        assert_eq!(groups.len(), 4);
+        assert_eq!(package_name(&files[0], Ecosystem::Npm), "Foo_Bar");
+        assert_eq!(package_name(&files[0], Ecosystem::Pypi), "foo-bar");
+    }
+
+    #[test]
+    fn toml_errors_name_the_lock_kind() {
+        let e = parse(LockKind::Pylock, "x = [").unwrap_err();
+        assert!(e.starts_with("expected a pylock.toml (TOML): "), "{e}");
+        let l = parse(
+            LockKind::Pylock,
+            &format!(
+                r#"lock-version = "1.0"
+[[packages]]
+name = "p"
+version = "1"
+attestation-identities = [{{ kind = "GitHub" }}]
+wheels = [{{ url = "https://x/p-1-py3-none-any.whl", hashes = {{ sha256 = "{H}" }} }}, {{ hashes = {{ sha256 = "{H}" }} }}, {{ name = "p-1.tar.gz" }}]
+"#
+            ),
+        )
+        .unwrap();
+        assert_eq!(l.files.len(), 1);
+        assert_eq!(l.files[0].filename.as_deref(), Some("p-1-py3-none-any.whl"));
+        assert_eq!(
+            l.problems,
+            [
+                "packages[0] (p): attestation-identities[0]: publisher: expected \"repository\", a string",
+                "packages[0] (p): a file with no name or url",
+                "packages[0] (p): a file without hashes.sha256",
+            ]
+        );
+    }
 }

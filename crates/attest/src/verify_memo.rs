@@ -201,4 +201,99 @@ mod tests {
             Memo::key(0, scheme, [b"a", b"bc", b""])
         );
     }
+
+    fn signed(message: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        use aws_lc_rs::signature::KeyPair;
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let alg = &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING;
+        let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref()).unwrap();
+        let sig = pair.sign(&rng, message).unwrap().as_ref().to_vec();
+        (pair.public_key().as_ref().to_vec(), sig)
+    }
+
+    fn fresh() -> Memo {
+        Memo {
+            inner: sigstore_crypto::aws_lc_provider(),
+            verified: Mutex::new(HashSet::new()),
+        }
+    }
+
+    #[test]
+    fn a_remembered_key_is_answered_without_verifying_per_kind() {
+        let m = fresh();
+        let scheme = SigningScheme::EcdsaP256Sha256;
+        // Not a key, not a signature: fails until its key is remembered
+        // (which only a success does), then the memo answers.
+        assert!(m.verify_raw(scheme, b"key", b"msg", b"sig").is_err());
+        m.remember(Memo::key(0, scheme, [b"key", b"msg", b"sig"]));
+        assert!(m.verify_raw(scheme, b"key", b"msg", b"sig").is_ok());
+        // The prehashed check is another kind of key: still verified, and fails.
+        assert!(m.verify_prehashed(scheme, b"key", b"msg", b"sig").is_err());
+        assert_ne!(
+            Memo::key(0, scheme, [b"k", b"m", b"s"]),
+            Memo::key(1, scheme, [b"k", b"m", b"s"])
+        );
+        assert_ne!(
+            Memo::key(0, scheme, [b"k", b"m", b"s"]),
+            Memo::key(0, SigningScheme::EcdsaP384Sha384, [b"k", b"m", b"s"])
+        );
+        // A prehashed verification that succeeds is remembered under kind 1.
+        let (public, sig) = signed(b"message");
+        let digest = m.sha256(b"message");
+        assert!(m.verify_prehashed(scheme, &public, &digest, &sig).is_ok());
+        assert!(m.remembered(&Memo::key(1, scheme, [&public, &digest, &sig])));
+        assert!(!m.remembered(&Memo::key(0, scheme, [&public, &digest, &sig])));
+    }
+
+    #[test]
+    fn the_memo_holds_max_entries_and_starts_over_when_full() {
+        let m = fresh();
+        let scheme = SigningScheme::EcdsaP256Sha256;
+        let key = |i: usize| Memo::key(0, scheme, [&i.to_be_bytes()[..], b"", b""]);
+        for i in 0..MAX_ENTRIES {
+            m.remember(key(i));
+        }
+        assert_eq!(m.verified.lock().unwrap().len(), MAX_ENTRIES);
+        assert!(m.remembered(&key(0)) && m.remembered(&key(MAX_ENTRIES - 1)));
+        m.remember(key(MAX_ENTRIES));
+        assert_eq!(m.verified.lock().unwrap().len(), 1);
+        assert!(!m.remembered(&key(0)));
+        assert!(m.remembered(&key(MAX_ENTRIES)));
+    }
+
+    #[test]
+    fn hashes_are_the_inner_providers() {
+        let m = fresh();
+        let hex = |b: &[u8]| hex::encode(b);
+        assert_eq!(
+            hex(&m.sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(&m.sha384(b"abc")),
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed\
+             8086072ba1e7cc2358baeca134c825a7"
+        );
+        assert_eq!(
+            hex(&m.sha512(b"abc")),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+             2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
+        let mut ctx = m.hash(HashAlgorithm::Sha2256).unwrap();
+        ctx.update(b"abc");
+        assert_eq!(hex(&ctx.finalize()), hex(&m.sha256(b"abc")));
+    }
+
+    #[test]
+    fn install_makes_the_memo_the_process_provider() {
+        install();
+        install();
+        let scheme = SigningScheme::EcdsaP256Sha256;
+        let (public, sig) = signed(b"installed");
+        sigstore_crypto::provider::default_provider()
+            .verify_raw(scheme, &public, b"installed", &sig)
+            .unwrap();
+        assert!(memo().remembered(&Memo::key(0, scheme, [&public, b"installed", &sig])));
+    }
 }

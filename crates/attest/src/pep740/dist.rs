@@ -347,4 +347,79 @@ mod tests {
             assert!(DistName::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn zero_releases_keep_one_segment_and_odd_versions_fail_by_name() {
+        for (given, want) in [
+            ("0", "0"),
+            ("0.0", "0"),
+            ("0.0.0", "0"),
+            ("1.0+abc", "1+abc"),
+        ] {
+            assert_eq!(normalize_version(given).as_deref(), Ok(want), "{given}");
+        }
+        assert_eq!(
+            normalize_version("x!1.0").unwrap_err(),
+            "the epoch must be a number"
+        );
+        // A dangling `-` is not an implicit post release.
+        assert_eq!(
+            normalize_version("1.0-").unwrap_err(),
+            "unexpected \"-\"; expected a PEP 440 version"
+        );
+        // Release segments of more than 18 digits are refused, not wrapped.
+        assert_eq!(
+            normalize_version("1234567890123456789.0").unwrap_err(),
+            "release segments must be numbers"
+        );
+        assert_eq!(
+            normalize_version("123456789012345678").as_deref(),
+            Ok("123456789012345678")
+        );
+    }
+
+    #[test]
+    fn names_normalise_runs_of_separators_to_one_dash() {
+        assert_eq!(normalize_name("Foo__Bar.-baz"), "foo-bar-baz");
+        assert_eq!(normalize_name("a.b"), "a-b");
+        assert_eq!(normalize_name("AB"), "ab");
+        let d = DistName::parse("Foo_Bar-1.0.0-py3-none-any.whl").unwrap();
+        assert_eq!((d.name(), d.version()), ("foo-bar", "1"));
+        let s = DistName::parse("zope.interface-6.0.post1.tar.gz").unwrap();
+        assert_eq!((s.name(), s.version()), ("zope-interface", "6.post1"));
+    }
+
+    #[test]
+    fn wheel_tags_and_build_tags_are_checked_one_by_one() {
+        for (file, want) in [
+            ("pkg-1.0-.py3-none-any.whl", "an empty wheel tag"),
+            ("pkg-1.0-py3-.none-any.whl", "an empty wheel tag"),
+            ("pkg-1.0-py3-none-any..whl", "an empty wheel tag"),
+            (
+                "pkg-1.0-x1-py3-none-any.whl",
+                "a wheel's build tag must start with a digit, got \"x1\"",
+            ),
+            ("_pkg-1.0.tar.gz", "\"_pkg\" is not a valid project name"),
+            ("pkg_-1.0.tar.gz", "\"pkg_\" is not a valid project name"),
+            ("p+g-1.0.tar.gz", "\"p+g\" is not a valid project name"),
+            ("pkg.tar.gz", "expected an sdist name NAME-VERSION.tar.gz"),
+        ] {
+            let e = DistName::parse(file).unwrap_err();
+            assert_eq!(e, format!("{file:?}: {want}"), "{file}");
+        }
+        let DistName::Wheel { build, tags, .. } =
+            DistName::parse("pkg-1.0-2b-py2.py3-none-ANY.whl").unwrap()
+        else {
+            panic!("a wheel")
+        };
+        assert_eq!(build.as_deref(), Some("2b"));
+        let tags: Vec<_> = tags.into_iter().collect();
+        assert_eq!(
+            tags,
+            [
+                ("py2".to_string(), "none".to_string(), "any".to_string()),
+                ("py3".to_string(), "none".to_string(), "any".to_string()),
+            ]
+        );
+    }
 }

@@ -671,4 +671,352 @@ mod tests {
         assert!(parse(br#"{"version":2,"attestation_bundles":[]}"#, "p").is_err());
         assert!(parse(br#"{"version":1,"version":1}"#, "p").is_err());
     }
+
+    fn data(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/pep740")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn publisher(v: Value) -> Publisher {
+        Publisher::from_json(&v).unwrap()
+    }
+
+    fn cert(issuer: &str, san: &str, config: &str) -> crate::certificate::CertificateSummary {
+        crate::certificate::CertificateSummary {
+            issuer: Some(issuer.into()),
+            subject_alternative_name: Some(san.into()),
+            build_config_uri: Some(config.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_size_limit_is_16_mib_and_checked_before_parsing() {
+        assert_eq!(MAX_PROVENANCE_BYTES, 16_777_216);
+        let over = vec![b' '; MAX_PROVENANCE_BYTES + 1];
+        let e = parse(&over, "big.json").unwrap_err();
+        assert_eq!(e.origin, "big.json");
+        assert_eq!(
+            e.detail, "16777217 bytes, over the 16777216-byte limit",
+            "{e}"
+        );
+        // At the limit: read, and refused for what it says.
+        let mut at = br#"{"version":2}"#.to_vec();
+        at.resize(MAX_PROVENANCE_BYTES, b' ');
+        let e = parse(&at, "big.json").unwrap_err();
+        assert_eq!(e.detail, "expected \"version\": 1", "{e}");
+    }
+
+    #[test]
+    fn publisher_records_of_every_kind_are_read_field_by_field() {
+        assert_eq!(
+            publisher(json!({"kind": "GitHub", "repository": "pypa/sampleproject",
+                "workflow": "release.yml", "environment": "pypi"})),
+            Publisher::GitHub {
+                repository: "pypa/sampleproject".into(),
+                workflow: "release.yml".into(),
+                environment: Some("pypi".into()),
+            }
+        );
+        // An empty optional field is no field.
+        assert_eq!(
+            publisher(
+                json!({"kind": "GitHub", "repository": "o/r", "workflow": "w.yml",
+                "environment": ""})
+            ),
+            Publisher::GitHub {
+                repository: "o/r".into(),
+                workflow: "w.yml".into(),
+                environment: None,
+            }
+        );
+        assert_eq!(
+            publisher(json!({"kind": "GitLab", "repository": "g/p",
+                "workflow_filepath": ".gitlab-ci.yml", "environment": "release"})),
+            Publisher::GitLab {
+                repository: "g/p".into(),
+                workflow_filepath: ".gitlab-ci.yml".into(),
+                environment: Some("release".into()),
+            }
+        );
+        assert_eq!(
+            publisher(json!({"kind": "Google", "email": "sa@p.iam.gserviceaccount.com"})),
+            Publisher::Google {
+                email: "sa@p.iam.gserviceaccount.com".into()
+            }
+        );
+        assert_eq!(
+            publisher(json!({"kind": "CircleCI", "project_id": "p1",
+                "pipeline_definition_id": "d1", "vcs_origin": "github.com/o/r", "vcs_ref": ""})),
+            Publisher::CircleCi {
+                project_id: "p1".into(),
+                pipeline_definition_id: "d1".into(),
+                vcs_origin: Some("github.com/o/r".into()),
+                vcs_ref: None,
+            }
+        );
+        // A required field missing is named.
+        assert_eq!(
+            Publisher::from_json(&json!({"kind": "GitHub", "repository": "o/r"})).unwrap_err(),
+            "publisher: expected \"workflow\", a string"
+        );
+        assert_eq!(
+            Publisher::from_json(&json!({"kind": "Google"})).unwrap_err(),
+            "publisher: expected \"email\", a string"
+        );
+        assert_eq!(
+            Publisher::from_json(&json!({"repository": "o/r"})).unwrap_err(),
+            "publisher: expected \"kind\", a string"
+        );
+    }
+
+    #[test]
+    fn publishers_match_certificates_as_pypi_checks_them() {
+        const GH: &str = "https://token.actions.githubusercontent.com";
+        let gh = publisher(json!({"kind": "GitHub", "repository": "pypa/sampleproject",
+            "workflow": "release.yml"}));
+        let good =
+            "https://github.com/PyPA/SampleProject/.github/workflows/release.yml@refs/tags/v4";
+        assert_eq!(gh.matches(&cert(GH, "san", good)), Ok(()));
+        // The right workflow from another issuer, another workflow from the right one.
+        assert!(gh
+            .matches(&cert("https://evil.example", "san", good))
+            .is_err());
+        assert_eq!(
+            gh.matches(&cert(
+                GH,
+                "san",
+                "https://github.com/pypa/sampleproject/.github/workflows/other.yml@refs/tags/v4"
+            ))
+            .unwrap_err(),
+            "expected Build Config URI https://github.com/pypa/sampleproject/.github/workflows/release.yml@… \
+             (GitHub pypa/sampleproject, workflow release.yml), the certificate has \
+             https://github.com/pypa/sampleproject/.github/workflows/other.yml@refs/tags/v4 by {GH}"
+                .replace("{GH}", GH)
+        );
+
+        let gl = publisher(json!({"kind": "GitLab", "repository": "g/p",
+            "workflow_filepath": ".gitlab-ci.yml"}));
+        let good = "https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main";
+        assert_eq!(gl.matches(&cert("https://gitlab.com", "san", good)), Ok(()));
+        assert!(gl
+            .matches(&cert("https://gitlab.example", "san", good))
+            .is_err());
+        assert!(gl
+            .matches(&cert(
+                "https://gitlab.com",
+                "san",
+                "https://gitlab.com/g/p//other.yml@refs/heads/main"
+            ))
+            .is_err());
+        // GitLab's comparison is exact (case-sensitive).
+        assert!(gl
+            .matches(&cert(
+                "https://gitlab.com",
+                "san",
+                "https://gitlab.com/G/P//.gitlab-ci.yml@refs/heads/main"
+            ))
+            .is_err());
+
+        const GOOGLE: &str = "https://accounts.google.com";
+        let g = publisher(json!({"kind": "Google", "email": "sa@x.iam.gserviceaccount.com"}));
+        assert_eq!(
+            g.matches(&cert(GOOGLE, "sa@x.iam.gserviceaccount.com", "")),
+            Ok(())
+        );
+        assert!(g
+            .matches(&cert("https://other", "sa@x.iam.gserviceaccount.com", ""))
+            .is_err());
+        assert_eq!(
+            g.matches(&cert(GOOGLE, "other@x.iam.gserviceaccount.com", "cfg"))
+                .unwrap_err(),
+            format!(
+                "expected identity sa@x.iam.gserviceaccount.com (Google sa@x.iam.gserviceaccount.com), \
+                 the certificate has other@x.iam.gserviceaccount.com by {GOOGLE}"
+            )
+        );
+
+        const CIRCLE: &str = "https://oidc.circleci.com";
+        let c = publisher(json!({"kind": "CircleCI", "project_id": "p1",
+            "pipeline_definition_id": "d1"}));
+        let want = "https://circleci.com/api/v2/projects/p1/pipeline-definitions/d1";
+        assert_eq!(c.matches(&cert(CIRCLE, want, "")), Ok(()));
+        assert!(c.matches(&cert("https://other", want, "")).is_err());
+        assert!(c
+            .matches(&cert(
+                CIRCLE,
+                "https://circleci.com/api/v2/projects/p1/pipeline-definitions/d2",
+                ""
+            ))
+            .is_err());
+
+        let u = publisher(json!({"kind": "Bitbucket"}));
+        assert_eq!(
+            u.matches(&cert(GH, "san", "cfg")).unwrap_err(),
+            "unknown publisher kind \"Bitbucket\": cannot be checked"
+        );
+    }
+
+    #[test]
+    fn expected_identities_name_workflow_or_identity_and_issuer() {
+        let id = |v: Value| publisher(v).expected_identity();
+        assert_eq!(
+            id(json!({"kind": "GitHub", "repository": "o/r", "workflow": "w.yml"})),
+            Some((
+                "https://github.com/o/r/.github/workflows/w.yml@…".into(),
+                "https://token.actions.githubusercontent.com"
+            ))
+        );
+        assert_eq!(
+            id(json!({"kind": "GitLab", "repository": "g/p", "workflow_filepath": "ci.yml"})),
+            Some((
+                "https://gitlab.com/g/p//ci.yml@…".into(),
+                "https://gitlab.com"
+            ))
+        );
+        assert_eq!(
+            id(json!({"kind": "Google", "email": "a@b"})),
+            Some(("a@b".into(), "https://accounts.google.com"))
+        );
+        assert_eq!(
+            id(json!({"kind": "CircleCI", "project_id": "p", "pipeline_definition_id": "d"})),
+            Some((
+                "https://circleci.com/api/v2/projects/p/pipeline-definitions/d".into(),
+                "https://oidc.circleci.com"
+            ))
+        );
+        assert_eq!(id(json!({"kind": "Bitbucket"})), None);
+    }
+
+    #[test]
+    fn timestamps_are_carried_only_when_there_are_some() {
+        let with = parse(
+            &data("pypi_attestations-0.0.19.tar.gz.publish.attestation.with_timestamp"),
+            "a",
+        )
+        .unwrap();
+        let b = with.attestations[0].to_bundle(1).unwrap();
+        let ts = b.raw["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .expect("timestamps carried");
+        assert_eq!(
+            ts.len(),
+            with.attestations[0].raw["verification_material"]["timestamps"]
+                .as_array()
+                .unwrap()
+                .len()
+        );
+        let mut raw = with.attestations[0].raw.clone();
+        raw["verification_material"]["timestamps"] = json!([]);
+        let empty = Attestation {
+            origin: "a".into(),
+            publisher: None,
+            raw,
+        };
+        let b = empty.to_bundle(1).unwrap();
+        assert!(
+            b.raw["verificationMaterial"]
+                .get("timestampVerificationData")
+                .is_none(),
+            "{}",
+            b.raw["verificationMaterial"]
+        );
+        let mut raw = with.attestations[0].raw.clone();
+        raw["version"] = json!(2);
+        let e = Attestation {
+            origin: "a".into(),
+            publisher: None,
+            raw,
+        }
+        .to_bundle(1)
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("PEP 740 attestation: expected \"version\": 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bundles_are_numbered_from_one_and_carry_file_and_publisher() {
+        let one = parse(&data("sampleproject-4.0.0.tar.gz.provenance"), "p").unwrap();
+        let twice = Provenance {
+            attestations: vec![one.attestations[0].clone(), one.attestations[0].clone()],
+        };
+        let bundles = bundles_for(&twice, "sampleproject-4.0.0.tar.gz");
+        assert_eq!(bundles.len(), 2);
+        for (i, b) in bundles.iter().enumerate() {
+            let b = b.as_ref().unwrap();
+            assert_eq!(b.origin.index, i + 1);
+            assert_eq!(
+                b.distribution.as_deref(),
+                Some("sampleproject-4.0.0.tar.gz")
+            );
+            assert!(
+                b.publisher.as_deref().unwrap().starts_with("GitHub "),
+                "{:?}",
+                b.publisher
+            );
+        }
+    }
+
+    #[test]
+    fn attestations_from_bundles_round_trip_and_refuse_what_is_no_dsse_bundle() {
+        let text = data("rfc8785-0.1.2-py3-none-any.whl.sigstore");
+        let bundle: Value = serde_json::from_slice(&text).unwrap();
+        let a = attestation_from_bundle(&bundle).unwrap();
+        assert_eq!(a["version"], 1);
+        assert_eq!(
+            a["envelope"]["statement"],
+            bundle["dsseEnvelope"]["payload"]
+        );
+        assert_eq!(
+            a["envelope"]["signature"],
+            bundle["dsseEnvelope"]["signatures"][0]["sig"]
+        );
+        assert_eq!(
+            a["verification_material"]["certificate"],
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+        );
+        // No timestamps in the bundle: none in the attestation.
+        assert!(a["verification_material"].get("timestamps").is_none());
+        let mut stamped = bundle.clone();
+        stamped["verificationMaterial"]["timestampVerificationData"] =
+            json!({"rfc3161Timestamps": [{"signedTimestamp": "AAAA"}]});
+        let a2 = attestation_from_bundle(&stamped).unwrap();
+        assert_eq!(a2["verification_material"]["timestamps"], json!(["AAAA"]));
+        let mut empty = bundle.clone();
+        empty["verificationMaterial"]["timestampVerificationData"] =
+            json!({"rfc3161Timestamps": []});
+        let a3 = attestation_from_bundle(&empty).unwrap();
+        assert!(a3["verification_material"].get("timestamps").is_none());
+
+        let mut other = bundle.clone();
+        other["dsseEnvelope"]["payloadType"] = json!("text/plain");
+        assert_eq!(
+            attestation_from_bundle(&other).unwrap_err(),
+            "expected an in-toto payload"
+        );
+        let mut two = bundle.clone();
+        two["dsseEnvelope"]["signatures"] = json!([{"sig": "a"}, {"sig": "b"}]);
+        assert_eq!(
+            attestation_from_bundle(&two).unwrap_err(),
+            "expected exactly one DSSE signature"
+        );
+        assert_eq!(base64(b"hi"), "aGk=");
+    }
+
+    #[test]
+    fn index_bases_and_segments() {
+        assert_eq!(index_base("https://pypi.org/simple/"), "https://pypi.org");
+        assert_eq!(
+            index_base("https://x.example/pypi/"),
+            "https://x.example/pypi"
+        );
+        assert_eq!(encode_segment("a b/c+d!~.whl"), "a%20b%2Fc+d!~.whl");
+    }
 }

@@ -314,4 +314,273 @@ mod tests {
         let e = bundles_of(br#"{"x":1}"#, "u").unwrap_err().to_string();
         assert!(e.contains("expected \"attestations\""), "{e}");
     }
+
+    use base64::Engine;
+
+    const OLD_KEY: &str = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA";
+    const NEW_KEY: &str = "SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U";
+
+    fn npm_data(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/npm")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn keys() -> Vec<NpmKey> {
+        parse_keys(&npm_data("registry.npmjs.org-keys.json"), "keys.json").unwrap()
+    }
+
+    fn public_good() -> crate::trust::TrustStore {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/pep740/trusted_root.public-good.json");
+        crate::trust::TrustStore::from_file(&path, false).unwrap()
+    }
+
+    /// The bundle listed under `predicate` in an attestations answer.
+    fn listed(file: &str, predicate: &str) -> LoadedBundle {
+        bundles_of(&npm_data(file), file)
+            .unwrap()
+            .into_iter()
+            .find(|(p, _)| p == predicate)
+            .unwrap()
+            .1
+            .unwrap()
+    }
+
+    fn tgz_digest(file: &str) -> crate::artifact::ArtifactDigest {
+        crate::artifact::digest_bytes(&npm_data(file), crate::artifact::DigestAlgorithm::Sha512)
+    }
+
+    fn keys_json(raw: &[u8], key_id: &str) -> Vec<u8> {
+        serde_json::json!({"keys": [{"keyId": key_id, "keyUsage": "npm:attestations",
+            "publicKey": {"rawBytes": base64::engine::general_purpose::STANDARD.encode(raw)}}]})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn npm_keys_are_read_with_usage_and_validity_and_checked_against_their_ids() {
+        let k = keys();
+        let ids: Vec<_> = k
+            .iter()
+            .map(|k| (k.key_id.as_str(), k.usage.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (OLD_KEY, "npm:signatures"),
+                (OLD_KEY, "npm:attestations"),
+                (NEW_KEY, "npm:signatures"),
+                (NEW_KEY, "npm:attestations"),
+            ]
+        );
+        assert_eq!(
+            k[1].valid_from,
+            Some("2022-12-01T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            k[1].valid_until,
+            Some("2025-01-29T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(k[3].valid_until, None);
+
+        // The old key's DER under the new key's ID.
+        let der = base64::engine::general_purpose::STANDARD
+            .decode("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1Olb3zMAFFxXKHiIkQO5cJ3Yhl5i6UPp+IhuteBJbuHcA5UogKo0EWtlWwW6KSaKoTNEYL7JlCQiVnkhBktUgg==")
+            .unwrap();
+        assert_eq!(ssh_fingerprint(&der).unwrap(), OLD_KEY);
+        assert_eq!(
+            parse_keys(&keys_json(&der, NEW_KEY), "k").unwrap_err(),
+            format!("k: keys[0]: the key's fingerprint is {OLD_KEY}, not its keyId {NEW_KEY}")
+        );
+        // Not an uncompressed P-256 point: too short, or a compressed point's marker.
+        let prefix = &der[..26];
+        let mut short = prefix.to_vec();
+        short.extend_from_slice(&[4; 33]);
+        let mut compressed = prefix.to_vec();
+        compressed.push(2);
+        compressed.extend_from_slice(&der[27..]);
+        assert_eq!(compressed.len(), der.len());
+        for bad in [short, compressed, der[1..].to_vec()] {
+            assert_eq!(
+                parse_keys(&keys_json(&bad, OLD_KEY), "k").unwrap_err(),
+                "k: keys[0]: expected an ECDSA P-256 public key (npm's key type)"
+            );
+        }
+        assert_eq!(
+            parse_keys(br#"{"keys":[{"publicKey":{}}]}"#, "k").unwrap_err(),
+            "k: keys[0]: expected \"keyId\""
+        );
+    }
+
+    #[test]
+    fn signatures_must_name_a_registry_key_when_they_name_one() {
+        let k = keys();
+        for file in [
+            "sigstore-1.0.0.attestations.json",
+            "playwright-cli-0.1.1-attestations.json",
+        ] {
+            for (_, b) in bundles_of(&npm_data(file), file).unwrap() {
+                assert_eq!(check_key_ids(&b.unwrap(), &k), Ok(()), "{file}");
+            }
+        }
+        let slsa = listed(
+            "sigstore-0.4.0.attestations.bad-mismatched-keyid.json",
+            "https://slsa.dev/provenance/v0.2",
+        );
+        assert_eq!(
+            check_key_ids(&slsa, &k).unwrap_err(),
+            "a signature names key JXkT/aBM9baLZ7dpjJLQhJrj3Ru5s/OSXoZzZsPUyhg, which is not one of npm's registry keys"
+        );
+        // With no keys, the publish signature's key is unknown; the keyless one is fine.
+        let publish = listed("sigstore-1.0.0.attestations.json", PUBLISH_V01);
+        assert!(check_key_ids(&publish, &[]).unwrap_err().contains(OLD_KEY));
+        let keyless = listed(
+            "sigstore-1.0.0.attestations.json",
+            "https://slsa.dev/provenance/v0.2",
+        );
+        assert_eq!(check_key_ids(&keyless, &[]), Ok(()));
+    }
+
+    #[test]
+    fn publish_attestations_are_verified_with_the_registry_key_for_this_package() {
+        let k = keys();
+        let store = public_good();
+        let inst = &store.instances()[0];
+        let b = listed("sigstore-1.0.0.attestations.json", PUBLISH_V01);
+        let digest = tgz_digest("sigstore-1.0.0.tgz");
+        let att = verify_publish(&b, "sigstore", "1.0.0", &digest, &k, inst).unwrap();
+        assert_eq!(att.statement.unwrap().predicate_type, PUBLISH_V01);
+        assert!(!att.timestamps.is_empty());
+
+        // Another package's name or version: the subject is not it.
+        assert_eq!(
+            verify_publish(&b, "sigstore", "1.0.1", &digest, &k, inst).unwrap_err(),
+            "the statement's subject is not pkg:npm/sigstore@1.0.1"
+        );
+        // The key only for signatures (not attestations) is not enough.
+        let signatures_only: Vec<NpmKey> = k
+            .iter()
+            .filter(|k| k.usage == "npm:signatures")
+            .cloned()
+            .collect();
+        assert_eq!(
+            verify_publish(&b, "sigstore", "1.0.0", &digest, &signatures_only, inst).unwrap_err(),
+            format!("signed with key {OLD_KEY}, which npm's keys do not list for attestations")
+        );
+        // The key's validity at the signing time, each end alone.
+        let ts = att.timestamps[0].time;
+        let when = |from: Option<jiff::Timestamp>, until: Option<jiff::Timestamp>| {
+            let mut k = k.clone();
+            for key in &mut k {
+                key.valid_from = from;
+                key.valid_until = until;
+            }
+            verify_publish(&b, "sigstore", "1.0.0", &digest, &k, inst)
+        };
+        let second = jiff::SignedDuration::from_secs(1);
+        assert!(when(Some(ts), Some(ts)).is_ok());
+        assert!(when(None, None).is_ok());
+        let late = when(Some(ts + second), None).unwrap_err();
+        assert_eq!(
+            late,
+            format!("key {OLD_KEY} was not valid at {ts} (the signing time)")
+        );
+        assert_eq!(when(None, Some(ts - second)).unwrap_err(), late);
+        assert_eq!(
+            when(Some(ts - second), Some(ts - second)).unwrap_err(),
+            late
+        );
+        assert_eq!(
+            when(Some(ts + second), Some(ts + second)).unwrap_err(),
+            late
+        );
+
+        // The SLSA provenance is not npm's publish attestation.
+        let slsa = listed(
+            "sigstore-1.0.0.attestations.json",
+            "https://slsa.dev/provenance/v0.2",
+        );
+        assert_eq!(
+            verify_publish(&slsa, "sigstore", "1.0.0", &digest, &k, inst).unwrap_err(),
+            "the publish attestation names no key (publicKey.hint)"
+        );
+    }
+
+    #[test]
+    fn attestations_answers_list_bundles_numbered_from_one() {
+        let file = "playwright-cli-0.1.1-attestations.json";
+        let all = bundles_of(&npm_data(file), "u").unwrap();
+        let listed: Vec<_> = all
+            .iter()
+            .map(|(p, b)| (p.as_str(), b.as_ref().unwrap().origin.index))
+            .collect();
+        assert_eq!(
+            listed,
+            [(PUBLISH_V01, 1), ("https://slsa.dev/provenance/v1", 2)]
+        );
+        let e = bundles_of(
+            br#"{"attestations":[{"predicateType":"x"},{"bundle":{}}]}"#,
+            "u",
+        )
+        .unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            e[0].1.as_ref().unwrap_err().to_string(),
+            "u#1: not a Sigstore bundle: expected \"bundle\""
+        );
+        assert!(e[1].1.is_err());
+        assert_eq!(e[1].0, "");
+        assert_eq!(MAX_ATTESTATIONS_BYTES, 16_777_216);
+    }
+
+    #[test]
+    fn attestations_are_fetched_and_404_is_none() {
+        use std::io::{Read, Write};
+        let body = npm_data("sigstore-1.0.0.attestations.json");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let answers = vec![("200 OK", body.clone()), ("404 Not Found", Vec::new())];
+        std::thread::spawn(move || {
+            for (status, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&request).into_owned());
+                let mut r = format!(
+                    "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                let _ = stream.write_all(&r);
+            }
+        });
+        assert_eq!(
+            fetch_attestations(&url, "sigstore", "1.0.0").unwrap(),
+            Some(body)
+        );
+        let head = rx.recv().unwrap();
+        assert!(
+            head.starts_with("GET /-/npm/v1/attestations/sigstore@1.0.0 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        assert_eq!(fetch_attestations(&url, "@s/p", "1.0.0").unwrap(), None);
+        assert!(rx
+            .recv()
+            .unwrap()
+            .starts_with("GET /-/npm/v1/attestations/@s%2fp@1.0.0 HTTP/1.1\r\n"));
+    }
 }

@@ -211,4 +211,168 @@ mod tests {
         assert!(parse_subject("pypi:openmed").unwrap().is_err());
         assert!(parse_subject("openmed==1").is_none());
     }
+
+    /// A loopback index that answers its connections, in order, with
+    /// `(status, body)`, and sends back each request's head (lower-cased).
+    fn serve(answers: Vec<(&'static str, Vec<u8>)>) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for (status, body) in answers {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&request).to_ascii_lowercase());
+                let mut r = format!(
+                    "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                let _ = stream.write_all(&r);
+            }
+        });
+        (url, rx)
+    }
+
+    const H1: &str = "0ace7980f82c5815ede4cd7bf9f6693684cec2ae47b9b7ade9add533b8627c6b";
+    const H2: &str = "1ace7980f82c5815ede4cd7bf9f6693684cec2ae47b9b7ade9add533b8627c6b";
+
+    #[test]
+    fn release_files_are_the_releases_own_with_their_digests_and_provenance_flags() {
+        let page = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": "sample-project",
+            "files": [
+                {"filename": "Sample_Project-4.0.0.tar.gz", "hashes": {"sha256": H1},
+                 "provenance": "https://x/provenance"},
+                {"filename": "sample_project-4.0-py3-none-any.whl", "hashes": {"sha256": H2},
+                 "provenance": null},
+                {"filename": "sample_project-4.0.1.tar.gz", "hashes": {"sha256": H1}},
+                {"filename": "other-4.0.0.tar.gz", "hashes": {"sha256": H1}},
+                {"filename": "sample_project-4.0.0.exe", "hashes": {"sha256": H1}},
+            ]
+        });
+        let (url, seen) = serve(vec![("200 OK", page.to_string().into_bytes())]);
+        let files = release_files(&format!("{url}/simple/"), "Sample.Project", "4").unwrap();
+        let head = seen.recv().unwrap();
+        assert!(
+            head.starts_with("get /simple/sample-project/ http/1.1\r\n"),
+            "{head}"
+        );
+        assert!(head.contains(&format!("accept: {SIMPLE_JSON}")), "{head}");
+        assert_eq!(
+            files,
+            [
+                ReleaseFile {
+                    filename: "Sample_Project-4.0.0.tar.gz".into(),
+                    sha256: ArtifactDigest::parse(&format!("sha256:{H1}")).unwrap(),
+                    has_provenance: true,
+                },
+                ReleaseFile {
+                    filename: "sample_project-4.0-py3-none-any.whl".into(),
+                    sha256: ArtifactDigest::parse(&format!("sha256:{H2}")).unwrap(),
+                    has_provenance: false,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn release_file_errors_name_the_file() {
+        let page = serde_json::json!({"files": [
+            {"filename": "p-1.0.tar.gz", "hashes": {"sha256": H1}},
+            {"filename": "p-1.0-py3-none-any.whl", "hashes": {"md5": "00"}},
+        ]});
+        let (url, _seen) = serve(vec![("200 OK", page.to_string().into_bytes())]);
+        let e = release_files(&url, "p", "1.0").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("{url}/simple/p/: files[1]: expected hashes.sha256")
+        );
+        let (url, _seen) = serve(vec![("200 OK", br#"{"files":[{"hashes":{}}]}"#.to_vec())]);
+        let e = release_files(&url, "p", "1.0").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("{url}/simple/p/: files[0]: expected \"filename\"")
+        );
+        let e = release_files("https://pypi.org", "p", "one")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("version \"one\""), "{e}");
+    }
+
+    #[test]
+    fn provenance_is_fetched_from_the_integrity_api_and_404_is_none() {
+        let body = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/pep740/sampleproject-4.0.0.tar.gz.provenance"),
+        )
+        .unwrap();
+        let (url, seen) = serve(vec![
+            ("200 OK", body.clone()),
+            ("404 Not Found", Vec::new()),
+        ]);
+        let (bytes, prov) =
+            fetch_provenance_bytes(&format!("{url}/simple"), "sampleproject-4.0.0.tar.gz")
+                .unwrap()
+                .expect("provenance");
+        assert_eq!(bytes, body);
+        assert_eq!(prov.attestations.len(), 1);
+        let head = seen.recv().unwrap();
+        assert!(
+            head.starts_with(
+                "get /integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance http/1.1\r\n"
+            ),
+            "{head}"
+        );
+        assert!(
+            head.contains("accept: application/vnd.pypi.integrity.v1+json"),
+            "{head}"
+        );
+        assert!(fetch_provenance(&url, "sampleproject-4.0.0.tar.gz")
+            .unwrap()
+            .is_none());
+        let (url, _seen) = serve(vec![("200 OK", body)]);
+        let prov = fetch_provenance(&url, "sampleproject-4.0.0.tar.gz")
+            .unwrap()
+            .expect("provenance");
+        assert!(matches!(
+            prov.attestations[0].publisher,
+            Some(pep740::Publisher::GitHub { .. })
+        ));
+    }
+
+    #[test]
+    fn subjects_need_a_project_and_a_version() {
+        assert_eq!(
+            parse_subject("pypi: Open_Med == 1.8.0 "),
+            Some(Ok(("Open_Med".into(), "1.8.0".into())))
+        );
+        for bad in [
+            "pypi:==",
+            "pypi: ==1.0",
+            "pypi:openmed== ",
+            "pypi:openmed==",
+        ] {
+            assert_eq!(
+                parse_subject(bad),
+                Some(Err(format!(
+                    "{bad}: expected pypi:PROJECT==VERSION (every file of that release)"
+                ))),
+                "{bad}"
+            );
+        }
+        assert_eq!(MAX_SIMPLE_BYTES, 33_554_432);
+    }
 }
