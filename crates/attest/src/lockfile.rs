@@ -134,6 +134,16 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A locked package's files: its `sdist`, then its `wheels` (uv.lock and
+/// pylock.toml name them alike).
+fn distributions(package: &toml::Value) -> Vec<&toml::Value> {
+    let mut out: Vec<&toml::Value> = package.get("sdist").into_iter().collect();
+    if let Some(w) = package.get("wheels").and_then(toml::Value::as_array) {
+        out.extend(w.iter());
+    }
+    out
+}
+
 fn toml_table(text: &str, what: &str) -> Result<toml::Table, String> {
     text.parse::<toml::Table>()
         .map_err(|e| format!("expected {what} (TOML): {}", e.to_string().trim()))
@@ -157,14 +167,7 @@ fn parse_uv(text: &str) -> Result<Locked, String> {
             // The project itself (editable, virtual) may have no version.
             continue;
         };
-        let mut dists: Vec<&toml::Value> = Vec::new();
-        if let Some(s) = p.get("sdist") {
-            dists.push(s);
-        }
-        if let Some(w) = p.get("wheels").and_then(toml::Value::as_array) {
-            dists.extend(w.iter());
-        }
-        for d in dists {
+        for d in distributions(p) {
             let Some(url) = d.get("url").and_then(toml::Value::as_str) else {
                 // A path or directory source: nothing published to attest.
                 continue;
@@ -237,14 +240,7 @@ fn parse_pylock(text: &str) -> Result<Locked, String> {
                 }
             }
         }
-        let mut dists: Vec<&toml::Value> = Vec::new();
-        if let Some(s) = p.get("sdist") {
-            dists.push(s);
-        }
-        if let Some(w) = p.get("wheels").and_then(toml::Value::as_array) {
-            dists.extend(w.iter());
-        }
-        for d in dists {
+        for d in distributions(p) {
             let file = d
                 .get("name")
                 .and_then(toml::Value::as_str)

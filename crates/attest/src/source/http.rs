@@ -493,50 +493,28 @@ mod tests {
     /// counts the requests it read.
     struct Canned {
         url: String,
-        served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        requests: std::sync::mpsc::Receiver<String>,
+        served: std::cell::Cell<usize>,
     }
 
     impl Canned {
         fn start(responses: Vec<Vec<u8>>) -> Self {
-            use std::io::{Read, Write};
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let url = format!("http://{}/x", listener.local_addr().unwrap());
-            let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let count = served.clone();
-            std::thread::spawn(move || {
-                for response in responses {
-                    let Ok((mut stream, _)) = listener.accept() else {
-                        return;
-                    };
-                    let mut request = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !request.ends_with(b"\r\n\r\n") {
-                        match stream.read(&mut byte) {
-                            Ok(1) => request.push(byte[0]),
-                            _ => break,
-                        }
-                    }
-                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let _ = stream.write_all(&response);
-                }
-            });
-            Self { url, served }
+            let (base, requests) = crate::source::test_server::serve(responses);
+            Self {
+                url: format!("{base}/x"),
+                requests,
+                served: std::cell::Cell::new(0),
+            }
         }
 
         fn served(&self) -> usize {
-            self.served.load(std::sync::atomic::Ordering::SeqCst)
+            self.served
+                .set(self.served.get() + self.requests.try_iter().count());
+            self.served.get()
         }
     }
 
-    fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
-        let mut r = format!(
-            "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n{headers}\r\n",
-            body.len()
-        )
-        .into_bytes();
-        r.extend_from_slice(body);
-        r
-    }
+    use crate::source::test_server::response;
 
     /// A chunked response (no length announced) of `body` in one chunk.
     fn chunked(body: &[u8]) -> Vec<u8> {
@@ -556,31 +534,15 @@ mod tests {
 
     /// The request as the server saw it, lower-cased.
     fn seen(responses: Vec<Vec<u8>>, client: Client) -> (u16, Vec<String>) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            for response in responses {
-                let Ok((mut stream, _)) = listener.accept() else {
-                    return;
-                };
-                let mut request = Vec::new();
-                let mut byte = [0u8; 1];
-                while !request.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => request.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                let _ = tx.send(String::from_utf8_lossy(&request).to_ascii_lowercase());
-                let _ = stream.write_all(&response);
-            }
-        });
+        let (base, rx) = crate::source::test_server::serve(responses);
+        let url = format!("{base}/x");
         let status = block_on(async { client.get(&url).send().await.unwrap().status() })
             .unwrap()
             .as_u16();
-        (status, rx.try_iter().collect())
+        (
+            status,
+            rx.try_iter().map(|h| h.to_ascii_lowercase()).collect(),
+        )
     }
 
     #[test]

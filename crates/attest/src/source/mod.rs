@@ -11,6 +11,8 @@ pub mod npm;
 pub mod oci;
 pub mod pypi;
 pub mod rekor;
+#[cfg(test)]
+mod test_server;
 
 use std::path::Path;
 

@@ -539,35 +539,12 @@ mod tests {
 
     #[test]
     fn attestations_are_fetched_and_404_is_none() {
-        use std::io::{Read, Write};
+        use crate::source::test_server::{response, serve};
         let body = npm_data("sigstore-1.0.0.attestations.json");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        let answers = vec![("200 OK", body.clone()), ("404 Not Found", Vec::new())];
-        std::thread::spawn(move || {
-            for (status, body) in answers {
-                let Ok((mut stream, _)) = listener.accept() else {
-                    return;
-                };
-                let mut request = Vec::new();
-                let mut byte = [0u8; 1];
-                while !request.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => request.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                let _ = tx.send(String::from_utf8_lossy(&request).into_owned());
-                let mut r = format!(
-                    "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
-                    body.len()
-                )
-                .into_bytes();
-                r.extend_from_slice(&body);
-                let _ = stream.write_all(&r);
-            }
-        });
+        let (url, rx) = serve(vec![
+            response("200 OK", "", &body),
+            response("404 Not Found", "", b""),
+        ]);
         assert_eq!(
             fetch_attestations(&url, "sigstore", "1.0.0").unwrap(),
             Some(body)

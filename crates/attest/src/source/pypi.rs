@@ -212,37 +212,25 @@ mod tests {
         assert!(parse_subject("openmed==1").is_none());
     }
 
-    /// A loopback index that answers its connections, in order, with
-    /// `(status, body)`, and sends back each request's head (lower-cased).
-    fn serve(answers: Vec<(&'static str, Vec<u8>)>) -> (String, std::sync::mpsc::Receiver<String>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for (status, body) in answers {
-                let Ok((mut stream, _)) = listener.accept() else {
-                    return;
-                };
-                let mut request = Vec::new();
-                let mut byte = [0u8; 1];
-                while !request.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => request.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                let _ = tx.send(String::from_utf8_lossy(&request).to_ascii_lowercase());
-                let mut r = format!(
-                    "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
-                    body.len()
-                )
-                .into_bytes();
-                r.extend_from_slice(&body);
-                let _ = stream.write_all(&r);
-            }
-        });
-        (url, rx)
+    /// A loopback index answering its connections, in order, with
+    /// `(status, body)`; the request heads come back lower-cased.
+    fn serve(answers: Vec<(&'static str, Vec<u8>)>) -> (String, Heads) {
+        let (url, rx) = crate::source::test_server::serve(
+            answers
+                .iter()
+                .map(|(status, body)| crate::source::test_server::response(status, "", body))
+                .collect(),
+        );
+        (url, Heads(rx))
+    }
+
+    /// Request heads, lower-cased (header names are case-insensitive).
+    struct Heads(std::sync::mpsc::Receiver<String>);
+
+    impl Heads {
+        fn recv(&self) -> Result<String, std::sync::mpsc::RecvError> {
+            self.0.recv().map(|h| h.to_ascii_lowercase())
+        }
     }
 
     const H1: &str = "0ace7980f82c5815ede4cd7bf9f6693684cec2ae47b9b7ade9add533b8627c6b";

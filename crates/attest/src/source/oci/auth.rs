@@ -597,28 +597,10 @@ mod tests {
     /// A loopback token service answering its connections in order with
     /// the raw responses given (then refusing more), keeping each request.
     fn token_service(responses: Vec<String>) -> (String, std::sync::mpsc::Receiver<String>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/token", listener.local_addr().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for response in responses {
-                let Ok((mut stream, _)) = listener.accept() else {
-                    return;
-                };
-                let mut request = Vec::new();
-                let mut byte = [0u8; 1];
-                while !request.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => request.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                let _ = tx.send(String::from_utf8_lossy(&request).into_owned());
-                let _ = stream.write_all(response.as_bytes());
-            }
-        });
-        (url, rx)
+        let (url, rx) = crate::source::test_server::serve(
+            responses.into_iter().map(String::into_bytes).collect(),
+        );
+        (format!("{url}/token"), rx)
     }
 
     fn answer(status: &str, body: &str) -> String {

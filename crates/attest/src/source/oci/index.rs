@@ -101,16 +101,20 @@ pub fn platform_manifests(
     platforms_of(&text, digest, &body)
 }
 
+fn registry_error(reference: &str, detail: String) -> OciError {
+    OciError::Registry {
+        reference: reference.to_string(),
+        detail,
+    }
+}
+
 /// [`platform_manifests`] of the bytes `body` the registry sent for `digest`.
 pub fn platforms_of(
     text: &str,
     digest: &ArtifactDigest,
     body: &[u8],
 ) -> Result<Vec<PlatformManifest>, OciError> {
-    let fail = |detail: String| OciError::Registry {
-        reference: text.to_string(),
-        detail,
-    };
+    let fail = |detail: String| registry_error(text, detail);
     let served = digest_bytes(body, digest.algorithm());
     if &served != digest {
         return Err(fail(format!(
@@ -129,10 +133,7 @@ fn entries_of(
     digest: &ArtifactDigest,
     body: &[u8],
 ) -> Result<Vec<PlatformManifest>, OciError> {
-    let fail = |detail: String| OciError::Registry {
-        reference: text.to_string(),
-        detail,
-    };
+    let fail = |detail: String| registry_error(text, detail);
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| fail(format!("expected the manifest to be JSON: {e}")))?;
     crate::json::check_unique_keys(body).map_err(|e| fail(format!("the manifest: {e}")))?;
