@@ -560,4 +560,59 @@ mod tests {
             .unwrap()
             .starts_with("GET /-/npm/v1/attestations/@s%2fp@1.0.0 HTTP/1.1\r\n"));
     }
+
+    /// The statement of a publish attestation must name this package and
+    /// this version, both: a key of our own signs publish statements where
+    /// one of them differs (npm's real ones always agree with themselves).
+    #[test]
+    fn a_publish_statement_must_name_this_package_and_this_version() {
+        let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().unwrap();
+        let public = key.public_key_der().unwrap();
+        let tarball = crate::artifact::digest_bytes(
+            b"left-pad tarball",
+            crate::artifact::DigestAlgorithm::Sha512,
+        );
+        let trust = crate::trust::TrustStore::embedded(false);
+        let instance = trust.first().unwrap();
+        let verify = |name: &str, version: &str| {
+            let statement = serde_json::json!({
+                "_type": "https://in-toto.io/Statement/v1",
+                "subject": [{"name": "pkg:npm/left-pad@1.3.0", "digest": {"sha512": tarball.hex()}}],
+                "predicateType": PUBLISH_V01,
+                "predicate": {"name": name, "version": version, "registry": "https://registry.npmjs.org"},
+            });
+            let bytes =
+                crate::produce::sign::sign_with_key(statement.to_string().as_bytes(), &key, None)
+                    .unwrap();
+            let bundle = parse_bundle(
+                std::str::from_utf8(&bytes).unwrap(),
+                BundleOrigin {
+                    source: "test".into(),
+                    line: 0,
+                    index: 1,
+                },
+            )
+            .unwrap();
+            let hint = bundle.raw["verificationMaterial"]["publicKey"]["hint"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let keys = [NpmKey {
+                key_id: hint,
+                usage: "npm:attestations".into(),
+                key: public.clone(),
+                valid_from: None,
+                valid_until: None,
+            }];
+            verify_publish(&bundle, "left-pad", "1.3.0", &tarball, &keys, instance)
+        };
+        assert!(verify("left-pad", "1.3.0").is_ok());
+        for (name, version) in [("right-pad", "1.3.0"), ("left-pad", "9.9.9")] {
+            let e = verify(name, version).unwrap_err();
+            assert_eq!(
+                e,
+                format!("the predicate names {name}@{version}, not left-pad@1.3.0")
+            );
+        }
+    }
 }
