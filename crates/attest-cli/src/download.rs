@@ -297,10 +297,7 @@ fn download_pep740(args: &DownloadArgs) -> i32 {
             Ok(None) => crate::output::out::line(&format!("No provenance found for {file}")),
             Err(e) => {
                 eprintln!("Error: {e}");
-                return match e {
-                    pypi::PypiError::Index { .. } => exit::USAGE,
-                    _ => exit::UNREADABLE,
-                };
+                return fetch::pypi_exit(&e);
             }
         }
     }

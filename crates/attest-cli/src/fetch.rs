@@ -160,6 +160,15 @@ pub fn oci_exit(e: &OciError) -> i32 {
     }
 }
 
+/// The exit code for a package-index failure: an index URL that cannot
+/// be used is a usage error, anything else unreadable input.
+pub fn pypi_exit(e: &attest::source::pypi::PypiError) -> i32 {
+    match e {
+        attest::source::pypi::PypiError::Index { .. } => exit::USAGE,
+        _ => exit::UNREADABLE,
+    }
+}
+
 /// The exit code for a GitHub API failure.
 pub fn github_exit(e: &GitHubError) -> i32 {
     match e {
@@ -283,10 +292,7 @@ pub fn load_with(
                     }
                     Err(e) => {
                         eprintln!("Error: failed to fetch the provenance of {file}: {e}");
-                        return Err(match e {
-                            attest::source::pypi::PypiError::Index { .. } => exit::USAGE,
-                            _ => exit::UNREADABLE,
-                        });
+                        return Err(pypi_exit(&e));
                     }
                 }
             }

@@ -9,26 +9,13 @@ mod common;
 mod registry;
 
 use attest::artifact::ArtifactDigest;
-use attest::source::oci::{
-    parse_oci_ref, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
-};
+use attest::source::oci::{parse_oci_ref, push_bundle_referrer, push_image, RegistryAuth};
 use attest_testsign::{
     provenance_predicate, statement, FulcioClaims, TestSigstore, TestSigstoreConfig,
     SLSA_PROVENANCE_V1,
 };
 use common::run;
-use registry::Registry;
-
-fn image(arch: &str) -> ImageSpec {
-    ImageSpec {
-        platform: ("linux".into(), arch.into()),
-        config: format!(
-            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
-        )
-        .into_bytes(),
-        layers: vec![format!("layer for {arch}").into_bytes()],
-    }
-}
+use registry::{image, Registry};
 
 struct Signer {
     sigstore: TestSigstore,

@@ -12,25 +12,14 @@ mod registry;
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::source::oci::{
-    parse_oci_ref, platform_manifests, push_bundle_referrer, push_image, ImageSpec, RegistryAuth,
+    parse_oci_ref, platform_manifests, push_bundle_referrer, push_image, RegistryAuth,
 };
 use attest_testsign::{
     provenance_predicate, statement, FulcioClaims, SignOptions, TestSigstore, TestSigstoreConfig,
     SLSA_PROVENANCE_V1,
 };
 use mock_http::{MockServer, Response};
-use registry::Registry;
-
-fn spec(arch: &str) -> ImageSpec {
-    ImageSpec {
-        platform: ("linux".into(), arch.into()),
-        config: format!(
-            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
-        )
-        .into_bytes(),
-        layers: vec![format!("layer for {arch}").into_bytes()],
-    }
-}
+use registry::{image, Registry};
 
 fn verify(root: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     common::run(
@@ -50,7 +39,7 @@ fn platforms_of_an_index_are_verified_with_their_own_evidence() {
     let tagged = format!("oci://{}/octo/multi:1.0", registry.host);
     let r = parse_oci_ref(&tagged).unwrap().unwrap();
     let anon = RegistryAuth::Anonymous;
-    let index = push_image(&r, &[spec("amd64"), spec("arm64")], &anon).unwrap();
+    let index = push_image(&r, &[image("amd64"), image("arm64")], &anon).unwrap();
     let platforms = platform_manifests(&r, &index, &anon).unwrap();
     let names: Vec<String> = platforms.iter().map(ToString::to_string).collect();
     assert_eq!(names, ["linux/amd64", "linux/arm64"]);
@@ -130,7 +119,7 @@ fn platforms_of_an_index_are_verified_with_their_own_evidence() {
     let single = format!("oci://{}/octo/single:1.0", registry.host);
     push_image(
         &parse_oci_ref(&single).unwrap().unwrap(),
-        &[spec("amd64")],
+        &[image("amd64")],
         &anon,
     )
     .unwrap();

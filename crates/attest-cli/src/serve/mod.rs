@@ -598,7 +598,6 @@ async fn verify_endpoint(state: &Arc<State>, body: &[u8]) -> Response<Full<Bytes
     }
     let judgement = judge(state, subject.clone(), inline).await;
     let verifier = current(state);
-    let policy = verifier.policy();
     let (passed, subjects) = match &judgement {
         Judgement::Report(r) => (
             r.passed,
@@ -616,6 +615,18 @@ async fn verify_endpoint(state: &Arc<State>, body: &[u8]) -> Response<Full<Bytes
     } else {
         "denied"
     });
+    verify_document(state, &verifier, passed, subjects)
+}
+
+/// The answer of `POST /v1/verify`: the CLI's `--format json` document for
+/// the subjects judged, with the trust-root generation.
+fn verify_document(
+    state: &State,
+    verifier: &PolicyVerifier,
+    passed: bool,
+    subjects: Vec<Value>,
+) -> Response<Full<Bytes>> {
+    let policy = verifier.policy();
     response(
         StatusCode::OK,
         json!({
@@ -803,14 +814,11 @@ async fn pypi_release(
     let verifier = current(state);
     let undecided = |why: String| {
         state.metrics.verdict("error");
-        response(
-            StatusCode::OK,
-            json!({
-                "schemaVersion": crate::policy_run::REPORT_VERSION,
-                "policy": {"path": verifier.policy().origin(), "digest": verifier.policy().digest()},
-                "passed": false,
-                "subjects": [{"subject": subject, "passed": false, "reason": why}],
-            }),
+        verify_document(
+            state,
+            &verifier,
+            false,
+            vec![json!({"subject": subject, "passed": false, "reason": why})],
         )
     };
     if !state.ready.load(Ordering::SeqCst) {
@@ -859,16 +867,11 @@ async fn pypi_release(
     state
         .metrics
         .verdict(if passed { "allowed" } else { "denied" });
-    response(
-        StatusCode::OK,
-        json!({
-            "schemaVersion": crate::policy_run::REPORT_VERSION,
-            "policy": {"path": verifier.policy().origin(), "digest": verifier.policy().digest()},
-            "trustRoot": {"generation": state.generation.load(Ordering::SeqCst), "notes": verifier.trust().notes()},
-            "passed": passed,
-            "subjects": reports.iter().map(|r| serde_json::to_value(r).unwrap_or(Value::Null)).collect::<Vec<_>>(),
-        }),
-    )
+    let subjects = reports
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+        .collect();
+    verify_document(state, &verifier, passed, subjects)
 }
 
 /// The subject's digest and, for images, its repository.

@@ -138,3 +138,17 @@ fn listening_address(line: &str) -> Option<String> {
     let addr = rest.split('"').next()?;
     addr.starts_with("127.0.0.1:").then(|| addr.to_string())
 }
+
+/// A one-layer linux image for `arch` (distinct content per architecture),
+/// to push with `attest::source::oci::push_image`.
+#[allow(dead_code)] // not every test that starts a registry pushes images
+pub fn image(arch: &str) -> attest::source::oci::ImageSpec {
+    attest::source::oci::ImageSpec {
+        platform: ("linux".into(), arch.into()),
+        config: format!(
+            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}}}}"#
+        )
+        .into_bytes(),
+        layers: vec![format!("layer for {arch}").into_bytes()],
+    }
+}
