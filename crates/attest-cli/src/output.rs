@@ -81,6 +81,18 @@ pub mod out {
         }
     }
 
+    /// Write to stdout through a buffer with `write` (for output too large
+    /// to build in memory first), then flush.
+    pub fn write_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        let written = {
+            let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            write(&mut stdout).and_then(|()| stdout.flush())
+        };
+        if let Err(e) = written {
+            fail(&e);
+        }
+    }
+
     /// Write `text` and a newline to stdout.
     pub fn line(text: &str) {
         let mut bytes = Vec::with_capacity(text.len() + 1);
@@ -166,6 +178,27 @@ pub fn detail_trust(trust: &attest::trust::TrustStore) {
                 p.source.kind()
             );
         }
+    }
+    detail_signatures();
+}
+
+/// With `--verbose`: the signature verifications the run made, by scheme,
+/// with their measured cost and how many the memo answered (the cost of
+/// the cryptography, beside the run's own time).
+fn detail_signatures() {
+    for s in attest::signature_stats() {
+        let each = if s.computed == 0 {
+            0.0
+        } else {
+            s.nanos as f64 / s.computed as f64 / 1000.0
+        };
+        eprintln!(
+            "signatures: {} {} computed in {:.1} ms ({each:.1} µs each), {} remembered",
+            s.scheme,
+            s.computed,
+            s.nanos as f64 / 1e6,
+            s.remembered
+        );
     }
 }
 

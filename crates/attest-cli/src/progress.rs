@@ -2,7 +2,6 @@
 //! has taken more than a second, so quick runs and pipes see nothing extra.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -21,15 +20,19 @@ pub struct HashProgress {
 
 impl HashProgress {
     /// A bar for hashing these files (hidden unless stderr is a terminal).
-    pub fn for_files(files: &[(PathBuf, DigestAlgorithm)]) -> Self {
-        let total: u64 = files
-            .iter()
-            .filter_map(|(p, _)| std::fs::metadata(p).ok())
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .sum();
+    pub fn for_files<P: AsRef<std::path::Path>>(files: &[(P, DigestAlgorithm)]) -> Self {
+        // The total is a stat of every file: only worth it for a bar.
+        let total = || -> u64 {
+            files
+                .iter()
+                .filter_map(|(p, _)| std::fs::metadata(p).ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        };
         let bar =
             (std::io::stderr().is_terminal() && !crate::output::verbosity::quiet()).then(|| {
+                let total = total();
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
                 bar.set_style(
                     ProgressStyle::with_template(

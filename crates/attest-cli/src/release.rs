@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use attest::artifact::{digest_files, ArtifactRef, DigestAlgorithm};
 use attest::manifest::{check_release_name, parse_manifest};
-use attest::outcome::Status;
 use attest::release::ReleaseArtifact;
 use attest::report;
 use attest::verifier::Verifier;
@@ -61,16 +60,17 @@ pub fn collect(plan: &Plan) -> Result<Collected, CliError> {
     };
 
     // Hash every file in parallel, streaming, then put results back in order.
-    let jobs: Vec<(PathBuf, DigestAlgorithm)> = pending
+    let jobs: Vec<(&Path, DigestAlgorithm)> = pending
         .iter()
         .filter_map(|p| match p {
-            Pending::Hash { path, alg, .. } => Some((path.clone(), *alg)),
+            Pending::Hash { path, alg, .. } => Some((path.as_path(), *alg)),
             Pending::Ready(_) => None,
         })
         .collect();
     let progress = HashProgress::for_files(&jobs);
     let mut digests = digest_files(&jobs, &|n| progress.add(n)).into_iter();
     progress.finish();
+    drop(jobs);
     let mut artifacts: Vec<ReleaseArtifact> = Vec::with_capacity(pending.len());
     for p in pending {
         artifacts.push(match p {
@@ -123,17 +123,29 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
 
     // The evidence for every artifact: images are asked for their own
     // referrers; GitHub once per distinct digest.
-    let targets = evidence_targets(plan, &mut collected);
-    let (mut bundles, _) =
-        crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
-    crate::fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), plan.offline);
     let policy = verifier.policy();
     let problems = collected.problems;
-    let verdict = verifier.verify_release(collected.artifacts, &bundles);
+    let verdict = match &plan.evidence {
+        // gh's JSON prints every bundle back: only then are they all kept.
+        Evidence::Files(paths) if !plan.json => {
+            stream_files(paths, collected.artifacts, verifier, plan.offline)?
+        }
+        _ => {
+            let targets = evidence_targets(plan, &mut collected);
+            let (mut bundles, _) =
+                crate::fetch::load(&plan.evidence, &targets).map_err(CliError::printed)?;
+            crate::fetch::complete_inclusion_proofs(&mut bundles, verifier.trust(), plan.offline);
+            verifier.verify_release(collected.artifacts, &bundles)
+        }
+    };
     crate::verify::print_publishers(&verdict.attestations);
     crate::output::print_trust_notes(verifier.trust());
     crate::output::detail_trust(verifier.trust());
-    let rows = crate::summary::record_release(&verdict);
+    let rows = if plan.junit || crate::summary::wanted() {
+        crate::summary::record_release(&verdict)
+    } else {
+        Vec::new()
+    };
 
     // The JSON is printed whatever the verdict (it says which artifacts
     // failed); a failing --jq filter only decides the exit code when
@@ -149,30 +161,23 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
     } else if plan.junit {
         crate::output::out::write_all(crate::junit::xml("attest verify", &rows).as_bytes());
     } else {
-        crate::output::out::write_all(report::release_lines(&verdict, term.style).as_bytes());
+        crate::output::out::write_with(|mut out| {
+            report::write_release_lines(&verdict, term.style, &mut out)
+        });
     }
-    let unmatched: Vec<_> = verdict
-        .attestations
-        .iter()
-        .filter(|r| r.outcome.status() != Status::Verified)
-        .collect();
+    let unmatched = &verdict.unmatched;
     if (term.tty && !crate::output::verbosity::quiet() || crate::output::verbosity::verbose())
-        && !unmatched.is_empty()
+        && unmatched.count > 0
     {
         eprintln!(
             "\n{} did not match:",
-            report::plural(unmatched.len(), "attestation")
+            report::plural(unmatched.count, "attestation")
         );
-        for r in unmatched.iter().take(report::MAX_LISTED) {
-            eprintln!(
-                "  - attestation #{} ({}): {}",
-                r.origin.index,
-                r.origin,
-                r.outcome.reason()
-            );
+        for (origin, reason) in &unmatched.first {
+            eprintln!("  - attestation #{} ({origin}): {reason}", origin.index);
         }
-        if unmatched.len() > report::MAX_LISTED {
-            eprintln!("  … and {} more", unmatched.len() - report::MAX_LISTED);
+        if unmatched.count > unmatched.first.len() {
+            eprintln!("  … and {} more", unmatched.count - unmatched.first.len());
         }
     }
     info!("{}", report::release_summary(&verdict));
@@ -189,6 +194,59 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
         return Ok(exit::UNREADABLE);
     }
     Ok(code)
+}
+
+/// Verify a release against `--bundle` files read as streams: memory holds
+/// the artifacts and the bundles in flight, whatever the files' size. A
+/// file that cannot be read, is empty or stops being UTF-8 ends the run as
+/// [`crate::fetch::load_bundles`] would.
+fn stream_files(
+    paths: &[PathBuf],
+    artifacts: Vec<ReleaseArtifact>,
+    verifier: &Verifier,
+    offline: bool,
+) -> Result<attest::release::ReleaseVerdict, CliError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        eprintln!("Error: failed to read the bundle: {e}");
+        CliError::printed(exit::UNREADABLE)
+    };
+    let mut streams = Vec::with_capacity(paths.len());
+    for path in paths {
+        streams.push((
+            path.display().to_string(),
+            attest::source::open_bundle_stream(path).map_err(|e| unreadable(&e))?,
+        ));
+    }
+    let failure: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let mut streams = streams.into_iter();
+    let mut current = streams.next().map(|(name, s)| (name, s, 0usize));
+    let bundles = std::iter::from_fn(|| loop {
+        let (name, stream, count) = current.as_mut()?;
+        match stream.next() {
+            Some(Ok(item)) => {
+                *count += 1;
+                return Some(item);
+            }
+            Some(Err(e)) => {
+                *failure.borrow_mut() = Some(e.to_string());
+                current = None;
+                return None;
+            }
+            None if *count == 0 => {
+                *failure.borrow_mut() = Some(format!("{name}: the bundle file is empty"));
+                current = None;
+                return None;
+            }
+            None => current = streams.next().map(|(name, s)| (name, s, 0)),
+        }
+    });
+    let verdict = verifier.verify_release_stream(artifacts, bundles, &mut |chunk| {
+        crate::fetch::complete_inclusion_proofs(chunk, verifier.trust(), offline)
+    });
+    if let Some(e) = failure.into_inner() {
+        return Err(unreadable(&e));
+    }
+    Ok(verdict)
 }
 
 /// Positional artifacts: files are hashed, digests taken as given, images
@@ -382,6 +440,9 @@ fn from_manifest(
         ));
     }
     let parsed = parse_manifest(&bytes, None);
+    // The entries own their text: the file's bytes can go before the
+    // artifacts are built (a large manifest is megabytes).
+    drop(bytes);
     for e in &parsed.errors {
         eprintln!("{label}: {e}");
         *problems += 1;

@@ -35,7 +35,7 @@ pub fn record_artifact(name: &str, verdict: &ArtifactVerdict, policy: &Policy) -
         let signer = verdict
             .matched()
             .find_map(|r| r.outcome.attestation())
-            .and_then(signer_of)
+            .and_then(VerifiedAttestation::signer)
             .unwrap_or_default();
         (Status::Verified, signer)
     } else {
@@ -62,13 +62,7 @@ pub fn record_release(verdict: &ReleaseVerdict) -> Vec<Row> {
             status: a.status,
             detail: if a.verified {
                 // The signer of a bundle that matched for this artifact.
-                a.covering
-                    .iter()
-                    .map(|&i| &verdict.attestations[i].outcome)
-                    .filter(|o| o.status() == Status::Verified)
-                    .find_map(|o| o.attestation())
-                    .and_then(signer_of)
-                    .unwrap_or_default()
+                a.signer.as_deref().unwrap_or_default().to_string()
             } else {
                 a.error.clone().unwrap_or_else(|| "not verified".into())
             },
@@ -78,10 +72,22 @@ pub fn record_release(verdict: &ReleaseVerdict) -> Vec<Row> {
     rows
 }
 
+/// Whether a step summary is asked for (`GITHUB_STEP_SUMMARY` names a file):
+/// a release's rows are built only then, or for JUnit, since a hundred
+/// thousand of them are memory the text output does not need.
+pub fn wanted() -> bool {
+    path().is_some()
+}
+
+/// The file `GITHUB_STEP_SUMMARY` names, if set and not empty.
+fn path() -> Option<std::ffi::OsString> {
+    std::env::var_os(ENV).filter(|p| !p.is_empty())
+}
+
 /// Append `rows` as a table to the file `GITHUB_STEP_SUMMARY` names; nothing
 /// when it is unset or empty (outside Actions) or there are no rows.
 pub fn append(rows: &[Row]) {
-    let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else {
+    let Some(path) = path() else {
         return;
     };
     if rows.is_empty() {
@@ -153,18 +159,6 @@ fn cell(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// Who signed: the build signer's workflow URI, else the certificate's
-/// identity, else the public key (as the one-line summary names them).
-fn signer_of(att: &VerifiedAttestation) -> Option<String> {
-    match &att.certificate {
-        Some(c) => c
-            .build_signer_uri
-            .clone()
-            .or_else(|| c.subject_alternative_name.clone()),
-        None => att.key_fingerprint.as_ref().map(|f| format!("key {f}")),
-    }
 }
 
 #[cfg(test)]

@@ -1125,3 +1125,64 @@ fn a_name_with_a_newline_stays_on_one_line() {
         );
     }
 }
+
+/// Text output reads `--bundle` files as streams, `--format json` reads them
+/// whole (it prints every bundle back); both reach the same verdicts, and a
+/// file that breaks part-way (bytes that are not UTF-8) or is empty ends
+/// either run the same way, naming the file and line.
+#[test]
+fn streamed_and_whole_bundle_files_give_the_same_verdicts_and_the_same_breaks() {
+    let mut r = Release::new();
+    let good = r.sign(&FILES[..2]);
+    let repo = "https://github.com/evil-org/octo-repo";
+    let other = FulcioClaims {
+        subject_alternative_name: format!("{repo}/.github/workflows/release.yml@refs/heads/main"),
+        build_signer_uri: format!("{repo}/.github/workflows/release.yml@refs/heads/main"),
+        source_repository_uri: repo.into(),
+        ..FulcioClaims::default()
+    };
+    let wrong_repo = r.sign_with(&FILES[2..], &other);
+    let mixed = r.bundles("mixed.jsonl", &[&good, &wrong_repo]);
+    let (code, out, err) = run(&mut r.verify_three(&[&mixed]));
+    assert_eq!(code, 7, "{out}{err}");
+    assert_ok(&out, NATIVE);
+    assert_ok(&out, WHEEL);
+    assert_failed(&out, SDIST, "mixed.jsonl:2:");
+    let (json_code, json, _) = run(r.verify_three(&[&mixed]).args(["--format", "json"]));
+    assert_eq!(json_code, code);
+    let verified: Vec<bool> = json_array(&json)
+        .iter()
+        .map(|a| a["verified"].as_bool().unwrap())
+        .collect();
+    assert_eq!(verified, [true, true, false]);
+
+    let broken = r.path("broken.jsonl");
+    let mut bytes = format!("{good}\n{{\"x\":\n\"").into_bytes();
+    bytes.extend_from_slice(b"\xff\"}\n");
+    std::fs::write(&broken, bytes).unwrap();
+    let empty = r.path("empty.jsonl");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    for (file, needle) in [(&broken, "not UTF-8"), (&empty, "empty")] {
+        for json in [false, true] {
+            let mut cmd = r.verify_three(&[&mixed, file]);
+            if json {
+                cmd.args(["--format", "json"]);
+            }
+            let (code, out, err) = run(&mut cmd);
+            assert_eq!(code, 3, "{json} {out}{err}");
+            let line = err
+                .lines()
+                .find(|l| l.starts_with("Error: failed to read the bundle: "))
+                .unwrap_or_else(|| panic!("{err}"));
+            assert!(
+                line.contains(&file.display().to_string()) && line.contains(needle),
+                "{line}"
+            );
+            if file == &broken {
+                // The line the bad byte is on, in both readings.
+                assert!(line.contains(":3: ") || line.contains("line 3:"), "{line}");
+            }
+            assert!(out.is_empty(), "no verdict from a broken run: {out}");
+        }
+    }
+}

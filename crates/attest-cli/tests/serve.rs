@@ -646,21 +646,30 @@ fn load_benchmark() {
     println!(
         "| cache | clients | requests | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|"
     );
+    let mut cpu_per_request = Vec::new();
     for (label, extra) in [("warm", vec![]), ("cold", vec!["--cache-size", "0"])] {
         let s = w.serve("policy.toml", &extra);
         let v = admit(&s.addr, &review("Pod", &[&pinned]));
         assert_eq!(v["response"]["allowed"], true, "{v}");
+        let (before, mut requests) = (cpu_seconds(s.child.id(), false), 0);
         for c in [1usize, 16, 64] {
             let n = if label == "warm" { 4000 } else { 400 };
             let (rps, p50, p99) = ab(&s.addr, n, c);
+            requests += n;
             println!("| {label} | {c} | {n} | {rps:.0} | {p50} | {p99} |");
         }
+        let cpu = cpu_seconds(s.child.id(), false) - before;
+        cpu_per_request.push((label, cpu * 1000.0 / requests as f64));
+    }
+    for (label, ms) in cpu_per_request {
+        println!("server CPU per request ({label} verdict cache): {ms:.3} ms");
     }
     // The CLI: one process per verification of the same image.
     let p = w.dir.path().join("policy.toml").display().to_string();
     let root = w.dir.path().join("root.json").display().to_string();
     let image = format!("oci://{pinned}");
     let runs = 20;
+    let cpu_before = cpu_seconds(std::process::id(), true);
     let start = Instant::now();
     for _ in 0..runs {
         let (code, _, err) = common::run(common::attest().env_remove("ATTEST_OFFLINE").args([
@@ -675,7 +684,29 @@ fn load_benchmark() {
         assert_eq!(code, 0, "{err}");
     }
     let per = start.elapsed().as_secs_f64() * 1000.0 / runs as f64;
-    println!("CLI: attest verify --policy … --bundle-from-oci, one process per image: {per:.1} ms each ({runs} runs)");
+    let cpu = (cpu_seconds(std::process::id(), true) - cpu_before) * 1000.0 / runs as f64;
+    println!("CLI: attest verify --policy … --bundle-from-oci, one process per image: {per:.1} ms each, {cpu:.1} ms of CPU ({runs} runs)");
+}
+
+/// CPU seconds (user + system) of process `pid` from /proc, or of its
+/// waited-for children when `children`; clock-tick resolution.
+fn cpu_seconds(pid: u32, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest: Vec<&str> = stat[stat.rfind(')').expect("stat") + 2..]
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15 of stat(5), cutime and cstime 16 and 17;
+    // `rest` starts at field 3.
+    let (u, s) = if children { (13, 14) } else { (11, 12) };
+    let ticks: f64 = rest[u].parse::<f64>().unwrap() + rest[s].parse::<f64>().unwrap();
+    let hz: f64 = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0);
+    ticks / hz
 }
 
 /// The value of a counter on `/metrics`.

@@ -3,7 +3,7 @@
 //! and that Sigstore's trusted root.
 //!
 //! ```text
-//! cargo run -p attest-testsign --example make_release -- OUT_DIR --files N --size BYTES [--per-file-bundles]
+//! cargo run -p attest-testsign --example make_release -- OUT_DIR --files N --size BYTES [--per-file-bundles [--jsonl-only]]
 //! ```
 //!
 //! Writes into `OUT_DIR` (created if needed):
@@ -16,7 +16,8 @@
 //! - `attestation.jsonl`: one multi-subject attestation covering every file
 //!   (split into several when `N` > 1024, at most 1024 subjects each), or
 //!   with `--per-file-bundles` one attestation per file, and then also
-//!   `bundles/<name>.jsonl` holding each file's bundle alone;
+//!   `bundles/<name>.jsonl` holding each file's bundle alone (not with
+//!   `--jsonl-only`, which large benchmarks use);
 //! - `trusted_root.jsonl`: the test Sigstore's trusted root (one line).
 //!
 //! The Sigstore is `TestSigstoreConfig::public_good_like()` (`O=sigstore.dev`,
@@ -45,15 +46,18 @@ struct Args {
     files: usize,
     size: u64,
     per_file_bundles: bool,
+    jsonl_only: bool,
 }
 
-const USAGE: &str = "usage: make_release OUT_DIR --files N --size BYTES [--per-file-bundles]";
+const USAGE: &str =
+    "usage: make_release OUT_DIR --files N --size BYTES [--per-file-bundles [--jsonl-only]]";
 
 fn parse_args() -> Result<Args, String> {
     let mut out = None;
     let mut files = None;
     let mut size = None;
     let mut per_file_bundles = false;
+    let mut jsonl_only = false;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -69,6 +73,7 @@ fn parse_args() -> Result<Args, String> {
                 size = Some(v.parse::<u64>().map_err(|e| format!("--size {v}: {e}"))?);
             }
             "--per-file-bundles" => per_file_bundles = true,
+            "--jsonl-only" => jsonl_only = true,
             "-h" | "--help" => return Err(USAGE.into()),
             s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
             s => {
@@ -87,6 +92,7 @@ fn parse_args() -> Result<Args, String> {
         files,
         size: size.ok_or_else(|| format!("--size is required\n{USAGE}"))?,
         per_file_bundles,
+        jsonl_only,
     })
 }
 
@@ -217,12 +223,16 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let bundles: Vec<String> = if args.per_file_bundles {
         let dir = args.out.join("bundles");
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        if !args.jsonl_only {
+            fs::create_dir_all(&dir).map_err(io(&dir))?;
+        }
         let mut all = Vec::with_capacity(entries.len());
         for entry in &entries {
             let bundle = sign(std::slice::from_ref(entry));
-            let path = dir.join(format!("{}.jsonl", entry.0));
-            write_lines(&path, std::slice::from_ref(&bundle)).map_err(io(&path))?;
+            if !args.jsonl_only {
+                let path = dir.join(format!("{}.jsonl", entry.0));
+                write_lines(&path, std::slice::from_ref(&bundle)).map_err(io(&path))?;
+            }
             all.push(bundle);
         }
         all

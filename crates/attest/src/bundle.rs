@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use sigstore_types::{Bundle, SignatureContent};
 
 /// The DSSE payload type of an in-toto statement.
@@ -376,41 +375,21 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 /// blank lines and pretty-printed (multi-line) values are tolerated and the
 /// last line needs no newline. Each value keeps its starting line so errors
 /// can name it. A value that fails to parse is returned as an error in its
-/// place; text that is not JSON at all stops the split there.
+/// place; text that is not JSON at all stops the split there. The splitter
+/// is [`crate::bundle_stream::BundleStream`]'s, which reads files too large
+/// to hold.
 pub fn split_bundles(text: &str, source: &str) -> Vec<Result<LoadedBundle, BundleError>> {
-    let mut out = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    let mut index = 0;
-    // Lines are counted incrementally from the previous value, so a JSONL of
-    // thousands of bundles is read in linear time.
-    let mut lines = LineCounter::default();
-    loop {
-        let start = skip_ws(text, stream.byte_offset());
-        let line = lines.line_at(text, start);
-        match stream.next() {
-            None => break,
-            Some(Ok(value)) => {
-                index += 1;
-                let origin = BundleOrigin {
-                    source: source.to_string(),
-                    line,
-                    index,
-                };
-                out.push(parse_bundle(value.get(), origin));
-            }
-            Some(Err(e)) => {
-                // Text that is not JSON ends the split. Name the line it
-                // starts on (as `BundleOrigin` shows it); serde's message
-                // adds where inside it parsing stopped.
-                out.push(Err(BundleError::Json {
-                    origin: format!("{source}:{line}"),
-                    detail: e.to_string(),
-                }));
-                break;
-            }
-        }
-    }
-    out
+    crate::bundle_stream::BundleStream::new(text.as_bytes(), source)
+        .map(|item| match item {
+            Ok(Ok(raw)) => raw.parse(),
+            Ok(Err(e)) => Err(e),
+            // Text is UTF-8 and reading memory cannot fail; kept total anyway.
+            Err(e) => Err(BundleError::Json {
+                origin: e.origin,
+                detail: e.detail,
+            }),
+        })
+        .collect()
 }
 
 pub(crate) fn skip_ws(text: &str, mut pos: usize) -> usize {

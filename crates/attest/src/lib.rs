@@ -63,6 +63,7 @@ pub use verify::{Inclusion, VerifiedAttestation, VerifyError, VerifyOptions};
 pub mod admission;
 pub mod artifact;
 pub mod bundle;
+pub mod bundle_stream;
 pub mod certificate;
 pub mod cosign;
 pub mod json;
@@ -81,6 +82,8 @@ pub mod trust;
 pub mod verifier;
 pub mod verify;
 mod verify_memo;
+
+pub use verify_memo::{signature_stats, SignatureStats};
 
 /// An error with its causes, one line: `outer: cause: root cause` (each
 /// cause once, as libraries often repeat their source in their message).

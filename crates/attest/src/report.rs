@@ -350,14 +350,29 @@ pub(crate) fn short_digest(d: &ArtifactDigest) -> String {
 
 /// One line per artifact of a release, aligned.
 pub fn release_lines(verdict: &ReleaseVerdict, style: Style) -> String {
-    let names: Vec<String> = verdict
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_release_lines(verdict, style, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`release_lines`], written line by line to `out`: a release of a
+/// hundred thousand artifacts never holds its whole report in memory.
+pub fn write_release_lines(
+    verdict: &ReleaseVerdict,
+    style: Style,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    // Names are made printable twice (to measure, then to write) rather
+    // than kept: one copy of every name is the memory this avoids.
+    let width = verdict
         .artifacts
         .iter()
-        .map(|a| printable_name(&a.artifact.name))
-        .collect();
-    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (a, name) in verdict.artifacts.iter().zip(&names) {
+        .map(|a| printable_name(&a.artifact.name).chars().count())
+        .max()
+        .unwrap_or(0);
+    for a in &verdict.artifacts {
+        let name = printable_name(&a.artifact.name);
         let digest = a
             .artifact
             .digest()
@@ -365,51 +380,40 @@ pub fn release_lines(verdict: &ReleaseVerdict, style: Style) -> String {
             .unwrap_or_else(|| "-".into());
         let pad = " ".repeat(width - name.chars().count());
         if a.verified {
-            let n = a
-                .covering
-                .iter()
-                .filter(|&&i| matches!(verdict.attestations[i].outcome, Outcome::Matched { .. }))
-                .count();
+            let n = a.matched;
             let signer = a
-                .covering
-                .iter()
-                .find_map(|&i| verdict.attestations[i].outcome.attestation())
-                .and_then(|att| att.certificate.as_ref())
-                .and_then(|c| c.build_signer_uri.clone())
+                .signer_uri
+                .as_deref()
                 .map(|u| {
-                    let (repo, wf) = split_workflow_uri(&u);
+                    let (repo, wf) = split_workflow_uri(u);
                     format!(", signed by {repo} {wf}")
                 })
                 .unwrap_or_default();
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{} {}{pad}  {digest}  {}{signer}",
                 style.ok("OK    "),
                 name,
                 plural(n, "attestation")
-            );
+            )?;
         } else {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{} {}{pad}  {digest}  {}",
                 style.bad("FAILED"),
                 name,
                 a.error.as_deref().unwrap_or("not verified")
-            );
+            )?;
         }
     }
-    out
+    Ok(())
 }
 
 /// The closing summary of a release run.
 pub fn release_summary(verdict: &ReleaseVerdict) -> String {
     let total = verdict.artifacts.len();
     let ok = verdict.artifacts.iter().filter(|a| a.verified).count();
-    let matched = verdict
-        .attestations
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Matched { .. }))
-        .count();
+    let matched = verdict.attestations_matched;
     format!(
         "{ok} of {} verified{}; {} verified, {} matched the policy",
         plural(total, "artifact"),

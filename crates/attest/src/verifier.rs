@@ -181,6 +181,29 @@ impl Verifier {
             self.evaluate(b, input)
         })
     }
+
+    /// [`Verifier::verify_release`] for bundles read as a stream, such as a
+    /// [`crate::bundle_stream::BundleStream`] over a JSON Lines file: a
+    /// chunk at a time, in parallel, keeping per artifact only what its
+    /// verdict needs. Memory follows the artifacts, not the bundles, so the
+    /// verdict has no `attestations` (and no `covering` lists); the
+    /// decisions are [`Verifier::verify_release`]'s. `prepare` sees each
+    /// chunk's parsed bundles before they are verified (to add an inclusion
+    /// proof, say).
+    pub fn verify_release_stream(
+        &self,
+        artifacts: Vec<ReleaseArtifact>,
+        bundles: impl Iterator<Item = Result<crate::bundle_stream::RawBundle, BundleError>>,
+        prepare: &mut dyn FnMut(&mut crate::release::BundleChunk),
+    ) -> ReleaseVerdict {
+        crate::release::verify_release_stream_with(
+            artifacts,
+            bundles,
+            &self.policy,
+            prepare,
+            |b, input| self.evaluate(b, input),
+        )
+    }
 }
 
 /// Refuse an attestation whose log entry is only promised (a signed entry

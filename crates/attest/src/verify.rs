@@ -144,6 +144,18 @@ pub struct VerifiedAttestation {
 }
 
 impl VerifiedAttestation {
+    /// Who signed: the build signer's workflow URI, else the certificate's
+    /// identity (SAN), else `key FINGERPRINT` for a key-signed bundle.
+    pub fn signer(&self) -> Option<String> {
+        match &self.certificate {
+            Some(c) => c
+                .build_signer_uri
+                .clone()
+                .or_else(|| c.subject_alternative_name.clone()),
+            None => self.key_fingerprint.as_ref().map(|f| format!("key {f}")),
+        }
+    }
+
     /// The checks that were applied and passed, in the order the core runs
     /// them.
     pub fn checks_applied(&self) -> Vec<Check> {

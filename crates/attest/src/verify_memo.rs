@@ -16,8 +16,9 @@
 //! (they are recomputed, and stay failures). It holds at most
 //! [`MAX_ENTRIES`] keys, 32 bytes each, and starts over when full.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use sigstore_crypto::provider::{CryptoProvider, HashContext, SigningKeyPair};
 use sigstore_crypto::{KeyAlgorithm, SigningScheme};
@@ -30,6 +31,32 @@ pub const MAX_ENTRIES: usize = 16_384;
 struct Memo {
     inner: &'static dyn CryptoProvider,
     verified: Mutex<HashSet<[u8; 32]>>,
+    stats: Mutex<BTreeMap<String, SignatureStats>>,
+}
+
+/// The signature verifications of one scheme made so far in this process:
+/// what the cryptography cost, for `--verbose` and the benchmarks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignatureStats {
+    /// The scheme, as sigstore-crypto names it (`EcdsaP256Sha256`, ...).
+    pub scheme: String,
+    /// Verifications computed (successful or not).
+    pub computed: u64,
+    /// Verifications answered from the memo.
+    pub remembered: u64,
+    /// Time spent computing them, in nanoseconds.
+    pub nanos: u64,
+}
+
+/// Every scheme's [`SignatureStats`] so far, by scheme name.
+pub fn signature_stats() -> Vec<SignatureStats> {
+    memo()
+        .stats
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .cloned()
+        .collect()
 }
 
 impl Memo {
@@ -70,11 +97,32 @@ impl Memo {
     ) -> sigstore_crypto::Result<()> {
         let key = Self::key(kind, scheme, parts);
         if self.remembered(&key) {
+            self.count(scheme, None);
             return Ok(());
         }
-        verify()?;
+        let started = Instant::now();
+        let result = verify();
+        self.count(scheme, Some(started.elapsed().as_nanos() as u64));
+        result?;
         self.remember(key);
         Ok(())
+    }
+
+    /// Count a verification: computed in `nanos`, or remembered (`None`).
+    fn count(&self, scheme: SigningScheme, nanos: Option<u64>) {
+        let name = format!("{scheme:?}");
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = stats.entry(name.clone()).or_insert_with(|| SignatureStats {
+            scheme: name,
+            ..Default::default()
+        });
+        match nanos {
+            Some(n) => {
+                entry.computed += 1;
+                entry.nanos += n;
+            }
+            None => entry.remembered += 1,
+        }
     }
 }
 
@@ -142,6 +190,7 @@ fn memo() -> &'static Memo {
     MEMO.get_or_init(|| Memo {
         inner: sigstore_crypto::aws_lc_provider(),
         verified: Mutex::new(HashSet::new()),
+        stats: Mutex::new(BTreeMap::new()),
     })
 }
 
@@ -177,6 +226,7 @@ mod tests {
         let m = Memo {
             inner: sigstore_crypto::aws_lc_provider(),
             verified: Mutex::new(HashSet::new()),
+            stats: Mutex::new(BTreeMap::new()),
         };
         let scheme = SigningScheme::EcdsaP256Sha256;
         assert!(m.verify_raw(scheme, &public, b"message", &sig).is_ok());
@@ -212,10 +262,43 @@ mod tests {
         (pair.public_key().as_ref().to_vec(), sig)
     }
 
+    #[test]
+    fn verifications_are_counted_computed_or_remembered() {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            pkcs8.as_ref(),
+        )
+        .unwrap();
+        use aws_lc_rs::signature::KeyPair;
+        let public = pair.public_key().as_ref().to_vec();
+        let sig = pair.sign(&rng, b"m").unwrap().as_ref().to_vec();
+        let m = fresh();
+        let scheme = SigningScheme::EcdsaP384Sha384;
+        for _ in 0..3 {
+            assert!(m.verify_raw(scheme, &public, b"m", &sig).is_ok());
+        }
+        // A failure is computed (and counted) every time.
+        for _ in 0..2 {
+            assert!(m.verify_raw(scheme, &public, b"n", &sig).is_err());
+        }
+        let stats = m.stats.lock().unwrap();
+        let s = &stats["EcdsaP384Sha384"];
+        assert_eq!((s.computed, s.remembered), (3, 2));
+        assert!(s.nanos > 0);
+        assert_eq!(stats.len(), 1);
+    }
+
     fn fresh() -> Memo {
         Memo {
             inner: sigstore_crypto::aws_lc_provider(),
             verified: Mutex::new(HashSet::new()),
+            stats: Mutex::new(BTreeMap::new()),
         }
     }
 

@@ -4,9 +4,12 @@
 
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::bundle::{BundleError, LoadedBundle};
+use attest::bundle_stream::RawBundle;
 use attest::outcome::{Outcome, Status};
 use attest::policy::{Policy, PolicyFlags};
-use attest::release::{verify_release, ArtifactReport, ReleaseArtifact, ReleaseVerdict};
+use attest::release::{
+    verify_release, verify_release_stream, ArtifactReport, ReleaseArtifact, ReleaseVerdict,
+};
 use attest::source::bundles_from_bytes;
 use attest::trust::TrustStore;
 use attest_testsign::{
@@ -28,6 +31,54 @@ fn load(bundle: &Value) -> Result<LoadedBundle, BundleError> {
     bundles_from_bytes(&bytes, "bundles.jsonl")
         .expect("text")
         .remove(0)
+}
+
+/// The verdict of [`verify_release`], after checking that the streamed
+/// form reaches the same verdict on every artifact from the same bundles.
+fn verify_both(
+    artifacts: Vec<ReleaseArtifact>,
+    bundles: &[Result<LoadedBundle, BundleError>],
+    trust: &TrustStore,
+    policy: &Policy,
+) -> ReleaseVerdict {
+    let full = verify_release(artifacts.clone(), bundles, trust, policy);
+    let raws = bundles.iter().map(|b| match b {
+        Ok(b) => Ok(RawBundle {
+            text: b.raw.to_string(),
+            origin: b.origin.clone(),
+        }),
+        Err(e) => Err(e.clone()),
+    });
+    let streamed = verify_release_stream(artifacts, raws, trust, policy);
+    let view = |v: &ReleaseVerdict| {
+        let per_artifact: Vec<_> = v
+            .artifacts
+            .iter()
+            .map(|a| {
+                (
+                    a.artifact.name.clone(),
+                    a.verified,
+                    a.status,
+                    a.error.clone(),
+                    a.hint,
+                    a.matched,
+                    a.signer.clone(),
+                    a.signer_uri.clone(),
+                )
+            })
+            .collect();
+        (
+            per_artifact,
+            v.status(),
+            v.bundles_verified,
+            v.bundles_read,
+            v.attestations_matched,
+            v.unmatched.count,
+        )
+    };
+    assert_eq!(view(&full), view(&streamed), "the streamed verdict differs");
+    assert!(streamed.attestations.is_empty());
+    full
 }
 
 fn sha256(data: &[u8]) -> ArtifactDigest {
@@ -98,7 +149,7 @@ fn sha256_and_sha512_subjects_cover_their_artifacts() {
         computed("two", sha512(a512)),
         computed("three", sha256(b"not attested\n")),
     ];
-    let v = verify_release(artifacts, &[load(&bundle)], &f.trust, &policy());
+    let v = verify_both(artifacts, &[load(&bundle)], &f.trust, &policy());
     assert_eq!(v.bundles_verified, 1);
     for name in ["one", "two"] {
         let r = report(&v, name);
@@ -136,7 +187,7 @@ fn a_bundle_covering_an_artifact_twice_lists_it_once() {
     );
     // Two artifacts with the same digest are both covered.
     let artifacts = vec![computed("a", sha256(a)), computed("copy-of-a", sha256(a))];
-    let v = verify_release(artifacts, &[load(&bundle)], &f.trust, &policy());
+    let v = verify_both(artifacts, &[load(&bundle)], &f.trust, &policy());
     assert_eq!(report(&v, "a").covering, [0]);
     assert_eq!(report(&v, "copy-of-a").covering, [0]);
     assert!(v.all_verified());
@@ -157,7 +208,7 @@ fn second_artifact_only_is_still_covered() {
         computed("b", sha256(b"b\n")),
         computed("c", sha256(b"c\n")),
     ];
-    let v = verify_release(artifacts, &[load(&bundle)], &f.trust, &policy());
+    let v = verify_both(artifacts, &[load(&bundle)], &f.trust, &policy());
     assert!(!report(&v, "a").verified);
     assert!(report(&v, "a").covering.is_empty());
     assert!(report(&v, "b").verified);
@@ -190,7 +241,7 @@ fn identical_bundles_are_verified_once_and_share_the_outcome() {
         load(&unrelated),
         load(&other_type),
     ];
-    let v = verify_release(
+    let v = verify_both(
         vec![computed("a", sha256(a))],
         &bundles,
         &f.trust,
@@ -222,7 +273,7 @@ fn identical_bundles_are_verified_once_and_share_the_outcome() {
 
     // Two different bundles that both verify are both counted.
     let again = f.sign(&[("a", "sha256", &sha256_hex(a))], SignOptions::tlog_only());
-    let v = verify_release(
+    let v = verify_both(
         vec![computed("a", sha256(a))],
         &[load(&good), load(&again)],
         &f.trust,
@@ -239,7 +290,7 @@ fn a_bundle_that_fails_verification_is_counted_as_verified() {
         &[("a", "sha256", &sha256_hex(a))],
         SignOptions::tlog_only().with(SignFault::BadSignature),
     );
-    let v = verify_release(
+    let v = verify_both(
         vec![computed("a", sha256(a))],
         &[load(&bad)],
         &f.trust,
@@ -284,7 +335,7 @@ fn the_furthest_covering_bundle_explains_a_failure() {
     };
     let run = |bundles: &[&Value]| {
         let bundles: Vec<_> = bundles.iter().map(|b| load(b)).collect();
-        verify_release(
+        verify_both(
             vec![computed("a", sha256(a))],
             &bundles,
             &f.trust,
@@ -344,7 +395,7 @@ fn listed_and_computed_digests_must_agree() {
     assert_eq!(differ.digest(), Some(&sha256(a)));
     assert_eq!(only_listed.digest(), Some(&sha256(a)));
     assert_eq!(unreadable.digest(), None);
-    let v = verify_release(
+    let v = verify_both(
         vec![agree, differ, only_listed, unreadable],
         &[load(&bundle)],
         &f.trust,
@@ -380,10 +431,16 @@ fn synthetic(statuses: &[(bool, Status)]) -> ReleaseVerdict {
                 error: (!verified).then(|| "why".to_string()),
                 hint: None,
                 status,
+                matched: usize::from(verified),
+                signer: None,
+                signer_uri: None,
             })
             .collect(),
         attestations: Vec::new(),
         bundles_verified: 0,
+        bundles_read: 0,
+        attestations_matched: 0,
+        unmatched: Default::default(),
     }
 }
 

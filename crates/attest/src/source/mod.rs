@@ -57,6 +57,33 @@ pub fn read_bundle_file_limited(
     bundles_from_bytes(text.as_bytes(), &name)
 }
 
+/// Open a bundle file to be read as a stream
+/// ([`crate::bundle_stream::BundleStream`]): one bundle in memory at a time,
+/// so no limit on the file's size, only on each bundle's. It must be a
+/// regular file (a FIFO would block, a directory cannot be read); UTF-8 and
+/// emptiness are found as it is read.
+pub fn open_bundle_stream(
+    path: &Path,
+) -> Result<crate::bundle_stream::BundleStream<std::fs::File>, SourceError> {
+    let fail = |detail: String| SourceError::Unreadable {
+        path: path.display().to_string(),
+        detail,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(crate::text::io_error(&e)))?;
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "not a regular file ({}); expected a bundle JSON or JSONL file",
+            crate::artifact::file_kind(&meta)
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(crate::text::io_error(&e)))?;
+    // The stream reads in blocks of its own; no buffer in front of it.
+    Ok(crate::bundle_stream::BundleStream::new(
+        file,
+        &path.display().to_string(),
+    ))
+}
+
 /// Parse bundles from bytes already in memory (a download, a test).
 pub fn bundles_from_bytes(
     bytes: &[u8],
