@@ -552,3 +552,234 @@ impl PolicyVerifier {
         self.policy.evaluate(subject, &evidence)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::{digest_bytes, DigestAlgorithm};
+    use crate::certificate::CertificateSummary;
+    use crate::trust::{InstanceKind, RootSource};
+
+    fn policy(unmatched: &str) -> PolicyFile {
+        PolicyFile::parse(
+            &format!(
+                "version = 1\nunmatched = \"{unmatched}\"\n[[rule]]\nname = \"wheels\"\nfiles = [\"*.whl\"]\n[[rule.require]]\npredicate-type = \"https://example.com/p\"\nrepo = \"o/r\"\n"
+            ),
+            "t.toml",
+            std::path::Path::new("."),
+        )
+        .unwrap()
+    }
+
+    fn subject(name: &str) -> Subject {
+        Subject::file(name, digest_bytes(b"x", DigestAlgorithm::Sha256))
+    }
+
+    /// A verified attestation of predicate type `https://example.com/p`
+    /// from another repository than the policy's.
+    fn other_repo() -> Evidence {
+        let value = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "a.whl", "digest": {"sha256": "00"}}],
+            "predicateType": "https://example.com/p",
+            "predicate": {},
+        });
+        let att = VerifiedAttestation {
+            instance: InstanceKind::PublicGood,
+            organization: "sigstore.dev".into(),
+            root_source: RootSource::Embedded,
+            certificate: Some(CertificateSummary {
+                subject_alternative_name: Some(
+                    "https://github.com/x/y/.github/workflows/w.yml@refs/heads/main".into(),
+                ),
+                issuer: Some("https://token.actions.githubusercontent.com".into()),
+                source_repository_uri: Some("https://github.com/x/y".into()),
+                ..Default::default()
+            }),
+            timestamps: Vec::new(),
+            tlog_entries_verified: 1,
+            inclusion: crate::verify::Inclusion::Proven,
+            sct_verified: true,
+            statement: Some(crate::bundle::Statement {
+                statement_type: "https://in-toto.io/Statement/v1".into(),
+                subjects: Vec::new(),
+                predicate_type: "https://example.com/p".into(),
+                value,
+            }),
+            key_fingerprint: None,
+        };
+        Evidence {
+            origin: "b.jsonl:1".into(),
+            verified: Ok(att),
+            key: None,
+            content: b"c".to_vec(),
+            signature: false,
+        }
+    }
+
+    #[test]
+    fn the_reason_names_what_failed_or_why_nothing_matched() {
+        // No rule matches: denied, or allowed, and said so.
+        let r = policy("deny").evaluate(&subject("x.bin"), &[]);
+        assert!(!r.passed && r.rules.is_empty());
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("no rule of t.toml matches x.bin; every artifact must be matched by a rule")
+        );
+        assert_eq!(r.status, Status::Policy);
+        let r = policy("allow").evaluate(&subject("x.bin"), &[]);
+        assert!(r.passed);
+        assert_eq!(
+            r.reason.as_deref(),
+            Some("no rule of t.toml matches x.bin; allowed by unmatched = \"allow\"")
+        );
+        assert_eq!(r.status, Status::Verified);
+
+        // A rule matches and nothing meets it: the failed requirement, with
+        // no attestation of its type.
+        let r = policy("allow").evaluate(&subject("a.whl"), &[]);
+        assert!(!r.passed);
+        let req = &r.rules[0].requirements[0];
+        assert_eq!(
+            r.reason.as_deref(),
+            Some(
+                format!(
+                    "wheels: {} (0 of 1 met; no verified attestation with this predicate type)",
+                    req.requirement
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(r.status, Status::NoAttestation);
+
+        // An attestation of the type from another repository: the first
+        // check it failed.
+        let r = policy("deny").evaluate(&subject("a.whl"), &[other_repo()]);
+        assert!(!r.passed);
+        let req = &r.rules[0].requirements[0];
+        let checks = &req.attestations[0].checks;
+        let failed = checks.iter().find(|c| !c.passed).unwrap();
+        assert!(checks.iter().any(|c| c.passed), "{checks:?}");
+        assert_eq!(
+            r.reason.unwrap(),
+            format!(
+                "wheels: {} (0 of 1 met; {})",
+                req.requirement, failed.message
+            )
+        );
+        assert_eq!(r.status, Status::Policy);
+    }
+
+    fn loaded(file: &str, pretty: bool) -> LoadedBundle {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/sigstore-go")
+                .join(file),
+        )
+        .unwrap();
+        let text = if pretty {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            serde_json::to_string_pretty(&v).unwrap()
+        } else {
+            text
+        };
+        crate::bundle::parse_bundle(
+            &text,
+            crate::bundle::BundleOrigin {
+                source: file.into(),
+                line: 1,
+                index: 1,
+            },
+        )
+        .unwrap()
+    }
+
+    /// `bytes` as [`signed_content`] frames one part.
+    fn framed(bytes: &[u8]) -> Vec<u8> {
+        let mut v = (bytes.len() as u64).to_be_bytes().to_vec();
+        v.extend_from_slice(bytes);
+        v
+    }
+
+    #[test]
+    fn signed_content_is_what_is_signed_however_the_json_is_spelt() {
+        let dsse = signed_content(&loaded("bundle-provenance.json", false));
+        let mut head = framed(b"dsse");
+        head.extend(framed(b"application/vnd.in-toto+json"));
+        assert!(dsse.starts_with(&head), "{dsse:?}");
+        assert!(dsse.len() > head.len() + 1000);
+        assert_eq!(
+            dsse,
+            signed_content(&loaded("bundle-provenance.json", true))
+        );
+
+        let message = signed_content(&loaded("othername.sigstore.json", false));
+        assert!(message.starts_with(&framed(b"message")), "{message:?}");
+        assert!(message.len() > framed(b"message").len() + 8);
+        assert_eq!(
+            message,
+            signed_content(&loaded("othername.sigstore.json", true))
+        );
+        assert_ne!(message, dsse);
+    }
+
+    #[test]
+    fn the_verifier_keeps_the_trust_and_policy_it_was_given() {
+        let trust = TrustStore::embedded(false);
+        let roots = trust.instances().len();
+        assert!(roots > 0);
+        let v = PolicyVerifier::new(policy("allow"), trust, VerifyOptions::default());
+        assert_eq!(v.trust().instances().len(), roots);
+        assert!(v.policy().unmatched_allowed());
+    }
+
+    #[test]
+    fn an_unreadable_signature_is_evidence_of_its_own() {
+        let v = PolicyVerifier::new(
+            policy("deny"),
+            TrustStore::embedded(false),
+            VerifyOptions::default(),
+        );
+        let unreadable = Err(crate::cosign::CosignError {
+            origin: "r/o:sha256-00.sig layer 1".into(),
+            detail: "the layer is too big".into(),
+        });
+        let got = v.verify_signatures(&subject("a.whl"), &[unreadable]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].origin, "r/o:sha256-00.sig layer 1");
+        assert_eq!(
+            got[0].verified.as_ref().unwrap_err(),
+            &EvidenceFailure::Unreadable("the layer is too big".into())
+        );
+        assert!(got[0].signature && got[0].key.is_none() && got[0].content.is_empty());
+    }
+
+    #[test]
+    fn a_keyless_bundle_is_verified_keyless_when_the_policy_names_keys() {
+        let keyed = PolicyFile::parse(
+            "version = 1\n[[rule]]\nall = true\n[[rule.require]]\npredicate-type = \"https://example.com/p\"\nkey = \"cosign.pub\"\n",
+            "t.toml",
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/cosign/containers-image"),
+        )
+        .unwrap();
+        assert_eq!(keyed.keys().len(), 1);
+        let v = PolicyVerifier::new(keyed, TrustStore::embedded(false), VerifyOptions::default());
+        // What the bundle's statement names (sigstore@1.3.0's npm tarball).
+        let npm = Subject::file(
+            "sigstore-1.3.0.tgz",
+            crate::artifact::ArtifactDigest::parse("sha512:76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751").unwrap(),
+        );
+        let bundle = loaded("bundle-provenance.json", false);
+        let got = v.verify_evidence(&npm, &[Ok(bundle.clone())]);
+        let keyless = PolicyVerifier::new(
+            policy("deny"),
+            TrustStore::embedded(false),
+            VerifyOptions::default(),
+        )
+        .verify_evidence(&npm, &[Ok(bundle)]);
+        assert_eq!(got[0].key, None);
+        assert!(got[0].verified.is_ok(), "{:?}", got[0].verified);
+        assert!(keyless[0].verified.is_ok(), "{:?}", keyless[0].verified);
+    }
+}

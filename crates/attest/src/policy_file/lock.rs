@@ -223,3 +223,195 @@ fn join(ids: &[LockedIdentity]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certificate::CertificateSummary;
+    use crate::trust::{InstanceKind, RootSource};
+
+    fn attestation(
+        certificate: Option<CertificateSummary>,
+        key: Option<&str>,
+    ) -> VerifiedAttestation {
+        VerifiedAttestation {
+            instance: InstanceKind::PublicGood,
+            organization: "sigstore.dev".into(),
+            root_source: RootSource::Embedded,
+            certificate,
+            timestamps: Vec::new(),
+            tlog_entries_verified: 1,
+            inclusion: crate::verify::Inclusion::Proven,
+            sct_verified: true,
+            statement: None,
+            key_fingerprint: key.map(str::to_string),
+        }
+    }
+
+    fn signed_by(san: &str) -> Option<LockedIdentity> {
+        LockedIdentity::of(&attestation(
+            Some(CertificateSummary {
+                subject_alternative_name: Some(san.into()),
+                issuer: Some("https://issuer".into()),
+                source_repository_uri: Some("https://github.com/o/r".into()),
+                ..Default::default()
+            }),
+            Some("ignored when there is a certificate"),
+        ))
+    }
+
+    fn id(signer: &str) -> LockedIdentity {
+        LockedIdentity {
+            issuer: "https://issuer".into(),
+            signer: signer.into(),
+            repository: None,
+        }
+    }
+
+    #[test]
+    fn the_identity_drops_a_workflow_ref_and_keeps_e_mail_addresses() {
+        let w = "https://github.com/o/r/.github/workflows/w.yml";
+        let signer = |san: &str| signed_by(san).unwrap().signer;
+        assert_eq!(signer(&format!("{w}@refs/heads/main")), w);
+        assert_eq!(signer(&format!("{w}@v1")), w);
+        assert_eq!(signer("alice@example.com"), "alice@example.com");
+        assert_eq!(signer("https://x.example/a@b/c"), "https://x.example/a@b/c");
+        assert_eq!(signer("bob@refs/tags/v1"), "bob");
+        assert_eq!(signer(w), w);
+        assert_eq!(
+            signed_by(&format!("{w}@v1")).unwrap(),
+            LockedIdentity {
+                issuer: "https://issuer".into(),
+                signer: w.into(),
+                repository: Some("https://github.com/o/r".into()),
+            }
+        );
+        // A certificate without a SAN or an issuer gives no identity.
+        let no_san = CertificateSummary {
+            issuer: Some("https://issuer".into()),
+            ..Default::default()
+        };
+        assert_eq!(LockedIdentity::of(&attestation(Some(no_san), None)), None);
+        let no_issuer = CertificateSummary {
+            subject_alternative_name: Some("a@b.example".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            LockedIdentity::of(&attestation(Some(no_issuer), None)),
+            None
+        );
+        // Key-signed: the key's fingerprint.
+        assert_eq!(
+            LockedIdentity::of(&attestation(None, Some("ab12"))),
+            Some(LockedIdentity {
+                issuer: "key".into(),
+                signer: "key:ab12".into(),
+                repository: None,
+            })
+        );
+        assert_eq!(LockedIdentity::of(&attestation(None, None)), None);
+        assert_eq!(id("s").to_string(), "s (issuer https://issuer)");
+    }
+
+    #[test]
+    fn lock_files_have_version_1_and_say_where_they_are_wrong() {
+        let mut lock = Lock::default();
+        assert_eq!(
+            lock.set("pypi:a".into(), vec![id("b"), id("a"), id("b")]),
+            None
+        );
+        assert_eq!(lock.get("pypi:a").unwrap(), [id("a"), id("b")]);
+        assert_eq!(
+            lock.set("pypi:a".into(), vec![id("c")]),
+            Some(vec![id("a"), id("b")])
+        );
+        assert_eq!(lock.get("pypi:b"), None);
+        let text = lock.to_toml();
+        assert!(
+            text.starts_with("# attest.lock: the signer first seen"),
+            "{text}"
+        );
+        assert!(text.contains("\nversion = 1\n"), "{text}");
+        assert_eq!(Lock::parse(&text).unwrap(), lock);
+
+        assert_eq!(
+            Lock::parse("version = 2\n").unwrap_err(),
+            "version 2 is not supported; expected 1"
+        );
+        let e = Lock::parse("version = 1\n\n[identity]\n\"pypi:a\" = [{ issuer = \"i\", signer = \"s\", extra = 1 }]\n")
+            .unwrap_err();
+        assert!(e.starts_with("line 4: unknown field `extra`"), "{e}");
+        let e = Lock::parse("version = 1\nversion = 1\n").unwrap_err();
+        assert!(e.starts_with("line 2: "), "{e}");
+        let e = Lock::parse("version = \n").unwrap_err();
+        assert!(e.starts_with("line 1: "), "{e}");
+    }
+
+    #[test]
+    fn a_name_passes_only_when_every_signer_seen_is_recorded() {
+        let mut lock = Lock::default();
+        lock.set("pypi:a".into(), vec![id("a"), id("b")]);
+        let same = lock.check_name("pypi:a", &[id("b")]);
+        assert_eq!(same, LockCheck::Same("pypi:a".into()));
+        assert!(same.passed());
+        assert_eq!(
+            same.message(),
+            "pypi:a: signed by the identity in attest.lock"
+        );
+        let drift = lock.check_name("pypi:a", &[id("c"), id("a"), id("c")]);
+        assert_eq!(
+            drift,
+            LockCheck::Drift {
+                name: "pypi:a".into(),
+                locked: vec![id("a"), id("b")],
+                new: vec![id("c")],
+            }
+        );
+        assert!(!drift.passed());
+        assert_eq!(
+            drift.message(),
+            "pypi:a: signed by c (issuer https://issuer), which attest.lock does not record (it records a (issuer https://issuer), b (issuer https://issuer)); if the change is expected, review it and run `attest lock --update`"
+        );
+        // Nothing verified is no signer the lock records.
+        let none = lock.check_name("pypi:a", &[]);
+        assert_eq!(
+            none,
+            LockCheck::Drift {
+                name: "pypi:a".into(),
+                locked: vec![id("a"), id("b")],
+                new: vec![],
+            }
+        );
+        assert!(none
+            .message()
+            .starts_with("pypi:a: signed by no verified signer, "));
+        let missing = lock.check_name("pypi:z", &[id("a")]);
+        assert_eq!(missing, LockCheck::Missing("pypi:z".into()));
+        assert!(!missing.passed());
+        assert_eq!(
+            missing.message(),
+            "pypi:z is not in attest.lock; run `attest lock --update` to record its signer after review"
+        );
+        assert!(!LockCheck::Unnamed.passed());
+    }
+
+    #[test]
+    fn lock_files_of_up_to_4_mib_are_read_and_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lock = Lock::default();
+        lock.set("pypi:a".into(), vec![id("a")]);
+        // 2 MiB, most of it a comment.
+        let text = format!("{}\n{}", "#".repeat(2 * 1024 * 1024), lock.to_toml());
+        let path = dir.path().join("attest.lock");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(Lock::load(&path).unwrap(), lock);
+        std::fs::write(&path, "version = 3\n").unwrap();
+        assert_eq!(
+            Lock::load(&path).unwrap_err(),
+            format!("{}: version 3 is not supported; expected 1", path.display())
+        );
+        let missing = dir.path().join("missing.lock");
+        let e = Lock::load(&missing).unwrap_err();
+        assert!(e.starts_with(&format!("{}: ", missing.display())), "{e}");
+    }
+}

@@ -1089,6 +1089,46 @@ mod tests {
     }
 
     #[test]
+    fn source_ref_patterns_describe_and_match_themselves() {
+        let g = ValueMatcher::Glob("refs/tags/v*".into(), glob("refs/tags/v*").unwrap());
+        assert_eq!(g.describe(), "glob refs/tags/v*");
+        assert!(g.matches("refs/tags/v1.2.3"));
+        assert!(!g.matches("refs/heads/main"));
+        let r = ValueMatcher::Regex(GoRegex::new("^refs/tags/v[0-9]+$").unwrap());
+        assert_eq!(r.describe(), "regex ^refs/tags/v[0-9]+$");
+        assert!(r.matches("refs/tags/v12"));
+        assert!(!r.matches("refs/tags/v1.2"));
+    }
+
+    /// Each half of a refusal refuses on its own: a digest without a tag,
+    /// a tag without a digest; an empty PyPI name, a name with a bad
+    /// character.
+    #[test]
+    fn subject_patterns_are_refused_for_each_reason_alone() {
+        let rule = |line: &str| {
+            PolicyFile::parse(
+                &format!(
+                    "version = 1\n[[rule]]\n{line}\n[[rule.require]]\nrepo = \"a/b\"\nsignature = true\n"
+                ),
+                "t.toml",
+                Path::new("."),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        for image in ["ghcr.io/o/app@sha256:00", "ghcr.io/o/app:v1"] {
+            let e = rule(&format!("images = [\"{image}\"]")).unwrap_err();
+            assert!(e.contains("names a tag or digest"), "{image}: {e}");
+        }
+        assert!(rule("images = [\"ghcr.io/o/app\"]").is_ok());
+        for name in ["", "bad name!"] {
+            let e = rule(&format!("pypi = [\"{name}\"]")).unwrap_err();
+            assert!(e.contains("is not a PyPI project name"), "{name:?}: {e}");
+        }
+        assert!(rule("pypi = [\"Good_Name\"]").is_ok());
+    }
+
+    #[test]
     fn image_patterns_are_normalised_and_stars_stay_in_one_part() {
         assert_eq!(normalize_image("alpine"), "docker.io/library/alpine");
         assert_eq!(normalize_image("user/app"), "docker.io/user/app");
@@ -1115,6 +1155,27 @@ mod signature_tests {
             "t.toml",
             Path::new("."),
         )
+    }
+
+    /// The admission webhook admits what it cannot decide only when the
+    /// file says so; by default it denies (fail closed).
+    #[test]
+    fn fail_open_is_off_unless_the_file_turns_it_on() {
+        assert!(!parse("signature = true\n").unwrap().fail_open());
+        let with = |value: &str| {
+            PolicyFile::parse(
+                &format!(
+                    "version = 1\n[admission]\nfail-open = {value}\n[[rule]]\nall = true\n\
+                     [[rule.require]]\nrepo = \"a/b\"\nsignature = true\n"
+                ),
+                "t.toml",
+                Path::new("."),
+            )
+            .unwrap()
+            .fail_open()
+        };
+        assert!(with("true"));
+        assert!(!with("false"));
     }
 
     #[test]

@@ -161,4 +161,59 @@ mod tests {
         let e = RegoPolicy::parse("t.rego", "package attest\nallow if {{{\n").unwrap_err();
         assert!(!e.contains('\n') && e.contains("t.rego"), "{e}");
     }
+
+    #[test]
+    fn verdicts_show_allow_and_every_denial() {
+        let p = RegoPolicy::parse(
+            "t.rego",
+            "package attest\nallow := input.a\ndeny contains input.d if input.d\n",
+        )
+        .unwrap();
+        assert_eq!(p.origin, "t.rego");
+        assert_eq!(format!("{p:?}"), r#"RegoPolicy { origin: "t.rego" }"#);
+        let v = p.evaluate(&serde_json::json!({"a": true}));
+        assert_eq!(
+            v,
+            RegoVerdict {
+                passed: true,
+                allow: "true".into(),
+                denials: vec![],
+            }
+        );
+        let v = p.evaluate(&serde_json::json!({"a": false}));
+        assert_eq!((v.passed, v.allow.as_str()), (false, "false"));
+        // A message that is not a string is shown as JSON.
+        let v = p.evaluate(&serde_json::json!({"a": true, "d": 7}));
+        assert_eq!((v.passed, v.denials), (false, vec!["7".to_string()]));
+        // deny must be a set.
+        let p = RegoPolicy::parse("t.rego", "package attest\nallow := true\ndeny := 3\n").unwrap();
+        let v = p.evaluate(&serde_json::json!({}));
+        assert_eq!(
+            (v.passed, v.denials),
+            (
+                false,
+                vec!["deny is 3, expected a set of messages".to_string()]
+            )
+        );
+        // An evaluation error fails, and says so in place of allow.
+        let p = RegoPolicy::parse(
+            "t.rego",
+            "package attest\nallow if { x := 1; x == 1; y := 1 / 0; y > 0 }\n",
+        )
+        .unwrap();
+        let v = p.evaluate(&serde_json::json!({}));
+        assert!(!v.passed);
+        assert!(v.denials.is_empty());
+    }
+
+    #[test]
+    fn error_lines_keep_only_what_says_something() {
+        assert_eq!(
+            one_line(
+                "t.rego:2:9: error: bad\n   |\n 2 | allow if {{{\n   |        ^^^\n  --\n\nmore"
+            ),
+            "t.rego:2:9: error: bad 2 | allow if {{{ more"
+        );
+        assert_eq!(one_line(""), "");
+    }
 }

@@ -183,4 +183,70 @@ mod tests {
         );
         assert_eq!(file("a/x.bin").lock_name(), None);
     }
+
+    #[test]
+    fn each_kind_of_subject_has_its_own_names() {
+        let d = digest_bytes(b"x", DigestAlgorithm::Sha256);
+        let f = Subject::file("dir\\sub/pkg-1.0.tar.gz", d.clone());
+        assert_eq!(f.display, "dir\\sub/pkg-1.0.tar.gz");
+        assert_eq!(
+            f.kind,
+            SubjectKind::File {
+                path: "dir\\sub/pkg-1.0.tar.gz".into()
+            }
+        );
+        assert_eq!(f.digest, d);
+        assert_eq!(f.file_name(), Some("pkg-1.0.tar.gz"));
+        assert_eq!(file("win\\dir\\a.whl").file_name(), Some("a.whl"));
+        let i = Subject::image("oci://alpine", "docker.io/library/alpine", d.clone());
+        assert_eq!(
+            (i.display.as_str(), &i.kind, &i.digest),
+            (
+                "oci://alpine",
+                &SubjectKind::Image {
+                    repository: "docker.io/library/alpine".into()
+                },
+                &d
+            )
+        );
+        assert_eq!(i.file_name(), None);
+        assert_eq!(i.pypi_name(), None);
+        assert!(!i.is_npm_package("alpine"));
+        assert_eq!(
+            i.lock_name().as_deref(),
+            Some("image:docker.io/library/alpine")
+        );
+        let b = Subject::digest("sha256:ab", d.clone());
+        assert_eq!(
+            (b.display.as_str(), &b.kind, &b.digest),
+            ("sha256:ab", &SubjectKind::Digest, &d)
+        );
+        assert_eq!((b.file_name(), b.lock_name()), (None, None));
+    }
+
+    #[test]
+    fn distribution_file_names_need_a_name_and_a_version() {
+        let name = |f: &str| file(f).pypi_name();
+        // Wheels: 5 or 6 parts, a name, a version starting with a digit.
+        assert_eq!(name("a-1.0-py3-none-any.whl").as_deref(), Some("a"));
+        assert_eq!(name("a-1.0-py3-none.whl"), None);
+        assert_eq!(name("a-1.0-1-2-py3-none-any.whl"), None);
+        assert_eq!(name("-1.0-py3-none-any.whl"), None);
+        assert_eq!(name("a-v1-py3-none-any.whl"), None);
+        // Sdists: .tar.gz or .zip, a name, a version.
+        assert_eq!(name("My.Pkg-2.0.zip").as_deref(), Some("my-pkg"));
+        assert_eq!(name("-2.0.tar.gz"), None);
+        assert_eq!(name("pkg-2.0.tar.bz2"), None);
+        assert_eq!(name("pkg.tar.gz"), None);
+        // Versions: a digit first, then letters, digits and .+-!_ only.
+        for v in ["1", "1.0", "1!2.0rc1+local_x-1", "2024.1"] {
+            assert!(is_version(v), "{v}");
+        }
+        for v in ["", "v1", "1.0 x", "1/0", ".1", "1.0~"] {
+            assert!(!is_version(v), "{v}");
+        }
+        assert!(file("x/sigstore-2.1.0-rc.1.tgz").is_npm_package("sigstore"));
+        assert!(!file("sigstore-.tgz").is_npm_package("sigstore"));
+        assert!(!file("sigstore2.1.0.tgz").is_npm_package("sigstore"));
+    }
 }

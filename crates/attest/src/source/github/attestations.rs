@@ -558,4 +558,403 @@ mod tests {
         let ok = snap::raw::Encoder::new().compress_vec(b"{}").unwrap();
         assert_eq!(decompress_bundle(&ok).unwrap(), b"{}");
     }
+
+    use crate::source::test_server::{response, serve};
+
+    /// A real bundle (sigstore-go's provenance test bundle), as the API
+    /// would carry it inline.
+    fn bundle_json() -> String {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/sigstore-go/bundle-provenance.json"),
+        )
+        .unwrap()
+        .trim()
+        .to_string()
+    }
+
+    /// `bundle_json` padded with spaces inside its object to `len` bytes.
+    fn padded_bundle(len: usize) -> String {
+        let b = bundle_json();
+        format!("{{{}{}", " ".repeat(len - b.len()), &b[1..])
+    }
+
+    /// Snappy's raw format with the whole input as one literal: the blob
+    /// is as large as what it decompresses to (plus 9 bytes).
+    fn snappy_literal(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut n = data.len() as u64;
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+        out.push(63 << 2);
+        out.extend_from_slice(&((data.len() - 1) as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn digest() -> ArtifactDigest {
+        ArtifactDigest::parse(
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        )
+        .unwrap()
+    }
+
+    fn query(limit: usize) -> AttestationQuery {
+        AttestationQuery {
+            owner: "o".into(),
+            repo: Some("o/r".into()),
+            digest: digest(),
+            predicate_type: None,
+            limit,
+        }
+    }
+
+    fn api(base: &str, token: Option<&str>) -> GitHubApi {
+        GitHubApi {
+            base: base.into(),
+            token: token.map(str::to_string),
+            token_source: None,
+        }
+    }
+
+    fn json_page(body: &str, extra_headers: &str) -> Vec<u8> {
+        response(
+            "200 OK",
+            &format!("content-type: application/json; charset=utf-8\r\n{extra_headers}"),
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn link_headers_need_rel_next_and_an_angle_bracketed_target() {
+        assert_eq!(
+            next_link("<https://a/p2>; rel=next").as_deref(),
+            Some("https://a/p2")
+        );
+        assert_eq!(
+            next_link(r#"<https://a/p0>; rel="prev", <https://a/p2>; rel=next"#).as_deref(),
+            Some("https://a/p2")
+        );
+        assert_eq!(next_link(r#"https://a/p2; rel="next""#), None);
+        assert_eq!(next_link(r#"<https://a/p2; rel="next""#), None);
+        assert_eq!(next_link(r#"https://a/p2>; rel="next""#), None);
+        assert_eq!(next_link("<https://a/p2>"), None);
+    }
+
+    #[test]
+    fn a_page_gives_each_attestation_s_bundle_or_its_url_in_order() {
+        let b = bundle_json();
+        let page = format!(
+            r#"{{"attestations":[{{"bundle":{b}}},{{"bundle":null,"bundle_url":"https://blob/x"}},{{"bundle":null}},{{"bundle_url":"","bundle":{b}}},{{}}]}}"#
+        );
+        let got = parse_page_bundles(page.as_bytes(), "src").unwrap();
+        assert_eq!(got.len(), 5);
+        let first = got[0].as_ref().unwrap();
+        assert_eq!(
+            (
+                first.origin.source.as_str(),
+                first.origin.line,
+                first.origin.index
+            ),
+            ("src", 1, 1)
+        );
+        assert_eq!(got[1].as_ref().unwrap_err(), "bundle_url https://blob/x");
+        assert_eq!(got[2].as_ref().unwrap_err(), "no bundle and no bundle_url");
+        assert_eq!(got[3].as_ref().unwrap().origin.index, 4);
+        assert_eq!(got[4].as_ref().unwrap_err(), "no bundle and no bundle_url");
+        assert_eq!(
+            parse_page_bundles(br#"{"attestations":[]}"#, "s")
+                .unwrap()
+                .len(),
+            0
+        );
+
+        let e = parse_page_bundles(br#"{"attestations":[],"attestations":[]}"#, "s")
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            r#"duplicate key "attestations" in the top-level object; expected each JSON member once"#
+        );
+        let e = parse_page_bundles(br#"{"items":[]}"#, "s").err().unwrap();
+        assert!(
+            e.starts_with(r#"expected {"attestations": [...]}: missing field `attestations`"#),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn pages_are_followed_up_to_the_limit_and_blobs_fetched_without_the_token() {
+        let b = bundle_json();
+        let (blobs, blob_requests) = serve(vec![response(
+            "200 OK",
+            "content-type: application/octet-stream\r\n",
+            &snap::raw::Encoder::new()
+                .compress_vec(b.as_bytes())
+                .unwrap(),
+        )]);
+        let page1 = format!(
+            r#"{{"attestations":[{{"bundle":{b},"initiator":"user"}},{{"bundle":null,"bundle_url":"{blobs}/blob/1","initiator":"github-actions"}},{{"bundle_url":"","bundle":{b}}}]}}"#
+        );
+        let page2 =
+            format!(r#"{{"attestations":[{{"bundle":null}},{{"bundle":{b}}},{{"bundle":{b}}}]}}"#);
+        let (base, requests) = serve(vec![
+            json_page(
+                &page1,
+                "link: </repos/o/r/attestations/x?after=2>; rel=\"next\"\r\n",
+            ),
+            json_page(
+                &page2,
+                "link: </repos/o/r/attestations/x?after=5>; rel=\"next\"\r\n",
+            ),
+        ]);
+        let got = fetch_attestations(&api(&base, Some("sekrit")), &query(5)).unwrap();
+        assert_eq!(got.len(), 5, "{got:?}");
+        let first = got[0].as_ref().unwrap();
+        let page1_url = format!("{base}/repos/o/r/attestations/{}?per_page=5", digest());
+        assert_eq!(first.origin.source, format!("{page1_url}#1"));
+        assert_eq!(first.origin.index, 1);
+        assert_eq!(first.initiator, "user");
+        assert_eq!(first.bundle_url, "");
+        let blob = got[1].as_ref().unwrap();
+        assert_eq!(blob.bundle_url, format!("{blobs}/blob/1"));
+        assert_eq!(blob.initiator, "github-actions");
+        assert_eq!(blob.origin.source, format!("{blobs}/blob/1"));
+        let third = got[2].as_ref().unwrap();
+        assert_eq!(third.origin.source, format!("{page1_url}#3"));
+        assert_eq!(third.origin.index, 3);
+        assert_eq!(third.bundle_url, "");
+        let page2_url = format!("{base}/repos/o/r/attestations/x?after=2");
+        assert_eq!(
+            got[3].as_ref().unwrap_err(),
+            &BundleError::Shape {
+                origin: format!("{page2_url}#1:1"),
+                detail: "attestation has no bundle and no bundle_url".into(),
+            }
+        );
+        let fifth = got[4].as_ref().unwrap();
+        assert_eq!(fifth.origin.source, format!("{page2_url}#2"));
+        assert_eq!(fifth.origin.index, 5);
+
+        // Two pages asked for, with the token and gh's headers; the limit
+        // was reached on the second, so its next link was not followed.
+        let first_request = requests.recv().unwrap();
+        assert!(
+            first_request.starts_with(&format!(
+                "GET /repos/o/r/attestations/{}?per_page=5 HTTP/1.1\r\n",
+                digest()
+            )),
+            "{first_request}"
+        );
+        let lower = first_request.to_ascii_lowercase();
+        assert!(
+            lower.contains("authorization: token sekrit\r\n"),
+            "{first_request}"
+        );
+        assert!(
+            lower.contains("accept: application/vnd.github+json\r\n"),
+            "{first_request}"
+        );
+        assert!(
+            lower.contains("x-github-api-version: 2022-11-28\r\n"),
+            "{first_request}"
+        );
+        let second = requests.recv().unwrap();
+        assert!(
+            second.starts_with("GET /repos/o/r/attestations/x?after=2 HTTP/1.1\r\n"),
+            "{second}"
+        );
+        assert!(requests.try_recv().is_err());
+        let blob_request = blob_requests.recv().unwrap();
+        assert!(
+            blob_request.starts_with("GET /blob/1 HTTP/1.1\r\n"),
+            "{blob_request}"
+        );
+        assert!(
+            !blob_request.to_ascii_lowercase().contains("authorization"),
+            "{blob_request}"
+        );
+    }
+
+    #[test]
+    fn an_empty_page_or_a_page_without_a_link_ends_the_list() {
+        let b = bundle_json();
+        let (base, requests) = serve(vec![
+            json_page(
+                &format!(r#"{{"attestations":[{{"bundle":{b}}}]}}"#),
+                "link: </p2>; rel=\"next\"\r\n",
+            ),
+            json_page(r#"{"attestations":[]}"#, "link: </p3>; rel=\"next\"\r\n"),
+        ]);
+        let got = fetch_attestations(&api(&base, None), &query(30)).unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].is_ok());
+        let first = requests.recv().unwrap();
+        assert!(
+            !first.to_ascii_lowercase().contains("authorization"),
+            "{first}"
+        );
+        assert!(requests.recv().unwrap().starts_with("GET /p2 HTTP/1.1\r\n"));
+
+        let (base, _) = serve(vec![json_page(
+            &format!(r#"{{"attestations":[{{"bundle":{b}}},{{"bundle":{b}}}]}}"#),
+            "",
+        )]);
+        assert_eq!(
+            fetch_attestations(&api(&base, None), &query(30))
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_page_that_is_not_json_or_links_on_for_ever_is_refused() {
+        let (base, _) = serve(vec![response(
+            "200 OK",
+            "content-type: text/html\r\n",
+            br#"{"attestations":[]}"#,
+        )]);
+        let e = fetch_attestations(&api(&base, None), &query(30)).unwrap_err();
+        assert_eq!(
+            e,
+            GitHubError::Response {
+                url: format!("{base}/repos/o/r/attestations/{}?per_page=30", digest()),
+                detail: r#"expected JSON, got content type "text/html""#.into(),
+            }
+        );
+
+        // --limit 100: a budget of 10 pages. Each page holds one entry and
+        // links to another, so the limit is never reached.
+        let pages: Vec<Vec<u8>> = (0..10)
+            .map(|i| {
+                json_page(
+                    r#"{"attestations":[{"bundle":null}]}"#,
+                    &format!("link: </p{}>; rel=\"next\"\r\n", i + 1),
+                )
+            })
+            .collect();
+        let (base, requests) = serve(pages);
+        let e = fetch_attestations(&api(&base, None), &query(100)).unwrap_err();
+        assert_eq!(
+            e,
+            GitHubError::Response {
+                url: format!("{base}/p10"),
+                detail: "still linking to more pages after 10 pages (10 of --limit 100 attestations); expected the last page to have no rel=\"next\" link".into(),
+            }
+        );
+        assert_eq!(requests.try_iter().count(), 10);
+    }
+
+    #[test]
+    fn api_errors_are_classified_by_status_and_token() {
+        let status = |status: u16| HttpError::Status {
+            url: "u".into(),
+            status,
+            detail: ": msg".into(),
+        };
+        let q = query(30);
+        let anonymous = api("https://api.github.com", None);
+        let with_token = api("https://api.github.com", Some("t"));
+        for api in [&anonymous, &with_token] {
+            assert_eq!(
+                classify(status(401), api, &q, "o/r"),
+                GitHubError::AuthRequired {
+                    url: "u".into(),
+                    detail: "HTTP 401: msg".into(),
+                }
+            );
+        }
+        for code in [403, 404] {
+            assert_eq!(
+                classify(status(code), &anonymous, &q, "o/r"),
+                GitHubError::AuthRequired {
+                    url: "u".into(),
+                    detail: format!(
+                        "HTTP {code}: msg; without a token GitHub shows public repositories only"
+                    ),
+                }
+            );
+        }
+        assert_eq!(
+            classify(status(404), &with_token, &q, "o/r"),
+            GitHubError::NotFound {
+                digest: digest().to_string(),
+                scope: "o/r".into(),
+                url: "u".into(),
+            }
+        );
+        assert_eq!(
+            classify(status(403), &with_token, &q, "o/r"),
+            GitHubError::Http(status(403))
+        );
+        assert_eq!(
+            classify(status(500), &anonymous, &q, "o/r"),
+            GitHubError::Http(status(500))
+        );
+    }
+
+    #[test]
+    fn a_blob_of_a_megabyte_and_more_is_read() {
+        // Stored uncompressed: the blob itself is 2 MB, well under the
+        // 32 MiB blob limit.
+        let big = padded_bundle(2_000_000);
+        let blob = snappy_literal(big.as_bytes());
+        assert_eq!(decompress_bundle(&blob).unwrap(), big.as_bytes());
+        let (blobs, _) = serve(vec![response("200 OK", "", &blob)]);
+        let (base, _) = serve(vec![json_page(
+            &format!(r#"{{"attestations":[{{"bundle_url":"{blobs}/b"}}]}}"#),
+            "",
+        )]);
+        let got = fetch_attestations(&api(&base, None), &query(30)).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].as_ref().unwrap().bundle_url, format!("{blobs}/b"));
+    }
+
+    #[test]
+    fn bundles_kept_inline_and_from_blobs_count_together() {
+        // 9 bundles of 32 MB: 288 MB, over the 256 MiB a query may keep;
+        // 8 of them (256 MB) are not. One inline, eight from blobs: the
+        // limit is passed only if the inline one counts as well.
+        const SIZE: usize = 32_000_000;
+        let big = padded_bundle(SIZE);
+        let blob = snap::raw::Encoder::new()
+            .compress_vec(big.as_bytes())
+            .unwrap();
+        let (blobs, _) = serve(vec![response("200 OK", "", &blob); 8]);
+        let urls: Vec<String> = (0..8)
+            .map(|i| format!(r#"{{"bundle_url":"{blobs}/b{i}"}}"#))
+            .collect();
+        let page = format!(
+            r#"{{"attestations":[{{"bundle":{big}}},{}]}}"#,
+            urls.join(",")
+        );
+        let (base, _) = serve(vec![json_page(&page, "")]);
+        let e = fetch_attestations(&api(&base, None), &query(30)).unwrap_err();
+        let GitHubError::Response { url, detail } = e else {
+            panic!("{e:?}")
+        };
+        assert!(url.starts_with(&format!("{blobs}/b")), "{url}");
+        assert_eq!(
+            detail,
+            format!("the attestations' bundles exceed {MAX_TOTAL_BUNDLE_BYTES} bytes in total; expected at most that much (lower --limit)")
+        );
+    }
+
+    #[test]
+    fn a_blob_of_exactly_the_bundle_limit_decompresses() {
+        let exact = vec![b' '; MAX_BUNDLE_BYTES];
+        let compressed = snap::raw::Encoder::new().compress_vec(&exact).unwrap();
+        assert_eq!(
+            decompress_bundle(&compressed).unwrap().len(),
+            MAX_BUNDLE_BYTES
+        );
+    }
 }

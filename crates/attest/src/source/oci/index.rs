@@ -267,6 +267,120 @@ mod tests {
         assert!(parse_platform("linux//v8").is_err() && parse_platform("a/b/c/d").is_err());
     }
 
+    fn hex_entry(n: usize, platform: &str) -> String {
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:{n:064x}"{platform}}}"#
+        )
+    }
+
+    #[test]
+    fn platforms_keep_their_parts_and_come_once_each() {
+        let body = index(
+            &[
+                entry('a', r#","platform":{"os":"linux","architecture":"amd64"}"#),
+                entry('a', r#","platform":{"os":"linux","architecture":"amd64"}"#),
+                entry(
+                    'b',
+                    r#","platform":{"os":"unknown","architecture":"amd64"}"#,
+                ),
+                entry(
+                    'c',
+                    r#","platform":{"os":"linux","architecture":"unknown"}"#,
+                ),
+                entry(
+                    'd',
+                    r#","platform":{"os":"windows","architecture":"amd64"}"#,
+                ),
+            ]
+            .join(","),
+        );
+        let d = digest_bytes(&body, DigestAlgorithm::Sha256);
+        let p = platforms_of("x", &d, &body).unwrap();
+        let shown: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "linux/amd64",
+                "unknown/amd64",
+                "linux/unknown",
+                "windows/amd64"
+            ]
+        );
+        assert_eq!(p[0].digest.hex(), "a".repeat(64));
+        assert_eq!(p[0].variant, None);
+        assert!(p[3].matches("windows/amd64") && !p[3].matches("linux/amd64"));
+        assert!(!p[0].matches("windows/amd64") && !p[0].matches("linux/arm64"));
+        assert_eq!(parse_platform("linux/arm64/v8").unwrap(), "linux/arm64/v8");
+        assert_eq!(parse_platform("linux/arm64").unwrap(), "linux/arm64");
+        assert_eq!(
+            parse_platform("/arm64").unwrap_err(),
+            r#"expected a platform as OS/ARCH or OS/ARCH/VARIANT (linux/arm64), got "/arm64""#
+        );
+    }
+
+    #[test]
+    fn an_index_may_list_64_platforms_and_no_more() {
+        let platforms = |n: usize| {
+            index(
+                &(1..=n)
+                    .map(|i| hex_entry(i, r#","platform":{"os":"linux","architecture":"amd64"}"#))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+        };
+        let body = platforms(MAX_PLATFORMS);
+        let d = digest_bytes(&body, DigestAlgorithm::Sha256);
+        assert_eq!(platforms_of("x", &d, &body).unwrap().len(), MAX_PLATFORMS);
+        let body = platforms(MAX_PLATFORMS + 1);
+        let d = digest_bytes(&body, DigestAlgorithm::Sha256);
+        assert_eq!(
+            platforms_of("x", &d, &body).unwrap_err(),
+            OciError::Registry {
+                reference: "x".into(),
+                detail: "the index lists more than 64 platform manifests".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn the_index_is_read_by_its_digest_from_the_registry() {
+        use crate::source::test_server::{response, serve};
+        let body = index(&entry(
+            'a',
+            r#","platform":{"os":"linux","architecture":"arm64","variant":"v8"}"#,
+        ));
+        let d = digest_bytes(&body, DigestAlgorithm::Sha256);
+        let (base, requests) = serve(vec![response("200 OK", "", &body)]);
+        let host = base.trim_start_matches("http://");
+        let reference: Reference = format!("{host}/o/r:latest").parse().unwrap();
+        let anonymous = oci_client::secrets::RegistryAuth::Anonymous;
+        let p = platform_manifests(&reference, &d, &anonymous).unwrap();
+        assert_eq!(
+            p,
+            [PlatformManifest {
+                digest: ArtifactDigest::parse(&format!("sha256:{}", "a".repeat(64))).unwrap(),
+                os: "linux".into(),
+                architecture: "arm64".into(),
+                variant: Some("v8".into()),
+            }]
+        );
+        assert!(requests
+            .recv()
+            .unwrap()
+            .starts_with(&format!("GET /v2/o/r/manifests/{d} HTTP/1.1\r\n")));
+
+        let (base, _) = serve(vec![response("404 Not Found", "", b"")]);
+        let host = base.trim_start_matches("http://");
+        let reference: Reference = format!("{host}/o/r:latest").parse().unwrap();
+        assert_eq!(
+            platform_manifests(&reference, &d, &anonymous).unwrap_err(),
+            OciError::NotFound {
+                reference: format!("{host}/o/r@{d}"),
+                detail: "the manifest is gone (it was there when the digest was resolved)".into(),
+            }
+        );
+    }
+
     /// The entry checks without the content check (which a self-listing
     /// index cannot pass by construction: its digest covers its own bytes).
     fn platforms_of_unchecked(

@@ -971,4 +971,686 @@ mod tests {
         assert_eq!(registry_message(b"<html>"), "");
         assert_eq!(registry_message(br#"{"errors":[]}"#), "");
     }
+
+    use crate::source::test_server::{response, serve};
+
+    fn sha256(data: &[u8]) -> ArtifactDigest {
+        digest_bytes(data, DigestAlgorithm::Sha256)
+    }
+
+    /// A real bundle (sigstore-go's provenance test bundle) with `pad`
+    /// spaces inside its object, so that bundles of any size can be made
+    /// and two paddings give two different layers.
+    fn bundle(pad: usize) -> Vec<u8> {
+        let b = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/sigstore-go/bundle-provenance.json"),
+        )
+        .unwrap();
+        format!("{{{}{}", " ".repeat(pad), &b.trim()[1..]).into_bytes()
+    }
+
+    fn ok(body: &[u8]) -> Vec<u8> {
+        response("200 OK", "", body)
+    }
+
+    /// A registry at `base` (`http://127.0.0.1:PORT`), repository `o/r`.
+    fn reference(base: &str) -> Reference {
+        format!("{}/o/r", base.trim_start_matches("http://"))
+            .parse()
+            .unwrap()
+    }
+
+    fn puller(base: &str, auth: RegistryAuth) -> Puller {
+        Puller::new(&reference(base), &auth, "the reference").unwrap()
+    }
+
+    fn get(p: &mut Puller, url: &str) -> Result<Answer, OciError> {
+        block_on(p.get(reqwest::Method::GET, url, "*/*", 1000, "the thing")).unwrap()
+    }
+
+    fn head_of(requests: &std::sync::mpsc::Receiver<String>) -> String {
+        requests.recv().unwrap().to_ascii_lowercase()
+    }
+
+    fn answer(status: u16, body: &[u8], retries: u32) -> Answer {
+        Answer {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.to_vec(),
+            retries,
+        }
+    }
+
+    #[test]
+    fn references_loopback_registries_and_pinned_digests() {
+        let r = parse_oci_ref("oci://registry.example/o/r:t")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.whole(), "registry.example/o/r:t");
+        assert!(parse_oci_ref("docker://registry.example/o/r").is_none());
+        assert!(matches!(
+            parse_oci_ref("oci://Registry.example/O/R:t"),
+            Some(Err(OciError::Reference { reference, .. })) if reference == "oci://Registry.example/O/R:t"
+        ));
+        for host in ["127.0.0.1:5000", "localhost:5000", "localhost", "127.0.0.1"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["registry.example:5000", "registry.example", "10.0.0.1:5000"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        let d = format!("sha256:{}", "ab".repeat(32));
+        let pinned: Reference = format!("registry.example/o/r@{d}").parse().unwrap();
+        assert_eq!(
+            pinned_digest(&pinned).unwrap(),
+            Some(ArtifactDigest::parse(&d).unwrap())
+        );
+        assert_eq!(pinned_digest(&r).unwrap(), None);
+        // The whole operation may last ten request timeouts.
+        assert!(operation_deadline() > request_timeout());
+        assert_eq!(operation_deadline(), request_timeout() * 10);
+    }
+
+    #[test]
+    fn oci_client_errors_are_classified() {
+        use OciDistributionError as E;
+        let server = |code: u16| E::ServerError {
+            code,
+            url: "u".into(),
+            message: "m".into(),
+        };
+        let generic = |m: &str| E::GenericError(Some(m.into()));
+        for e in [
+            E::AuthenticationFailure("x".into()),
+            E::UnauthorizedError { url: "u".into() },
+            server(401),
+            server(403),
+            generic("code unauthorized"),
+            generic("access denied"),
+        ] {
+            let shown = e.to_string();
+            assert!(
+                matches!(classify("ref", "reg", e), OciError::Unauthorized { registry, .. } if registry == "reg"),
+                "{shown}"
+            );
+        }
+        for e in [
+            E::ImageManifestNotFoundError("x".into()),
+            server(404),
+            generic("manifest_unknown"),
+            generic("NAME_UNKNOWN"),
+        ] {
+            let shown = e.to_string();
+            assert!(
+                matches!(classify("ref", "reg", e), OciError::NotFound { reference, .. } if reference == "ref"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            classify("ref", "reg", server(500)),
+            OciError::Registry {
+                reference: "ref".into(),
+                detail: "Server error: url u, code: 500, message: m".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn status_errors_are_classified_by_status_and_registry_code() {
+        let p = puller("http://127.0.0.1:1", RegistryAuth::Anonymous);
+        let error = |status: u16, body: &str, retries: u32| {
+            p.status_error("u", &answer(status, body.as_bytes(), retries))
+        };
+        let code = |c: &str| format!(r#"{{"errors":[{{"code":"{c}"}}]}}"#);
+        assert_eq!(
+            error(403, "", 0),
+            OciError::Unauthorized {
+                registry: "127.0.0.1:1".into(),
+                detail: "u: HTTP 403".into(),
+            }
+        );
+        for body in [code("UNAUTHORIZED"), code("DENIED")] {
+            assert!(
+                matches!(error(500, &body, 0), OciError::Unauthorized { .. }),
+                "{body}"
+            );
+        }
+        assert!(matches!(error(401, "", 0), OciError::Unauthorized { .. }));
+        assert_eq!(
+            error(404, "", 2),
+            OciError::NotFound {
+                reference: "the reference".into(),
+                detail: "u: HTTP 404 (after 2 retries)".into(),
+            }
+        );
+        for body in [code("MANIFEST_UNKNOWN"), code("NAME_UNKNOWN")] {
+            assert!(
+                matches!(error(500, &body, 0), OciError::NotFound { .. }),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            error(500, &code("BUSY"), 1),
+            OciError::Registry {
+                reference: "the reference".into(),
+                detail: "u: HTTP 500: BUSY (after 1 retries)".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_registry_challenge_is_answered_once() {
+        let challenge = "www-authenticate: Basic realm=\"r\"\r\n";
+        let basic = RegistryAuth::Basic("u".into(), "p".into());
+        let (base, requests) = serve(vec![
+            response("401 Unauthorized", challenge, b""),
+            ok(b"yes"),
+        ]);
+        let mut p = puller(&base, basic.clone());
+        let a = get(&mut p, &format!("{base}/v2/o/r/x")).unwrap();
+        assert_eq!((a.status.as_u16(), a.body.as_slice()), (200, &b"yes"[..]));
+        assert!(!head_of(&requests).contains("authorization"));
+        assert!(head_of(&requests).contains("authorization: basic dtpw\r\n"));
+
+        // Challenged again after answering: the 401 is the answer.
+        let (base, requests) = serve(vec![
+            response("401 Unauthorized", challenge, b""),
+            response("401 Unauthorized", challenge, b""),
+            ok(b"never asked"),
+        ]);
+        let mut p = puller(&base, basic);
+        let a = get(&mut p, &format!("{base}/v2/o/r/x")).unwrap();
+        assert_eq!(a.status.as_u16(), 401);
+        assert_eq!(requests.try_iter().count(), 2);
+    }
+
+    #[test]
+    fn a_401_from_another_origin_is_not_answered_and_gets_no_credentials() {
+        let (cdn, cdn_requests) = serve(vec![response(
+            "401 Unauthorized",
+            "www-authenticate: Basic realm=\"cdn\"\r\n",
+            b"",
+        )]);
+        let (base, _) = serve(vec![response(
+            "307 Temporary Redirect",
+            &format!("location: {cdn}/blob?sig=secret\r\n"),
+            b"",
+        )]);
+        let mut p = puller(&base, RegistryAuth::Bearer("t0k".into()));
+        let url = format!("{base}/v2/o/r/blobs/x");
+        let e = get(&mut p, &url).err().unwrap();
+        assert_eq!(
+            e,
+            OciError::Unauthorized {
+                registry: base.trim_start_matches("http://").into(),
+                detail: format!("{url}: the registry redirected to {cdn}/blob, which answered HTTP 401; credentials go only to the registry and the token service it names, so attest does not answer that challenge"),
+            }
+        );
+        assert!(!head_of(&cdn_requests).contains("authorization"));
+    }
+
+    #[test]
+    fn redirects_go_to_https_or_loopback_only_and_303_keeps_head() {
+        for target in ["http://registry.example/x?q=1", "ftp://127.0.0.1/x"] {
+            let (base, requests) = serve(vec![response(
+                "302 Found",
+                &format!("location: {target}\r\n"),
+                b"",
+            )]);
+            let mut p = puller(&base, RegistryAuth::Anonymous);
+            let url = format!("{base}/v2/o/r/x");
+            let e = get(&mut p, &url).err().unwrap();
+            let shown_target = target.split('?').next().unwrap();
+            assert_eq!(
+                e,
+                OciError::Registry {
+                    reference: "the reference".into(),
+                    detail: format!("{url}: redirected to {shown_target}; expected an https URL"),
+                }
+            );
+            assert_eq!(requests.try_iter().count(), 1);
+        }
+        // Loopback over http is followed; a 303 keeps a HEAD a HEAD.
+        let (next, next_requests) = serve(vec![ok(b"")]);
+        let (base, _) = serve(vec![response(
+            "303 See Other",
+            &format!("location: {next}/there\r\n"),
+            b"",
+        )]);
+        let mut p = puller(&base, RegistryAuth::Anonymous);
+        let a = block_on(p.get(
+            reqwest::Method::HEAD,
+            &format!("{base}/v2/o/r/x"),
+            "*/*",
+            10,
+            "x",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.status.as_u16(), 200);
+        assert!(head_of(&next_requests).starts_with("head /there http/1.1\r\n"));
+    }
+
+    #[test]
+    fn retries_are_counted_and_never_wait_past_the_deadline() {
+        let busy = response("503 Busy", "retry-after: 0\r\n", b"");
+        let (base, _) = serve(vec![busy.clone(), busy, response("404 Not Found", "", b"")]);
+        let mut p = puller(&base, RegistryAuth::Anonymous);
+        let url = format!("{base}/v2/o/r/x");
+        let a = get(&mut p, &url).unwrap();
+        assert_eq!((a.status.as_u16(), a.retries), (404, 2));
+        assert_eq!(
+            p.status_error(&url, &a).to_string(),
+            format!("the reference: not found in the registry ({url}: HTTP 404 (after 2 retries))")
+        );
+
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "5".parse().unwrap());
+        let status = reqwest::StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(
+            p.retry_wait("u", status, &headers, 0).unwrap(),
+            Some(std::time::Duration::from_secs(5))
+        );
+        p.deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let e = p.retry_wait("u", status, &headers, 0).unwrap_err();
+        assert_eq!(
+            e,
+            OciError::Registry {
+                reference: "the reference".into(),
+                detail: format!(
+                    "u: HTTP 429; the registry asks to retry after 5 s, longer than attest waits (at most 60 s per retry, {} s for the whole operation)",
+                    operation_deadline().as_secs_f64()
+                ),
+            }
+        );
+    }
+
+    #[test]
+    fn error_bodies_are_cut_at_64_kib_and_kept_whole_below() {
+        let message = "m".repeat(2000);
+        let body = format!(r#"{{"errors":[{{"code":"DENIED","message":"{message}"}}]}}"#);
+        let long = vec![b'x'; MAX_ERROR_BYTES as usize + 10];
+        let (base, _) = serve(vec![
+            response("403 Forbidden", "", body.as_bytes()),
+            response("403 Forbidden", "", &long),
+        ]);
+        let mut p = puller(&base, RegistryAuth::Anonymous);
+        let url = format!("{base}/v2/o/r/x");
+        let a = get(&mut p, &url).unwrap();
+        assert_eq!(a.body, body.as_bytes());
+        let e = p.status_error(&url, &a).to_string();
+        assert!(
+            e.contains(&format!("({url}: HTTP 403: DENIED: mmmm")),
+            "{e}"
+        );
+        let a = get(&mut p, &url).unwrap();
+        assert_eq!(a.body.len(), MAX_ERROR_BYTES as usize);
+    }
+
+    #[test]
+    fn digests_come_from_head_else_from_the_manifest_and_pinned_ones_must_match() {
+        let manifest = br#"{"schemaVersion":2,"layers":[]}"#;
+        let d = sha256(manifest);
+        let digest_header = |d: &str| format!("docker-content-digest: {d}\r\n");
+        let head_ok = |d: &str| response("200 OK", &digest_header(d), b"");
+        let tagged = |base: &str| -> Reference {
+            format!("{}/o/r:v1", base.trim_start_matches("http://"))
+                .parse()
+                .unwrap()
+        };
+        let pinned = |base: &str, d: &ArtifactDigest| -> Reference {
+            format!("{}/o/r@{d}", base.trim_start_matches("http://"))
+                .parse()
+                .unwrap()
+        };
+        let anonymous = RegistryAuth::Anonymous;
+
+        // HEAD's header, upper-case hex allowed for a pinned digest.
+        let (base, requests) = serve(vec![head_ok(&d.to_string())]);
+        assert_eq!(resolve_digest(&tagged(&base), &anonymous).unwrap(), d);
+        assert!(head_of(&requests).starts_with("head /v2/o/r/manifests/v1 http/1.1\r\n"));
+        let upper = format!("sha256:{}", d.hex().to_ascii_uppercase());
+        let (base, _) = serve(vec![head_ok(&upper)]);
+        assert_eq!(resolve_digest(&pinned(&base, &d), &anonymous).unwrap(), d);
+        let other = sha256(b"other");
+        let (base, _) = serve(vec![head_ok(&other.to_string())]);
+        let e = resolve_digest(&pinned(&base, &d), &anonymous).unwrap_err();
+        assert!(
+            e.to_string().ends_with(&format!(
+                "/v2/o/r/manifests/{d}: expected the pinned digest {d}, the registry reports \"{other}\""
+            )),
+            "{e}"
+        );
+
+        // A HEAD that fails, or has no header: the manifest is hashed, and
+        // a header on it must describe it.
+        let (base, requests) = serve(vec![
+            response("404 Not Found", &digest_header(&other.to_string()), b""),
+            ok(manifest),
+        ]);
+        assert_eq!(resolve_digest(&tagged(&base), &anonymous).unwrap(), d);
+        assert!(head_of(&requests).starts_with("head "));
+        assert!(head_of(&requests).starts_with("get /v2/o/r/manifests/v1 http/1.1\r\n"));
+        let (base, _) = serve(vec![
+            ok(b""),
+            response("200 OK", &digest_header(&d.to_string()), manifest),
+        ]);
+        assert_eq!(resolve_digest(&tagged(&base), &anonymous).unwrap(), d);
+        let (base, _) = serve(vec![
+            ok(b""),
+            response("200 OK", &digest_header(&other.to_string()), manifest),
+        ]);
+        let e = resolve_digest(&tagged(&base), &anonymous).unwrap_err();
+        assert!(
+            e.to_string().ends_with(&format!(
+                "expected the manifest to match its Docker-Content-Digest \"{other}\", it does not"
+            )),
+            "{e}"
+        );
+        let (base, _) = serve(vec![ok(b""), response("404 Not Found", "", b"")]);
+        assert!(matches!(
+            resolve_digest(&tagged(&base), &anonymous),
+            Err(OciError::NotFound { .. })
+        ));
+    }
+
+    /// A referrer manifest whose first layer is `layer`.
+    fn referrer_manifest(layer: &[u8]) -> Vec<u8> {
+        format!(
+            r#"{{"schemaVersion":2,"artifactType":"{BUNDLE_V03_MEDIA_TYPE}","layers":[{{"mediaType":"{BUNDLE_V03_MEDIA_TYPE}","digest":"{}","size":{}}}]}}"#,
+            sha256(layer),
+            layer.len()
+        )
+        .into_bytes()
+    }
+
+    fn referrers_index(entries: &[(&str, String)], pad: usize) -> Vec<u8> {
+        let entries: Vec<String> = entries
+            .iter()
+            .map(|(t, d)| format!(r#"{{"artifactType":"{t}","digest":"{d}"}}"#))
+            .collect();
+        format!(
+            r#"{{"schemaVersion":2,{}"manifests":[{}]}}"#,
+            " ".repeat(pad),
+            entries.join(",")
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn referrers_give_each_bundle_once_up_to_the_limit() {
+        let subject = sha256(b"the image");
+        let small = bundle(0);
+        // 2 MB: a layer (and a total) over a megabyte is read.
+        let large = bundle(2_000_000);
+        let m1 = referrer_manifest(&small);
+        // Another referrer with the same layer: loaded once.
+        let m2 = format!("{} ", String::from_utf8(m1.clone()).unwrap()).into_bytes();
+        let m3 = referrer_manifest(&large);
+        let t = BUNDLE_V03_MEDIA_TYPE;
+        let upper = format!("sha256:{}", sha256(&m1).hex().to_ascii_uppercase());
+        // A 2 MB index: manifests over a megabyte are read.
+        let index = referrers_index(
+            &[
+                (t, sha256(&m1).to_string()),
+                ("application/other", sha256(b"x").to_string()),
+                (t, upper),
+                (t, "md5:zz".into()),
+                (t, sha256(&m2).to_string()),
+                (t, sha256(&m3).to_string()),
+            ],
+            2_000_000,
+        );
+        let responses = vec![
+            ok(&index),
+            ok(&m1),
+            ok(&small),
+            ok(&m2),
+            ok(&m3),
+            ok(&large),
+        ];
+        let (base, requests) = serve(responses.clone());
+        let r = reference(&base);
+        let host = base.trim_start_matches("http://");
+        let got = fetch_referrer_bundles(&r, &subject, &RegistryAuth::Anonymous).unwrap();
+        assert_eq!(got.len(), 3, "{got:?}");
+        let first = got[0].as_ref().unwrap();
+        assert_eq!(first.origin.source, format!("{host}/o/r@{}", sha256(&m1)));
+        assert_eq!(first.origin.index, 1);
+        assert_eq!(
+            got[1].as_ref().unwrap_err(),
+            &BundleError::Shape {
+                origin: format!("{host}/o/r@{subject} referrer \"md5:zz\""),
+                detail: ArtifactDigest::parse("md5:zz").unwrap_err().to_string(),
+            }
+        );
+        let third = got[2].as_ref().unwrap();
+        assert_eq!(third.origin.source, format!("{host}/o/r@{}", sha256(&m3)));
+        assert_eq!(third.origin.index, 3);
+        assert!(head_of(&requests)
+            .starts_with(&format!("get /v2/o/r/referrers/{subject} http/1.1\r\n")));
+        assert_eq!(requests.try_iter().count(), 5);
+
+        // --limit 2: the third referrer is not read.
+        let (base, requests) = serve(responses);
+        let got = fetch_referrer_bundles_limited(
+            &reference(&base),
+            &subject,
+            &RegistryAuth::Anonymous,
+            2,
+        )
+        .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(requests.try_iter().count(), 3);
+    }
+
+    #[test]
+    fn without_a_referrers_api_the_tag_schema_is_read() {
+        let subject = sha256(b"the image");
+        let small = bundle(0);
+        let m1 = referrer_manifest(&small);
+        let index = referrers_index(&[(BUNDLE_V03_MEDIA_TYPE, sha256(&m1).to_string())], 0);
+        for status in ["400 Bad Request", "404 Not Found", "406 Not Acceptable"] {
+            let (base, requests) = serve(vec![
+                response(status, "", b""),
+                ok(&index),
+                ok(&m1),
+                ok(&small),
+            ]);
+            let got = fetch_referrer_bundles(&reference(&base), &subject, &RegistryAuth::Anonymous)
+                .unwrap();
+            assert_eq!(got.len(), 1, "{status}");
+            assert!(got[0].is_ok(), "{status}");
+            head_of(&requests);
+            assert!(head_of(&requests).starts_with(&format!(
+                "get /v2/o/r/manifests/sha256-{} http/1.1\r\n",
+                subject.hex()
+            )));
+        }
+        // No tag either: no referrers.
+        let (base, _) = serve(vec![
+            response("404 Not Found", "", b""),
+            response("404 Not Found", "", b""),
+        ]);
+        let host = base.trim_start_matches("http://");
+        assert_eq!(
+            fetch_referrer_bundles(&reference(&base), &subject, &RegistryAuth::Anonymous)
+                .unwrap_err(),
+            OciError::NoReferrers {
+                reference: format!("{host}/o/r@{subject}"),
+            }
+        );
+        // Another status is an error, not a fallback.
+        let (base, _) = serve(vec![response("403 Forbidden", "", b"")]);
+        assert!(matches!(
+            fetch_referrer_bundles(&reference(&base), &subject, &RegistryAuth::Anonymous),
+            Err(OciError::Unauthorized { .. })
+        ));
+    }
+
+    #[test]
+    fn referrer_manifests_and_layers_are_checked() {
+        let subject = sha256(b"the image");
+        let small = bundle(0);
+        let layer_with = |digest: &ArtifactDigest, size: u64| {
+            format!(
+                r#"{{"layers":[{{"mediaType":"{BUNDLE_V03_MEDIA_TYPE}","digest":"{digest}","size":{size}}}]}}"#
+            )
+            .into_bytes()
+        };
+        let served_a = b"{}".to_vec();
+        let named_a = sha256(b"not what is served");
+        let m_b = layer_with(&sha256(b"big"), MAX_LAYER_BYTES + 1);
+        let m_c = referrer_manifest(&bundle(1));
+        let m_d = referrer_manifest(&bundle(2));
+        // As long as the layer m_d names, not the same bytes.
+        let mut other_d = bundle(2);
+        other_d[1] = b'\n';
+        let m_e = layer_with(&sha256(&small), 10);
+        let t = BUNDLE_V03_MEDIA_TYPE;
+        let index = referrers_index(
+            &[
+                (t, named_a.to_string()),
+                (t, sha256(&m_b).to_string()),
+                (t, sha256(&m_c).to_string()),
+                (t, sha256(&m_d).to_string()),
+                (t, sha256(&m_e).to_string()),
+            ],
+            0,
+        );
+        let (base, requests) = serve(vec![
+            ok(&index),
+            ok(&served_a),
+            ok(&m_b),
+            ok(&m_c),
+            response("404 Not Found", "", b""),
+            ok(&m_d),
+            ok(&other_d),
+            ok(&m_e),
+            ok(&small),
+        ]);
+        let got =
+            fetch_referrer_bundles(&reference(&base), &subject, &RegistryAuth::Anonymous).unwrap();
+        let host = base.trim_start_matches("http://");
+        let detail = |i: usize| match got[i].as_ref().unwrap_err() {
+            BundleError::Shape { origin, detail } => (origin.clone(), detail.clone()),
+            e => panic!("{e:?}"),
+        };
+        assert_eq!(got.len(), 5);
+        assert_eq!(
+            detail(0),
+            (
+                format!("{host}/o/r@{named_a}:1"),
+                format!("expected the referrer manifest to have digest {named_a}, it does not")
+            )
+        );
+        assert_eq!(
+            detail(1).1,
+            format!(
+                "the bundle layer is {} bytes, over the {MAX_LAYER_BYTES}-byte limit",
+                MAX_LAYER_BYTES + 1
+            )
+        );
+        let (_, d) = detail(2);
+        assert!(
+            d.starts_with("cannot download the bundle layer: ") && d.contains("HTTP 404"),
+            "{d}"
+        );
+        assert_eq!(
+            detail(3).1,
+            format!(
+                "expected the bundle layer to have digest {}, it does not",
+                sha256(&bundle(2))
+            )
+        );
+        assert_eq!(
+            detail(4).1,
+            "the bundle layer is larger than the 10 bytes its manifest declares"
+        );
+        assert_eq!(requests.try_iter().count(), 9);
+    }
+
+    #[test]
+    fn referrers_may_hold_256_mib_of_bundles_and_no_more() {
+        // Nine referrers, each with a layer of exactly the 32 MiB limit:
+        // eight are exactly the total limit, nine are over it.
+        let subject = sha256(b"the image");
+        let size = MAX_LAYER_BYTES as usize;
+        let base_len = bundle(0).len();
+        let layers: Vec<Vec<u8>> = (0..9)
+            .map(|i| {
+                // Padding before the bundle's members, one newline moved along
+                // so that no two layers are the same.
+                let mut b = bundle(size - base_len);
+                b[1 + i] = b'\n';
+                b
+            })
+            .collect();
+        let manifests: Vec<Vec<u8>> = layers.iter().map(|l| referrer_manifest(l)).collect();
+        let entries: Vec<(&str, String)> = manifests
+            .iter()
+            .map(|m| (BUNDLE_V03_MEDIA_TYPE, sha256(m).to_string()))
+            .collect();
+        let index = referrers_index(&entries, 0);
+        let responses = |n: usize| {
+            let mut r = vec![ok(&index)];
+            for (m, l) in manifests.iter().zip(&layers).take(n) {
+                r.push(ok(m));
+                r.push(ok(l));
+            }
+            r
+        };
+        let (base, _) = serve(responses(8));
+        let got = fetch_referrer_bundles_limited(
+            &reference(&base),
+            &subject,
+            &RegistryAuth::Anonymous,
+            8,
+        )
+        .unwrap();
+        assert_eq!(got.len(), 8);
+        assert!(got.iter().all(Result::is_ok));
+        drop(got);
+        let (base, _) = serve(responses(9));
+        let host = base.trim_start_matches("http://");
+        assert_eq!(
+            fetch_referrer_bundles(&reference(&base), &subject, &RegistryAuth::Anonymous)
+                .unwrap_err(),
+            OciError::Registry {
+                reference: format!("{host}/o/r@{subject}"),
+                detail: format!(
+                    "the referrers' bundles exceed {MAX_TOTAL_BUNDLE_BYTES} bytes in total"
+                ),
+            }
+        );
+    }
+
+    #[test]
+    fn the_push_client_speaks_plain_http_to_a_loopback_registry() {
+        let d = sha256(b"manifest");
+        let answer = response("200 OK", &format!("docker-content-digest: {d}\r\n"), b"");
+        let (base, requests) = serve(vec![answer.clone(), answer]);
+        let r = reference(&base);
+        let client = client_for(&r);
+        // Over https (the default), the loopback server would get a TLS
+        // handshake and never answer: bounded here, so that fails fast.
+        let got = block_on(async {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                client.fetch_manifest_digest(&r, &RegistryAuth::Anonymous),
+            )
+            .await
+        })
+        .unwrap()
+        .expect("an answer within 10 s")
+        .unwrap();
+        assert_eq!(got, d.to_string());
+        // oci-client's ping, then the manifest.
+        assert!(head_of(&requests).starts_with("get /v2/ http/1.1\r\n"));
+        let head = head_of(&requests);
+        assert!(
+            head.starts_with("head /v2/o/r/manifests/latest http/1.1\r\n"),
+            "{head}"
+        );
+    }
 }
