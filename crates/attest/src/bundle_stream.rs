@@ -165,6 +165,17 @@ impl<R: Read> BundleStream<R> {
         let mut complete = false;
         'scan: loop {
             while self.pos < self.buf.len() {
+                if in_string && !escaped {
+                    // Most of a bundle is base64 inside strings: jump to the
+                    // next byte that can matter there.
+                    match memchr::memchr3(b'"', b'\\', b'\n', &self.buf[self.pos..]) {
+                        Some(skip) => self.pos += skip,
+                        None => {
+                            self.pos = self.buf.len();
+                            break;
+                        }
+                    }
+                }
                 let b = self.buf[self.pos];
                 if b == b'\n' {
                     self.line += 1;
@@ -260,9 +271,8 @@ impl<R: Read> BundleStream<R> {
                 });
             }
         };
-        self.buf.drain(..self.pos);
-        self.consumed += self.pos as u64;
-        self.pos = 0;
+        // The bytes before `pos` are dropped by the next `fill`, once per
+        // read rather than once per value.
         if !complete || kind == Kind::Bare {
             // Cut off by the end of the file, or a bare token: parse it for
             // serde's own message. Text that is not JSON ends the split.

@@ -32,23 +32,64 @@ pub enum StrictJsonError {
 /// Check that no object in `text` names a member twice. Syntax errors are
 /// reported too, but callers usually parse first and give their own message.
 pub fn check_unique_keys(text: &[u8]) -> Result<(), StrictJsonError> {
+    check_unique_keys_probing(text, 0, &mut |_, _| {}).map(|_| ())
+}
+
+/// The kind of a JSON value, and an array's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonKind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array(usize),
+    Object,
+}
+
+impl JsonKind {
+    /// As error messages name it ("an array").
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            JsonKind::Null => "null",
+            JsonKind::Bool => "a boolean",
+            JsonKind::Number => "a number",
+            JsonKind::String => "a string",
+            JsonKind::Array(_) => "an array",
+            JsonKind::Object => "an object",
+        }
+    }
+}
+
+/// [`check_unique_keys`], telling `probe` the kind of each object member it
+/// passes within `depth` members of the top (by the member names leading to
+/// it; members inside arrays are not told), and returning the kind of the
+/// whole document. One pass then gives a caller the shape it needs without
+/// building the document's tree.
+pub(crate) fn check_unique_keys_probing(
+    text: &[u8],
+    depth: usize,
+    probe: &mut dyn FnMut(&[Seg], JsonKind),
+) -> Result<JsonKind, StrictJsonError> {
     let mut de = serde_json::Deserializer::from_slice(text);
     let mut found = None;
     let result = Walk {
         path: &mut Vec::new(),
         found: &mut found,
+        depth,
+        probe,
     }
     .deserialize(&mut de);
     if let Some(e) = found {
         return Err(e);
     }
-    result
-        .and_then(|()| de.end())
-        .map_err(|e| StrictJsonError::Syntax(e.to_string()))
+    let kind = result.map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
+    de.end()
+        .map_err(|e| StrictJsonError::Syntax(e.to_string()))?;
+    Ok(kind)
 }
 
 /// A path segment: a member name or an array index.
-enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
@@ -79,59 +120,69 @@ fn render(path: &[Seg]) -> String {
 struct Walk<'a> {
     path: &'a mut Vec<Seg>,
     found: &'a mut Option<StrictJsonError>,
+    depth: usize,
+    probe: &'a mut dyn FnMut(&[Seg], JsonKind),
+}
+
+impl Walk<'_> {
+    fn inner(&mut self) -> Walk<'_> {
+        Walk {
+            path: self.path,
+            found: self.found,
+            depth: self.depth,
+            probe: &mut *self.probe,
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
+    type Value = JsonKind;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<JsonKind, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = ();
+    type Value = JsonKind;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E>(self, _: bool) -> Result<JsonKind, E> {
+        Ok(JsonKind::Bool)
     }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E>(self, _: i64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E>(self, _: u64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
     }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E>(self, _: f64) -> Result<JsonKind, E> {
+        Ok(JsonKind::Number)
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E>(self, _: &str) -> Result<JsonKind, E> {
+        Ok(JsonKind::String)
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_unit<E>(self) -> Result<JsonKind, E> {
+        Ok(JsonKind::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<JsonKind, A::Error> {
         let mut i = 0;
         loop {
             self.path.push(Seg::Index(i));
-            let next = seq.next_element_seed(Walk {
-                path: self.path,
-                found: self.found,
-            });
+            let next = seq.next_element_seed(self.inner());
             self.path.pop();
             if next?.is_none() {
-                return Ok(());
+                return Ok(JsonKind::Array(i));
             }
             i += 1;
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<JsonKind, A::Error> {
         let mut seen = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             if !seen.insert(key.clone()) {
@@ -142,14 +193,18 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 return Err(A::Error::custom("duplicate key"));
             }
             self.path.push(Seg::Key(key));
-            let r = map.next_value_seed(Walk {
-                path: self.path,
-                found: self.found,
-            });
+            let kind = map.next_value_seed(self.inner());
+            if let Ok(kind) = kind {
+                if self.path.len() <= self.depth
+                    && self.path.iter().all(|s| matches!(s, Seg::Key(_)))
+                {
+                    (self.probe)(self.path, kind);
+                }
+            }
             self.path.pop();
-            r?;
+            kind?;
         }
-        Ok(())
+        Ok(JsonKind::Object)
     }
 }
 

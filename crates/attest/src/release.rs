@@ -502,16 +502,56 @@ fn unparsed_origin(index: usize) -> BundleOrigin {
     }
 }
 
-/// The key under which identical bundles (the same JSON, for the same PEP
-/// 740 distribution file if any) share one verification.
-fn copy_key(distribution: Option<&str>, json: &str) -> [u8; 32] {
+/// The key under which identical bundles (the same JSON, however it is
+/// laid out, for the same PEP 740 distribution file if any) share one
+/// verification.
+fn copy_key(distribution: Option<&str>, raw: &crate::bundle::RawJson) -> [u8; 32] {
     let mut h = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     h.update(distribution.unwrap_or_default().as_bytes());
     h.update(b"\n");
-    h.update(json.as_bytes());
+    match raw.text() {
+        Some(text) => without_layout(text.as_bytes(), |part| h.update(part)),
+        None => h.update(raw.value().to_string().as_bytes()),
+    }
     let mut key = [0u8; 32];
     key.copy_from_slice(h.finish().as_ref());
     key
+}
+
+/// JSON text without the whitespace between tokens, in pieces: pretty and
+/// compact copies of a document give the same bytes (short of different
+/// escapes for the same string), without building the document.
+fn without_layout(text: &[u8], mut feed: impl FnMut(&[u8])) {
+    let (mut i, mut run) = (0, 0);
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                // To the closing quote, stepping over escapes.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &text[i..]) {
+                        Some(k) if text[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k + 1;
+                            break;
+                        }
+                        None => i = text.len(),
+                    }
+                    if i >= text.len() {
+                        i = text.len();
+                        break;
+                    }
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                feed(&text[run..i]);
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    feed(&text[run.min(text.len())..]);
 }
 
 /// [`verify_release`] with the verification of one bundle supplied by the
@@ -532,7 +572,7 @@ pub(crate) fn verify_release_with(
         .enumerate()
         .map(|(i, b)| {
             let b = b.as_ref().ok()?;
-            let key = copy_key(b.distribution.as_deref(), &b.raw.to_string());
+            let key = copy_key(b.distribution.as_deref(), &b.raw);
             match first_of.get(&key) {
                 Some(&j) => Some(j),
                 None => {
@@ -645,7 +685,7 @@ pub(crate) fn verify_release_stream_with(
             .map(|b| {
                 b.as_ref()
                     .ok()
-                    .map(|b| copy_key(b.distribution.as_deref(), &b.raw.to_string()))
+                    .map(|b| copy_key(b.distribution.as_deref(), &b.raw))
             })
             .collect();
         let covered = covered_by_each(&parsed, &index, &tally.reports);
@@ -745,4 +785,42 @@ fn settle(report: &mut ArtifactReport, rank: u8) {
     }
     // The best failure is already in place.
     report.verified = false;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stripped(text: &str) -> String {
+        let mut out = Vec::new();
+        without_layout(text.as_bytes(), |part| out.extend_from_slice(part));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn layout_goes_and_strings_stay() {
+        let value = serde_json::json!({"a b": [1, {"c": "x \" \\\\ y\n"}], "d": "  "});
+        let compact = value.to_string();
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        assert_ne!(compact, pretty);
+        assert_eq!(stripped(&pretty), compact);
+        assert_eq!(stripped(&compact), compact);
+        // A cut-off string or escape ends the text without reading past it.
+        assert_eq!(stripped("{\"a\": \"b \\"), "{\"a\":\"b \\");
+        assert_eq!(stripped("\"open "), "\"open ");
+    }
+
+    #[test]
+    fn copies_share_a_key_whatever_their_layout() {
+        use crate::bundle::RawJson;
+        let value = serde_json::json!({"k": ["v", 1]});
+        let compact = RawJson::from_checked_text(&value.to_string());
+        let pretty = RawJson::from_checked_text(&serde_json::to_string_pretty(&value).unwrap());
+        let built = RawJson::from(value.clone());
+        assert_eq!(copy_key(None, &compact), copy_key(None, &pretty));
+        assert_eq!(copy_key(None, &compact), copy_key(None, &built));
+        assert_ne!(copy_key(None, &compact), copy_key(Some("a.whl"), &compact));
+        let other = RawJson::from(serde_json::json!({"k": ["v", 2]}));
+        assert_ne!(copy_key(None, &compact), copy_key(None, &other));
+    }
 }

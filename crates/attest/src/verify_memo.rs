@@ -16,7 +16,7 @@
 //! (they are recomputed, and stay failures). It holds at most
 //! [`MAX_ENTRIES`] keys, 32 bytes each, and starts over when full.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
@@ -31,7 +31,8 @@ pub const MAX_ENTRIES: usize = 16_384;
 struct Memo {
     inner: &'static dyn CryptoProvider,
     verified: Mutex<HashSet<[u8; 32]>>,
-    stats: Mutex<BTreeMap<String, SignatureStats>>,
+    /// By scheme, in the order first seen (a handful at most).
+    stats: Mutex<Vec<(SigningScheme, SignatureStats)>>,
 }
 
 /// The signature verifications of one scheme made so far in this process:
@@ -50,24 +51,36 @@ pub struct SignatureStats {
 
 /// Every scheme's [`SignatureStats`] so far, by scheme name.
 pub fn signature_stats() -> Vec<SignatureStats> {
-    memo()
+    let mut all = memo()
         .stats
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .cloned()
-        .collect()
+        .iter()
+        .map(|(_, stats)| stats.clone())
+        .collect::<Vec<_>>();
+    all.sort_by(|a, b| a.scheme.cmp(&b.scheme));
+    all
 }
 
 impl Memo {
     fn key(kind: u8, scheme: SigningScheme, parts: [&[u8]; 3]) -> [u8; 32] {
         let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         ctx.update(&[kind]);
-        let scheme = format!("{scheme:?}");
-        for part in [scheme.as_bytes(), parts[0], parts[1], parts[2]] {
+        for part in parts {
             ctx.update(&(part.len() as u64).to_be_bytes());
             ctx.update(part);
         }
+        // The scheme's name last, unprefixed (what comes before is
+        // length-prefixed, so the encoding stays unambiguous), written
+        // straight into the hash rather than through a String.
+        struct Feed<'a>(&'a mut aws_lc_rs::digest::Context);
+        impl std::fmt::Write for Feed<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let _ = std::fmt::Write::write_fmt(&mut Feed(&mut ctx), format_args!("{scheme:?}"));
         let mut out = [0u8; 32];
         out.copy_from_slice(ctx.finish().as_ref());
         out
@@ -110,12 +123,21 @@ impl Memo {
 
     /// Count a verification: computed in `nanos`, or remembered (`None`).
     fn count(&self, scheme: SigningScheme, nanos: Option<u64>) {
-        let name = format!("{scheme:?}");
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = stats.entry(name.clone()).or_insert_with(|| SignatureStats {
-            scheme: name,
-            ..Default::default()
-        });
+        let at = match stats.iter().position(|(s, _)| *s == scheme) {
+            Some(at) => at,
+            None => {
+                stats.push((
+                    scheme,
+                    SignatureStats {
+                        scheme: format!("{scheme:?}"),
+                        ..Default::default()
+                    },
+                ));
+                stats.len() - 1
+            }
+        };
+        let entry = &mut stats[at].1;
         match nanos {
             Some(n) => {
                 entry.computed += 1;
@@ -190,7 +212,7 @@ fn memo() -> &'static Memo {
     MEMO.get_or_init(|| Memo {
         inner: sigstore_crypto::aws_lc_provider(),
         verified: Mutex::new(HashSet::new()),
-        stats: Mutex::new(BTreeMap::new()),
+        stats: Mutex::new(Vec::new()),
     })
 }
 
@@ -226,7 +248,7 @@ mod tests {
         let m = Memo {
             inner: sigstore_crypto::aws_lc_provider(),
             verified: Mutex::new(HashSet::new()),
-            stats: Mutex::new(BTreeMap::new()),
+            stats: Mutex::new(Vec::new()),
         };
         let scheme = SigningScheme::EcdsaP256Sha256;
         assert!(m.verify_raw(scheme, &public, b"message", &sig).is_ok());
@@ -288,7 +310,8 @@ mod tests {
             assert!(m.verify_raw(scheme, &public, b"n", &sig).is_err());
         }
         let stats = m.stats.lock().unwrap();
-        let s = &stats["EcdsaP384Sha384"];
+        let s = &stats[0].1;
+        assert_eq!(s.scheme, "EcdsaP384Sha384");
         assert_eq!((s.computed, s.remembered), (3, 2));
         assert!(s.nanos > 0);
         assert_eq!(stats.len(), 1);
@@ -298,7 +321,7 @@ mod tests {
         Memo {
             inner: sigstore_crypto::aws_lc_provider(),
             verified: Mutex::new(HashSet::new()),
-            stats: Mutex::new(BTreeMap::new()),
+            stats: Mutex::new(Vec::new()),
         }
     }
 

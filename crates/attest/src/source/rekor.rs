@@ -67,7 +67,7 @@ pub fn with_inclusion_proofs(
     trust: &TrustStore,
 ) -> Result<LoadedBundle, RekorError> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let mut raw = bundle.raw.clone();
+    let mut raw = bundle.raw.value().clone();
     let entries = bundle.bundle.verification_material.tlog_entries.clone();
     for (i, entry) in entries.iter().enumerate() {
         if entry.inclusion_proof.is_some() || entry.inclusion_promise.is_none() {
