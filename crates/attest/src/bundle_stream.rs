@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn values_lines_and_strings_with_brackets() {
-        let text = "\n{\"a\":\"}]\\\"{\"}\n\n[1,\n2]{}\n  \"x y\" 5 true\n";
+        let text = "\n{\"a\":\"}]\\\"{\"}\n\n[1,\n2]{}\n  \"x y\" 5 true\n{\"b\":\"\\\\\"}\n";
         let want = vec![
             (2, "{\"a\":\"}]\\\"{\"}".to_string()),
             (4, "[1,\n2]".to_string()),
@@ -353,6 +353,8 @@ mod tests {
             (6, "\"x y\"".to_string()),
             (6, "5".to_string()),
             (6, "true".to_string()),
+            // An escaped backslash does not escape the closing quote.
+            (7, "{\"b\":\"\\\\\"}".to_string()),
         ];
         assert_eq!(texts(&split(text)), want);
         let slow: Vec<StreamItem> = BundleStream::new(Trickle(text.as_bytes()), "t").collect();

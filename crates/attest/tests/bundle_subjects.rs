@@ -165,6 +165,75 @@ fn list_limits_refuse_more_than_the_limit_only() {
     }
 }
 
+/// The shape is read in the same pass that checks member names: a member
+/// that is present counts even when it is null, the lists are counted where
+/// the bundle format puts them and nowhere else, and the JSON value the
+/// bundle keeps is the one that was read.
+#[test]
+fn the_shape_pass_reads_members_where_they_are() {
+    let b = signed();
+
+    let mut m = b.clone();
+    m["mediaType"] = Value::Null;
+    assert_eq!(
+        shape_error(&m),
+        "field mediaType: expected a string, found null"
+    );
+    let mut m = b.clone();
+    m["messageSignature"] = Value::Null;
+    assert_eq!(
+        shape_error(&m),
+        "both dsseEnvelope and messageSignature are present; a bundle has exactly one"
+    );
+
+    let ts = attest::bundle::MAX_TIMESTAMPS;
+    let mut m = b.clone();
+    m["verificationMaterial"]["timestampVerificationData"] =
+        json!({"rfc3161Timestamps": vec![json!({}); ts + 1]});
+    assert_eq!(
+        shape_error(&m),
+        format!(
+            "field verificationMaterial.timestampVerificationData.rfc3161Timestamps: {} entries, more than the {ts} attest accepts",
+            ts + 1
+        )
+    );
+    let chain = attest::bundle::MAX_CHAIN_CERTIFICATES;
+    let mut m = b.clone();
+    m["verificationMaterial"]["x509CertificateChain"] =
+        json!({"certificates": vec![json!({}); chain + 1]});
+    assert!(
+        shape_error(&m).starts_with(&format!(
+            "field verificationMaterial.x509CertificateChain.certificates: {} entries",
+            chain + 1
+        )),
+        "{}",
+        shape_error(&m)
+    );
+
+    // The same names elsewhere are not the bundle's lists.
+    let many = Value::Array(vec![json!(1); attest::bundle::MAX_TLOG_ENTRIES + 1]);
+    let mut m = b.clone();
+    m["tlogEntries"] = many.clone();
+    m["verificationMaterial"]["extra"] = json!({"tlogEntries": many.clone()});
+    let loaded = parse_bundle(&m.to_string(), origin()).expect("lists elsewhere do not count");
+    assert_eq!(*loaded.raw, m);
+    assert_eq!(loaded.raw.text(), Some(m.to_string().as_str()));
+
+    // Syntax errors and repeated members keep their own messages.
+    let text = b.to_string();
+    match parse_bundle(&text[..text.len() - 1], origin()) {
+        Err(BundleError::Json { detail, .. }) => assert!(detail.contains("EOF"), "{detail}"),
+        other => panic!("expected a JSON error, got {other:?}"),
+    }
+    let doubled = format!("{{\"mediaType\":\"x\",{}", &text[1..]);
+    match parse_bundle(&doubled, origin()) {
+        Err(BundleError::Shape { detail, .. }) => {
+            assert!(detail.contains("duplicate key \"mediaType\""), "{detail}")
+        }
+        other => panic!("expected a duplicate key, got {other:?}"),
+    }
+}
+
 #[test]
 fn split_bundles_numbers_values_and_lines() {
     let b = signed().to_string();
