@@ -171,12 +171,6 @@ impl RawJson {
         })
     }
 
-    /// The value, owned.
-    pub fn into_value(self) -> serde_json::Value {
-        self.value();
-        self.value.into_inner().unwrap_or_default()
-    }
-
     /// The text as received, when the bundle was read from text.
     pub fn text(&self) -> Option<&str> {
         self.text.as_deref()
@@ -197,12 +191,6 @@ impl std::ops::Deref for RawJson {
 
     fn deref(&self) -> &serde_json::Value {
         self.value()
-    }
-}
-
-impl PartialEq for RawJson {
-    fn eq(&self, other: &Self) -> bool {
-        self.value() == other.value()
     }
 }
 

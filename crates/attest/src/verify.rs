@@ -1066,6 +1066,65 @@ mod tests {
         }
     }
 
+    /// Log times are labelled with the log of the root that has the entry's
+    /// key, only for entries with a promise; a message signature's
+    /// timestamps are attributed like an envelope's; and the core's list is
+    /// taken in its order, TSA times first.
+    #[test]
+    fn timestamps_are_labelled_by_source_for_both_kinds_of_content() {
+        use attest_testsign::{FulcioClaims, SignOptions, TestSigstore, TestSigstoreConfig};
+        let mut signer = TestSigstore::new(TestSigstoreConfig::public_good_like());
+        let opts = SignOptions {
+            tlog: true,
+            tsa: true,
+            ..SignOptions::default()
+        };
+        let bundle = signer.sign_blob(b"blob", &FulcioClaims::default(), &opts);
+        let origin = crate::bundle::BundleOrigin {
+            source: "b.json".into(),
+            line: 1,
+            index: 1,
+        };
+        let loaded = crate::bundle::parse_bundle(&bundle.to_string(), origin.clone()).unwrap();
+        assert!(matches!(
+            loaded.bundle.content,
+            SignatureContent::MessageSignature(_)
+        ));
+        let root = TrustedRoot::from_json(&signer.trusted_root_json()).unwrap();
+        let labelled = label_timestamps(&loaded, &root, None).unwrap();
+        let kinds: Vec<TimestampKind> = labelled.iter().map(|t| t.kind).collect();
+        assert_eq!(
+            kinds,
+            [TimestampKind::Tlog, TimestampKind::TimestampAuthority]
+        );
+        assert_eq!(labelled[0].uri, root.tlogs[0].base_url);
+        assert!(!labelled[0].uri.is_empty());
+        assert_eq!(
+            labelled[1].uri,
+            root.timestamp_authorities[0]
+                .uri
+                .clone()
+                .unwrap_or_default()
+        );
+        // The core's order: the TSA time, then the log time.
+        let core = [labelled[1].time, labelled[0].time];
+        assert_eq!(
+            label_timestamps(&loaded, &root, Some(&core)).unwrap(),
+            labelled
+        );
+
+        // Without its promise, an entry's time is not a verified time.
+        let mut no_promise = bundle.clone();
+        no_promise["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+        let loaded = crate::bundle::parse_bundle(&no_promise.to_string(), origin).unwrap();
+        let labelled = label_timestamps(&loaded, &root, None).unwrap();
+        assert_eq!(labelled.len(), 1);
+        assert_eq!(labelled[0].kind, TimestampKind::TimestampAuthority);
+    }
+
     fn name(err: CoreError) -> &'static str {
         match classify(err) {
             VerifyError::Check { check, .. } => check.name(),

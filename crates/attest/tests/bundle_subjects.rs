@@ -219,6 +219,16 @@ fn the_shape_pass_reads_members_where_they_are() {
     assert_eq!(*loaded.raw, m);
     assert_eq!(loaded.raw.text(), Some(m.to_string().as_str()));
 
+    // Only an in-toto payload is read as a statement.
+    let mut m = b.clone();
+    m["dsseEnvelope"]["payloadType"] = json!("text/plain");
+    let loaded = parse_bundle(&m.to_string(), origin()).expect("another payload type parses");
+    assert!(loaded.statement.is_none());
+    assert!(parse_bundle(&b.to_string(), origin())
+        .unwrap()
+        .statement
+        .is_some());
+
     // Syntax errors and repeated members keep their own messages.
     let text = b.to_string();
     match parse_bundle(&text[..text.len() - 1], origin()) {
