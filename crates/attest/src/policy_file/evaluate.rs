@@ -617,6 +617,49 @@ mod tests {
         }
     }
 
+    /// A key requirement is met by a signature of that key and nothing
+    /// else: not another key, not a certificate; `runner = "self-hosted"`
+    /// needs that runner in the certificate.
+    #[test]
+    fn a_key_needs_that_key_without_a_certificate_and_self_hosted_its_runner() {
+        let pf = policy("deny");
+        let base = pf.rules[0].requirements[0].clone();
+        let Ok(keyless) = other_repo().verified else {
+            panic!("other_repo verifies")
+        };
+        let met = |req: &crate::policy_file::Requirement, att: &VerifiedAttestation, key| {
+            req.checks(att, key).iter().all(|c| c.passed)
+        };
+        let mut by_key = base.clone();
+        by_key.identity = crate::policy_file::Identity::Key {
+            index: 1,
+            path: "k.pem".into(),
+        };
+        let mut key_signed = keyless.clone();
+        key_signed.certificate = None;
+        assert!(met(&by_key, &key_signed, Some(1)));
+        assert!(!met(&by_key, &key_signed, Some(0)));
+        assert!(!met(&by_key, &key_signed, None));
+        assert!(!met(&by_key, &keyless, Some(1)));
+
+        let mut self_hosted = base;
+        self_hosted.self_hosted = true;
+        let runner = |att: &VerifiedAttestation| {
+            self_hosted
+                .checks(att, None)
+                .into_iter()
+                .find(|c| c.name == "RunnerEnvironment")
+                .expect("a runner check")
+                .passed
+        };
+        let mut att = keyless;
+        assert!(!runner(&att));
+        for (env, want) in [("self-hosted", true), ("github-hosted", false)] {
+            att.certificate.as_mut().unwrap().runner_environment = Some(env.into());
+            assert_eq!(runner(&att), want, "{env}");
+        }
+    }
+
     #[test]
     fn the_reason_names_what_failed_or_why_nothing_matched() {
         // No rule matches: denied, or allowed, and said so.

@@ -1102,7 +1102,7 @@ mod tests {
 
     /// Each half of a refusal refuses on its own: a digest without a tag,
     /// a tag without a digest; an empty PyPI name, a name with a bad
-    /// character.
+    /// character; each of the npm name rules.
     #[test]
     fn subject_patterns_are_refused_for_each_reason_alone() {
         let rule = |line: &str| {
@@ -1126,6 +1126,116 @@ mod tests {
             assert!(e.contains("is not a PyPI project name"), "{name:?}: {e}");
         }
         assert!(rule("pypi = [\"Good_Name\"]").is_ok());
+        // npm: no name after the scope, a space, a slash without a scope,
+        // a second slash with one; each alone.
+        for name in ["@scope/", "left pad", "a/b", "@s/a/b"] {
+            let e = rule(&format!("npm = [\"{name}\"]")).unwrap_err();
+            assert!(e.contains("is not an npm package name"), "{name:?}: {e}");
+        }
+        for name in ["left-pad", "@sigstore/sign"] {
+            assert!(rule(&format!("npm = [\"{name}\"]")).is_ok(), "{name}");
+        }
+    }
+
+    fn file(requires: &str) -> Result<PolicyFile, String> {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cosign/containers-image");
+        PolicyFile::parse(
+            &format!("version = 1\n[[rule]]\nall = true\n{requires}"),
+            "t.toml",
+            &base,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// The same key file twice is one key; another file is the next.
+    #[test]
+    fn keys_are_numbered_once_each() {
+        let p = file(
+            "[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\nkey = \"cosign.pub\"\n\
+             [[rule.require]]\npredicate-type = \"https://example.com/p\"\nkey = \"cosign.pub\"\n\
+             [[rule.require]]\npredicate-type = \"https://example.com/q\"\nkey = \"cosign2.pub\"\n",
+        )
+        .unwrap();
+        assert_eq!(p.keys().len(), 2);
+        let indices: Vec<usize> = p.rules[0]
+            .requirements
+            .iter()
+            .map(|r| match &r.identity {
+                Identity::Key { index, .. } => *index,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(indices, [0, 0, 1]);
+    }
+
+    #[test]
+    fn count_source_ref_and_github_scope_are_read_as_written() {
+        let one = |require: &str| {
+            file(&format!(
+                "[[rule.require]]\npredicate-type = \"slsa-provenance-v1\"\n{require}\n"
+            ))
+            .map(|p| p.rules[0].requirements[0].clone())
+        };
+        for bad in [0, 1001] {
+            let e = one(&format!("repo = \"o/r\"\ncount = {bad}")).unwrap_err();
+            assert!(e.contains("out of range; expected 1 to 1000"), "{bad}: {e}");
+        }
+        for good in [1, 1000] {
+            assert_eq!(
+                one(&format!("repo = \"o/r\"\ncount = {good}"))
+                    .unwrap()
+                    .count,
+                good
+            );
+        }
+        let glob = one("repo = \"o/r\"\nsource-ref = { glob = \"refs/tags/*\" }").unwrap();
+        assert_eq!(glob.source_ref.unwrap().describe(), "glob refs/tags/*");
+        let re = one("repo = \"o/r\"\nsource-ref = { regex = \"^refs/tags/\" }").unwrap();
+        assert_eq!(re.source_ref.unwrap().describe(), "regex ^refs/tags/");
+
+        let repo = one("repo = \"o/r\"\nhostname = \"octo.ghe.com\"").unwrap();
+        assert_eq!(repo.github_scope(), Some(("o".into(), Some("o/r".into()))));
+        assert_eq!(repo.hostname(), Some("octo.ghe.com"));
+        let owner = one("owner = \"o\"").unwrap();
+        assert_eq!(owner.github_scope(), Some(("o".into(), None)));
+        assert_eq!(owner.hostname(), None);
+    }
+
+    #[test]
+    fn dates_anywhere_in_a_value_are_refused_and_numbers_compare_by_value() {
+        for value in [
+            "1979-05-27",
+            "[1, 1979-05-27]",
+            "{ a = { b = 1979-05-27 } }",
+        ] {
+            let e = constraint(&format!("path = \"/x\"\nequals = {value}")).unwrap_err();
+            assert!(
+                e.to_string().contains("a TOML date is not a JSON value"),
+                "{value}: {e}"
+            );
+        }
+        assert!(constraint("path = \"/x\"\nequals = [1, { a = \"s\" }]").is_ok());
+
+        use serde_json::json;
+        let j = |a: Value, b: Value| json_eq(&a, &b);
+        assert!(j(json!(1), json!(1.0)) && j(json!(1), json!(1)));
+        assert!(!j(json!(1), json!(2)));
+        assert!(j(json!([1, 2]), json!([1.0, 2])));
+        assert!(!j(json!([1]), json!([1, 2])) && !j(json!([1, 2]), json!([1, 3])));
+        assert!(j(json!({"a": 1}), json!({"a": 1.0})));
+        assert!(
+            !j(json!({"a": 1}), json!({"a": 2})) && !j(json!({"a": 1}), json!({"a": 1, "b": 1}))
+        );
+    }
+
+    #[test]
+    fn gh_flag_names_become_the_file_keys() {
+        assert_eq!(
+            policy_message(
+                "--cert-identity-regex, --cert-identity, --cert-oidc-issuer, --repo, --owner"
+            ),
+            "san-regex, san, issuer, repo, owner"
+        );
     }
 
     #[test]
