@@ -420,4 +420,44 @@ mod tests {
             .to_string();
         assert!(e.starts_with("m.txt: line 3: "), "{e}");
     }
+
+    #[test]
+    fn a_jwt_is_three_parts_and_its_payload_is_json() {
+        use base64::Engine;
+        let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let jwt = format!("{}.{}.sig", b64("{}"), b64(r#"{"sub":"repo:o/r"}"#));
+        assert_eq!(jwt_payload(&jwt, "t").unwrap(), json!({"sub": "repo:o/r"}));
+        for parts in ["a.b", "a.b.c.d"] {
+            let e = jwt_payload(parts, "t").unwrap_err().to_string();
+            assert!(e.contains("expected 3 dot-separated parts"), "{parts}: {e}");
+        }
+    }
+
+    /// Files become subjects by base name and SHA-256, a file named twice
+    /// once; none, or more than an attestation holds, is refused.
+    #[test]
+    fn subjects_from_files_are_named_once_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        let b = dir.path().join("b.txt");
+        std::fs::write(&a, b"x").unwrap();
+        std::fs::write(&b, b"y").unwrap();
+        let got = subjects_from_files(&[a.clone(), b, a]).unwrap();
+        let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a.txt", "b.txt"]);
+        assert_eq!(
+            got[0].digest,
+            crate::artifact::digest_bytes(b"x", DigestAlgorithm::Sha256)
+        );
+        assert!(subjects_from_files(&[]).is_err());
+
+        let one = got[0].clone();
+        let many = |n: usize| vec![one.clone(); n];
+        assert!(check_count(&many(MAX_SUBJECTS)).is_ok());
+        let e = check_count(&many(MAX_SUBJECTS + 1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at most 1024"), "{e}");
+        assert!(check_count(&[]).is_err());
+    }
 }

@@ -430,6 +430,28 @@ fn timestamp(
 mod tests {
     use super::*;
 
+    /// Something must vouch for the signing time: a log or a timestamp
+    /// authority, either one is enough.
+    #[test]
+    fn a_signing_config_needs_a_log_or_a_timestamp_authority() {
+        let production: serde_json::Value =
+            serde_json::from_str(sigstore_trust_root::SIGSTORE_PRODUCTION_SIGNING_CONFIG).unwrap();
+        assert!(Endpoints::from_signing_config(&production.to_string()).is_ok());
+        let without = |keys: &[&str]| {
+            let mut c = production.clone();
+            for k in keys {
+                c.as_object_mut().unwrap().remove(*k);
+            }
+            Endpoints::from_signing_config(&c.to_string())
+        };
+        let tsa_only = without(&["rekorTlogUrls"]).expect("a TSA alone vouches for the time");
+        assert!(tsa_only.rekor.is_none() && tsa_only.tsa.is_some());
+        match without(&["rekorTlogUrls", "tsaUrls"]) {
+            Err(SignError::Config(e)) => assert!(e.contains("neither a Rekor log nor"), "{e}"),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn github_endpoints_follow_actions_attest() {
         let e = Endpoints::github("https://github.com");

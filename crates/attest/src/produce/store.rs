@@ -187,6 +187,57 @@ pub fn upload_to_github(
 mod tests {
     use super::*;
 
+    fn upload(responses: Vec<Vec<u8>>) -> (Result<u64, StoreError>, Vec<String>) {
+        use crate::source::test_server::serve;
+        let (base, heads) = serve(responses);
+        let api = GitHubApi {
+            base,
+            token: Some("t0ken".into()),
+            token_source: None,
+        };
+        let repo = GitHubRepo::parse("o/r").unwrap();
+        let result = upload_to_github(&api, &repo, br#"{"mediaType":"m"}"#);
+        (result, heads.try_iter().collect())
+    }
+
+    /// 5xx and 429 are retried (four times, as actions/attest), anything
+    /// else is answered; the ID comes from the answer.
+    #[test]
+    fn uploads_retry_server_errors_and_rate_limits_then_read_the_id() {
+        use crate::source::test_server::response;
+        let (result, heads) = upload(vec![
+            response("503 Service Unavailable", "", b""),
+            response("429 Too Many Requests", "", b""),
+            response("201 Created", "", br#"{"id":42}"#),
+        ]);
+        assert_eq!(result.unwrap(), 42);
+        assert_eq!(heads.len(), 3);
+        assert!(
+            heads[0].starts_with("POST /repos/o/r/attestations "),
+            "{}",
+            heads[0]
+        );
+        assert!(
+            heads[0].contains("authorization: token t0ken"),
+            "{}",
+            heads[0]
+        );
+
+        // After the fourth retry the fifth error is the answer.
+        let (result, heads) = upload(vec![response("502 Bad Gateway", "", b"down"); 6]);
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("502"), "{e}");
+        assert_eq!(heads.len(), 5);
+
+        // A client error is not retried, and its body is quoted even when
+        // longer than an answer may be.
+        let long = vec![b'x'; MAX_ANSWER_BYTES as usize + 10];
+        let (result, heads) = upload(vec![response("400 Bad Request", "", &long)]);
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("400"), "{e}");
+        assert_eq!(heads.len(), 1);
+    }
+
     #[test]
     fn repositories_are_github_names() {
         let r = GitHubRepo::parse("octo-org/octo.repo_2").unwrap();

@@ -12,7 +12,7 @@ pub mod oci;
 pub mod pypi;
 pub mod rekor;
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 
 use std::path::Path;
 
