@@ -430,6 +430,22 @@ fn timestamp(
 mod tests {
     use super::*;
 
+    /// A key the signer cannot use is named, not just refused.
+    #[test]
+    fn unusable_private_keys_are_named() {
+        for (label, name) in [
+            ("RSA PRIVATE KEY", "an RSA key"),
+            ("OPENSSH PRIVATE KEY", "an OpenSSH key"),
+        ] {
+            let pem = format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n");
+            let Err(e) = read_private_key(&pem) else {
+                panic!("{label} accepted")
+            };
+            let e = e.to_string();
+            assert!(e.contains(name), "{label}: {e}");
+        }
+    }
+
     /// Something must vouch for the signing time: a log or a timestamp
     /// authority, either one is enough.
     #[test]
@@ -444,6 +460,19 @@ mod tests {
             }
             Endpoints::from_signing_config(&c.to_string())
         };
+        let log_only = without(&["tsaUrls"]);
+        match &log_only {
+            Ok(e) => assert!(matches!(e.rekor, Some((_, 1))) && e.tsa.is_none()),
+            Err(SignError::Config(e)) => assert!(e.contains("Rekor v2 needs"), "{e}"),
+            Err(e) => panic!("{e}"),
+        }
+        assert_eq!(
+            log_only.is_ok(),
+            Endpoints::from_signing_config(&production.to_string())
+                .unwrap()
+                .rekor
+                .is_some_and(|(_, v)| v == 1)
+        );
         let tsa_only = without(&["rekorTlogUrls"]).expect("a TSA alone vouches for the time");
         assert!(tsa_only.rekor.is_none() && tsa_only.tsa.is_some());
         match without(&["rekorTlogUrls", "tsaUrls"]) {

@@ -223,6 +223,13 @@ mod tests {
             heads[0]
         );
 
+        // An answer may be up to 64 KiB; more is refused.
+        let padded = |n: usize| format!(r#"{{"id":7,"pad":"{}"}}"#, "x".repeat(n)).into_bytes();
+        let (result, _) = upload(vec![response("201 Created", "", &padded(60_000))]);
+        assert_eq!(result.unwrap(), 7);
+        let (result, _) = upload(vec![response("201 Created", "", &padded(70_000))]);
+        assert!(result.is_err());
+
         // After the fourth retry the fifth error is the answer.
         let (result, heads) = upload(vec![response("502 Bad Gateway", "", b"down"); 6]);
         let e = result.unwrap_err().to_string();
