@@ -360,18 +360,21 @@ fn parse_failure(
     origin: BundleOrigin,
     strict: Result<crate::json::JsonKind, crate::json::StrictJsonError>,
 ) -> BundleError {
-    let raw: serde_json::Value = match serde_json::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            return BundleError::Json {
-                origin: origin.to_string(),
-                detail: e.to_string(),
-            }
-        }
-    };
     let detail = match strict {
-        Err(e) => e.to_string(),
-        Ok(_) => format!("expected a JSON object, found {}", json_kind(&raw)),
+        // The strict pass read the whole text: it is JSON, of this kind.
+        Ok(kind) => format!("expected a JSON object, found {}", kind.describe()),
+        Err(e) => {
+            // It stops at the first repeated member; a syntax error later
+            // in the text is named first, as the parser names it.
+            // (A full parse, for the same limits as before: depth too.)
+            if let Err(syntax) = serde_json::from_str::<serde_json::Value>(text) {
+                return BundleError::Json {
+                    origin: origin.to_string(),
+                    detail: syntax.to_string(),
+                };
+            }
+            e.to_string()
+        }
     };
     BundleError::Shape {
         origin: origin.to_string(),
@@ -482,17 +485,6 @@ fn check_shape(shape: &Shape) -> Result<(), String> {
         _ => Err(
             "both dsseEnvelope and messageSignature are present; a bundle has exactly one".into(),
         ),
-    }
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
     }
 }
 

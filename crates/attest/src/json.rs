@@ -208,9 +208,66 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 }
 
+/// JSON text without the whitespace between tokens (string escapes stay
+/// byte for byte, as Go's `json.Compact` leaves them), fed to `feed` in
+/// pieces: pretty and compact copies of a document give the same bytes
+/// (short of different escapes for the same string), without building the
+/// document or a copy of the text.
+pub(crate) fn without_layout(text: &[u8], mut feed: impl FnMut(&[u8])) {
+    let (mut i, mut run) = (0, 0);
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                // To the closing quote, stepping over escapes.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &text[i..]) {
+                        Some(k) if text[i + k] == b'\\' => i += k + 2,
+                        Some(k) => {
+                            i += k + 1;
+                            break;
+                        }
+                        None => i = text.len(),
+                    }
+                    if i >= text.len() {
+                        i = text.len();
+                        break;
+                    }
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                feed(&text[run..i]);
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    feed(&text[run.min(text.len())..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stripped(text: &str) -> String {
+        let mut out = Vec::new();
+        without_layout(text.as_bytes(), |part| out.extend_from_slice(part));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn layout_goes_and_strings_stay() {
+        let value = serde_json::json!({"a b": [1, {"c": "x \" \\\\ y\n"}], "d": "  "});
+        let compact = value.to_string();
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        assert_ne!(compact, pretty);
+        assert_eq!(stripped(&pretty), compact);
+        assert_eq!(stripped(&compact), compact);
+        // A cut-off string or escape ends the text without reading past it.
+        assert_eq!(stripped("{\"a\": \"b \\"), "{\"a\":\"b \\");
+        assert_eq!(stripped("\"open "), "\"open ");
+    }
 
     #[test]
     fn member_names_in_the_path_are_printable() {

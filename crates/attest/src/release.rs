@@ -510,48 +510,12 @@ fn copy_key(distribution: Option<&str>, raw: &crate::bundle::RawJson) -> [u8; 32
     h.update(distribution.unwrap_or_default().as_bytes());
     h.update(b"\n");
     match raw.text() {
-        Some(text) => without_layout(text.as_bytes(), |part| h.update(part)),
+        Some(text) => crate::json::without_layout(text.as_bytes(), |part| h.update(part)),
         None => h.update(raw.value().to_string().as_bytes()),
     }
     let mut key = [0u8; 32];
     key.copy_from_slice(h.finish().as_ref());
     key
-}
-
-/// JSON text without the whitespace between tokens, in pieces: pretty and
-/// compact copies of a document give the same bytes (short of different
-/// escapes for the same string), without building the document.
-fn without_layout(text: &[u8], mut feed: impl FnMut(&[u8])) {
-    let (mut i, mut run) = (0, 0);
-    while i < text.len() {
-        match text[i] {
-            b'"' => {
-                // To the closing quote, stepping over escapes.
-                i += 1;
-                loop {
-                    match memchr::memchr2(b'"', b'\\', &text[i..]) {
-                        Some(k) if text[i + k] == b'\\' => i += k + 2,
-                        Some(k) => {
-                            i += k + 1;
-                            break;
-                        }
-                        None => i = text.len(),
-                    }
-                    if i >= text.len() {
-                        i = text.len();
-                        break;
-                    }
-                }
-            }
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                feed(&text[run..i]);
-                i += 1;
-                run = i;
-            }
-            _ => i += 1,
-        }
-    }
-    feed(&text[run.min(text.len())..]);
 }
 
 /// [`verify_release`] with the verification of one bundle supplied by the
@@ -790,25 +754,6 @@ fn settle(report: &mut ArtifactReport, rank: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn stripped(text: &str) -> String {
-        let mut out = Vec::new();
-        without_layout(text.as_bytes(), |part| out.extend_from_slice(part));
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn layout_goes_and_strings_stay() {
-        let value = serde_json::json!({"a b": [1, {"c": "x \" \\\\ y\n"}], "d": "  "});
-        let compact = value.to_string();
-        let pretty = serde_json::to_string_pretty(&value).unwrap();
-        assert_ne!(compact, pretty);
-        assert_eq!(stripped(&pretty), compact);
-        assert_eq!(stripped(&compact), compact);
-        // A cut-off string or escape ends the text without reading past it.
-        assert_eq!(stripped("{\"a\": \"b \\"), "{\"a\":\"b \\");
-        assert_eq!(stripped("\"open "), "\"open ");
-    }
 
     #[test]
     fn copies_share_a_key_whatever_their_layout() {

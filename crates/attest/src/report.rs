@@ -278,7 +278,7 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
         let signer = verdict
             .matched()
             .find_map(|r| r.outcome.attestation())
-            .and_then(signer_of)
+            .and_then(VerifiedAttestation::signer)
             .unwrap_or_default();
         let promised = verdict
             .matched()
@@ -310,18 +310,6 @@ pub fn summary_line(artifact: &str, verdict: &ArtifactVerdict, policy: &Policy) 
             verdict.digest,
             plural(total, "attestation")
         )
-    }
-}
-
-/// Who signed: the certificate's signer workflow (or its SAN), or for a
-/// key-signed bundle `key <fingerprint>`, as cosign names keys.
-fn signer_of(att: &VerifiedAttestation) -> Option<String> {
-    match &att.certificate {
-        Some(c) => c
-            .build_signer_uri
-            .clone()
-            .or(c.subject_alternative_name.clone()),
-        None => att.key_fingerprint.as_ref().map(|f| format!("key {f}")),
     }
 }
 

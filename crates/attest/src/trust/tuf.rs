@@ -591,29 +591,7 @@ async fn from_cache(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarg
 /// this is how gh prints each trusted root on one line.
 pub fn compact_json(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            out.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b' ' | b'\n' | b'\r' | b'\t' => {}
-            b'"' => {
-                in_string = true;
-                out.push(b);
-            }
-            _ => out.push(b),
-        }
-    }
+    crate::json::without_layout(bytes, |part| out.extend_from_slice(part));
     out
 }
 
