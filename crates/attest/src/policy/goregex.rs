@@ -2,6 +2,8 @@
 //! with Rust's `regex`. This module translates one into the other so that a
 //! pattern matches what it would in gh, and quotes literals as Go does.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use super::{usage, PolicyError};
@@ -29,7 +31,23 @@ pub fn go_quote_meta(s: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct GoRegex {
     source: String,
-    regex: Regex,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Compiled(Regex),
+    /// `(?i)^` and a quoted ASCII literal: what `--owner`, `--repo` and
+    /// `--signer-repo` ask of the SAN in every verify. Building the regex
+    /// was a tenth of a one-artifact run (the case-folding compiler fills
+    /// large tables), and for an ASCII subject a case-blind comparison of
+    /// the prefix is the same test. A subject with other characters gets
+    /// the regex, built then: Go's `(?i)` also lets `ſ` match `s` and the
+    /// Kelvin sign `k`.
+    PrefixIgnoringCase {
+        literal: String,
+        regex: OnceLock<Option<Regex>>,
+    },
 }
 
 impl GoRegex {
@@ -46,7 +64,23 @@ impl GoRegex {
         })?;
         Ok(Self {
             source: pattern.to_string(),
-            regex,
+            matcher: Matcher::Compiled(regex),
+        })
+    }
+
+    /// `(?i)^` followed by `literal` quoted as Go quotes it: text that
+    /// starts with `literal`, ignoring case.
+    pub fn prefix_ignoring_case(literal: &str) -> Result<Self, PolicyError> {
+        let pattern = format!("(?i)^{}", go_quote_meta(literal));
+        if !literal.is_ascii() {
+            return Self::new(&pattern);
+        }
+        Ok(Self {
+            source: pattern,
+            matcher: Matcher::PrefixIgnoringCase {
+                literal: literal.to_string(),
+                regex: OnceLock::new(),
+            },
         })
     }
 
@@ -57,7 +91,24 @@ impl GoRegex {
 
     /// Whether the pattern matches somewhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        self.regex.is_match(text)
+        match &self.matcher {
+            Matcher::Compiled(regex) => regex.is_match(text),
+            Matcher::PrefixIgnoringCase { literal, .. } if text.is_ascii() => text
+                .as_bytes()
+                .get(..literal.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(literal.as_bytes())),
+            Matcher::PrefixIgnoringCase { regex, .. } => {
+                // Only a pattern over the regex crate's size limit fails to
+                // build (an owner name of about 100,000 characters): then
+                // nothing matches.
+                let regex = regex.get_or_init(|| {
+                    go_to_rust_regex(&self.source)
+                        .ok()
+                        .and_then(|p| Regex::new(&p).ok())
+                });
+                regex.as_ref().is_some_and(|r| r.is_match(text))
+            }
+        }
     }
 }
 
@@ -221,5 +272,54 @@ mod tests {
         // Ranges still work: only doubled `&`, `-`, `~` are escaped.
         let r = re("^[a-c]$").unwrap();
         assert!(r.is_match("b") && !r.is_match("-"));
+    }
+
+    #[test]
+    fn a_case_blind_prefix_matches_what_its_regex_matches() {
+        let prefixes = [
+            "https://github.com/sigstore/",
+            "https://github.com/Octo-Org/r.x+y/",
+            "ſk/",
+            "",
+        ];
+        let subjects = [
+            "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+            "HTTPS://GITHUB.COM/SIGSTORE/x",
+            "https://github.com/sigstore",
+            "https://github.com/sigstorex/x",
+            "https://github.com/ſigstore/x",
+            "https://github.com/octo-org/r.x+y/",
+            "https://github.com/octo-org/rax+y/",
+            "https://github.com/octo-\u{212a}/",
+            "sk/",
+            "SK/x",
+            "",
+            "x https://github.com/sigstore/",
+        ];
+        for prefix in prefixes {
+            let fast = GoRegex::prefix_ignoring_case(prefix).unwrap();
+            let slow = GoRegex::new(&format!("(?i)^{}", go_quote_meta(prefix))).unwrap();
+            assert_eq!(fast.as_str(), slow.as_str());
+            assert_eq!(
+                matches!(fast.matcher, Matcher::PrefixIgnoringCase { .. }),
+                prefix.is_ascii(),
+                "{prefix}"
+            );
+            for subject in subjects {
+                assert_eq!(
+                    fast.is_match(subject),
+                    slow.is_match(subject),
+                    "{prefix} / {subject}"
+                );
+            }
+        }
+        let owner = GoRegex::prefix_ignoring_case("https://github.com/sigstore/").unwrap();
+        assert!(owner.is_match("https://GitHub.com/sigstore/x"));
+        assert!(!owner.is_match("https://github.com/sigstor"));
+        assert!(!owner.is_match("https://github.com/sigstorf/x"));
+        // Go's (?i) folds ſ to s and the Kelvin sign to k; so does the slow path.
+        assert!(owner.is_match("https://github.com/ſigstore/x"));
+        let k = GoRegex::prefix_ignoring_case("k").unwrap();
+        assert!(k.is_match("\u{212a}") && k.is_match("K") && !k.is_match("x"));
     }
 }

@@ -222,21 +222,16 @@ impl Policy {
             SanMatcher::Regex(compile(re)?)
         } else if let Some(sr) = &flags.signer_repo {
             let (o, n) = split_nwo("signer-repo", sr)?;
-            SanMatcher::Regex(compile(&format!(
-                "(?i)^{}",
-                go_quote_meta(&format!("{server}/{o}/{n}/"))
+            SanMatcher::Regex(GoRegex::prefix_ignoring_case(&format!(
+                "{server}/{o}/{n}/"
             ))?)
         } else if let Some(w) = &flags.signer_workflow {
             SanMatcher::Regex(compile(&signer_workflow_pattern(w, &host)?)?)
         } else if let Some(nwo) = &repo_nwo {
-            SanMatcher::Regex(compile(&format!(
-                "(?i)^{}",
-                go_quote_meta(&format!("{server}/{nwo}/"))
-            ))?)
+            SanMatcher::Regex(GoRegex::prefix_ignoring_case(&format!("{server}/{nwo}/"))?)
         } else {
-            SanMatcher::Regex(compile(&format!(
-                "(?i)^{}",
-                go_quote_meta(&format!("{server}/{owner}/"))
+            SanMatcher::Regex(GoRegex::prefix_ignoring_case(&format!(
+                "{server}/{owner}/"
             ))?)
         };
 
