@@ -145,6 +145,67 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_size_limit_is_256_mib_and_checked_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.jsonl");
+        // Sparse: one byte over the limit costs no disk and is never read.
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_BUNDLE_FILE_BYTES + 1)
+            .unwrap();
+        let e = read_bundle_file(&big).unwrap_err().to_string();
+        assert!(
+            e.contains("268435457 bytes, over the 268435456-byte limit"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bytes_name_the_line_of_the_first_invalid_byte_and_every_bundle_counts() {
+        let e = bundles_from_bytes(b"{}\n{}\n\xff", "b.jsonl")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "b.jsonl: line 3: not UTF-8 text (invalid byte at offset 6); expected Sigstore bundle JSON"
+        );
+        let e = bundles_from_bytes(b"\xff\n", "b.jsonl")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1: not UTF-8 text (invalid byte at offset 0)"),
+            "{e}"
+        );
+        for empty in [&b""[..], b" \n\t\r\n"] {
+            let e = bundles_from_bytes(empty, "e.json").unwrap_err().to_string();
+            assert_eq!(e, "e.json: the bundle file is empty");
+        }
+        // Two values, two entries (each one an error here: not bundles).
+        let got = bundles_from_bytes(b"{}\n\n{}\n", "two.jsonl").unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(Result::is_err));
+    }
+
+    #[test]
+    fn a_stream_opens_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = open_bundle_stream(dir.path()).err().unwrap().to_string();
+        assert!(
+            e.contains("not a regular file (a directory); expected a bundle JSON or JSONL file"),
+            "{e}"
+        );
+        let missing = dir.path().join("nope.jsonl");
+        let e = open_bundle_stream(&missing).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            format!("{}: No such file or directory", missing.display())
+        );
+        let two = dir.path().join("two.jsonl");
+        std::fs::write(&two, "{}\n{}\n").unwrap();
+        assert_eq!(open_bundle_stream(&two).unwrap().count(), 2);
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_fifo_is_refused_without_blocking() {

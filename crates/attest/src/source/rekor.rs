@@ -172,3 +172,238 @@ fn fetch(url: &str) -> Result<Vec<u8>, HttpError> {
             .map(|f| f.body)
     })?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::BundleOrigin;
+    use crate::source::test_server::{response, serve};
+    use attest_testsign::{
+        FulcioClaims, ServiceUrls, SignOptions, TestSigstore, TestSigstoreConfig,
+    };
+
+    /// A v0.1 bundle whose log entry has only its promise, the signer (whose
+    /// log holds the entry) and the answer Rekor gives for that entry.
+    fn promised() -> (TestSigstore, LoadedBundle, Value) {
+        let mut signer = TestSigstore::new(TestSigstoreConfig::public_good_like());
+        let opts = SignOptions {
+            tlog: true,
+            ..SignOptions::default()
+        };
+        let signed = signer.sign_blob(b"promised", &FulcioClaims::default(), &opts);
+        let v01 = attest_testsign::promise_only(&attest_testsign::as_bundle_v01(&signed));
+        let entry = &v01["verificationMaterial"]["tlogEntries"][0];
+        let index: u64 = entry["logIndex"].as_str().unwrap().parse().unwrap();
+        let proof = signer.log_inclusion_proof(index).unwrap();
+        let answer = json!({ "24296fb24b8ad77a0001": {
+            "body": entry["canonicalizedBody"],
+            "logIndex": index,
+            "verification": { "inclusionProof": {
+                "logIndex": index,
+                "treeSize": proof.tree_size,
+                "rootHash": hex::encode(proof.root_hash),
+                "hashes": proof.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
+                "checkpoint": proof.checkpoint,
+            }},
+        }});
+        let origin = BundleOrigin {
+            source: "v01.json".into(),
+            line: 1,
+            index: 1,
+        };
+        let loaded = parse_bundle(&v01.to_string(), origin).unwrap();
+        (signer, loaded, answer)
+    }
+
+    /// The signer's trusted root with its log at `url`.
+    fn trust_at(signer: &mut TestSigstore, url: &str) -> TrustStore {
+        signer.set_service_urls(ServiceUrls {
+            rekor: url.to_string(),
+            ..ServiceUrls::default()
+        });
+        TrustStore::from_jsonl(&signer.trusted_root_json(), "root.json", false).unwrap()
+    }
+
+    fn json_response(body: &[u8]) -> Vec<u8> {
+        response("200 OK", "content-type: application/json\r\n", body)
+    }
+
+    #[test]
+    fn a_promise_becomes_the_proof_the_log_returns() {
+        let (mut signer, loaded, answer) = promised();
+        assert!(needs_proof(&loaded));
+        let (url, requests) = serve(vec![json_response(answer.to_string().as_bytes())]);
+        let trust = trust_at(&mut signer, &format!("{url}/"));
+        let patched = with_inclusion_proofs(&loaded, &trust).unwrap();
+        let index = loaded.bundle.verification_material.tlog_entries[0]
+            .log_index
+            .to_string();
+        let head = requests.recv().unwrap();
+        assert!(
+            head.starts_with(&format!(
+                "GET /api/v1/log/entries?logIndex={index} HTTP/1.1\r\n"
+            )),
+            "{head}"
+        );
+        assert!(!needs_proof(&patched));
+        let proof = answer["24296fb24b8ad77a0001"]["verification"]["inclusionProof"].clone();
+        let got = patched.bundle.verification_material.tlog_entries[0]
+            .inclusion_proof
+            .clone()
+            .unwrap();
+        let got = serde_json::to_value(&got).unwrap();
+        let b64 = |h: &Value| {
+            base64::engine::general_purpose::STANDARD
+                .encode(hex::decode(h.as_str().unwrap()).unwrap())
+        };
+        assert_eq!(got["logIndex"], json!(index));
+        assert_eq!(
+            got["treeSize"],
+            json!(proof["treeSize"].as_u64().unwrap().to_string())
+        );
+        assert_eq!(got["rootHash"], json!(b64(&proof["rootHash"])));
+        let hashes: Vec<String> = proof["hashes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(b64)
+            .collect();
+        assert!(!hashes.is_empty());
+        assert_eq!(got["hashes"], json!(hashes));
+        assert_eq!(got["checkpoint"]["envelope"], proof["checkpoint"]);
+        // Output repeats the bundle as it was read.
+        assert_eq!(patched.raw.text(), loaded.raw.text());
+        assert_eq!(patched.origin, loaded.origin);
+    }
+
+    #[test]
+    fn an_entry_with_a_proof_or_without_a_promise_asks_nothing() {
+        let (mut signer, loaded, answer) = promised();
+        // No server: a request would fail.
+        let (url, _) = serve(Vec::new());
+        let trust = trust_at(&mut signer, &url);
+        let mut with_proof = loaded.clone();
+        let mut raw = loaded.raw.value().clone();
+        raw["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("inclusionPromise");
+        let no_promise = parse_bundle(&raw.to_string(), loaded.origin.clone()).unwrap();
+        assert!(!needs_proof(&no_promise));
+        let kept = with_inclusion_proofs(&no_promise, &trust).unwrap();
+        assert!(kept.bundle.verification_material.tlog_entries[0]
+            .inclusion_proof
+            .is_none());
+        let proof = &answer["24296fb24b8ad77a0001"]["verification"]["inclusionProof"];
+        with_proof.bundle.verification_material.tlog_entries[0].inclusion_proof = Some(
+            serde_json::from_value(json!({
+                "logIndex": proof["logIndex"].to_string(),
+                "rootHash": hex_to_b64(proof["rootHash"].as_str().unwrap()).unwrap(),
+                "treeSize": proof["treeSize"].to_string(),
+                "hashes": [],
+                "checkpoint": {"envelope": proof["checkpoint"]},
+            }))
+            .unwrap(),
+        );
+        assert!(!needs_proof(&with_proof));
+        assert!(with_inclusion_proofs(&with_proof, &trust).is_ok());
+    }
+
+    #[test]
+    fn a_log_the_trusted_root_does_not_list_is_not_asked() {
+        let (_, loaded, _) = promised();
+        let mut other = TestSigstore::new(TestSigstoreConfig::public_good_like());
+        let (url, _) = serve(Vec::new());
+        let trust = trust_at(&mut other, &url);
+        let e = with_inclusion_proofs(&loaded, &trust).unwrap_err();
+        assert!(matches!(e, RekorError::UnknownLog { .. }), "{e}");
+    }
+
+    #[test]
+    fn the_log_s_answer_is_checked_before_it_is_used() {
+        let (mut signer, loaded, answer) = promised();
+        let key = "24296fb24b8ad77a0001";
+        let changed = |f: &dyn Fn(&mut Value)| {
+            let mut a = answer.clone();
+            f(&mut a[key]);
+            a.to_string().into_bytes()
+        };
+        let proof = |f: &'static dyn Fn(&mut Value)| {
+            move |e: &mut Value| f(&mut e["verification"]["inclusionProof"])
+        };
+        let entry = answer[key].to_string();
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                format!("{{\"{key}\": {entry}, \"{key}\": {entry}}}").into_bytes(),
+                "duplicate key",
+            ),
+            (b"<html>".to_vec(), "expected value at line 1 column 1"),
+            (b"[]".to_vec(), "expected an object with exactly one entry"),
+            (b"{}".to_vec(), "expected an object with exactly one entry"),
+            (
+                format!("{{\"{key}\": {entry}, \"other\": {entry}}}").into_bytes(),
+                "expected an object with exactly one entry",
+            ),
+            (
+                changed(&|e| e["body"] = json!("b3RoZXI=")),
+                "its body is not the bundle's canonicalized body",
+            ),
+            (
+                changed(&|e| {
+                    e.as_object_mut().unwrap().remove("body");
+                }),
+                "its body is not the bundle's canonicalized body",
+            ),
+            (
+                changed(&proof(&|p| p["hashes"][0] = json!("zz"))),
+                "inclusionProof.hashes: \"zz\" is not hex",
+            ),
+            (
+                changed(&proof(&|p| p["hashes"][0] = json!("00".repeat(31)))),
+                "is not a SHA-256 hash",
+            ),
+            (
+                changed(&proof(&|p| p["rootHash"] = json!("00".repeat(33)))),
+                "inclusionProof.rootHash",
+            ),
+            (
+                changed(&proof(&|p| {
+                    p.as_object_mut().unwrap().remove("checkpoint");
+                })),
+                "inclusionProof needs logIndex, treeSize and checkpoint",
+            ),
+            (
+                changed(&proof(&|p| {
+                    p.as_object_mut().unwrap().remove("treeSize");
+                })),
+                "inclusionProof needs logIndex, treeSize and checkpoint",
+            ),
+            (
+                changed(&proof(&|p| p["logIndex"] = json!("7"))),
+                "inclusionProof needs logIndex, treeSize and checkpoint",
+            ),
+        ];
+        for (body, want) in cases {
+            let (url, _) = serve(vec![json_response(&body)]);
+            let trust = trust_at(&mut signer, &url);
+            let e = with_inclusion_proofs(&loaded, &trust).unwrap_err();
+            assert!(matches!(e, RekorError::Answer { .. }), "{want}: {e}");
+            let text = e.to_string();
+            assert!(text.contains(want), "{want}: {text}");
+            assert!(
+                text.contains(&format!("{url}/api/v1/log/entries?logIndex=")),
+                "{text}"
+            );
+        }
+        // An error status is a failed fetch, not an answer.
+        let (url, _) = serve(vec![response(
+            "404 Not Found",
+            "",
+            b"{\"message\":\"no entry\"}",
+        )]);
+        let trust = trust_at(&mut signer, &url);
+        let e = with_inclusion_proofs(&loaded, &trust).unwrap_err();
+        assert!(matches!(e, RekorError::Fetch { .. }), "{e}");
+        assert!(e.to_string().contains("404"), "{e}");
+    }
+}

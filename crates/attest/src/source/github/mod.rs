@@ -174,3 +174,118 @@ pub enum GitHubError {
         detail: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::test_server::{response, serve};
+
+    fn api(base: &str, token: Option<&str>) -> GitHubApi {
+        GitHubApi {
+            base: base.to_string(),
+            token: token.map(str::to_string),
+            token_source: token.map(|_| "GH_TOKEN".to_string()),
+        }
+    }
+
+    fn meta(domain: serde_json::Value) -> Vec<u8> {
+        let body = serde_json::json!({ "domains": { "artifact_attestations": { "trust_domain": domain } } });
+        response(
+            "200 OK",
+            "content-type: application/json\r\n",
+            body.to_string().as_bytes(),
+        )
+    }
+
+    #[test]
+    fn the_trust_domain_is_read_from_meta_with_the_token() {
+        let (url, requests) = serve(vec![meta(serde_json::json!("octo-corp.ghe.com"))]);
+        assert_eq!(
+            trust_domain(&api(&url, Some("sekrit"))).unwrap(),
+            "octo-corp.ghe.com"
+        );
+        let head = requests.recv().unwrap().to_ascii_lowercase();
+        assert!(head.starts_with("get /meta http/1.1\r\n"), "{head}");
+        assert!(head.contains("authorization: token sekrit\r\n"), "{head}");
+        assert!(
+            head.contains("accept: application/vnd.github+json\r\n"),
+            "{head}"
+        );
+
+        let (url, requests) = serve(vec![meta(serde_json::json!("a1"))]);
+        assert_eq!(trust_domain(&api(&url, None)).unwrap(), "a1");
+        let head = requests.recv().unwrap().to_ascii_lowercase();
+        assert!(!head.contains("authorization"), "{head}");
+    }
+
+    #[test]
+    fn only_a_plain_trust_domain_is_taken() {
+        for bad in [
+            serde_json::json!(""),
+            serde_json::json!("a/b"),
+            serde_json::json!("a b"),
+            serde_json::json!("a_b"),
+            serde_json::json!("../x"),
+            serde_json::json!(7),
+            serde_json::Value::Null,
+        ] {
+            let (url, _) = serve(vec![meta(bad.clone())]);
+            let e = trust_domain(&api(&url, None)).unwrap_err();
+            assert!(matches!(e, GitHubError::Response { .. }), "{bad}: {e}");
+            assert!(
+                e.to_string()
+                    .contains("no domains.artifact_attestations.trust_domain"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn meta_answers_that_are_not_the_meta_document_are_refused() {
+        let json = "content-type: application/json\r\n";
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                response("200 OK", json, br#"{"domains": {}, "domains": {}}"#),
+                "duplicate key \"domains\"",
+            ),
+            (
+                response("200 OK", json, b"<html>"),
+                "expected value at line 1 column 1",
+            ),
+        ];
+        for (answer, want) in cases {
+            let (url, _) = serve(vec![answer]);
+            let e = trust_domain(&api(&url, None)).unwrap_err();
+            assert!(matches!(e, GitHubError::Response { .. }), "{want}: {e}");
+            assert!(e.to_string().contains(want), "{want}: {e}");
+            assert!(e.to_string().starts_with(&format!("{url}/meta: ")), "{e}");
+        }
+        for status in ["401 Unauthorized", "403 Forbidden"] {
+            let (url, _) = serve(vec![response(
+                status,
+                json,
+                br#"{"message":"Bad credentials"}"#,
+            )]);
+            let e = trust_domain(&api(&url, Some("t"))).unwrap_err();
+            assert!(
+                matches!(e, GitHubError::AuthRequired { .. }),
+                "{status}: {e}"
+            );
+            assert!(e.to_string().contains("set GH_TOKEN"), "{e}");
+        }
+        let (url, _) = serve(vec![response("404 Not Found", json, b"{}")]);
+        let e = trust_domain(&api(&url, None)).unwrap_err();
+        assert!(matches!(e, GitHubError::Http(_)), "{e}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let text = format!("{:?}", api("https://api.github.com", Some("ghp_sekrit")));
+        assert!(!text.contains("ghp_sekrit"), "{text}");
+        assert!(
+            text.contains("<redacted>") && text.contains("GH_TOKEN"),
+            "{text}"
+        );
+        assert!(format!("{:?}", api("x", None)).contains("token: None"));
+    }
+}
