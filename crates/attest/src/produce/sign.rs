@@ -430,6 +430,57 @@ fn timestamp(
 mod tests {
     use super::*;
 
+    /// Keyless signing against the test Sigstore's loopback Fulcio, Rekor
+    /// and TSA: the bundle verifies, and a failing service is named as the
+    /// one that failed.
+    #[test]
+    fn keyless_signing_verifies_and_names_the_service_that_failed() {
+        use attest_testsign::services::{default_actions_claims, Fault, LoopbackSigstore};
+        let sigstore = LoopbackSigstore::start().unwrap();
+        let mut claims = default_actions_claims();
+        claims["iss"] = serde_json::json!(sigstore.oidc_issuer());
+        let token = sigstore.mint_token(&claims, "sigstore");
+        let digest =
+            crate::artifact::digest_bytes(b"signed", crate::artifact::DigestAlgorithm::Sha256);
+        let statement = attest_testsign::statement(
+            &[("a.bin", "sha256", &digest.hex())],
+            "https://slsa.dev/provenance/v1",
+            serde_json::json!({}),
+        );
+        let endpoints = Endpoints::from_signing_config(&sigstore.signing_config_json()).unwrap();
+        let bundle = sign_keyless(&statement, &token, &endpoints).unwrap();
+        let origin = crate::bundle::BundleOrigin {
+            source: "signed.json".into(),
+            line: 1,
+            index: 1,
+        };
+        let loaded =
+            crate::bundle::parse_bundle(std::str::from_utf8(&bundle).unwrap(), origin).unwrap();
+        let trust =
+            crate::trust::TrustStore::from_jsonl(&sigstore.trusted_root_json(), "root.json", false)
+                .unwrap();
+        crate::verify::verify_bundle(
+            &loaded,
+            crate::verify::ArtifactInput::Digest(&digest),
+            &trust,
+        )
+        .unwrap();
+
+        for (fault, service) in [
+            (Fault::FulcioUnavailable, "Fulcio"),
+            (Fault::RekorUnavailable, "Rekor"),
+            (Fault::TsaError, "timestamp authority"),
+        ] {
+            sigstore.clear_faults();
+            sigstore.set_fault(fault);
+            let e = sign_keyless(&statement, &token, &endpoints).unwrap_err();
+            assert!(
+                matches!(&e, SignError::Service { service: s, .. } if *s == service),
+                "{fault:?}: {e}"
+            );
+        }
+    }
+
     /// A key the signer cannot use is named, not just refused.
     #[test]
     fn unusable_private_keys_are_named() {
