@@ -541,6 +541,26 @@ mod tests {
     }
 
     #[test]
+    fn colour_only_when_asked_and_each_kind_its_own() {
+        let on = Style { color: true };
+        assert_eq!(on.ok("OK"), "\x1b[32mOK\x1b[0m");
+        assert_eq!(on.bad("FAIL"), "\x1b[31mFAIL\x1b[0m");
+        assert_eq!(on.dim("x"), "\x1b[2mx\x1b[0m");
+        let off = Style::default();
+        assert_eq!(
+            (off.ok("OK"), off.bad("FAIL"), off.dim("x")),
+            ("OK".into(), "FAIL".into(), "x".into())
+        );
+    }
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(plural(0, "file"), "0 files");
+        assert_eq!(plural(1, "file"), "1 file");
+        assert_eq!(plural(2, "file"), "2 files");
+    }
+
+    #[test]
     fn times_are_rfc3339_seconds_z() {
         let t = jiff::Timestamp::from_second(1693323623).unwrap();
         assert_eq!(rfc3339(t), "2023-08-29T15:40:23Z");
