@@ -102,6 +102,8 @@ pub struct RequestRecord {
     pub query: Option<String>,
     /// Whether the request had an `Authorization` header.
     pub authorization: bool,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
     /// The status answered.
     pub status: u16,
 }
@@ -460,6 +462,7 @@ fn handle(shared: &Shared, request: Request) -> Response {
         path: request.path.clone(),
         query: request.query.clone(),
         authorization: request.header("authorization").is_some(),
+        user_agent: request.header("user-agent").map(str::to_string),
         status: response.status,
     });
     response

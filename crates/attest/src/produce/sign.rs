@@ -465,6 +465,17 @@ mod tests {
             &trust,
         )
         .unwrap();
+        // Every request came from attest's own client (its user agent; its
+        // timeouts are what make a silent service an error, not a hang).
+        let requests = sigstore.requests();
+        assert!(requests.len() >= 2, "{requests:?}");
+        let agent = concat!("attest/", env!("CARGO_PKG_VERSION"));
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.user_agent.as_deref() == Some(agent)),
+            "{requests:?}"
+        );
 
         for (fault, service) in [
             (Fault::FulcioUnavailable, "Fulcio"),

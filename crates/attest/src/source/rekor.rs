@@ -395,6 +395,21 @@ mod tests {
                 "{text}"
             );
         }
+        // Answers are read up to 4 MiB (an entry with a large body), not past it.
+        let padded = |len: usize| {
+            let text = answer.to_string();
+            let pad = len - text.len();
+            let mut body = text.into_bytes();
+            body.splice(1..1, std::iter::repeat_n(b' ', pad));
+            body
+        };
+        let (url, _) = serve(vec![json_response(&padded(2 * 1024 * 1024))]);
+        let trust = trust_at(&mut signer, &url);
+        assert!(with_inclusion_proofs(&loaded, &trust).is_ok());
+        let (url, _) = serve(vec![json_response(&padded(4 * 1024 * 1024 + 1))]);
+        let trust = trust_at(&mut signer, &url);
+        let e = with_inclusion_proofs(&loaded, &trust).unwrap_err();
+        assert!(matches!(e, RekorError::Fetch { .. }), "{e}");
         // An error status is a failed fetch, not an answer.
         let (url, _) = serve(vec![response(
             "404 Not Found",
