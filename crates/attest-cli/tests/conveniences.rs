@@ -195,6 +195,29 @@ fn colour_follows_no_color_clicolor_and_clicolor_force_off_a_terminal() {
     assert!(report_stderr(&[("CLICOLOR_FORCE", Some("1")), ("NO_COLOR", Some(""))]).contains(ESC));
 }
 
+/// The report on a terminal is gh's: the policy block with its
+/// dot-aligned rows, then each matched attestation with its build and
+/// signer (gh-attestation.md, 1.1), then attest's own lines.
+#[test]
+fn the_terminal_report_is_gh_s_policy_block_and_attestation_list() {
+    let err = report_stderr(&[("NO_COLOR", Some("1"))]);
+    let policy = "\nThe following policy criteria will be enforced:\n\
+        - Predicate type must match:................ https://slsa.dev/provenance/v1\n\
+        - Source Repository Owner URI must match:... https://github.com/sigstore\n\
+        - Subject Alternative Name must match regex: (?i)^https://github\\.com/sigstore/\n\
+        - OIDC Issuer must match:................... https://token.actions.githubusercontent.com\n\n";
+    assert!(err.contains(policy), "{err}");
+    let matched = "\nThe following 1 attestation matched the policy criteria\n\n\
+        - Attestation #1\n  \
+        - Build repo:..... sigstore/sigstore-js\n  \
+        - Build workflow:. .github/workflows/release.yml@refs/heads/main\n  \
+        - Signer repo:.... sigstore/sigstore-js\n  \
+        - Signer workflow: .github/workflows/release.yml@refs/heads/main\n  \
+        - Verified by: Sigstore public good instance";
+    assert!(err.contains(matched), "{err}");
+    assert!(err.contains("\n  - From: "), "{err}");
+}
+
 #[test]
 fn colour_on_a_terminal_unless_no_color_or_clicolor_0() {
     // `script` gives the command a pseudo-terminal, as an interactive shell has.
