@@ -4,6 +4,8 @@
 
 #[path = "support/shared.rs"]
 mod shared;
+#[path = "support/verified.rs"]
+mod verified;
 use attest::artifact::{digest_bytes, ArtifactDigest, DigestAlgorithm};
 use attest::bundle::{BundleError, BundleOrigin, LoadedBundle, Statement};
 use attest::certificate::CertificateSummary;
@@ -13,7 +15,7 @@ use attest::outcome::{
 };
 use attest::policy::{Policy, PolicyCheck, PolicyFlags};
 use attest::source::bundles_from_bytes;
-use attest::trust::{InstanceKind, RootSource, TrustStore};
+use attest::trust::TrustStore;
 use attest::verify::{
     parse_public_key_pem, ArtifactInput, Check, VerifiedAttestation, VerifyError,
 };
@@ -52,18 +54,7 @@ fn load(bundle: &Value) -> LoadedBundle {
 }
 
 fn attestation() -> VerifiedAttestation {
-    VerifiedAttestation {
-        instance: InstanceKind::PublicGood,
-        organization: "sigstore.dev".into(),
-        root_source: RootSource::Embedded,
-        certificate: Some(CertificateSummary::default()),
-        timestamps: Vec::new(),
-        tlog_entries_verified: 1,
-        inclusion: attest::verify::Inclusion::Proven,
-        sct_verified: true,
-        statement: None,
-        key_fingerprint: None,
-    }
+    verified::verified(attest::verify::Inclusion::Proven)
 }
 
 fn pcheck(name: &'static str, passed: bool, message: &str) -> PolicyCheck {

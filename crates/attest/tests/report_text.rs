@@ -2,29 +2,19 @@
 //! and after a failure: the per-attestation reasons (capped at
 //! `MAX_LISTED`) and the one-line summary.
 
+#[path = "support/verified.rs"]
+mod verified;
+
 use attest::artifact::{digest_bytes, DigestAlgorithm};
 use attest::bundle::BundleOrigin;
-use attest::certificate::CertificateSummary;
 use attest::outcome::{ArtifactVerdict, AttestationResult, Outcome};
 use attest::policy::{Policy, PolicyFlags};
 use attest::report::{reasons_block, summary_line, MAX_LISTED};
-use attest::trust::{InstanceKind, RootSource};
-use attest::verify::{Inclusion, VerifiedAttestation};
+use attest::verify::Inclusion;
 
 fn matched(inclusion: Inclusion) -> Outcome {
     Outcome::Matched {
-        attestation: Box::new(VerifiedAttestation {
-            instance: InstanceKind::PublicGood,
-            organization: "sigstore.dev".into(),
-            root_source: RootSource::Embedded,
-            certificate: Some(CertificateSummary::default()),
-            timestamps: Vec::new(),
-            tlog_entries_verified: 1,
-            inclusion,
-            sct_verified: true,
-            statement: None,
-            key_fingerprint: None,
-        }),
+        attestation: Box::new(verified::verified(inclusion)),
         checks: Vec::new(),
     }
 }
