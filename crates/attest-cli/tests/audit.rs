@@ -290,6 +290,62 @@ fn requirements_and_pylock_identities() {
     assert!(out.contains("attestation-identities: expected Build Config URI https://github.com/pypa/other/.github/workflows/release.yml@"), "{out}");
 }
 
+/// pylock.toml's attestation-identities bind the one package and version
+/// they are written under: identities on sampleproject 3.0.0 say nothing
+/// of 4.0.0's publisher.
+#[test]
+fn identities_bind_their_own_package_version_only() {
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pylock.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "lock-version = \"1.0\"\ncreated-by = \"test\"\n[[packages]]\nname = \"sampleproject\"\nversion = \"4.0.0\"\nsdist = {{ name = \"sampleproject-4.0.0.tar.gz\", hashes = {{ sha256 = \"{}\" }} }}\n[[packages]]\nname = \"sampleproject\"\nversion = \"3.0.0\"\nattestation-identities = [{{ kind = \"GitHub\", repository = \"pypa/other\", workflow = \"release.yml\" }}]\nsdist = {{ name = \"sampleproject-3.0.0.tar.gz\", hashes = {{ sha256 = \"{}\" }} }}\n",
+            sha256("sampleproject-4.0.0.tar.gz"),
+            sha256("sampleproject-3.0.0.tar.gz")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = audit(dir.path(), &path, &idx.base, &["--no-cache"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("OK     sampleproject 4.0.0"), "{out}");
+}
+
+/// A registry for the other ecosystem that comes from the environment
+/// (a CI setting for both kinds of lock) is not a flag given for this
+/// lock: not refused. The same value as a flag is.
+#[test]
+fn the_other_ecosystem_s_registry_from_the_environment_is_not_refused() {
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    let lock = uv_lock(dir.path(), false);
+    let run = |flag: bool| {
+        let mut c = common::attest();
+        c.env_remove("ATTEST_OFFLINE")
+            .env("ATTEST_CACHE_DIR", dir.path().join("cache"))
+            .env("ATTEST_NPM_REGISTRY", "https://npm.example/env")
+            .arg("audit")
+            .arg(&lock)
+            .args([
+                "--index-url",
+                &idx.base,
+                "--custom-trusted-root",
+                &root(),
+                "--no-cache",
+            ]);
+        if flag {
+            c.args(["--registry", "https://npm.example/flag"]);
+        }
+        common::run(&mut c)
+    };
+    let (code, out, err) = run(false);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(true);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--registry (npm's registry)"), "{err}");
+}
+
 /// npm: a package-lock.json against a loopback registry serving real
 /// attestations (SLSA v1 in a bundle v0.3, 2026; SLSA v0.2 in bundles
 /// v0.1, 2023); the tarball digests are the lock's `integrity`.
