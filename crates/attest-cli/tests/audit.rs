@@ -165,6 +165,19 @@ fn a_uv_lock_is_audited_cached_and_held_to_its_publishers() {
         lines[3].starts_with("OK     circleci-sign-publish-example"),
         "{out}"
     );
+    // Columns: the status in 6, the package padded to the longest (42),
+    // two spaces, the detail.
+    let width = "circleci-sign-publish-example 0.0.1.dev137".len();
+    for (line, what) in lines.iter().zip([
+        "sampleproject 4.0.0",
+        "sampleproject 3.0.0",
+        "gcb-attestation-test 0.0.0",
+        "circleci-sign-publish-example 0.0.1.dev137",
+    ]) {
+        let head = format!(" {what:<width$}  ");
+        assert_eq!(line.get(6..6 + head.len()), Some(head.as_str()), "{out}");
+        assert_ne!(line.as_bytes()[6 + head.len()], b' ', "{out}");
+    }
     assert!(
         err.contains("4 packages: 3 with provenance (3 verified, 0 failed), 1 without"),
         "{err}"
@@ -288,6 +301,107 @@ fn requirements_and_pylock_identities() {
     );
     assert_eq!(code, 7, "{out}{err}");
     assert!(out.contains("attestation-identities: expected Build Config URI https://github.com/pypa/other/.github/workflows/release.yml@"), "{out}");
+}
+
+/// On a terminal, a lock of two or more packages gets a progress bar;
+/// one package, `--quiet`, or a pipe gets none.
+#[test]
+fn a_progress_bar_only_on_a_terminal_for_several_packages() {
+    // `script` gives the command a pseudo-terminal, as an interactive shell has.
+    let Some(script) = common::require_tool("script") else {
+        return;
+    };
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    let uv = uv_lock(dir.path(), false);
+    let pinned = |name: &str, lines: &[&str]| {
+        let path = dir.path().join(name);
+        let text: String = lines
+            .iter()
+            .map(|v| {
+                format!(
+                    "sampleproject=={v} --hash=sha256:{}\n",
+                    sha256(&format!("sampleproject-{v}.tar.gz"))
+                )
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let two = pinned("two.txt", &["4.0.0", "3.0.0"]);
+    let one = pinned("one.txt", &["4.0.0"]);
+    let bin = env!("CARGO_BIN_EXE_attest");
+    let on_tty = |lock: &Path, extra: &str| -> String {
+        let cmd = format!(
+            "{bin} audit {} --index-url {} --custom-trusted-root {} --no-cache {extra}",
+            lock.display(),
+            idx.base,
+            root()
+        );
+        let (code, out, err) = common::run(
+            std::process::Command::new(&script)
+                .args(["-qec", &cmd, "/dev/null"])
+                .env_remove("ATTEST_OFFLINE")
+                .env("ATTEST_CACHE_DIR", dir.path().join("cache"))
+                .env("TERM", "xterm"),
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("sampleproject 4.0.0"), "{out}");
+        out
+    };
+    assert!(
+        on_tty(&uv, "").contains("auditing"),
+        "no bar for 4 packages"
+    );
+    assert!(
+        on_tty(&two, "").contains("auditing"),
+        "no bar for 2 packages"
+    );
+    assert!(
+        !on_tty(&one, "").contains("auditing"),
+        "a bar for 1 package"
+    );
+    assert!(
+        !on_tty(&uv, "--quiet").contains("auditing"),
+        "a bar under --quiet"
+    );
+    let (code, out, err) = audit(dir.path(), &uv, &idx.base, &["--no-cache"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        !err.contains("auditing") && !out.contains("auditing"),
+        "{err}"
+    );
+}
+
+/// JUnit rows: a verified package's signer in `<system-out>`, a package
+/// without provenance its reason.
+#[test]
+fn junit_rows_carry_the_signer_or_the_reason() {
+    let idx = index();
+    let dir = tempfile::tempdir().unwrap();
+    let lock = uv_lock(dir.path(), false);
+    let (code, out, err) = audit(
+        dir.path(),
+        &lock,
+        &idx.base,
+        &["--format", "junit", "--no-cache"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let case = |name: &str| {
+        let start = out
+            .find(&format!("name=\"{name}\""))
+            .unwrap_or_else(|| panic!("{out}"));
+        let end = start + out[start..].find("</testcase>").unwrap();
+        out[start..end].to_string()
+    };
+    let ok = case("sampleproject 4.0.0");
+    assert!(
+        ok.contains("<system-out>") && ok.contains("https://github.com/pypa/sampleproject"),
+        "{ok}"
+    );
+    let none = case("sampleproject 3.0.0");
+    assert!(none.contains("no provenance"), "{none}");
+    assert!(!none.contains("pypa/sampleproject"), "{none}");
 }
 
 /// pylock.toml's attestation-identities bind the one package and version
