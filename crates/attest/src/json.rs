@@ -222,16 +222,16 @@ pub(crate) fn without_layout(text: &[u8], mut feed: impl FnMut(&[u8])) {
                 i += 1;
                 loop {
                     match memchr::memchr2(b'"', b'\\', &text[i..]) {
-                        Some(k) if text[i + k] == b'\\' => i += k + 2,
+                        // An escape cut off by the end stops at the end.
+                        Some(k) if text[i + k] == b'\\' => i = (i + k + 2).min(text.len()),
                         Some(k) => {
                             i += k + 1;
                             break;
                         }
-                        None => i = text.len(),
-                    }
-                    if i >= text.len() {
-                        i = text.len();
-                        break;
+                        None => {
+                            i = text.len();
+                            break;
+                        }
                     }
                 }
             }
@@ -243,7 +243,7 @@ pub(crate) fn without_layout(text: &[u8], mut feed: impl FnMut(&[u8])) {
             _ => i += 1,
         }
     }
-    feed(&text[run.min(text.len())..]);
+    feed(&text[run..]);
 }
 
 #[cfg(test)]

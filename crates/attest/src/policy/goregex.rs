@@ -53,15 +53,8 @@ enum Matcher {
 impl GoRegex {
     /// Compile a Go RE2 pattern; an error names what is wrong with it.
     pub fn new(pattern: &str) -> Result<Self, PolicyError> {
-        let invalid = |why: String| usage(format!("invalid regular expression {pattern:?}: {why}"));
-        let translated = go_to_rust_regex(pattern).map_err(invalid)?;
-        // The regex crate draws the pattern and a caret over several lines;
-        // an error here is one line.
-        let regex = Regex::new(&translated).map_err(|e| {
-            let text = e.to_string();
-            let last = text.lines().map(str::trim).rfind(|l| !l.is_empty());
-            invalid(last.unwrap_or("invalid").to_string())
-        })?;
+        let regex = build(pattern)
+            .map_err(|why| usage(format!("invalid regular expression {pattern:?}: {why}")))?;
         Ok(Self {
             source: pattern.to_string(),
             matcher: Matcher::Compiled(regex),
@@ -101,15 +94,22 @@ impl GoRegex {
                 // Only a pattern over the regex crate's size limit fails to
                 // build (an owner name of about 100,000 characters): then
                 // nothing matches.
-                let regex = regex.get_or_init(|| {
-                    go_to_rust_regex(&self.source)
-                        .ok()
-                        .and_then(|p| Regex::new(&p).ok())
-                });
+                let regex = regex.get_or_init(|| build(&self.source).ok());
                 regex.as_ref().is_some_and(|r| r.is_match(text))
             }
         }
     }
+}
+
+/// Translate a Go RE2 pattern and compile it; an error is one line.
+fn build(pattern: &str) -> Result<Regex, String> {
+    let translated = go_to_rust_regex(pattern)?;
+    // The regex crate draws the pattern and a caret over several lines.
+    Regex::new(&translated).map_err(|e| {
+        let text = e.to_string();
+        let last = text.lines().map(str::trim).rfind(|l| !l.is_empty());
+        last.unwrap_or("invalid").to_string()
+    })
 }
 
 /// Rewrite a Go RE2 pattern into Rust `regex` syntax with the same meaning.

@@ -449,13 +449,10 @@ mod tests {
         );
         let endpoints = Endpoints::from_signing_config(&sigstore.signing_config_json()).unwrap();
         let bundle = sign_keyless(&statement, &token, &endpoints).unwrap();
-        let origin = crate::bundle::BundleOrigin {
-            source: "signed.json".into(),
-            line: 1,
-            index: 1,
-        };
-        let loaded =
-            crate::bundle::parse_bundle(std::str::from_utf8(&bundle).unwrap(), origin).unwrap();
+        let loaded = crate::source::bundles_from_bytes(&bundle, "signed.json")
+            .unwrap()
+            .remove(0)
+            .unwrap();
         let trust =
             crate::trust::TrustStore::from_jsonl(&sigstore.trusted_root_json(), "root.json", false)
                 .unwrap();

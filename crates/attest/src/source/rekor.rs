@@ -176,7 +176,6 @@ fn fetch(url: &str) -> Result<Vec<u8>, HttpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::BundleOrigin;
     use crate::source::test_server::{response, serve};
     use attest_testsign::{
         FulcioClaims, ServiceUrls, SignOptions, TestSigstore, TestSigstoreConfig,
@@ -206,12 +205,10 @@ mod tests {
                 "checkpoint": proof.checkpoint,
             }},
         }});
-        let origin = BundleOrigin {
-            source: "v01.json".into(),
-            line: 1,
-            index: 1,
-        };
-        let loaded = parse_bundle(&v01.to_string(), origin).unwrap();
+        let loaded = crate::source::bundles_from_bytes(v01.to_string().as_bytes(), "v01.json")
+            .unwrap()
+            .remove(0)
+            .unwrap();
         (signer, loaded, answer)
     }
 
