@@ -368,6 +368,35 @@ fn quiet_and_verbose_are_flags_of_every_subcommand() {
     }
 }
 
+/// GitHub's Fulcio and TSA chains have three certificates; the links above
+/// the leaf's issuer are the embedded root's own, known verified when the
+/// binary was built, so a process computes only what the bundle brings:
+/// the two leaves' signatures. Fails if the memo's seeds stop matching what
+/// webpki asks for (4 computed).
+#[test]
+fn the_embedded_roots_own_chain_links_are_not_verified_again() {
+    let (code, _, err) = run(attest().current_dir(examples()).args([
+        "verify",
+        "--offline",
+        "-v",
+        "github_provenance_demo-0.0.12-py3-none-any.whl",
+        "--owner",
+        "actions",
+        "--bundle",
+        "github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let p384 = err
+        .lines()
+        .find(|l| l.starts_with("signatures: EcdsaP384Sha384 "))
+        .unwrap_or_else(|| panic!("no P-384 line in {err}"));
+    assert!(
+        p384.starts_with("signatures: EcdsaP384Sha384 2 computed "),
+        "{p384}"
+    );
+    assert!(!p384.ends_with(" 0 remembered"), "{p384}");
+}
+
 #[test]
 fn quiet_leaves_errors_and_verbose_says_where_trust_and_evidence_came_from() {
     // Passing: the summary line goes with --quiet; the exit code stays.
@@ -400,6 +429,8 @@ fn quiet_leaves_errors_and_verbose_says_where_trust_and_evidence_came_from() {
     ] {
         assert!(err.contains(want), "--verbose: no {want:?} in {err}");
     }
+    // ... and the signature verifications, by scheme.
+    assert!(err.contains("signatures: EcdsaP384Sha384 "), "{err}");
     // digest: sha256sum's --quiet (no OK lines) is the global flag; -v times it.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f"), "x").unwrap();

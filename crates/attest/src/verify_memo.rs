@@ -27,6 +27,57 @@ use sigstore_types::HashAlgorithm;
 /// The most verifications remembered (512 KiB of keys).
 pub const MAX_ENTRIES: usize = 16_384;
 
+/// The memo keys of the embedded trusted roots' own certificate chains:
+/// each CA or TSA certificate's signature by the next one up its chain
+/// (public good, GitHub, staging), as webpki asks for them. Those bytes
+/// are compiled into the binary, so their verification cannot come out
+/// differently at run time; knowing them spares every process one P-384
+/// verification (two for GitHub's three-certificate chains), about 0.2 ms
+/// each. The test `seeds_are_the_embedded_roots_verified_links` derives
+/// this list from the embedded roots, verifies every signature in it, and
+/// fails (printing the new list) if an embedded root changes; a key here
+/// only matches the exact key, message and signature it was made from.
+const EMBEDDED_LINKS: &[[u8; 32]] = &[
+    unhex("32b230f8d4240c4c82218a02bb8dceb4e22da51e4fa8e5c06abdac89983b4584"),
+    unhex("3de940bed6d825faa4338f5c40c4e8244df2fe9359de5577ea80530b05e93427"),
+    unhex("69293839a64894750ff312b6c9565259d6f354de255d4014ccd26549e92842bd"),
+    unhex("e5c81f0c5a0c0e27cfaad6377b834a6139ac828da608549c0453d7d7ad1bd05f"),
+    unhex("bb9dd6c6566df8cd604b03c1703758f502e8da95416f90cb4877b33621a9e886"),
+    unhex("6acb7635b40fce351aa8b69b85ac104fee281cb097a6589fd0c301bc6f339325"),
+    unhex("90f97ed842d368a5ececadb92ce7cd89628e4606b2de8bc18bcb46453aba36ed"),
+    unhex("93be4a4d13f05ba0e5e32384e9c391643cf25809aafdfc8dda47a669200c2034"),
+    unhex("d4df831b21a37c6dff8c9dc2c737eb8d26532225900cb31a9066e9291a5bd3ee"),
+    unhex("060701bb11d7d81bbc6d945bf2a12a47ff3eeee0b33cf9d0fde18b09718a25ed"),
+    unhex("f8f51f23c370e39ba6b02b3d860ab50c9d5cd26e5696a16cb56a08c805dfa436"),
+    unhex("41daf4958591405cf4ad1c3f70c60aa7c9d001286bd0776f715193b3495da9ce"),
+    unhex("0cb46186197549b0789057aeee2a925ccc0f2363dbe5f818a586408533d27075"),
+    unhex("112603cea566e747861c65bbaa52186caa542fbad5ab4bcc9c104f05ff2137ea"),
+    unhex("86ad62d8f4c630a5500617e1f2d1b5145b6dc093432adb2107c79dabb0c8d16a"),
+    unhex("c41e44da712324236091be7e645f257ea2023f52a0ccab82e723c8b5d20f6609"),
+    unhex("2148baea61ffa6387e70c6ddc04aa6772a33156984b938584e4f28c7573fb058"),
+    unhex("bfaddc099e4fad46535b711bbf3a60f6ccfa50a53fde0d875e0181063f39b808"),
+];
+
+/// 64 hex digits as 32 bytes, at compile time.
+const fn unhex(hex: &str) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("EMBEDDED_LINKS: not a lower-case hex digit"),
+        }
+    }
+    let bytes = hex.as_bytes();
+    assert!(bytes.len() == 64, "EMBEDDED_LINKS: not 64 hex digits");
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = nibble(bytes[2 * i]) << 4 | nibble(bytes[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
 #[derive(Debug)]
 struct Memo {
     inner: &'static dyn CryptoProvider,
@@ -87,10 +138,12 @@ impl Memo {
     }
 
     fn remembered(&self, key: &[u8; 32]) -> bool {
-        self.verified
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(key)
+        EMBEDDED_LINKS.contains(key)
+            || self
+                .verified
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(key)
     }
 
     fn remember(&self, key: [u8; 32]) {
@@ -315,6 +368,122 @@ mod tests {
         assert_eq!((s.computed, s.remembered), (3, 2));
         assert!(s.nanos > 0);
         assert_eq!(stats.len(), 1);
+    }
+
+    /// A certificate signed by the one above it in an embedded chain:
+    /// scheme, the issuer's public key, the signed bytes, the signature.
+    type Link = (SigningScheme, Vec<u8>, Vec<u8>, Vec<u8>);
+
+    /// Every link of the embedded roots' chains, each verified here.
+    fn embedded_links() -> Vec<Link> {
+        use base64::Engine as _;
+        use der::{Decode as _, Encode as _, Reader as _};
+        let mut keys = Vec::new();
+        for (name, text) in [
+            ("public good", crate::trust::EMBEDDED_PUBLIC_GOOD),
+            ("GitHub", crate::trust::EMBEDDED_GITHUB),
+            ("staging", crate::trust::EMBEDDED_STAGING),
+        ] {
+            let root: serde_json::Value = serde_json::from_str(text).unwrap();
+            for authorities in ["certificateAuthorities", "timestampAuthorities"] {
+                for authority in root[authorities].as_array().unwrap() {
+                    let chain: Vec<Vec<u8>> = authority["certChain"]["certificates"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| {
+                            base64::engine::general_purpose::STANDARD
+                                .decode(c["rawBytes"].as_str().unwrap())
+                                .unwrap()
+                        })
+                        .collect();
+                    for pair in chain.windows(2) {
+                        let (subject, issuer) = (&pair[0], &pair[1]);
+                        // The signed bytes exactly as they stand in the
+                        // certificate (what webpki hands the provider).
+                        let mut reader = der::SliceReader::new(subject).unwrap();
+                        der::Header::decode(&mut reader).unwrap();
+                        let tbs = reader.tlv_bytes().unwrap().to_vec();
+                        let cert = x509_cert::Certificate::from_der(subject).unwrap();
+                        let issuer = x509_cert::Certificate::from_der(issuer).unwrap();
+                        let spki = &issuer.tbs_certificate.subject_public_key_info;
+                        let point = spki.subject_public_key.raw_bytes();
+                        let curve = spki
+                            .algorithm
+                            .parameters
+                            .as_ref()
+                            .unwrap()
+                            .to_der()
+                            .unwrap();
+                        let p384 = curve[2..] == [0x2b, 0x81, 0x04, 0x00, 0x22];
+                        let sha384 =
+                            cert.signature_algorithm.oid.to_string() == "1.2.840.10045.4.3.3";
+                        let scheme = match (p384, sha384) {
+                            (true, true) => SigningScheme::EcdsaP384Sha384,
+                            (true, false) => SigningScheme::EcdsaP384Sha256,
+                            (false, true) => SigningScheme::EcdsaP256Sha384,
+                            (false, false) => SigningScheme::EcdsaP256Sha256,
+                        };
+                        let signature = cert.signature.raw_bytes();
+                        sigstore_crypto::aws_lc_provider()
+                            .verify_raw(scheme, point, &tbs, signature)
+                            .unwrap_or_else(|e| {
+                                panic!("{name}: a chain link does not verify: {e}")
+                            });
+                        let link = (scheme, point.to_vec(), tbs, signature.to_vec());
+                        if !keys.contains(&link) {
+                            keys.push(link);
+                        }
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn seeds_are_the_embedded_roots_verified_links() {
+        let links = embedded_links();
+        let derived: Vec<[u8; 32]> = links
+            .iter()
+            .map(|(scheme, key, signed, sig)| Memo::key(0, *scheme, [key, signed, sig]))
+            .collect();
+        let listed = |keys: &[[u8; 32]]| {
+            keys.iter()
+                .map(|k| format!("    unhex(\"{}\"),\n", hex::encode(k)))
+                .collect::<String>()
+        };
+        assert!(
+            derived == EMBEDDED_LINKS,
+            "EMBEDDED_LINKS is not the embedded roots' chain links; it should read:\n{}",
+            listed(&derived)
+        );
+        // A seed answers its own verification without computing it, and
+        // only its own: one bit changed in the signed bytes, the key or the
+        // signature is computed, and fails.
+        let m = fresh();
+        for (scheme, key, signed, sig) in &links {
+            assert!(m.verify_raw(*scheme, key, signed, sig).is_ok());
+        }
+        let remembered = |m: &Memo| {
+            m.stats
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, s)| (s.computed, s.remembered))
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        };
+        assert_eq!(remembered(&m), (0, links.len() as u64));
+        let (scheme, key, signed, sig) = &links[0];
+        let flip = |v: &Vec<u8>, at: usize| {
+            let mut v = v.clone();
+            v[at] ^= 1;
+            v
+        };
+        assert!(m.verify_raw(*scheme, key, &flip(signed, 40), sig).is_err());
+        assert!(m.verify_raw(*scheme, &flip(key, 10), signed, sig).is_err());
+        assert!(m.verify_raw(*scheme, key, signed, &flip(sig, 20)).is_err());
+        assert_eq!(remembered(&m), (3, links.len() as u64));
     }
 
     fn fresh() -> Memo {

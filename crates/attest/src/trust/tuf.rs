@@ -379,7 +379,33 @@ pub fn last_refresh(repo: &TufRepository, cache_root: &Path) -> Option<jiff::Tim
 /// else from the network (writing the cache through), or, offline, only
 /// from the cache.
 pub fn fetch_target(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarget, TufError> {
+    // Offline without a cache (`--offline` on a machine that never
+    // refreshed) is answered before the async runtime is started: its I/O
+    // driver costs every such process a few syscalls and allocations.
+    if opts.offline {
+        cache_with_metadata(repo, opts)?;
+    }
     block_on(fetch_target_async(repo, opts))
+}
+
+/// The cache root and `repo`'s directory in it, or [`TufError::NoCache`]
+/// when there is no cache directory or it holds no timestamp metadata.
+fn cache_with_metadata<'a>(
+    repo: &TufRepository,
+    opts: &'a FetchOptions,
+) -> Result<(&'a Path, PathBuf), TufError> {
+    let missing = |dir: String| TufError::NoCache {
+        url: repo.url.clone(),
+        dir,
+    };
+    let Some(root) = &opts.cache_root else {
+        return Err(missing("(no cache directory)".into()));
+    };
+    let dir = repo.cache_dir(root);
+    if !dir.join("timestamp.json").exists() {
+        return Err(missing(dir.display().to_string()));
+    }
+    Ok((root, dir))
 }
 
 /// [`fetch_target`] for a caller already inside a tokio runtime.
@@ -538,19 +564,7 @@ fn first_expired(trusted: &TrustedMetadataSet, now: jiff::Timestamp) -> Option<S
 }
 
 async fn from_cache(repo: &TufRepository, opts: &FetchOptions) -> Result<TufTarget, TufError> {
-    let Some(root) = &opts.cache_root else {
-        return Err(TufError::NoCache {
-            url: repo.url.clone(),
-            dir: "(no cache directory)".into(),
-        });
-    };
-    let dir = repo.cache_dir(root);
-    if !dir.join("timestamp.json").exists() {
-        return Err(TufError::NoCache {
-            url: repo.url.clone(),
-            dir: dir.display().to_string(),
-        });
-    }
+    let (root, dir) = cache_with_metadata(repo, opts)?;
     let store = FileStore::new(&dir);
     let at_now = match verify_cache(&dir, store.clone(), repo, opts.now).await {
         Ok((bytes, _)) => {
