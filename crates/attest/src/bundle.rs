@@ -216,8 +216,9 @@ pub struct LoadedBundle {
     /// The typed bundle for the verification core.
     pub bundle: Bundle,
     /// The in-toto statement, if the content is an in-toto DSSE envelope; an
-    /// error if it claims to be one but cannot be decoded.
-    pub statement: Option<Result<Statement, BundleError>>,
+    /// error if it claims to be one but cannot be decoded. Shared (not
+    /// copied) with each [`crate::Verified`] made from this bundle.
+    pub statement: Option<Result<std::sync::Arc<Statement>, BundleError>>,
     /// Where the bundle was fetched from by URL (`bundle_url` in gh's JSON).
     pub bundle_url: String,
     /// Who initiated the attestation on GitHub (`initiator` in gh's JSON).
@@ -336,7 +337,7 @@ pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, Bu
         })?;
     let statement = match &bundle.content {
         SignatureContent::DsseEnvelope(env) if env.payload_type == IN_TOTO_PAYLOAD_TYPE => {
-            Some(Statement::from_payload(env.payload.as_bytes()))
+            Some(Statement::from_payload(env.payload.as_bytes()).map(std::sync::Arc::new))
         }
         _ => None,
     };

@@ -136,8 +136,9 @@ pub struct VerifiedAttestation {
     pub inclusion: Inclusion,
     /// Whether the certificate's SCT was verified.
     pub sct_verified: bool,
-    /// The in-toto statement, if the bundle carries one.
-    pub statement: Option<Statement>,
+    /// The in-toto statement, if the bundle carries one: shared with the
+    /// [`LoadedBundle`] it came from (no copy per verification).
+    pub statement: Option<std::sync::Arc<Statement>>,
     /// For a key-signed bundle, the [`key_fingerprint`] of the public key
     /// that verified it (the signer, where a certificate would name one).
     pub key_fingerprint: Option<String>,
@@ -523,7 +524,7 @@ pub fn verify_bundle_with(
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
         check_subject(st, d)?;
     }
-    check_distribution(loaded, statement.as_ref())?;
+    check_distribution(loaded, statement.as_deref())?;
     let bundle = &loaded.bundle;
     let leaf = bundle
         .signing_certificate()
@@ -715,7 +716,7 @@ pub fn verify_bundle_with_key(
     if let (Some(st), ArtifactInput::Digest(d)) = (&statement, artifact) {
         check_subject(st, d)?;
     }
-    check_distribution(loaded, statement.as_ref())?;
+    check_distribution(loaded, statement.as_deref())?;
     let prepared = instance.prepared().map_err(VerifyError::Trust)?;
     let bundle = &loaded.bundle;
     let material = &bundle.verification_material;
@@ -773,7 +774,7 @@ pub fn verify_bundle_with_key(
 /// go through `verify_bundle_with`, which still requires a log or a TSA).
 fn verify_untimed_key_bundle(
     loaded: &LoadedBundle,
-    statement: Option<Statement>,
+    statement: Option<std::sync::Arc<Statement>>,
     artifact: ArtifactInput<'_>,
     instance: &TrustedInstance,
     prepared: &crate::trust::PreparedRoot,
@@ -835,10 +836,10 @@ fn verify_untimed_key_bundle(
     })
 }
 
-fn statement_of(loaded: &LoadedBundle) -> Result<Option<Statement>, VerifyError> {
+fn statement_of(loaded: &LoadedBundle) -> Result<Option<std::sync::Arc<Statement>>, VerifyError> {
     match &loaded.statement {
         None => Ok(None),
-        Some(Ok(st)) => Ok(Some(st.clone())),
+        Some(Ok(st)) => Ok(Some(std::sync::Arc::clone(st))),
         Some(Err(e @ BundleError::Statement(_))) => Err(VerifyError::Bundle(e.to_string())),
         Some(Err(e)) => Err(VerifyError::Bundle(e.to_string())),
     }

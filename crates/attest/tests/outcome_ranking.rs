@@ -479,12 +479,14 @@ fn key_signed_bundles_match_fail_or_are_not_for_the_artifact() {
     // A statement about another artifact: not for this one, before any
     // cryptography.
     let mut about_other = ok.bundle.clone();
-    about_other.statement = Some(Ok(Statement::from_payload(&statement(
-        &[("x", "sha256", &sha256_hex(b"x"))],
-        SLSA_PROVENANCE_V1,
-        serde_json::json!({}),
-    ))
-    .expect("statement")));
+    about_other.statement = Some(Ok(std::sync::Arc::new(
+        Statement::from_payload(&statement(
+            &[("x", "sha256", &sha256_hex(b"x"))],
+            SLSA_PROVENANCE_V1,
+            serde_json::json!({}),
+        ))
+        .expect("statement"),
+    )));
     let instance = ok.trust.first().expect("a root");
     match evaluate_one_with_key(
         &about_other,

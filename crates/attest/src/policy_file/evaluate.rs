@@ -600,12 +600,12 @@ mod tests {
             tlog_entries_verified: 1,
             inclusion: crate::verify::Inclusion::Proven,
             sct_verified: true,
-            statement: Some(crate::bundle::Statement {
+            statement: Some(std::sync::Arc::new(crate::bundle::Statement {
                 statement_type: "https://in-toto.io/Statement/v1".into(),
                 subjects: Vec::new(),
                 predicate_type: "https://example.com/p".into(),
                 value,
-            }),
+            })),
             key_fingerprint: None,
         };
         Evidence {
