@@ -307,8 +307,7 @@ fn requirements_and_pylock_identities() {
 /// one package, `--quiet`, or a pipe gets none.
 #[test]
 fn a_progress_bar_only_on_a_terminal_for_several_packages() {
-    // `script` gives the command a pseudo-terminal, as an interactive shell has.
-    let Some(script) = common::require_tool("script") else {
+    let Some(pty) = common::Pty::find() else {
         return;
     };
     let idx = index();
@@ -339,11 +338,9 @@ fn a_progress_bar_only_on_a_terminal_for_several_packages() {
             root()
         );
         let (code, out, err) = common::run(
-            std::process::Command::new(&script)
-                .args(["-qec", &cmd, "/dev/null"])
+            pty.command(&cmd)
                 .env_remove("ATTEST_OFFLINE")
-                .env("ATTEST_CACHE_DIR", dir.path().join("cache"))
-                .env("TERM", "xterm"),
+                .env("ATTEST_CACHE_DIR", dir.path().join("cache")),
         );
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("sampleproject 4.0.0"), "{out}");

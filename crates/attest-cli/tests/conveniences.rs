@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{attest, fresh_path, require_tool, run};
+use common::{attest, fresh_path, run};
 
 /// The repository's examples directory (real sigstore-js and GitHub
 /// attestations, verified offline with the embedded roots).
@@ -220,8 +220,7 @@ fn the_terminal_report_is_gh_s_policy_block_and_attestation_list() {
 
 #[test]
 fn colour_on_a_terminal_unless_no_color_or_clicolor_0() {
-    // `script` gives the command a pseudo-terminal, as an interactive shell has.
-    let Some(script) = require_tool("script") else {
+    let Some(pty) = common::Pty::find() else {
         return;
     };
     let bin = env!("CARGO_BIN_EXE_attest");
@@ -230,13 +229,12 @@ fn colour_on_a_terminal_unless_no_color_or_clicolor_0() {
             "env -u NO_COLOR -u CLICOLOR -u CLICOLOR_FORCE -u GH_FORCE_TTY {env} {bin} verify \
              sigstore-js-2.1.0.tgz -d sha512 --owner sigstore --bundle sigstore-js-2.1.0-bundle.json"
         );
-        let (code, out, err) = run(Command::new(&script)
+        let (code, out, err) = run(pty
+            .command(&cmd)
             .current_dir(examples())
-            .args(["-qec", &cmd, "/dev/null"])
             .env("ATTEST_OFFLINE", "1")
             .env("ATTEST_CACHE_DIR", fresh_path("no-cache"))
-            .env("GH_CONFIG_DIR", fresh_path("no-gh-config"))
-            .env("TERM", "xterm"));
+            .env("GH_CONFIG_DIR", fresh_path("no-gh-config")));
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("Verification succeeded"), "{out}");
         out

@@ -162,7 +162,9 @@ fn synthetic(
             attest::verify::Inclusion::NotLogged
         },
         sct_verified: sct,
-        statement: statement.then(|| std::sync::Arc::new(Statement::from_payload(&provenance()).expect("a statement"))),
+        statement: statement.then(|| {
+            std::sync::Arc::new(Statement::from_payload(&provenance()).expect("a statement"))
+        }),
         key_fingerprint: None,
     }
 }

@@ -78,6 +78,27 @@ pub fn require_tool(tool: &str) -> Option<PathBuf> {
     found
 }
 
+/// `script`, found on PATH: it runs a shell command on a pseudo-terminal,
+/// as an interactive shell does, for what attest does only on a terminal.
+pub struct Pty(PathBuf);
+
+impl Pty {
+    /// `script` if installed; else `None` after [`require_tool`]'s skip
+    /// (a failure under `CI=true`).
+    pub fn find() -> Option<Pty> {
+        require_tool("script").map(Pty)
+    }
+
+    /// `shell_command` on a pseudo-terminal of an xterm; stdout is what the
+    /// terminal showed.
+    pub fn command(&self, shell_command: &str) -> Command {
+        let mut c = Command::new(&self.0);
+        c.args(["-qec", shell_command, "/dev/null"])
+            .env("TERM", "xterm");
+        c
+    }
+}
+
 /// `attest verify` of the sigstore-js 2.1.0 tarball (a sha512 subject), run
 /// in `gh_dir()` with `--owner sigstore`; callers add the bundle and the rest.
 pub fn verify_sigstore_js() -> Command {
