@@ -142,11 +142,23 @@ pub fn upload_to_github(
                     detail: e.to_string(),
                 })?;
             let status = resp.status();
-            // actions/attest retries the upload; so do we, on 5xx and 429.
-            if (status.is_server_error() || status.as_u16() == 429) && attempt < 4 {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(250 << attempt)).await;
-                continue;
+            // actions/attest retries the upload; so do we, on 5xx and 429,
+            // by the retry policy of every HTTP client of ours: the server's
+            // Retry-After (a wait over a minute is an error at once), else
+            // a backoff from 250 ms, three retries.
+            match http::retry_decision(status, resp.headers(), attempt) {
+                http::Retry::No => {}
+                http::Retry::After(wait) => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                http::Retry::TooLong(wait) => {
+                    return Err(HttpError::RateLimited {
+                        url: url.clone(),
+                        seconds: wait.as_secs(),
+                    });
+                }
             }
             // The answer is a small JSON object; an error body is only quoted.
             let mut resp = resp;
@@ -207,7 +219,7 @@ mod tests {
         use crate::source::test_server::response;
         let (result, heads) = upload(vec![
             response("503 Service Unavailable", "", b""),
-            response("429 Too Many Requests", "", b""),
+            response("429 Too Many Requests", "retry-after: 0\r\n", b""),
             response("201 Created", "", br#"{"id":42}"#),
         ]);
         assert_eq!(result.unwrap(), 42);
@@ -230,11 +242,26 @@ mod tests {
         let (result, _) = upload(vec![response("201 Created", "", &padded(70_000))]);
         assert!(result.is_err());
 
-        // After the fourth retry the fifth error is the answer.
+        // After the third retry the fourth error is the answer.
         let (result, heads) = upload(vec![response("502 Bad Gateway", "", b"down"); 6]);
         let e = result.unwrap_err().to_string();
         assert!(e.contains("502"), "{e}");
-        assert_eq!(heads.len(), 5);
+        assert_eq!(heads.len(), 4);
+
+        // The server's Retry-After is read: over a minute, the rate limit
+        // is the answer at once, not a wait.
+        let (result, heads) = upload(vec![
+            response(
+                "429 Too Many Requests",
+                "retry-after: 3600\r\n",
+                b""
+            );
+            2
+        ]);
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("rate limit"), "{e}");
+        assert!(e.contains("3600"), "{e}");
+        assert_eq!(heads.len(), 1);
 
         // A client error is not retried, and its body is quoted even when
         // longer than an answer may be.
