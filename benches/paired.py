@@ -3,15 +3,21 @@
 
     benches/paired.py RUNS NAME=COMMAND [NAME=COMMAND ...]
 
-Runs the commands in turn, RUNS rounds (after 5 warm-up rounds), so every
-command sees the same machine state; reports each one's median and best wall
-time and its median CPU (user + system, from wait4's rusage), and every
-command's ratio to the last one. A command that exits non-zero stops the
+Runs the commands in turn, back to back, RUNS rounds (after 5 warm-up
+rounds), so every command sees the same machine state. A command run right
+after a heavy one (gh: its Go runtime still winding down on the other core)
+was measured up to 1.5 ms slower, which a fixed order charges to one
+command only: the order is shuffled every round (fixed seed). (A pause
+between runs is no cure: on this VM an idle CPU made every short process
+1-2 ms slower, as a cold single invocation is.) Reports each one's median and best wall time and its median CPU
+(user + system, from wait4's rusage), and every command's ratio to the
+last one. A command that exits non-zero stops the
 run: timing a failure would be a lie. Commands are split with shlex and
 exec'd directly (no shell), as `hyperfine -N` does.
 """
 
 import os
+import random
 import shlex
 import statistics
 import sys
@@ -55,8 +61,11 @@ def main():
             run_once(argv)
     walls = {name: [] for name, _ in commands}
     cpus = {name: [] for name, _ in commands}
+    order = list(commands)
+    shuffle = random.Random(7).shuffle
     for _ in range(runs):
-        for name, argv in commands:
+        shuffle(order)
+        for name, argv in order:
             wall, cpu = run_once(argv)
             walls[name].append(wall)
             cpus[name].append(cpu)
