@@ -11,8 +11,9 @@
 # attest crate's tests (its integration tests kill the bundle-shape and
 # certificate mutants the unit tests miss), then the CLI's tests (which drive
 # the GitHub, registry and signing paths end to end). Hours on 2 cores; run
-# it by hand, not in CI. `--shard K/N` (passed on to every pass) cuts the
-# scope into slices that can be run in different sessions.
+# it by hand, not in CI. `--shard K/N` (given to the first pass) cuts the
+# scope into slices that can be run in different sessions. Results in
+# OUT_DIR/pass{1,2,3}/mutants.out/ (--fast: OUT_DIR/mutants.out/).
 # --fast: the subset CI can afford: which token goes to which GitHub API
 # (source/github/token.rs) and which credentials go to which registry and
 # token service (source/oci/auth.rs), against the library's unit tests and
@@ -73,22 +74,41 @@ ulimit -v 8000000
 # RegistryCredentials::anonymous is Self::default(): its one mutant
 # (-> Default::default()) is the same code (docs/mutation-testing.md).
 run() {
-  local rc=0
+  local dir=$1 rc=0
+  shift
   cargo mutants --in-place --timeout 90 -p attest "${args[@]}" \
     -E 'impl fmt::(Display|Debug) for' -E 'RegistryCredentials::anonymous' "${extra[@]}" \
-    -o "$out" "$@" || rc=$?
+    -o "$dir" "$@" || rc=$?
   if [ "$rc" -gt 3 ] || { $fast && [ "$rc" -ne 0 ]; }; then
     exit "$rc"
   fi
   return 0
 }
 
+# The mutants a pass left (missed or timed out), as one exact --re regex;
+# exit status 1 when there are none. (Not --iterate: with --shard,
+# cargo-mutants 27.1.0 slices what --iterate leaves, not the scope.)
+survivors() {
+  cat "$1"/mutants.out/missed.txt "$1"/mutants.out/timeout.txt 2>/dev/null | python3 -c '
+import sys
+names = [l.rstrip("\n") for l in sys.stdin if l.strip()]
+meta = set("\\.+*?()|[]{}^$#&-~")
+esc = lambda s: "".join("\\" + c if c in meta else c for c in s)
+print("^(" + "|".join(esc(n) for n in names) + ")$") if names else sys.exit(1)'
+}
+
 if $fast; then
-  run --test-package attest "$@"
+  run "$out" --test-package attest "$@"
   exit 0
 fi
-run --test-package attest --cargo-arg=--lib "$@"
+# Extra arguments (--shard K/N, --list, ...) go to the first pass, which
+# picks the mutants; the later passes take its survivors by name.
+run "$out/pass1" --test-package attest --cargo-arg=--lib "$@"
 case " $* " in *" --list "*) exit 0 ;; esac
-# The survivors only (--iterate skips what was caught or unviable).
-run --test-package attest --iterate "$@"
-run --test-package attest-cli --iterate "$@"
+re=$(survivors "$out/pass1") || exit 0
+run "$out/pass2" --test-package attest -F "$re"
+re=$(survivors "$out/pass2") || exit 0
+# The CLI's tests with the library's: cargo-mutants' baseline does not run
+# another package's tests given as --test-package (seen at cargo-mutants
+# 27.1.0), so the workspace is named and the baseline is pass 1's.
+run "$out/pass3" --test-workspace=true --baseline=skip -F "$re"
