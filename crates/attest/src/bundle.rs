@@ -429,8 +429,15 @@ fn check_shape(shape: &Shape) -> Result<(), String> {
     use crate::json::JsonKind;
     match shape.media_type {
         Some(JsonKind::String) => {}
-        // v0.1 bundles from old cosign may omit it; the core defaults it.
-        None => {}
+        // The bundle spec requires it and sigstore-go (gh) and
+        // sigstore-python refuse a bundle without it; the core would read
+        // it as v0.1, the version with the weakest log-entry rules.
+        None => {
+            return Err(
+                "missing media type (field mediaType: expected application/vnd.dev.sigstore.bundle.v0.3+json or another bundle version)"
+                    .into(),
+            )
+        }
         Some(other) => {
             return Err(format!(
                 "field mediaType: expected a string, found {}",
@@ -591,6 +598,29 @@ mod tests {
         assert!(
             e2.starts_with("x.jsonl:2:") && e2.contains("mediaType"),
             "{e2}"
+        );
+    }
+
+    /// The bundle spec requires `mediaType`, and gh (sigstore-go) refuses a
+    /// bundle without it: a real bundle with it removed is refused, not read
+    /// as v0.1.
+    #[test]
+    fn a_bundle_without_a_media_type_is_refused() {
+        let real = include_str!("../../../examples/sigstore-js-2.1.0-bundle.json");
+        let mut value: serde_json::Value = serde_json::from_str(real).unwrap();
+        assert!(split_bundles(&value.to_string(), "b.json")
+            .remove(0)
+            .is_ok());
+        value.as_object_mut().unwrap().remove("mediaType");
+        let e = split_bundles(&value.to_string(), "b.json")
+            .remove(0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "b.json:1: not a Sigstore bundle: missing media type (field mediaType: expected"
+            ),
+            "{e}"
         );
     }
 
