@@ -624,6 +624,27 @@ mod tests {
         );
     }
 
+    /// A field missing at the top of the statement is named by the serde
+    /// message alone; deeper ones carry their path.
+    #[test]
+    fn statement_errors_name_the_path_below_the_top_only() {
+        let top = Statement::from_payload(
+            br#"{"subject":[{"name":"a","digest":{"sha256":"00"}}],"predicateType":"p"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(top, "in-toto statement: missing field `_type`");
+        let deep = Statement::from_payload(
+            br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a"}],"predicateType":"p"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            deep,
+            "in-toto statement: field subject[0]: missing field `digest`"
+        );
+    }
+
     #[test]
     fn unknown_media_type_is_named() {
         let text = r#"{"mediaType":"application/vnd.dev.sigstore.bundle+json;version=9","verificationMaterial":{},"dsseEnvelope":{}}"#;
