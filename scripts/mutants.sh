@@ -63,7 +63,11 @@ done
 tree="${ATTEST_MUTANTS_TREE:-$(dirname "$repo")/attest-mutants-tree}"
 rm -rf "$tree"
 mkdir -p "$tree"
-git -C "$repo" archive HEAD | tar -C "$tree" -xf -
+# -m: the files get the time of extraction, not the commit's. A target
+# directory kept from an earlier run may hold the build of that run's last
+# mutant, newer than the commit's time: cargo would take it as up to date
+# and the "unmutated" baseline would be a mutant.
+git -C "$repo" archive HEAD | tar -C "$tree" -xmf -
 cd "$tree"
 export CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target/mutants-build}"
 # A mutant that loops while allocating must not take the machine down.
