@@ -488,3 +488,34 @@ fn the_run_status_is_the_most_serious_failure() {
         );
     }
 }
+
+/// Every bundle that matched no artifact is counted, and the first
+/// `Unmatched::LISTED` are kept, in input order, with their reasons.
+#[test]
+fn unmatched_bundles_are_all_counted_and_the_first_ones_listed() {
+    let f = fixture();
+    let n = attest::release::Unmatched::LISTED + 5;
+    let text = "{}\n".repeat(n);
+    let bundles = bundles_from_bytes(text.as_bytes(), "many.jsonl").expect("a bundle file");
+    assert_eq!(bundles.len(), n);
+    let v = verify_both(
+        vec![computed("a", sha256(b"a"))],
+        &bundles,
+        &f.trust,
+        &policy(),
+    );
+    assert_eq!(v.unmatched.count, n);
+    assert_eq!(v.unmatched.first.len(), attest::release::Unmatched::LISTED);
+    // An unreadable bundle has no origin of its own: its place in the
+    // input, and the reason, which names the file and line.
+    for (i, (origin, reason)) in v.unmatched.first.iter().enumerate() {
+        assert_eq!(origin.index, i + 1);
+        assert!(
+            reason.starts_with(&format!(
+                "many.jsonl:{}: not a Sigstore bundle: missing media type",
+                i + 1
+            )),
+            "{reason}"
+        );
+    }
+}
