@@ -9,10 +9,10 @@ after a heavy one (gh: its Go runtime still winding down on the other core)
 was measured up to 1.5 ms slower, which a fixed order charges to one
 command only: the order is shuffled every round (fixed seed). (A pause
 between runs is no cure: on this VM an idle CPU made every short process
-1-2 ms slower, as a cold single invocation is.) Reports each one's median and best wall time and its median CPU
-(user + system, from wait4's rusage), and every command's ratio to the
-last one. A command that exits non-zero stops the
-run: timing a failure would be a lie. Commands are split with shlex and
+1-2 ms slower, as a cold single invocation is.) Reports each one's median
+and best wall time and its median CPU (user + system, from wait4's
+rusage), and every command's ratio to the last one. A command that exits
+non-zero stops the run: timing a failure would be a lie. Commands are split with shlex and
 exec'd directly (no shell), as `hyperfine -N` does.
 """
 

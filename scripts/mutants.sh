@@ -6,7 +6,8 @@
 #   scripts/mutants.sh [--fast] [OUT_DIR] [more cargo-mutants arguments, e.g. --list]
 #
 # Without --fast: every file of the scope (about 1,550 mutants), in three
-# passes, each over the survivors of the one before (--iterate): the attest
+# passes, each over the survivors of the one before (named by an exact
+# --re regex, not --iterate; see survivors() below): the attest
 # crate's unit tests (about 4 s a run, most mutants die here), then all the
 # attest crate's tests (its integration tests kill the bundle-shape and
 # certificate mutants the unit tests miss), then the CLI's tests (which drive

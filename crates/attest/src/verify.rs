@@ -29,7 +29,7 @@ use sigstore_verify::{
 };
 
 use crate::artifact::{ArtifactDigest, DigestAlgorithm};
-use crate::bundle::{BundleError, LoadedBundle, Statement};
+use crate::bundle::{LoadedBundle, Statement};
 use crate::certificate::{certificate_names, CertificateSummary};
 use crate::trust::{InstanceKind, RootSource, TrustError, TrustStore, TrustedInstance};
 
@@ -840,7 +840,6 @@ fn statement_of(loaded: &LoadedBundle) -> Result<Option<std::sync::Arc<Statement
     match &loaded.statement {
         None => Ok(None),
         Some(Ok(st)) => Ok(Some(std::sync::Arc::clone(st))),
-        Some(Err(e @ BundleError::Statement(_))) => Err(VerifyError::Bundle(e.to_string())),
         Some(Err(e)) => Err(VerifyError::Bundle(e.to_string())),
     }
 }

@@ -35,10 +35,11 @@ pub const MAX_ENTRIES: usize = 16_384;
 /// GitHub bundle two of its four P-384 verifications (the Fulcio and TSA
 /// intermediates' signatures by GitHub's root, about 0.2 ms each; measured
 /// with `--verbose`); for a public-good bundle the core asks for none of
-/// these links, and the seeds cost one lookup in 18 keys. The test `seeds_are_the_embedded_roots_verified_links` derives
-/// this list from the embedded roots, verifies every signature in it, and
-/// fails (printing the new list) if an embedded root changes; a key here
-/// only matches the exact key, message and signature it was made from.
+/// these links, and the seeds cost one lookup in 18 keys. The test
+/// `seeds_are_the_embedded_roots_verified_links` derives this list from the
+/// embedded roots, verifies every signature in it, and fails (printing the
+/// new list) if an embedded root changes; a key here only matches the exact
+/// key, message and signature it was made from.
 const EMBEDDED_LINKS: &[[u8; 32]] = &[
     unhex("32b230f8d4240c4c82218a02bb8dceb4e22da51e4fa8e5c06abdac89983b4584"),
     unhex("3de940bed6d825faa4338f5c40c4e8244df2fe9359de5577ea80530b05e93427"),
@@ -380,7 +381,7 @@ mod tests {
     fn embedded_links() -> Vec<Link> {
         use base64::Engine as _;
         use der::{Decode as _, Encode as _, Reader as _};
-        let mut keys = Vec::new();
+        let mut links = Vec::new();
         for (name, text) in [
             ("public good", crate::trust::EMBEDDED_PUBLIC_GOOD),
             ("GitHub", crate::trust::EMBEDDED_GITHUB),
@@ -433,14 +434,14 @@ mod tests {
                                 panic!("{name}: a chain link does not verify: {e}")
                             });
                         let link = (scheme, point.to_vec(), tbs, signature.to_vec());
-                        if !keys.contains(&link) {
-                            keys.push(link);
+                        if !links.contains(&link) {
+                            links.push(link);
                         }
                     }
                 }
             }
         }
-        keys
+        links
     }
 
     #[test]

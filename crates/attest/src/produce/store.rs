@@ -146,19 +146,8 @@ pub fn upload_to_github(
             // by the retry policy of every HTTP client of ours: the server's
             // Retry-After (a wait over a minute is an error at once), else
             // a backoff from 250 ms, three retries.
-            match http::retry_decision(status, resp.headers(), attempt) {
-                http::Retry::No => {}
-                http::Retry::After(wait) => {
-                    attempt += 1;
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                http::Retry::TooLong(wait) => {
-                    return Err(HttpError::RateLimited {
-                        url: url.clone(),
-                        seconds: wait.as_secs(),
-                    });
-                }
+            if http::wait_to_retry(&url, status, resp.headers(), &mut attempt).await? {
+                continue;
             }
             // The answer is a small JSON object; an error body is only quoted.
             let mut resp = resp;

@@ -184,6 +184,29 @@ pub(crate) fn retry_decision(status: StatusCode, headers: &HeaderMap, attempt: u
     }
 }
 
+/// Apply [`retry_decision`] to an answer: `true` after waiting when it is to
+/// be asked again (`attempt` counted), `false` when it is final, and the
+/// rate limit as the error when the server asks for too long a wait.
+pub(crate) async fn wait_to_retry(
+    url: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    attempt: &mut u32,
+) -> Result<bool, HttpError> {
+    match retry_decision(status, headers, *attempt) {
+        Retry::No => Ok(false),
+        Retry::After(wait) => {
+            *attempt += 1;
+            tokio::time::sleep(wait).await;
+            Ok(true)
+        }
+        Retry::TooLong(wait) => Err(HttpError::RateLimited {
+            url: url.to_string(),
+            seconds: wait.as_secs(),
+        }),
+    }
+}
+
 /// A service's base URL (a package index, a registry): without a
 /// trailing `/`, and HTTPS unless the host is loopback (plain HTTP would let
 /// anyone on the path answer for the service).
@@ -252,19 +275,8 @@ pub async fn get(
         };
         let mut resp = req.send().await.map_err(transport)?;
         let status = resp.status();
-        match retry_decision(status, resp.headers(), attempt) {
-            Retry::No => {}
-            Retry::After(wait) => {
-                attempt += 1;
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            Retry::TooLong(wait) => {
-                return Err(HttpError::RateLimited {
-                    url: url.to_string(),
-                    seconds: wait.as_secs(),
-                })
-            }
+        if wait_to_retry(url, status, resp.headers(), &mut attempt).await? {
+            continue;
         }
         let final_url = resp.url().to_string();
         let headers = resp.headers().clone();
