@@ -174,7 +174,11 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
             report::plural(unmatched.count, "attestation")
         );
         for (origin, reason) in &unmatched.first {
-            eprintln!("  - attestation #{} ({origin}): {reason}", origin.index);
+            eprintln!(
+                "  - {}: {}",
+                report::attestation_label(origin),
+                report::printable_name(reason)
+            );
         }
         if unmatched.count > unmatched.first.len() {
             eprintln!("  … and {} more", unmatched.count - unmatched.first.len());
@@ -472,6 +476,8 @@ fn from_manifest(
         Some(d) => d.to_path_buf(),
         None => manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
+    // Resolved once: every name is checked against it.
+    let root = std::fs::canonicalize(&dir);
     let pending = parsed
         .entries
         .into_iter()
@@ -494,9 +500,7 @@ fn from_manifest(
             // A name may be a symlink; what it resolves to must stay inside
             // the release directory.
             let path = dir.join(&e.name);
-            if let (Ok(real), Ok(root)) =
-                (std::fs::canonicalize(&path), std::fs::canonicalize(&dir))
-            {
+            if let (Ok(real), Ok(root)) = (std::fs::canonicalize(&path), &root) {
                 if !real.starts_with(&root) {
                     return Pending::Ready(ReleaseArtifact {
                         name: e.name,

@@ -169,9 +169,8 @@ pub fn detail_results(verdict: &ArtifactVerdict) {
             _ => r.outcome.reason(),
         };
         eprintln!(
-            "attestation #{} ({}): {}",
-            r.origin.index,
-            report::printable_name(&r.origin.to_string()),
+            "{}: {}",
+            report::printable_name(&report::attestation_label(&r.origin)),
             report::printable_name(&what)
         );
     }

@@ -663,7 +663,7 @@ fn npm_publish_attestations_are_verified_with_the_registry_keys() {
     assert!(err.contains("1 publish attestation verified"), "{err}");
     // Each refused as a failed verification, by the check that refuses it.
     for (bad, why) in [
-        ("invalid", "npm's publish attestation: sigstore@0.4.0 attestations:0: not a Sigstore bundle: Invalid encoding: invalid base64"),
+        ("invalid", "npm's publish attestation: sigstore@0.4.0 attestations: not a Sigstore bundle: Invalid encoding: invalid base64"),
         ("malformed-subject", "npm's publish attestation: in-toto statement: field subject[0]: missing field `digest`"),
         ("mismatched-keyid", "a signature names key JXkT/aBM9baLZ7dpjJLQhJrj3Ru5s/OSXoZzZsPUyhg, which is not one of npm's registry keys"),
         ("mismatched-subject-digest", "npm's publish attestation: no subject of the statement has digest"),

@@ -223,3 +223,43 @@ fn malformed_trusted_roots_and_flags() {
         assert_eq!(code, 2, "{args:?}: {err}");
     }
 }
+
+/// In a release, a bundle that could not be read is listed with the place
+/// its error names, never as an origin of its own that is blank (`(:0)`),
+/// whether the bundle file is read as a stream (text) or whole (JSON).
+#[test]
+fn an_unreadable_bundle_in_a_release_is_listed_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let digest = attest::artifact::digest_file(
+        &gh_dir().join(ARTIFACT),
+        attest::artifact::DigestAlgorithm::Sha512,
+    )
+    .unwrap();
+    let manifest = dir.path().join("SHA512SUMS");
+    std::fs::write(&manifest, format!("{}  {ARTIFACT}\n", digest.hex())).unwrap();
+    let good = std::fs::read_to_string(gh_dir().join("sigstore-js-2.1.0-bundle.json")).unwrap();
+    let compact: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let bundles = dir.path().join("mixed.jsonl");
+    std::fs::write(&bundles, format!("[1, 2, 3]\n{compact}\n")).unwrap();
+    for format in [&[][..], &["--format", "json"][..]] {
+        let (code, _out, err) = run(attest()
+            .args(["-v", "verify", "--owner", "sigstore", "--manifest"])
+            .arg(&manifest)
+            .arg("--dir")
+            .arg(gh_dir())
+            .arg("--bundle")
+            .arg(&bundles)
+            .args(format));
+        assert_eq!(code, 0, "{format:?}: {err}");
+        let listed = err
+            .lines()
+            .find(|l| l.contains("attestation #1"))
+            .unwrap_or_else(|| panic!("{format:?}: no attestation #1 in {err}"));
+        assert!(
+            listed.starts_with("  - attestation #1: ")
+                && listed.contains("mixed.jsonl:1: not a Sigstore bundle: expected a JSON object"),
+            "{format:?}: {listed:?}"
+        );
+        assert!(!err.contains(":0"), "{format:?}: {err}");
+    }
+}

@@ -39,17 +39,35 @@ pub const MAX_CHAIN_CERTIFICATES: usize = 10;
 /// JSON value starts on (1 for a plain `.json` file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleOrigin {
-    /// File name or URL, as the user gave it.
+    /// File name or URL, as the user gave it; empty for a bundle that could
+    /// not be read, whose error names the place instead.
     pub source: String,
-    /// 1-based line where the bundle's JSON value starts.
+    /// 1-based line where the bundle's JSON value starts; 0 where the
+    /// source has no lines of its own (a registry, an API response).
     pub line: usize,
     /// 1-based position of the bundle in its source.
     pub index: usize,
 }
 
+impl BundleOrigin {
+    /// The origin of a bundle that could not be read: only its position is
+    /// known here (its [`BundleError`] names the file and line).
+    pub fn unread(index: usize) -> Self {
+        BundleOrigin {
+            source: String::new(),
+            line: 0,
+            index,
+        }
+    }
+}
+
 impl fmt::Display for BundleOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.source, self.line)
+        if self.line == 0 {
+            f.write_str(&self.source)
+        } else {
+            write!(f, "{}:{}", self.source, self.line)
+        }
     }
 }
 

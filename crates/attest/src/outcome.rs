@@ -224,11 +224,7 @@ pub fn evaluate_bundles_by(
         .enumerate()
         .map(|(i, parsed)| match parsed {
             Err(e) => AttestationResult {
-                origin: BundleOrigin {
-                    source: String::new(),
-                    line: 0,
-                    index: i + 1,
-                },
+                origin: BundleOrigin::unread(i + 1),
                 bundle: None,
                 outcome: Outcome::Unreadable(e.clone()),
             },

@@ -493,15 +493,6 @@ impl Tally {
     }
 }
 
-/// The origin of a bundle that could not be parsed: only its position is known.
-fn unparsed_origin(index: usize) -> BundleOrigin {
-    BundleOrigin {
-        source: String::new(),
-        line: 0,
-        index,
-    }
-}
-
 /// The key under which identical bundles (the same JSON, however it is
 /// laid out, for the same PEP 740 distribution file if any) share one
 /// verification.
@@ -579,7 +570,7 @@ pub(crate) fn verify_release_with(
         });
         let origin = match b {
             Ok(b) => b.origin.clone(),
-            Err(_) => unparsed_origin(i + 1),
+            Err(_) => BundleOrigin::unread(i + 1),
         };
         match b {
             Err(e) => tally.unreadable(&origin, e),
@@ -633,10 +624,6 @@ pub(crate) fn verify_release_stream_with(
     let mut position = 0usize;
     while bundles.peek().is_some() {
         let chunk: Vec<Result<RawBundle, BundleError>> = bundles.by_ref().take(CHUNK).collect();
-        let origins: Vec<Option<BundleOrigin>> = chunk
-            .iter()
-            .map(|r| r.as_ref().ok().map(|r| r.origin.clone()))
-            .collect();
         let mut parsed: Vec<Result<LoadedBundle, BundleError>> = chunk
             .into_par_iter()
             .map(|r| r.and_then(|r| r.parse()))
@@ -680,12 +667,8 @@ pub(crate) fn verify_release_stream_with(
         for (i, (b, outcome)) in parsed.iter().zip(outcomes).enumerate() {
             position += 1;
             match b {
-                Err(e) => {
-                    let origin = origins[i]
-                        .clone()
-                        .unwrap_or_else(|| unparsed_origin(position));
-                    tally.unreadable(&origin, e);
-                }
+                // The error names the place, as in `verify_release_with`.
+                Err(e) => tally.unreadable(&BundleOrigin::unread(position), e),
                 Ok(b) => {
                     let key = keys[i].expect("a parsed bundle had text");
                     if let Some(outcome) = outcome {

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::artifact::ArtifactDigest;
+use crate::bundle::BundleOrigin;
 use crate::outcome::{ArtifactVerdict, AttestationResult, Outcome, Status};
 use crate::policy::Policy;
 use crate::release::ReleaseVerdict;
@@ -256,17 +257,28 @@ pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
         .filter(|r| !matches!(r.outcome, Outcome::Matched { .. }))
         .collect();
     for r in unmatched.iter().take(MAX_LISTED) {
-        let name = if r.origin.source.is_empty() {
-            format!("attestation #{}", r.origin.index)
-        } else {
-            format!("attestation #{} ({})", r.origin.index, r.origin)
-        };
-        let _ = writeln!(out, "  - {name}: {}", r.outcome.reason());
+        let _ = writeln!(
+            out,
+            "  - {}: {}",
+            attestation_label(&r.origin),
+            r.outcome.reason()
+        );
     }
     if unmatched.len() > MAX_LISTED {
         let _ = writeln!(out, "  … and {} more", unmatched.len() - MAX_LISTED);
     }
     out
+}
+
+/// `attestation #N (FILE:LINE)`, the name of one attestation in messages;
+/// `attestation #N` alone for a bundle that could not be read, whose
+/// reason names the place.
+pub fn attestation_label(origin: &BundleOrigin) -> String {
+    if origin.source.is_empty() {
+        format!("attestation #{}", origin.index)
+    } else {
+        format!("attestation #{} ({origin})", origin.index)
+    }
 }
 
 /// The one line printed when stdout is not a terminal.
@@ -522,6 +534,28 @@ mod tests {
         assert_eq!(
             split_workflow_uri("https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"),
             ("sigstore/sigstore-js".to_string(), ".github/workflows/release.yml@refs/heads/main".to_string())
+        );
+    }
+
+    #[test]
+    fn an_attestation_is_named_by_its_origin_unless_it_could_not_be_read() {
+        let at = |source: &str, line| BundleOrigin {
+            source: source.into(),
+            line,
+            index: 3,
+        };
+        assert_eq!(
+            attestation_label(&at("b.jsonl", 7)),
+            "attestation #3 (b.jsonl:7)"
+        );
+        // A registry or an API response has no lines.
+        assert_eq!(
+            attestation_label(&at("https://registry.npmjs.org/x", 0)),
+            "attestation #3 (https://registry.npmjs.org/x)"
+        );
+        assert_eq!(
+            attestation_label(&BundleOrigin::unread(3)),
+            "attestation #3"
         );
     }
 

@@ -383,7 +383,7 @@ mod tests {
         assert_eq!(origin, &first);
         assert_eq!(
             detail,
-            &format!("{first}:0: not a Sigstore bundle: field verificationMaterial.tlogEntries[0].kindVersion: unsupported Rekor entry format: intoto/0.0.1")
+            &format!("{first}: not a Sigstore bundle: field verificationMaterial.tlogEntries[0].kindVersion: unsupported Rekor entry format: intoto/0.0.1")
         );
 
         assert!(requests.recv().unwrap().starts_with(&format!(
