@@ -1,6 +1,7 @@
 //! A loopback HTTP server for the library's unit tests: it answers its
 //! connections, in order, with the raw responses given (then stops
-//! listening), and hands back each request's head.
+//! listening), and hands back each request's head. An empty response is a
+//! stall: the request is read and the connection held open, unanswered.
 
 use std::io::{Read, Write};
 use std::sync::mpsc::Receiver;
@@ -12,6 +13,7 @@ pub(crate) fn serve(responses: Vec<Vec<u8>>) -> (String, Receiver<String>) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut held = Vec::new();
         for response in responses {
             let Ok((mut stream, _)) = listener.accept() else {
                 return;
@@ -25,7 +27,15 @@ pub(crate) fn serve(responses: Vec<Vec<u8>>) -> (String, Receiver<String>) {
                 }
             }
             let _ = tx.send(String::from_utf8_lossy(&request).into_owned());
-            let _ = stream.write_all(&response);
+            if response.is_empty() {
+                held.push(stream);
+            } else {
+                let _ = stream.write_all(&response);
+            }
+        }
+        if !held.is_empty() {
+            // Longer than any test waits for an answer.
+            std::thread::sleep(std::time::Duration::from_secs(60));
         }
     });
     (url, rx)

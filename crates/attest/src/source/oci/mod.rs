@@ -131,13 +131,19 @@ pub(super) fn is_loopback(registry: &str) -> bool {
 /// A registry client: plain HTTP only for loopback registries (as Docker
 /// allows for localhost), HTTPS everywhere else, our timeouts.
 pub fn client_for(reference: &Reference) -> Client {
+    client_with_timeout(reference, request_timeout())
+}
+
+/// [`client_for`] with `timeout` for each request (connecting: at most
+/// 10 s of it): a registry that stalls one request fails it, well before
+/// the whole operation's deadline.
+fn client_with_timeout(reference: &Reference, timeout: std::time::Duration) -> Client {
     let registry = reference.resolve_registry().to_string();
     let protocol = if is_loopback(&registry) {
         ClientProtocol::HttpsExcept(vec![registry])
     } else {
         ClientProtocol::Https
     };
-    let timeout = request_timeout();
     Client::new(ClientConfig {
         protocol,
         read_timeout: Some(timeout),
@@ -1623,6 +1629,61 @@ mod tests {
                 ),
             }
         );
+    }
+
+    /// `fetch_manifest_digest` by a client with a 300 ms request timeout,
+    /// bounded at 10 s: `Err` for a request that timed out, with how long
+    /// it took; a panic if nothing ended the request.
+    fn fetch_digest_within_300ms(base: &str) -> (Result<String, String>, std::time::Duration) {
+        let r = reference(base);
+        let client = client_with_timeout(&r, std::time::Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let got = block_on(async {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                client.fetch_manifest_digest(&r, &RegistryAuth::Anonymous),
+            )
+            .await
+        })
+        .unwrap()
+        .expect("the request timeout ends a stalled request, not the 10 s bound");
+        (got.map_err(|e| e.to_string()), started.elapsed())
+    }
+
+    #[test]
+    fn the_push_client_gives_up_on_a_registry_that_stops_answering() {
+        // The ping is answered; the manifest request is read, never answered.
+        let (base, requests) = serve(vec![ok(b"{}"), Vec::new()]);
+        let (got, took) = fetch_digest_within_300ms(&base);
+        assert!(got.is_err(), "{got:?}");
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+        assert!(head_of(&requests).starts_with("get /v2/ "));
+        assert!(head_of(&requests).starts_with("head /v2/o/r/manifests/latest "));
+    }
+
+    #[test]
+    fn the_push_client_gives_up_on_a_registry_that_never_accepts() {
+        // A listener whose accept queue (one connection, for a backlog of 0)
+        // is full and never accepted: the kernel drops further SYNs, so a
+        // connection attempt hangs. The request timeout covers connecting
+        // (the separate connect timeout only caps that part at 10 s, for
+        // request timeouts above it: not tested, it would take 10 s).
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(
+                &"127.0.0.1:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+        socket.listen(0).unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let _queued = std::net::TcpStream::connect(addr).unwrap();
+        let (got, took) = fetch_digest_within_300ms(&format!("http://{addr}"));
+        assert!(got.is_err(), "{got:?}");
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 
     #[test]
