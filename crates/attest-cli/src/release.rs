@@ -501,7 +501,7 @@ fn from_manifest(
             // the release directory.
             let path = dir.join(&e.name);
             if let (Ok(real), Ok(root)) = (std::fs::canonicalize(&path), &root) {
-                if !real.starts_with(&root) {
+                if !real.starts_with(root) {
                     return Pending::Ready(ReleaseArtifact {
                         name: e.name,
                         listed: Some(e.digest),
