@@ -283,6 +283,48 @@ fn identical_bundles_are_verified_once_and_share_the_outcome() {
 }
 
 #[test]
+fn each_artifact_names_its_own_signer() {
+    // Certificates without a Build Signer URI: the signer is the SAN, and
+    // both have no signer URI. The streamed verdict shares one effect
+    // between consecutive matches only when both names are the same.
+    let mut f = fixture();
+    let workflow = |file: &str| FulcioClaims {
+        subject_alternative_name: format!(
+            "https://github.com/octo-org/octo-repo/.github/workflows/{file}@refs/heads/main"
+        ),
+        build_signer_uri: String::new(),
+        ..FulcioClaims::default()
+    };
+    let (a, b) = (b"first file\n", b"second file\n");
+    let for_a = f.sign_claims(
+        &[("a", "sha256", &sha256_hex(a))],
+        &workflow("release.yml"),
+        SignOptions::tlog_only(),
+    );
+    let for_b = f.sign_claims(
+        &[("b", "sha256", &sha256_hex(b))],
+        &workflow("nightly.yml"),
+        SignOptions::tlog_only(),
+    );
+    let v = verify_both(
+        vec![computed("a", sha256(a)), computed("b", sha256(b))],
+        &[load(&for_a), load(&for_b)],
+        &f.trust,
+        &policy(),
+    );
+    for (name, file) in [("a", "release.yml"), ("b", "nightly.yml")] {
+        let r = report(&v, name);
+        assert!(r.verified, "{name}: {:?}", r.error);
+        assert_eq!(r.signer_uri, None, "{name}");
+        assert_eq!(
+            r.signer.as_deref(),
+            Some(workflow(file).subject_alternative_name.as_str()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn a_bundle_that_fails_verification_is_counted_as_verified() {
     let mut f = fixture();
     let a = b"forged\n";
