@@ -248,8 +248,9 @@ fn identical_bundles_are_verified_once_and_share_the_outcome() {
         &policy(),
     );
     // Only the first copy of `good` is verified: the unreadable, the
-    // unrelated and the skipped ones are not counted.
+    // unrelated and the skipped ones are not counted. All five were read.
     assert_eq!(v.bundles_verified, 1);
+    assert_eq!(v.bundles_read, 5);
     assert_eq!(v.attestations.len(), 5);
     assert!(matches!(v.attestations[0].outcome, Outcome::Matched { .. }));
     assert!(matches!(v.attestations[2].outcome, Outcome::Matched { .. }));
