@@ -251,6 +251,8 @@ fn identical_bundles_are_verified_once_and_share_the_outcome() {
     // unrelated and the skipped ones are not counted. All five were read.
     assert_eq!(v.bundles_verified, 1);
     assert_eq!(v.bundles_read, 5);
+    // Both copies of `good` matched.
+    assert_eq!(v.attestations_matched, 2);
     assert_eq!(v.attestations.len(), 5);
     assert!(matches!(v.attestations[0].outcome, Outcome::Matched { .. }));
     assert!(matches!(v.attestations[2].outcome, Outcome::Matched { .. }));
