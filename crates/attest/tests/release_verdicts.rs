@@ -273,6 +273,7 @@ fn identical_bundles_are_verified_once_and_share_the_outcome() {
     let r = report(&v, "a");
     assert_eq!(r.covering, [0, 2, 4]);
     assert!(r.verified);
+    assert_eq!(r.matched, 2);
 
     // Two different bundles that both verify are both counted.
     let again = f.sign(&[("a", "sha256", &sha256_hex(a))], SignOptions::tlog_only());
