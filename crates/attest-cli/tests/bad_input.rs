@@ -239,7 +239,9 @@ fn an_unreadable_bundle_in_a_release_is_listed_where_it_is() {
     std::fs::write(&manifest, format!("{}  {ARTIFACT}\n", digest.hex())).unwrap();
     let good = std::fs::read_to_string(gh_dir().join("sigstore-js-2.1.0-bundle.json")).unwrap();
     let compact: serde_json::Value = serde_json::from_str(&good).unwrap();
-    let bundles = dir.path().join("mixed.jsonl");
+    // The name carries an escape sequence: it must reach the terminal
+    // escaped, like every name.
+    let bundles = dir.path().join("mixed\u{1b}[2J.jsonl");
     std::fs::write(&bundles, format!("[1, 2, 3]\n{compact}\n")).unwrap();
     for format in [&[][..], &["--format", "json"][..]] {
         let (code, _out, err) = run(attest()
@@ -257,9 +259,12 @@ fn an_unreadable_bundle_in_a_release_is_listed_where_it_is() {
             .unwrap_or_else(|| panic!("{format:?}: no attestation #1 in {err}"));
         assert!(
             listed.starts_with("  - attestation #1: ")
-                && listed.contains("mixed.jsonl:1: not a Sigstore bundle: expected a JSON object"),
+                && listed.contains(
+                    "mixed\\x1b[2J.jsonl:1: not a Sigstore bundle: expected a JSON object"
+                ),
             "{format:?}: {listed:?}"
         );
         assert!(!err.contains(":0"), "{format:?}: {err}");
+        assert!(!err.contains('\u{1b}'), "{format:?}: {err:?}");
     }
 }

@@ -257,11 +257,12 @@ pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
         .filter(|r| !matches!(r.outcome, Outcome::Matched { .. }))
         .collect();
     for r in unmatched.iter().take(MAX_LISTED) {
+        // File names and reasons can carry control characters.
         let _ = writeln!(
             out,
             "  - {}: {}",
-            attestation_label(&r.origin),
-            r.outcome.reason()
+            printable_name(&attestation_label(&r.origin)),
+            printable_name(&r.outcome.reason())
         );
     }
     if unmatched.len() > MAX_LISTED {
