@@ -329,6 +329,29 @@ fn each_artifact_names_its_own_signer() {
 }
 
 #[test]
+fn a_copy_in_a_later_chunk_of_the_stream_is_not_verified_again() {
+    // The streamed form reads bundles 32 at a time: a copy of a bundle
+    // read in an earlier chunk shares its outcome instead of being
+    // verified again (and counted twice).
+    let mut f = fixture();
+    let a = b"release file\n";
+    let good = f.sign(&[("a", "sha256", &sha256_hex(a))], SignOptions::tlog_only());
+    let mut bundles = vec![load(&good)];
+    bundles.extend((0..40).map(|i| Err(BundleError::Statement(format!("filler {i}")))));
+    bundles.push(load(&good));
+    let v = verify_both(
+        vec![computed("a", sha256(a))],
+        &bundles,
+        &f.trust,
+        &policy(),
+    );
+    assert_eq!(v.bundles_verified, 1);
+    assert_eq!(v.bundles_read, 42);
+    assert_eq!(v.attestations_matched, 2);
+    assert_eq!(report(&v, "a").matched, 2);
+}
+
+#[test]
 fn a_bundle_that_fails_verification_is_counted_as_verified() {
     let mut f = fixture();
     let a = b"forged\n";
