@@ -123,9 +123,14 @@ re=$(survivors "$out/pass1") || exit 0
 run "$out/pass2" --test-package attest -F "$re"
 re=$(survivors "$out/pass2") || exit 0
 # The CLI's tests with the library's: cargo-mutants' baseline does not run
-# another package's tests given as --test-package (seen at cargo-mutants
-# 27.1.0), so the workspace is named. Its baseline runs: it is what shows
-# that the snapshot has what the workspace's tests need (a test that fails
-# unmutated would "catch" every mutant).
+# another package's tests given as --test-package, and with
+# --test-workspace=true it still runs only the mutated package's (seen at
+# cargo-mutants 27.1.0). So the workspace's tests run here once, unmutated:
+# one that fails without a mutant (a tool the snapshot lacks) would
+# "catch" every mutant.
+if ! cargo test --workspace > "$out/pass3-unmutated.log" 2>&1; then
+  echo "the workspace's tests fail unmutated in $tree ($out/pass3-unmutated.log): pass 3 would call every mutant caught" >&2
+  exit 1
+fi
 timeout=900
-run "$out/pass3" --test-workspace=true -F "$re"
+run "$out/pass3" --test-workspace=true --baseline=skip -F "$re"
