@@ -211,6 +211,14 @@ fn checks_applied_lists_what_was_checked_in_core_order() {
             "log entry consistency"
         ]
     );
+    // One entry proven and another only promised (two log entries, or a
+    // key-signed bundle's): the inclusion proof is not claimed.
+    let mut partly = synthetic(&[Tlog], false, false, 1, false);
+    partly.inclusion = attest::verify::Inclusion::Promised;
+    assert_eq!(
+        names(&partly),
+        ["SET", "signature", "log entry consistency"]
+    );
     assert_eq!(TimestampKind::Tlog.as_str(), "Tlog");
     assert_eq!(
         TimestampKind::TimestampAuthority.as_str(),
