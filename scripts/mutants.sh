@@ -71,8 +71,11 @@ mkdir -p "$tree"
 git -C "$repo" archive HEAD | tar -C "$tree" -xmf -
 cd "$tree"
 export CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target/mutants-build}"
-# A mutant that loops while allocating must not take the machine down.
-ulimit -v 8000000
+# A mutant that loops while allocating must not take the machine down:
+# RLIMIT_DATA (heap and writable mappings), not RLIMIT_AS, because Node's
+# WebAssembly, in the @actions/attest comparison tests of pass 3, reserves
+# more address space than `ulimit -v 8000000` allows and fails unmutated.
+ulimit -d 8000000
 # The snapshot has no target/npm (scripts/install-test-deps.sh puts
 # @actions/attest there): the CLI's comparison tests read the checkout's,
 # or they fail and pass 3 calls every mutant caught.
