@@ -568,6 +568,50 @@ fn github_root_with_a_log_verifies_the_entries_it_gets() {
     );
 }
 
+/// A GitHub-organisation root that lists no log: a log entry the bundle
+/// carries is not verified (there is no key to verify it with), and the
+/// verdict claims nothing of it.
+#[test]
+fn github_root_without_a_log_claims_nothing_of_the_entry_it_cannot_check() {
+    let mut sigstore = TestSigstore::new(TestSigstoreConfig {
+        tlog: true,
+        ..github()
+    });
+    let mut root: Value = serde_json::from_str(&sigstore.trusted_root_json()).expect("JSON");
+    root.as_object_mut().expect("an object").remove("tlogs");
+    let opts = SignOptions {
+        tlog: true,
+        tsa: true,
+        ..SignOptions::tsa_only()
+    };
+    let mut bundle =
+        sigstore.sign_statement(&provenance(ARTIFACT), &FulcioClaims::default(), &opts);
+    // Neither a promise nor a proof: with no log key there is nothing to
+    // check of the entry (a promise, the core checks, and refuses).
+    let entry = bundle["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .expect("an entry");
+    entry.remove("inclusionPromise");
+    entry.remove("inclusionProof");
+    assert_eq!(
+        bundle["verificationMaterial"]["tlogEntries"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let v = evaluate(&bundle, &root.to_string(), ARTIFACT, &repo_policy());
+    assert_verified(&v);
+    let att = v.results[0].outcome.attestation().expect("verified");
+    assert_eq!(att.instance, attest::trust::InstanceKind::GitHub);
+    assert_eq!(att.tlog_entries_verified, 0);
+    assert_eq!(att.inclusion, attest::verify::Inclusion::NotLogged);
+    let checks: Vec<&str> = att.checks_applied().into_iter().map(|c| c.name()).collect();
+    assert!(
+        !checks.contains(&"inclusion proof") && !checks.contains(&"SET"),
+        "{checks:?}"
+    );
+}
+
 #[test]
 fn github_timestamp_over_other_bytes() {
     control_and_flip(
