@@ -660,6 +660,19 @@ fn required_proofs_apply_to_key_signed_bundles() {
     use attest::verify::{Inclusion, VerifyOptions};
     use attest::{Outcome, Policy, Verifier};
     let (mut bundle, root, d, key) = key_case();
+    // With its inclusion proof the entry is proven, and a verifier that
+    // requires proofs takes it.
+    let proven = verify_key(&bundle, &root, &d, &key).expect("the case verifies");
+    assert_eq!(proven.inclusion, Inclusion::Proven);
+    let strict_store = TrustStore::from_jsonl(&root.to_string(), "r.jsonl", false).unwrap();
+    let strict = Verifier::with_key(
+        strict_store,
+        key.clone(),
+        Policy::statement_only(String::new()),
+    )
+    .unwrap()
+    .with_options(VerifyOptions::default().require_inclusion_proof(true));
+    assert!(strict.verify_artifact(&[Ok(load(&bundle))], &d).verified());
     bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
     bundle["verificationMaterial"]["tlogEntries"][0]
         .as_object_mut()
