@@ -673,6 +673,18 @@ fn required_proofs_apply_to_key_signed_bundles() {
     .unwrap()
     .with_options(VerifyOptions::default().require_inclusion_proof(true));
     assert!(strict.verify_artifact(&[Ok(load(&bundle))], &d).verified());
+    // A root that lists no log cannot check an entry that has neither
+    // proof nor promise: the verdict claims nothing of it.
+    let mut unlogged = bundle.clone();
+    let entry = unlogged["verificationMaterial"]["tlogEntries"][0]
+        .as_object_mut()
+        .unwrap();
+    entry.remove("inclusionProof");
+    entry.remove("inclusionPromise");
+    let mut no_log = root.clone();
+    no_log.as_object_mut().unwrap().remove("tlogs");
+    let att = verify_key(&unlogged, &no_log, &d, &key).expect("no log to check it with");
+    assert_eq!(att.inclusion, Inclusion::NotLogged);
     bundle["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
     bundle["verificationMaterial"]["tlogEntries"][0]
         .as_object_mut()
