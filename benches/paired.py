@@ -12,8 +12,8 @@ between runs is no cure: on this VM an idle CPU made every short process
 1-2 ms slower, as a cold single invocation is.) Reports each one's median
 and best wall time and its median CPU (user + system, from wait4's
 rusage), and every command's ratio to the last one. A command that exits
-non-zero stops the run: timing a failure would be a lie. Commands are split with shlex and
-exec'd directly (no shell), as `hyperfine -N` does.
+non-zero stops the run: timing a failure would be a lie. Commands are
+split with shlex and exec'd directly (no shell), as `hyperfine -N` does.
 """
 
 import os

@@ -176,7 +176,7 @@ fn run_checked(plan: &Plan, verifier: &Verifier) -> Result<i32, CliError> {
         for (origin, reason) in &unmatched.first {
             eprintln!(
                 "  - {}: {}",
-                report::printable_name(&report::attestation_label(origin)),
+                report::attestation_label(origin),
                 report::printable_name(reason)
             );
         }

@@ -170,7 +170,7 @@ pub fn detail_results(verdict: &ArtifactVerdict) {
         };
         eprintln!(
             "{}: {}",
-            report::printable_name(&report::attestation_label(&r.origin)),
+            report::attestation_label(&r.origin),
             report::printable_name(&what)
         );
     }

@@ -261,7 +261,7 @@ pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
         let _ = writeln!(
             out,
             "  - {}: {}",
-            printable_name(&attestation_label(&r.origin)),
+            attestation_label(&r.origin),
             printable_name(&r.outcome.reason())
         );
     }
@@ -271,14 +271,19 @@ pub fn reasons_block(verdict: &ArtifactVerdict) -> String {
     out
 }
 
-/// `attestation #N (FILE:LINE)`, the name of one attestation in messages;
+/// `attestation #N (FILE:LINE)`, the name of one attestation in messages,
+/// safe to print (the origin escaped as [`printable_name`] escapes);
 /// `attestation #N` alone for a bundle that could not be read, whose
 /// reason names the place.
 pub fn attestation_label(origin: &BundleOrigin) -> String {
     if origin.source.is_empty() {
         format!("attestation #{}", origin.index)
     } else {
-        format!("attestation #{} ({origin})", origin.index)
+        format!(
+            "attestation #{} ({})",
+            origin.index,
+            printable_name(&origin.to_string())
+        )
     }
 }
 
@@ -557,6 +562,10 @@ mod tests {
         assert_eq!(
             attestation_label(&BundleOrigin::unread(3)),
             "attestation #3"
+        );
+        assert_eq!(
+            attestation_label(&at("a\u{1b}[2J.jsonl", 1)),
+            "attestation #3 (a\\x1b[2J.jsonl:1)"
         );
     }
 
