@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
 use crate::exit;
@@ -39,7 +39,7 @@ pub struct ManArgs {
 
 /// Print the completion script for `args.shell`; returns the exit code.
 pub fn run_completions(args: CompletionsArgs) -> i32 {
-    let mut cmd = crate::Cli::command();
+    let mut cmd = crate::full_command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "attest", &mut script);
     out::write_all(&script);
@@ -49,7 +49,7 @@ pub fn run_completions(args: CompletionsArgs) -> i32 {
 /// Print a man page (roff) or write them all; returns the exit code.
 pub fn run_man(args: ManArgs) -> i32 {
     // `help` is clap's own subcommand; it has no page of its own to offer.
-    let mut cmd = crate::Cli::command().disable_help_subcommand(true);
+    let mut cmd = crate::full_command().disable_help_subcommand(true);
     // Building gives every subcommand its display name (`attest-verify`),
     // which is the page's title and file name.
     cmd.build();

@@ -108,6 +108,15 @@ fn every_shell_gets_a_script_naming_the_subcommands() {
             assert!(script.contains(sub), "{shell}: no {sub}");
         }
     }
+    // The scripts describe the whole tree, though a run builds only the
+    // subcommand it runs: `attest help policy <TAB>` offers `init`, which
+    // clap derives from `policy`'s subcommands when it builds `help`.
+    let (code, script, err) = run(attest().args(["completions", "bash"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        script.contains("attest__subcmd__help__subcmd__policy__subcmd__init"),
+        "bash: no `help policy init`"
+    );
     // An unknown shell is a usage error naming the choices.
     let (code, _, err) = run(attest().args(["completions", "tcsh"]));
     assert_eq!(code, 2, "{err}");
@@ -363,6 +372,48 @@ fn quiet_and_verbose_are_flags_of_every_subcommand() {
         let (code, _, err) = run(attest().args(leaf).args(["--quiet", "--verbose"]));
         assert_eq!(code, 2, "{sub} --quiet --verbose: {err}");
         assert!(err.contains("cannot be used with"), "{sub}: {err}");
+    }
+}
+
+/// Each subcommand's own help opens with the summary `attest --help` lists
+/// for it. The subcommands' argument trees are built only when one runs
+/// (clap's `defer`), after the variant's help line: a doc comment on an
+/// argument struct would replace that line in `attest SUB --help` alone
+/// (it did for verify, digest, sign and eleven more: "`attest sign`.",
+/// "How results are printed").
+#[test]
+fn every_subcommand_help_opens_with_its_listed_summary() {
+    let (code, out, err) = run(attest().arg("--help"));
+    assert_eq!(code, 0, "{err}");
+    // "  name  summary" lines, a long summary wrapped onto deeper lines.
+    let mut listed: Vec<(String, String)> = Vec::new();
+    for l in out
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+    {
+        if l.starts_with("   ") {
+            if let Some((_, summary)) = listed.last_mut() {
+                summary.push(' ');
+                summary.push_str(l.trim());
+            }
+        } else if let Some((name, summary)) = l.trim().split_once(' ') {
+            listed.push((name.to_string(), summary.trim().to_string()));
+        }
+    }
+    listed.retain(|(name, _)| name != "help");
+    assert!(listed.len() >= SUBCOMMANDS.len(), "{out}");
+    for (sub, summary) in &listed {
+        let (code, help, err) = run(attest().args([sub.as_str(), "--help"]));
+        assert_eq!(code, 0, "{sub}: {err}");
+        let first: String = help
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(&first, summary, "{sub} --help opens with another summary");
     }
 }
 

@@ -274,6 +274,18 @@ mod tests {
         assert!(r.is_match("b") && !r.is_match("-"));
     }
 
+    /// The regex crate draws the pattern and a caret over several lines;
+    /// the error keeps its last line, the reason, on the one line it names.
+    #[test]
+    fn an_invalid_pattern_is_refused_with_the_reason_on_one_line() {
+        let err = GoRegex::new("^(a").unwrap_err().to_string();
+        assert!(
+            err.ends_with(r#"invalid regular expression "^(a": error: unclosed group"#),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+    }
+
     #[test]
     fn a_case_blind_prefix_matches_what_its_regex_matches() {
         let prefixes = [
