@@ -5,8 +5,8 @@
 
 use attest::certificate::CertificateSummary;
 use attest::policy::{
-    go_quote_meta, provenance_checks, signer_workflow_pattern, Policy, PolicyCheck, PolicyFlags,
-    SanMatcher, GITHUB_ACTIONS_ISSUER,
+    github_provenance_checks, go_quote_meta, provenance_checks, signer_workflow_pattern, Policy,
+    PolicyCheck, PolicyFlags, SanMatcher, GITHUB_ACTIONS_ISSUER,
 };
 use attest::trust::{InstanceKind, RootSource};
 use attest::verify::VerifiedAttestation;
@@ -750,6 +750,42 @@ fn the_build_config_uri_is_labelled_by_its_sources() {
              certificate says BuildConfigURI is {}",
             workflow()
         )
+    );
+}
+
+/// A GitHub buildType's externalParameters may hold only
+/// `workflow.{ref, repository, path}` (SLSA: unrecognised ones fail): the
+/// check names what else it found, and says nothing found when it passes.
+#[test]
+fn unrecognised_external_parameters_are_named_by_the_check() {
+    let statement = |predicate: serde_json::Value| {
+        json!({
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": predicate,
+        })
+    };
+    let mut p = predicate();
+    p["buildDefinition"]["buildType"] = json!(attest::policy::GITHUB_BUILD_TYPES[0]);
+    let checks = github_provenance_checks(&statement(p.clone()), &cert());
+    let ext = check(&checks, "externalParameters");
+    assert!(ext.passed, "{ext:?}");
+    assert_eq!(ext.actual, None);
+    assert_eq!(ext.expected, "workflow.{ref, repository, path} only");
+
+    p["buildDefinition"]["externalParameters"]["inputs"] = json!({"debug": "true"});
+    p["buildDefinition"]["externalParameters"]["workflow"]["sha"] = json!("abc");
+    let checks = github_provenance_checks(&statement(p), &cert());
+    let ext = check(&checks, "externalParameters");
+    assert!(!ext.passed, "{ext:?}");
+    assert_eq!(
+        ext.actual.as_deref(),
+        Some("externalParameters.workflow.sha, externalParameters.inputs")
+    );
+    assert!(
+        ext.message
+            .contains("unrecognised externalParameters.workflow.sha, externalParameters.inputs"),
+        "{}",
+        ext.message
     );
 }
 
