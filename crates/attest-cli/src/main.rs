@@ -164,7 +164,11 @@ impl<T: clap::Args> clap::Args for Sub<T> {
         }
     }
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        Self::augment_args(cmd)
+        if BUILD_EVERY_SUBCOMMAND.load(Ordering::Relaxed) {
+            T::augment_args_for_update(cmd)
+        } else {
+            cmd.defer(deferred_for_update::<T>)
+        }
     }
 }
 
@@ -173,9 +177,21 @@ impl<T: clap::Args> clap::Args for Sub<T> {
 /// flattened into it) would replace in `attest SUB --help` alone: it is put
 /// back.
 fn deferred<T: clap::Args>(cmd: clap::Command) -> clap::Command {
+    keeping_summary(cmd, T::augment_args)
+}
+
+/// [`deferred`] for clap's update path (`update_from_arg_matches`).
+fn deferred_for_update<T: clap::Args>(cmd: clap::Command) -> clap::Command {
+    keeping_summary(cmd, T::augment_args_for_update)
+}
+
+fn keeping_summary(
+    cmd: clap::Command,
+    augment: fn(clap::Command) -> clap::Command,
+) -> clap::Command {
     let about = cmd.get_about().cloned();
     let long_about = cmd.get_long_about().cloned();
-    let cmd = T::augment_args(cmd);
+    let cmd = augment(cmd);
     let cmd = match about {
         Some(about) => cmd.about(about),
         None => cmd.about(None::<&str>),
@@ -240,4 +256,44 @@ fn main() {
         Command::Man(Sub(args)) => completions::run_man(args),
     };
     std::process::exit(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The subcommand's help line as clap has it once it built the
+    /// subcommand (the deferred arguments in place).
+    fn built_about(mut cmd: clap::Command, sub: &str) -> String {
+        let sc = cmd
+            .find_subcommand_mut(sub)
+            .unwrap_or_else(|| panic!("no {sub}"));
+        sc.build();
+        sc.get_about().map(|a| a.to_string()).unwrap_or_default()
+    }
+
+    /// Both of clap's paths into a deferred subcommand (parsing, and
+    /// updating parsed arguments) keep the variant's help line, though
+    /// `VerifyArgs` and `DigestArgs` carry doc comments of their own.
+    #[test]
+    fn deferred_subcommands_keep_their_variants_help_line() {
+        use clap::CommandFactory;
+        for (sub, about) in [
+            (
+                "verify",
+                "Verify an artifact's attestations (a drop-in for `gh attestation verify`)",
+            ),
+            ("digest", "Write a digest manifest (sha256sum format) or check one"),
+        ] {
+            assert_eq!(built_about(Cli::command(), sub), about);
+            assert_eq!(built_about(Cli::command_for_update(), sub), about);
+        }
+        // Updating parsed arguments goes through the deferred update path.
+        let mut cli = Cli::try_parse_from(["attest", "digest", "a.txt"]).unwrap();
+        cli.try_update_from(["attest", "digest", "b.txt"]).unwrap();
+        let Command::Digest(Sub(args)) = cli.command else {
+            panic!("not digest: {:?}", cli.command);
+        };
+        assert_eq!(args.files, [std::path::PathBuf::from("b.txt")]);
+    }
 }
