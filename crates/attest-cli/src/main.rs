@@ -167,7 +167,9 @@ impl<T: clap::Args> clap::Args for Sub<T> {
         if BUILD_EVERY_SUBCOMMAND.load(Ordering::Relaxed) {
             T::augment_args_for_update(cmd)
         } else {
-            cmd.defer(deferred_for_update::<T>)
+            // clap's update path adds no help line of the struct's own (the
+            // unit test below checks both paths).
+            cmd.defer(T::augment_args_for_update)
         }
     }
 }
@@ -177,21 +179,9 @@ impl<T: clap::Args> clap::Args for Sub<T> {
 /// flattened into it) would replace in `attest SUB --help` alone: it is put
 /// back.
 fn deferred<T: clap::Args>(cmd: clap::Command) -> clap::Command {
-    keeping_summary(cmd, T::augment_args)
-}
-
-/// [`deferred`] for clap's update path (`update_from_arg_matches`).
-fn deferred_for_update<T: clap::Args>(cmd: clap::Command) -> clap::Command {
-    keeping_summary(cmd, T::augment_args_for_update)
-}
-
-fn keeping_summary(
-    cmd: clap::Command,
-    augment: fn(clap::Command) -> clap::Command,
-) -> clap::Command {
     let about = cmd.get_about().cloned();
     let long_about = cmd.get_long_about().cloned();
-    let cmd = augment(cmd);
+    let cmd = T::augment_args(cmd);
     let cmd = match about {
         Some(about) => cmd.about(about),
         None => cmd.about(None::<&str>),
@@ -283,7 +273,10 @@ mod tests {
                 "verify",
                 "Verify an artifact's attestations (a drop-in for `gh attestation verify`)",
             ),
-            ("digest", "Write a digest manifest (sha256sum format) or check one"),
+            (
+                "digest",
+                "Write a digest manifest (sha256sum format) or check one",
+            ),
         ] {
             assert_eq!(built_about(Cli::command(), sub), about);
             assert_eq!(built_about(Cli::command_for_update(), sub), about);
