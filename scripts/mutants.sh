@@ -11,8 +11,8 @@
 # crate's unit tests (about 4 s a run, most mutants die here), then all the
 # attest crate's tests (its integration tests kill the bundle-shape and
 # certificate mutants the unit tests miss), then the whole workspace's tests
-# (the CLI's drive the GitHub, registry and signing paths end to end). Hours on 2 cores; run
-# it by hand, not in CI. `--shard K/N` (given to the first pass) cuts the
+# (the CLI's drive the GitHub, registry and signing paths end to end). Hours
+# on 2 cores; run it by hand, not in CI. `--shard K/N` (given to the first pass) cuts the
 # scope into slices that can be run in different sessions. Results in
 # OUT_DIR/pass{1,2,3}/mutants.out/ (--fast: OUT_DIR/mutants.out/).
 # --fast: the subset CI can afford: which token goes to which GitHub API

@@ -333,19 +333,38 @@ fn step_summary_that_cannot_be_written_is_a_warning_not_a_failure() {
 }
 
 /// The subcommands `attest --help` lists (clap's own list, so a new one is
-/// covered without editing this test).
-fn listed_subcommands() -> Vec<String> {
+/// covered without editing this test), each with its summary: "  name
+/// summary" lines, a long summary wrapped onto deeper lines.
+fn listed_subcommands_with_summaries() -> Vec<(String, String)> {
     let (code, out, err) = run(attest().arg("--help"));
     assert_eq!(code, 0, "{err}");
-    out.lines()
+    let mut listed: Vec<(String, String)> = Vec::new();
+    for l in out
+        .lines()
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
-        // A wrapped description continues deeper than a name.
-        .filter(|l| !l.starts_with("   "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|c| *c != "help")
-        .map(str::to_string)
+    {
+        if l.starts_with("   ") {
+            if let Some((_, summary)) = listed.last_mut() {
+                summary.push(' ');
+                summary.push_str(l.trim());
+            }
+        } else {
+            // A subcommand without a summary is listed by its name alone.
+            let (name, summary) = l.trim().split_once(' ').unwrap_or((l.trim(), ""));
+            listed.push((name.to_string(), summary.trim().to_string()));
+        }
+    }
+    listed.retain(|(name, _)| name != "help");
+    listed
+}
+
+/// The names of [`listed_subcommands_with_summaries`].
+fn listed_subcommands() -> Vec<String> {
+    listed_subcommands_with_summaries()
+        .into_iter()
+        .map(|(name, _)| name)
         .collect()
 }
 
@@ -383,27 +402,8 @@ fn quiet_and_verbose_are_flags_of_every_subcommand() {
 /// "How results are printed").
 #[test]
 fn every_subcommand_help_opens_with_its_listed_summary() {
-    let (code, out, err) = run(attest().arg("--help"));
-    assert_eq!(code, 0, "{err}");
-    // "  name  summary" lines, a long summary wrapped onto deeper lines.
-    let mut listed: Vec<(String, String)> = Vec::new();
-    for l in out
-        .lines()
-        .skip_while(|l| !l.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-    {
-        if l.starts_with("   ") {
-            if let Some((_, summary)) = listed.last_mut() {
-                summary.push(' ');
-                summary.push_str(l.trim());
-            }
-        } else if let Some((name, summary)) = l.trim().split_once(' ') {
-            listed.push((name.to_string(), summary.trim().to_string()));
-        }
-    }
-    listed.retain(|(name, _)| name != "help");
-    assert!(listed.len() >= SUBCOMMANDS.len(), "{out}");
+    let listed = listed_subcommands_with_summaries();
+    assert!(listed.len() >= SUBCOMMANDS.len(), "{listed:?}");
     for (sub, summary) in &listed {
         let (code, help, err) = run(attest().args([sub.as_str(), "--help"]));
         assert_eq!(code, 0, "{sub}: {err}");

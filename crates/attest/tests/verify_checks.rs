@@ -660,19 +660,19 @@ fn required_proofs_apply_to_key_signed_bundles() {
     use attest::verify::{Inclusion, VerifyOptions};
     use attest::{Outcome, Policy, Verifier};
     let (mut bundle, root, d, key) = key_case();
+    let store = || TrustStore::from_jsonl(&root.to_string(), "r.jsonl", false).unwrap();
+    let strict_verifier = || {
+        Verifier::with_key(store(), key.clone(), Policy::statement_only(String::new()))
+            .unwrap()
+            .with_options(VerifyOptions::default().require_inclusion_proof(true))
+    };
     // With its inclusion proof the entry is proven, and a verifier that
     // requires proofs takes it.
     let proven = verify_key(&bundle, &root, &d, &key).expect("the case verifies");
     assert_eq!(proven.inclusion, Inclusion::Proven);
-    let strict_store = TrustStore::from_jsonl(&root.to_string(), "r.jsonl", false).unwrap();
-    let strict = Verifier::with_key(
-        strict_store,
-        key.clone(),
-        Policy::statement_only(String::new()),
-    )
-    .unwrap()
-    .with_options(VerifyOptions::default().require_inclusion_proof(true));
-    assert!(strict.verify_artifact(&[Ok(load(&bundle))], &d).verified());
+    assert!(strict_verifier()
+        .verify_artifact(&[Ok(load(&bundle))], &d)
+        .verified());
     // A root that lists no log cannot check an entry that has neither
     // proof nor promise: the verdict claims nothing of it.
     let mut unlogged = bundle.clone();
@@ -694,16 +694,13 @@ fn required_proofs_apply_to_key_signed_bundles() {
     let att = verify_key(&bundle, &root, &d, &key).expect("a promise verifies");
     assert_eq!(att.inclusion, Inclusion::Promised);
 
-    let store = || TrustStore::from_jsonl(&root.to_string(), "r.jsonl", false).unwrap();
     let bundles = vec![Ok(load(&bundle))];
     let lenient =
         Verifier::with_key(store(), key.clone(), Policy::statement_only(String::new())).unwrap();
     assert!(!lenient.options().require_inclusion_proof);
     assert!(lenient.verify_artifact(&bundles, &d).verified());
 
-    let strict = Verifier::with_key(store(), key, Policy::statement_only(String::new()))
-        .unwrap()
-        .with_options(VerifyOptions::default().require_inclusion_proof(true));
+    let strict = strict_verifier();
     assert!(strict.options().require_inclusion_proof);
     assert_eq!(strict.trust().instances().len(), store().instances().len());
     match &strict.verify_artifact(&bundles, &d).results[0].outcome {
