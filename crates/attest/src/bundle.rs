@@ -415,12 +415,12 @@ struct Shape {
 }
 
 impl Shape {
-    fn probe(&mut self, path: &[crate::json::Seg], kind: crate::json::JsonKind) {
+    fn probe(&mut self, path: &[crate::json::Seg<'_>], kind: crate::json::JsonKind) {
         use crate::json::{JsonKind, Seg};
         let mut names = [""; 3];
         for (name, seg) in names.iter_mut().zip(path) {
             if let Seg::Key(k) = seg {
-                *name = k;
+                *name = k.as_ref();
             }
         }
         let length = match kind {

@@ -7,6 +7,7 @@
 //! in-toto statements, trusted roots, API responses) is checked with
 //! [`check_unique_keys`] before it is used.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -68,7 +69,7 @@ impl JsonKind {
 pub(crate) fn check_unique_keys_probing(
     text: &[u8],
     depth: usize,
-    probe: &mut dyn FnMut(&[Seg], JsonKind),
+    probe: &mut dyn FnMut(&[Seg<'_>], JsonKind),
 ) -> Result<JsonKind, StrictJsonError> {
     let mut de = serde_json::Deserializer::from_slice(text);
     let mut found = None;
@@ -88,13 +89,14 @@ pub(crate) fn check_unique_keys_probing(
     Ok(kind)
 }
 
-/// A path segment: a member name or an array index.
-pub(crate) enum Seg {
-    Key(String),
+/// A path segment: a member name (borrowed from the text unless it has
+/// escapes) or an array index.
+pub(crate) enum Seg<'t> {
+    Key(Cow<'t, str>),
     Index(usize),
 }
 
-fn render(path: &[Seg]) -> String {
+fn render(path: &[Seg<'_>]) -> String {
     if path.is_empty() {
         return "the top-level object".into();
     }
@@ -117,15 +119,15 @@ fn render(path: &[Seg]) -> String {
 }
 
 /// Walks a value, remembering where it is, and stops at the first duplicate.
-struct Walk<'a> {
-    path: &'a mut Vec<Seg>,
+struct Walk<'a, 't> {
+    path: &'a mut Vec<Seg<'t>>,
     found: &'a mut Option<StrictJsonError>,
     depth: usize,
-    probe: &'a mut dyn FnMut(&[Seg], JsonKind),
+    probe: &'a mut dyn FnMut(&[Seg<'_>], JsonKind),
 }
 
-impl Walk<'_> {
-    fn inner(&mut self) -> Walk<'_> {
+impl<'t> Walk<'_, 't> {
+    fn inner(&mut self) -> Walk<'_, 't> {
         Walk {
             path: self.path,
             found: self.found,
@@ -135,7 +137,7 @@ impl Walk<'_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
+impl<'de> DeserializeSeed<'de> for Walk<'_, 'de> {
     type Value = JsonKind;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<JsonKind, D::Error> {
@@ -143,7 +145,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Walk<'_> {
+impl<'de> Visitor<'de> for Walk<'_, 'de> {
     type Value = JsonKind;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -183,11 +185,30 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<JsonKind, A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
+        // The names of a bundle's objects are few and short: a list beats
+        // hashing them, and names without escapes are borrowed from the
+        // text. A hostile object with thousands of members moves to a set
+        // (a list would make it quadratic).
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(Name)? {
+            let repeated = match &mut many {
+                Some(set) => !set.insert(key.clone()),
+                None if seen.contains(&key) => true,
+                None if seen.len() < SMALL_OBJECT => {
+                    seen.push(key.clone());
+                    false
+                }
+                None => {
+                    let mut set: HashSet<_> = seen.drain(..).collect();
+                    set.insert(key.clone());
+                    many = Some(set);
+                    false
+                }
+            };
+            if repeated {
                 *self.found = Some(StrictJsonError::DuplicateKey {
-                    key,
+                    key: key.into_owned(),
                     path: render(self.path),
                 });
                 return Err(A::Error::custom("duplicate key"));
@@ -205,6 +226,40 @@ impl<'de> Visitor<'de> for Walk<'_> {
             kind?;
         }
         Ok(JsonKind::Object)
+    }
+}
+
+/// Members an object may have before [`Walk`] keeps its names in a set.
+const SMALL_OBJECT: usize = 16;
+
+/// A member name, borrowed from the text when it has no escapes.
+struct Name;
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(name))
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(name.to_owned()))
+    }
+
+    fn visit_string<E>(self, name: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(name))
     }
 }
 
@@ -304,6 +359,28 @@ mod tests {
         assert_eq!(check_unique_keys(br#"[{"a":1},{"a":2}]"#), Ok(()));
     }
 
+    #[test]
+    fn duplicates_are_found_in_small_and_large_objects_alike() {
+        // Up to SMALL_OBJECT names are kept in a list, past it in a set:
+        // a repeat is found on either side of the switch, escaped or not,
+        // and the path through an escaped name is kept.
+        for members in [2, SMALL_OBJECT, SMALL_OBJECT + 1, 5_000] {
+            let names: Vec<String> = (0..members).map(|i| format!("\"k{i}\":{i}")).collect();
+            let object = format!("{{{}}}", names.join(","));
+            assert_eq!(check_unique_keys(object.as_bytes()), Ok(()), "{members}");
+            for (first, again) in [("k0", "k0"), ("k1", "\\u006b1")] {
+                let repeated = format!("{{\"x\\u0020y\":{{{},\"{again}\":0}}}}", names.join(","));
+                assert_eq!(
+                    check_unique_keys(repeated.as_bytes()),
+                    Err(StrictJsonError::DuplicateKey {
+                        key: first.into(),
+                        path: "x y".into()
+                    }),
+                    "{members} members, {again}"
+                );
+            }
+        }
+    }
     #[test]
     fn syntax_errors_and_trailing_data_are_errors() {
         assert!(matches!(
