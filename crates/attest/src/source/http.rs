@@ -505,7 +505,7 @@ mod tests {
     /// counts the requests it read.
     struct Canned {
         url: String,
-        requests: std::sync::mpsc::Receiver<String>,
+        requests: crate::source::test_server::Requests,
         served: std::cell::Cell<usize>,
     }
 

@@ -225,10 +225,10 @@ mod tests {
     }
 
     /// Request heads, lower-cased (header names are case-insensitive).
-    struct Heads(std::sync::mpsc::Receiver<String>);
+    struct Heads(crate::source::test_server::Requests);
 
     impl Heads {
-        fn recv(&self) -> Result<String, std::sync::mpsc::RecvError> {
+        fn recv(&self) -> Result<String, std::sync::mpsc::RecvTimeoutError> {
             self.0.recv().map(|h| h.to_ascii_lowercase())
         }
     }

@@ -4,11 +4,37 @@
 //! stall: the request is read and the connection held open, unanswered.
 
 use std::io::{Read, Write};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryIter, TryRecvError};
+use std::time::Duration;
+
+/// The request heads a [`serve`] server read, in order.
+pub(crate) struct Requests(Receiver<String>);
+
+/// How long [`Requests::recv`] waits: far beyond any request a test makes,
+/// short enough that code which stops asking fails the test rather than
+/// hanging it (the server thread, waiting to accept, keeps the channel open).
+const WAIT: Duration = Duration::from_secs(20);
+
+impl Requests {
+    /// The next request head, waiting at most 20 seconds for it.
+    pub(crate) fn recv(&self) -> Result<String, RecvTimeoutError> {
+        self.0.recv_timeout(WAIT)
+    }
+
+    /// The next request head if one has come.
+    pub(crate) fn try_recv(&self) -> Result<String, TryRecvError> {
+        self.0.try_recv()
+    }
+
+    /// The request heads that have come, without waiting.
+    pub(crate) fn try_iter(&self) -> TryIter<'_, String> {
+        self.0.try_iter()
+    }
+}
 
 /// Serve `responses` on 127.0.0.1; returns `http://ADDR` and the request
 /// heads, one per connection answered.
-pub(crate) fn serve(responses: Vec<Vec<u8>>) -> (String, Receiver<String>) {
+pub(crate) fn serve(responses: Vec<Vec<u8>>) -> (String, Requests) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
@@ -38,7 +64,7 @@ pub(crate) fn serve(responses: Vec<Vec<u8>>) -> (String, Receiver<String>) {
             std::thread::sleep(std::time::Duration::from_secs(60));
         }
     });
-    (url, rx)
+    (url, Requests(rx))
 }
 
 /// An HTTP/1.1 response with `headers` (each ending in CRLF) and `body`.

@@ -596,7 +596,7 @@ mod tests {
 
     /// A loopback token service answering its connections in order with
     /// the raw responses given (then refusing more), keeping each request.
-    fn token_service(responses: Vec<String>) -> (String, std::sync::mpsc::Receiver<String>) {
+    fn token_service(responses: Vec<String>) -> (String, crate::source::test_server::Requests) {
         let (url, rx) = crate::source::test_server::serve(
             responses.into_iter().map(String::into_bytes).collect(),
         );

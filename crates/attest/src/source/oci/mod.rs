@@ -1015,7 +1015,7 @@ mod tests {
         block_on(p.get(reqwest::Method::GET, url, "*/*", 1000, "the thing")).unwrap()
     }
 
-    fn head_of(requests: &std::sync::mpsc::Receiver<String>) -> String {
+    fn head_of(requests: &crate::source::test_server::Requests) -> String {
         requests.recv().unwrap().to_ascii_lowercase()
     }
 
