@@ -254,12 +254,9 @@ impl<'de> Visitor<'de> for Name {
         Ok(Cow::Borrowed(name))
     }
 
+    // A name with escapes, decoded into the parser's scratch space.
     fn visit_str<E>(self, name: &str) -> Result<Cow<'de, str>, E> {
         Ok(Cow::Owned(name.to_owned()))
-    }
-
-    fn visit_string<E>(self, name: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(name))
     }
 }
 
