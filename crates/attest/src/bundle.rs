@@ -337,9 +337,8 @@ pub fn parse_bundle(text: &str, origin: BundleOrigin) -> Result<LoadedBundle, Bu
     // ([`RawJson`]). Any failure takes the slow path, which names it as
     // it always has.
     let mut shape = Shape::default();
-    let kind = crate::json::check_unique_keys_probing(text.as_bytes(), 3, &mut |path, kind| {
-        shape.probe(path, kind)
-    });
+    let kind =
+        crate::json::check_unique_keys_probing(text, 3, &mut |path, kind| shape.probe(path, kind));
     if kind != Ok(crate::json::JsonKind::Object) {
         return Err(parse_failure(text, origin, kind));
     }

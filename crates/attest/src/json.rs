@@ -33,7 +33,12 @@ pub enum StrictJsonError {
 /// Check that no object in `text` names a member twice. Syntax errors are
 /// reported too, but callers usually parse first and give their own message.
 pub fn check_unique_keys(text: &[u8]) -> Result<(), StrictJsonError> {
-    check_unique_keys_probing(text, 0, &mut |_, _| {}).map(|_| ())
+    walk(
+        serde_json::Deserializer::from_slice(text),
+        0,
+        &mut |_, _| {},
+    )
+    .map(|_| ())
 }
 
 /// The kind of a JSON value, and an array's length.
@@ -67,11 +72,20 @@ impl JsonKind {
 /// whole document. One pass then gives a caller the shape it needs without
 /// building the document's tree.
 pub(crate) fn check_unique_keys_probing(
-    text: &[u8],
+    text: &str,
     depth: usize,
     probe: &mut dyn FnMut(&[Seg<'_>], JsonKind),
 ) -> Result<JsonKind, StrictJsonError> {
-    let mut de = serde_json::Deserializer::from_slice(text);
+    // From text already known to be UTF-8, the parser skips validating
+    // every string again (a bundle is mostly long base64 strings).
+    walk(serde_json::Deserializer::from_str(text), depth, probe)
+}
+
+fn walk<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    depth: usize,
+    probe: &mut dyn FnMut(&[Seg<'_>], JsonKind),
+) -> Result<JsonKind, StrictJsonError> {
     let mut found = None;
     let result = Walk {
         path: &mut Vec::new(),
