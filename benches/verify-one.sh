@@ -17,10 +17,11 @@ gh_installed="$( (command -v pyenv >/dev/null && pyenv which gh) || command -v g
 "$gh_installed" --version | head -1
 # Both programs are timed from copies made now, side by side. On the
 # benchmark VM a binary's start-up depended on its file's history in the
-# page cache: two builds of the same code, one written 20 minutes before
-# the other, measured 3.44 and 2.71 ms in one paired run and 3.04 and 3.01
-# ms once both were copied afresh; the installed gh was 6 % slower than a
-# fresh copy of itself. Fresh copies of both make the comparison fair.
+# page cache: two builds differing only in bundle parsing (a few µs), one
+# written 20 minutes before the other, measured 3.44 and 2.71 ms in one
+# paired run and 3.04 and 3.01 ms once both were copied afresh; the
+# installed gh was 6 % slower than a fresh copy of itself. Fresh copies
+# of both make the comparison fair.
 bin_dir=$(mktemp -d "${TMPDIR:-/tmp}/attest-verify-one.XXXXXX")
 trap 'rm -rf "$bin_dir"' EXIT
 cp "${CARGO_TARGET_DIR:-$PWD/target}/release/attest" "$bin_dir/attest"
